@@ -1,0 +1,152 @@
+/*
+ * http.h - the HTTP server: libmicrohttpd underneath, a routing table on top.
+ *
+ * The server owns connections, limits and bookkeeping (request ids, the
+ * access log, metrics, body accumulation, graceful shutdown). Everything a
+ * route does goes through the small request API below, so handlers never
+ * see libmicrohttpd types.
+ *
+ * Lifecycle of a request:
+ *   1. headers arrive; framing is checked (two Content-Length headers,
+ *      Transfer-Encoding with Content-Length, or a non-chunked
+ *      Transfer-Encoding are refused here, before any body is read);
+ *   2. the route is looked up by method and path (404 not_found for an
+ *      unknown path, 405 with Allow for a known path with another method);
+ *   3. the server's guard hook runs (authentication, rate limits); it may
+ *      reply and stop the request;
+ *   4. a buffered route gets its whole body (up to its limit, else 400
+ *      invalid_input "body too large") and its handler runs once;
+ *      a streaming route gets on_begin / on_data / on_end callbacks and
+ *      on_abort if the client goes away before the end;
+ *   5. the handler replies exactly once with one of the http_reply_* calls.
+ *
+ * Memory: an http_req lives from the first callback until the response has
+ * been sent (or the connection died); everything it owns is freed then.
+ * Strings returned by accessors are borrowed for that lifetime.
+ */
+#ifndef HH_HTTP_H
+#define HH_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "api/api_error.h"
+#include "util/status.h"
+
+typedef struct http_server http_server;
+typedef struct http_req http_req;
+
+typedef enum http_method {
+    HTTP_GET = 1 << 0,
+    HTTP_HEAD = 1 << 1,
+    HTTP_POST = 1 << 2,
+    HTTP_PUT = 1 << 3,
+    HTTP_DELETE = 1 << 4,
+    HTTP_PATCH = 1 << 5,
+    HTTP_OPTIONS = 1 << 6,
+} http_method;
+
+/* Route flags; the server passes them to the guard hook untouched. */
+enum {
+    HTTP_ROUTE_AUTH_KEY = 1 << 0,     /* needs a customer API key (Bearer) */
+    HTTP_ROUTE_AUTH_SESSION = 1 << 1, /* needs a dashboard session */
+    HTTP_ROUTE_CORS = 1 << 2,         /* add CORS headers, answer preflight */
+};
+
+typedef void (*http_handler_fn)(http_req *req, void *app);
+
+/* Streaming body callbacks: return HH_OK to go on; any other status stops
+ * reading, and the callback must have replied (http_reply_*) before. */
+typedef struct http_stream_ops {
+    hh_status (*on_begin)(http_req *req, void *app);
+    hh_status (*on_data)(http_req *req, void *app, const char *data, size_t len);
+    void (*on_end)(http_req *req, void *app);   /* whole body arrived: reply here */
+    void (*on_abort)(http_req *req, void *app); /* client went away: clean up, no reply */
+} http_stream_ops;
+
+typedef struct http_route {
+    unsigned methods;              /* HTTP_GET | HTTP_HEAD ... */
+    const char *pattern;           /* "/api/v1/videos/{id}" or a prefix "/files/*" */
+    const char *name;              /* label for logs and metrics, e.g. "videos.get" */
+    unsigned flags;                /* HTTP_ROUTE_* */
+    size_t max_body;               /* bytes; 0 means the server default (64 KiB) */
+    http_handler_fn handler;       /* buffered routes */
+    const http_stream_ops *stream; /* streaming routes (handler NULL) */
+} http_route;
+
+/* Returns 0 to let the request go on, non-zero when it has replied. */
+typedef int (*http_guard_fn)(http_req *req, const http_route *route, void *app);
+
+typedef struct http_config {
+    const char *listen;            /* "127.0.0.1:8080" */
+    unsigned threads;              /* 0: one per core */
+    unsigned connection_limit;     /* 0: 1024 */
+    unsigned connection_timeout_s; /* 0: 30; idle or slow clients are closed */
+    size_t connection_memory;      /* 0: 64 KiB per connection for headers */
+    size_t max_body;               /* 0: 64 KiB for buffered bodies */
+    const http_route *routes;      /* terminated by an entry with pattern NULL */
+    http_guard_fn guard;           /* may be NULL */
+    void *app;                     /* passed to handlers, guard and stream ops */
+} http_config;
+
+/* Starts listening. On success *out owns the server; free with http_server_free. */
+hh_status http_server_new(const http_config *cfg, http_server **out);
+/* The port actually bound (useful with port 0). */
+unsigned http_server_port(const http_server *srv);
+/* Stops accepting, waits for requests in flight, frees everything. NULL-safe. */
+void http_server_free(http_server *srv);
+/* Prometheus text for the requests counters and latency histogram; caller frees. */
+char *http_server_metrics(http_server *srv);
+
+/* ---- request accessors (borrowed, valid for the request's lifetime) ---- */
+http_method http_req_method(const http_req *req);
+const char *http_req_path(const http_req *req);
+const char *http_req_id(const http_req *req);
+/* Case-insensitive; NULL when absent. */
+const char *http_req_header(const http_req *req, const char *name);
+/* Query-string argument, decoded; NULL when absent. */
+const char *http_req_query(const http_req *req, const char *name);
+/* Value of a {name} segment of the route pattern; NULL when none. */
+const char *http_req_param(const http_req *req, const char *name);
+/* The tail matched by a "/prefix/*" pattern; "" when none. */
+const char *http_req_tail(const http_req *req);
+/* Buffered body; len 0 and "" when there was none. */
+const char *http_req_body(const http_req *req, size_t *len);
+/* Content-Length the client declared, or -1. */
+int64_t http_req_content_length(const http_req *req);
+
+/*
+ * Parses the buffered body as a JSON object with jansson (length-bounded,
+ * duplicate keys refused, depth bounded). On failure replies invalid_input
+ * itself and returns NULL. The returned reference is borrowed: the request
+ * owns it.
+ */
+json_t *http_req_json(http_req *req);
+
+/* Per-request slot for the app (principal, stream state); the app frees it. */
+void http_req_set_user(http_req *req, void *user);
+void *http_req_user(const http_req *req);
+
+/* ---- replies: exactly one per request ---- */
+/* Adds a response header (copied). Call before the reply. */
+void http_req_add_header(http_req *req, const char *name, const char *value);
+/* Sends body as JSON. Takes ownership of body. */
+void http_reply_json(http_req *req, unsigned status, json_t *body);
+/* Sends bytes (copied) with a content type; body may be NULL for no body. */
+void http_reply_bytes(http_req *req, unsigned status, const char *content_type, const void *body,
+                      size_t len);
+/*
+ * Sends len bytes of fd from offset (zero-copy where the platform allows).
+ * Takes ownership of fd, closed when done. For HEAD, sends headers only.
+ */
+void http_reply_fd(http_req *req, unsigned status, const char *content_type, int fd,
+                   uint64_t offset, uint64_t len);
+/*
+ * Sends the contract's error envelope {"error":{"code","message",...extra}}.
+ * Takes ownership of extra (an object whose members are merged in; may be NULL).
+ */
+void http_reply_error(http_req *req, api_error code, const char *message, json_t *extra);
+
+#endif

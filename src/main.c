@@ -1,0 +1,24 @@
+/*
+ * main.c - entry point of the single happyhorse binary: hands argv to the
+ * command table of cli/.
+ */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int cli_version(int argc, char **argv)
+{
+    printf("happyhorse %s\n", HH_VERSION);
+    return CLI_OK;
+}
+
+const cli_command cli_commands[] = {
+    {"version", cli_version, "print the version"},
+    {NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    return cli_dispatch("happyhorse", cli_commands, argc - 1, argv + 1);
+}

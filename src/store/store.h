@@ -1,0 +1,125 @@
+/*
+ * store.h - the persistent state of HappyHorse behind one interface:
+ * users, API keys and the credit ledger (and, as the product grows, uploads,
+ * videos, jobs, sessions and idempotency records).
+ *
+ * The SQLite implementation (store_sqlite.c) is the default; a PostgreSQL
+ * one will satisfy the same interface and the same contract tests. Nothing
+ * outside store_*.c may assume SQL or files.
+ *
+ * Threading: an hh_store is shared by all threads; every call is safe to
+ * make concurrently (implementations keep a connection per caller or a
+ * pool). Every call that changes more than one row does so in one
+ * transaction: it happens whole or not at all.
+ *
+ * Ledger invariant: for every user, credits == SUM(ledger.amount) and
+ * credits >= 0 at every commit. store_ledger_append is the only way a
+ * balance changes.
+ *
+ * Ids are UUIDv7 strings (36 chars + NUL). Times are ms since the epoch.
+ */
+#ifndef HH_STORE_H
+#define HH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/status.h"
+
+#define HH_ID_LEN 37 /* UUID text + NUL */
+
+typedef struct hh_store hh_store;
+
+typedef struct hh_user {
+    char id[HH_ID_LEN];
+    char email[256];
+    char plan[32];
+    int64_t credits;
+    int api_access; /* 0 or 1 */
+    int64_t created_at;
+} hh_user;
+
+typedef struct hh_api_key {
+    char id[HH_ID_LEN];
+    char user_id[HH_ID_LEN];
+    char name[128];
+    char prefix[32]; /* display prefix, e.g. "hh_live_AbCd" */
+    int64_t created_at;
+    int64_t last_used_at; /* 0 when never used */
+} hh_api_key;
+
+typedef enum hh_ledger_kind {
+    HH_LEDGER_GRANT,
+    HH_LEDGER_CHARGE,
+    HH_LEDGER_REFUND,
+    HH_LEDGER_ADJUSTMENT,
+} hh_ledger_kind;
+
+typedef struct hh_ledger_entry {
+    int64_t id; /* increasing; used for pagination */
+    char user_id[HH_ID_LEN];
+    int64_t amount; /* signed: grants and refunds > 0, charges < 0 */
+    int64_t balance_after;
+    hh_ledger_kind kind;
+    char ref[HH_ID_LEN]; /* video id for charge/refund, "" otherwise */
+    char note[256];
+    int64_t created_at;
+} hh_ledger_entry;
+
+/* "grant", "charge", "refund", "adjustment". */
+const char *hh_ledger_kind_str(hh_ledger_kind kind);
+
+/*
+ * Opens the store at location: a directory (SQLite file "happyhorse.db"
+ * inside it, created when missing) or, later, a postgres:// URL. Applies
+ * pending migrations. On success *out owns the store.
+ */
+hh_status store_open(const char *location, hh_store **out);
+/* Closes and frees. NULL-safe. */
+void store_close(hh_store *st);
+/* The schema version after migrations (for tests and `readyz`). */
+int store_schema_version(hh_store *st);
+/* Cheap liveness query for /readyz. */
+hh_status store_ping(hh_store *st);
+
+/* ---- users ---- */
+/* password_hash may be NULL (no dashboard login). HH_ERR_EXISTS if the email is taken. */
+hh_status store_user_create(hh_store *st, const char *email, const char *password_hash,
+                            const char *plan, int api_access, hh_user *out);
+hh_status store_user_by_email(hh_store *st, const char *email, hh_user *out);
+hh_status store_user_by_id(hh_store *st, const char *id, hh_user *out);
+hh_status store_user_set_plan(hh_store *st, const char *user_id, const char *plan);
+hh_status store_user_set_api_access(hh_store *st, const char *user_id, int on);
+/* Copies the Argon2id encoded hash into buf; HH_ERR_NOTFOUND if none set. */
+hh_status store_user_password_hash(hh_store *st, const char *user_id, char *buf, size_t size);
+
+/* ---- API keys ---- */
+/* Stores a key by the SHA-256 of its secret; never the secret itself. */
+hh_status store_key_insert(hh_store *st, const char *user_id, const char *name,
+                           const uint8_t hash[32], const char *prefix, hh_api_key *out);
+/* Finds a live (not deleted) key by hash, with its user. HH_ERR_NOTFOUND otherwise. */
+hh_status store_key_lookup(hh_store *st, const uint8_t hash[32], hh_api_key *key, hh_user *user);
+/* Live keys of a user, newest first. *keys is malloc'd; caller frees. */
+hh_status store_key_list(hh_store *st, const char *user_id, hh_api_key **keys, size_t *n);
+/* Soft-deletes; HH_ERR_NOTFOUND if no live key of this user has that id. */
+hh_status store_key_delete(hh_store *st, const char *user_id, const char *key_id);
+/* Records last-use times for many keys in one transaction (batched by the API). */
+hh_status store_key_touch(hh_store *st, const char *const *key_ids, const int64_t *used_at,
+                          size_t n);
+
+/* ---- ledger ---- */
+/*
+ * Appends one row and moves the balance by amount, atomically. Fails with
+ * HH_ERR_CREDITS (and changes nothing) if the balance would go below zero.
+ * ref and note may be NULL. *balance_after may be NULL.
+ */
+hh_status store_ledger_append(hh_store *st, const char *user_id, int64_t amount,
+                              hh_ledger_kind kind, const char *ref, const char *note,
+                              int64_t *balance_after);
+/* Entries newest first with id < before (0: from the newest), at most limit. Caller frees. */
+hh_status store_ledger_list(hh_store *st, const char *user_id, int64_t before, int limit,
+                            hh_ledger_entry **entries, size_t *n);
+/* SUM(amount) over the user's ledger, for invariant checks. */
+hh_status store_ledger_sum(hh_store *st, const char *user_id, int64_t *sum);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * log.c - JSON-lines logger. Each event is serialised into one buffer and
+ * written with one write(2) on stderr, which is atomic for pipes up to
+ * PIPE_BUF and in practice for files opened O_APPEND, so no lock is needed.
+ */
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static atomic_int min_level = HH_LOG_INFO;
+
+static const char *level_name[] = {"debug", "info", "warn", "error"};
+
+void hh_log_set_level(hh_log_level level)
+{
+    atomic_store(&min_level, (int)level);
+}
+
+void hh_log_fields(hh_log_level level, const char *msg, json_t *fields)
+{
+    if ((int)level < atomic_load(&min_level)) {
+        json_decref(fields);
+        return;
+    }
+    char ts[32];
+    hh_time_iso8601(hh_time_now_ms(), ts, sizeof ts);
+    json_t *line = json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level_name[level], "msg", msg);
+    if (line && fields)
+        json_object_update(line, fields);
+    json_decref(fields);
+    char *text = line ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(line);
+    if (!text)
+        return;
+    size_t n = strlen(text);
+    char *out = malloc(n + 2);
+    if (out) {
+        memcpy(out, text, n);
+        out[n] = '\n';
+        ssize_t w = write(STDERR_FILENO, out, n + 1);
+        (void)w;
+        free(out);
+    }
+    free(text);
+}
+
+void hh_log(hh_log_level level, const char *fmt, ...)
+{
+    if ((int)level < atomic_load(&min_level))
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hh_log_fields(level, msg, NULL);
+}
