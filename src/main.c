@@ -15,6 +15,7 @@ static int cli_version(int argc, char **argv)
 
 const cli_command cli_commands[] = {
     {"version", cli_version, "print the version"},
+    {"render", cli_render, "render a job file to an MP4 and a thumbnail"},
     {NULL, NULL, NULL},
 };
 
