@@ -32,6 +32,61 @@ static const char *const whitelist[] = {
     [MEDIA_KIND_AUDIO] = "wav,mp3,ogg,matroska,mov,aac",
 };
 
+/*
+ * Picks the demuxer from the file's first bytes, among those allowed for
+ * kind. FFmpeg's own probing would rank image2 (by file extension) first and
+ * then refuse it as not whitelisted; sniffing ourselves also means a file is
+ * only ever read by the demuxer its magic number names. NULL: not allowed.
+ */
+static const char *sniff_format(const char *path, media_kind kind)
+{
+    unsigned char b[16] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    if (n < 12)
+        return NULL;
+    int riff = !memcmp(b, "RIFF", 4);
+    int ebml = !memcmp(b, "\x1a\x45\xdf\xa3", 4);
+    int ftyp = !memcmp(b + 4, "ftyp", 4) || !memcmp(b + 4, "moov", 4) || !memcmp(b + 4, "mdat", 4);
+    switch (kind) {
+    case MEDIA_KIND_IMAGE:
+        if (!memcmp(b, "\x89PNG\r\n\x1a\n", 8))
+            return "png_pipe";
+        if (b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF)
+            return "jpeg_pipe";
+        if (riff && !memcmp(b + 8, "WEBP", 4))
+            return "webp_pipe";
+        return NULL;
+    case MEDIA_KIND_VIDEO:
+        if (ftyp)
+            return "mov";
+        if (ebml)
+            return "matroska";
+        if (riff && !memcmp(b + 8, "AVI ", 4))
+            return "avi";
+        if (!memcmp(b, "GIF87a", 6) || !memcmp(b, "GIF89a", 6))
+            return "gif";
+        return NULL;
+    default:
+        if (riff && !memcmp(b + 8, "WAVE", 4))
+            return "wav";
+        if (!memcmp(b, "OggS", 4))
+            return "ogg";
+        if (ebml)
+            return "matroska";
+        if (ftyp)
+            return "mov";
+        if (b[0] == 0xFF && (b[1] & 0xF6) == 0xF0)
+            return "aac";
+        if (!memcmp(b, "ID3", 3) || (b[0] == 0xFF && (b[1] & 0xE0) == 0xE0))
+            return "mp3";
+        return NULL;
+    }
+}
+
 /* One open input: demuxer, the chosen stream's decoder, scratch frame and packet. */
 typedef struct input {
     AVFormatContext *fmt;
@@ -75,12 +130,16 @@ static hh_status input_open(input *in, const char *path, media_kind kind, const 
         snprintf(msg, msgsize, "out of memory");
         return HH_ERR_NOMEM;
     }
+    const char *fmt_name = sniff_format(path, kind);
+    const AVInputFormat *ifmt = fmt_name ? av_find_input_format(fmt_name) : NULL;
+    if (!ifmt)
+        return undecodable(msg, msgsize, what);
     in->fmt->probesize = 5 << 20;
     in->fmt->max_analyze_duration = 5 * (int64_t)AV_TIME_BASE;
     AVDictionary *opts = NULL;
     av_dict_set(&opts, "protocol_whitelist", "file", 0);
     av_dict_set(&opts, "format_whitelist", whitelist[kind], 0);
-    int err = avformat_open_input(&in->fmt, url, NULL, &opts);
+    int err = avformat_open_input(&in->fmt, url, ifmt, &opts);
     av_dict_free(&opts);
     if (err < 0) {
         in->fmt = NULL; /* freed by avformat_open_input on failure */
