@@ -6,6 +6,7 @@
 #include "engine/engine.h"
 #include "media/media.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,74 @@ hh_status engine_render(const hh_engine *e, const hh_render_job *job, char *msg,
     return engine_procedural_render(job, e->preset, e->threads, msg, msgsize);
 }
 
+/*
+ * Frame-level pipelining: a drawing thread fills PIPE_DEPTH buffers ahead
+ * while this thread converts and hands frames to x264, so drawing frame
+ * N+1 overlaps encoding frame N. The drawing thread owns ctx (and any
+ * decoder in it) for the whole loop.
+ */
+#define PIPE_DEPTH 2
+
+typedef struct frame_pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint8_t *buf[PIPE_DEPTH];
+    int frames, produced, consumed, stop;
+    hh_status rc; /* of the drawing thread */
+    char msg[HH_ENGINE_MSG_MAX];
+    engine_frame_fn draw;
+    void *ctx;
+} frame_pipe;
+
+static void *draw_thread(void *arg)
+{
+    frame_pipe *p = arg;
+    for (int i = 0; i < p->frames; i++) {
+        pthread_mutex_lock(&p->mu);
+        while (!p->stop && p->produced - p->consumed >= PIPE_DEPTH)
+            pthread_cond_wait(&p->cv, &p->mu);
+        int stop = p->stop;
+        pthread_mutex_unlock(&p->mu);
+        if (stop)
+            break;
+        char msg[HH_ENGINE_MSG_MAX] = "";
+        hh_status rc = p->draw(p->ctx, i, p->buf[i % PIPE_DEPTH], msg, sizeof msg);
+        pthread_mutex_lock(&p->mu);
+        if (rc) {
+            p->rc = rc;
+            memcpy(p->msg, msg, sizeof msg);
+            p->stop = 1;
+        } else {
+            p->produced++;
+        }
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (rc)
+            break;
+    }
+    return NULL;
+}
+
+/* Waits for frame i; returns its buffer, or NULL when the drawing thread failed. */
+static uint8_t *pipe_take(frame_pipe *p, int i)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->produced <= i && !p->stop)
+        pthread_cond_wait(&p->cv, &p->mu);
+    uint8_t *b = p->produced > i ? p->buf[i % PIPE_DEPTH] : NULL;
+    pthread_mutex_unlock(&p->mu);
+    return b;
+}
+
+static void pipe_release(frame_pipe *p, int stop)
+{
+    pthread_mutex_lock(&p->mu);
+    p->consumed++;
+    p->stop |= stop;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
 hh_status engine_run_frames(const hh_render_job *job, engine_frame_fn draw, void *ctx,
                             const char *audio_path, const char *preset, int threads,
                             const char *comment, char *msg, size_t msgsize)
@@ -155,10 +224,15 @@ hh_status engine_run_frames(const hh_render_job *job, engine_frame_fn draw, void
         return rc;
     int frames = job->req->duration_sec * HH_VIDEO_FPS;
     size_t bytes = (size_t)w * (size_t)h * 3;
-    uint8_t *rgb = malloc(bytes), *thumb = malloc(bytes);
+    frame_pipe pipe = {.frames = frames, .draw = draw, .ctx = ctx};
+    pthread_mutex_init(&pipe.mu, NULL);
+    pthread_cond_init(&pipe.cv, NULL);
+    uint8_t *thumb = malloc(bytes);
     float *audio = NULL;
     media_encoder *enc = NULL;
-    if (!rgb || !thumb) {
+    for (int b = 0; b < PIPE_DEPTH; b++)
+        pipe.buf[b] = malloc(bytes);
+    if (!thumb || !pipe.buf[0] || !pipe.buf[PIPE_DEPTH - 1]) {
         snprintf(msg, msgsize, "out of memory");
         rc = HH_ERR_NOMEM;
         goto done;
@@ -181,26 +255,40 @@ hh_status engine_run_frames(const hh_render_job *job, engine_frame_fn draw, void
     rc = media_encoder_new(job->video_path, &o, &enc, msg, msgsize);
     if (rc)
         goto done;
+    pthread_t th;
+    if (pthread_create(&th, NULL, draw_thread, &pipe)) {
+        snprintf(msg, msgsize, "cannot start the drawing thread");
+        rc = HH_ERR_INTERNAL;
+        goto done;
+    }
     int last_pct = -1;
     for (int i = 0; i < frames; i++) {
         if (job->cancel && atomic_load(job->cancel)) {
             snprintf(msg, msgsize, "render canceled");
             rc = HH_ERR_CANCELED;
-            goto done;
+            break;
         }
-        rc = draw(ctx, i, rgb, msg, msgsize);
-        if (rc)
-            goto done;
+        uint8_t *rgb = pipe_take(&pipe, i);
+        if (!rgb) {
+            snprintf(msg, msgsize, "%s", pipe.msg);
+            rc = pipe.rc ? pipe.rc : HH_ERR_INTERNAL;
+            break;
+        }
         if (i == frames / 3)
             memcpy(thumb, rgb, bytes);
         rc = media_encoder_write_rgb(enc, rgb, w * 3, msg, msgsize);
+        pipe_release(&pipe, rc != HH_OK);
         if (rc)
-            goto done;
+            break;
         int pct = (int)((int64_t)(i + 1) * 99 / frames);
         if (job->progress && pct != last_pct)
             job->progress(job->progress_ctx, pct);
         last_pct = pct;
     }
+    pipe_release(&pipe, 1); /* stops the drawing thread if we left early */
+    pthread_join(th, NULL);
+    if (rc)
+        goto done;
     rc = media_encoder_finish(enc, msg, msgsize);
     if (rc)
         goto done;
@@ -213,6 +301,9 @@ done:
     media_encoder_free(enc);
     free(audio);
     free(thumb);
-    free(rgb);
+    for (int b = 0; b < PIPE_DEPTH; b++)
+        free(pipe.buf[b]);
+    pthread_cond_destroy(&pipe.cv);
+    pthread_mutex_destroy(&pipe.mu);
     return rc;
 }

@@ -80,7 +80,7 @@ void engine_free(hh_engine *engine);
 
 /* ---- shared by the engines (engine_*.c), not for callers ------------- */
 
-/* Draws output frame index (0-based, in order) as RGB24 into rgb (width*height*3). */
+/* Draws output frame index (0-based, in order) as BGR24 into rgb (width*height*3). */
 typedef hh_status (*engine_frame_fn)(void *ctx, int index, uint8_t *rgb, char *msg, size_t msgsize);
 
 /*

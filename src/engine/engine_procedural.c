@@ -1,10 +1,10 @@
 /*
  * engine_procedural.c - the built-in renderer: draws the scene of
- * scene.c frame by frame into an RGB24 buffer that engine_run_frames
+ * scene.c frame by frame into a BGR24 buffer (media.h says why BGR) that engine_run_frames
  * encodes. It is a procedural animation, not an AI model, and the MP4's
  * comment tag says so.
  *
- * The pixel work is written by hand in plain C on the RGB planes because it
+ * The pixel work is written by hand in plain C on the BGR pixels because it
  * is our renderer: no library draws parallax terrain from a prompt. It is
  * organised so each pass touches each pixel a few times with integer maths:
  * per-frame tables (sky colour per row, ridge height per column and layer,
@@ -45,6 +45,7 @@ typedef struct renderer {
     media_frames *refvid;  /* moving plate */
     float plate_zb;        /* base zoom that keeps the plate's window inside it */
     int16_t *top;          /* [layer][W]: screen row of the ridge */
+    int16_t *cover;        /* [W]: the highest ridge of any drawn layer */
     int32_t *wincol;       /* [layer][W]: window column index, -1 for wall */
     int32_t *winrow;       /* [layer][H]: window row index, -1 for wall */
     uint8_t *lut;          /* [layer][H][3]: colour by depth below the ridge */
@@ -56,9 +57,11 @@ typedef struct renderer {
     uint16_t *xw, *yw;     /* and the weight of the right/bottom one, 0..256 */
     uint16_t *vigx, *vigy; /* vignette factors, 0..256 */
     uint8_t grade[3][256];
-    int grade_sat; /* 256 = unchanged */
-    int letterbox; /* rows of black bar top and bottom */
-    int grain;     /* grain amplitude, 0 = none */
+    int grade_sat;  /* 256 = unchanged */
+    int letterbox;  /* rows of black bar top and bottom */
+    int pre_graded; /* palette colours are graded when built (no plate) */
+    int vignette;   /* the grade darkens the edges */
+    int grain;      /* grain amplitude, 0 = none */
     particle part[MAX_PARTICLES];
     float star[600][3];
 } renderer;
@@ -130,6 +133,7 @@ static hh_status alloc_all(renderer *R)
 {
     size_t W = (size_t)R->W, H = (size_t)R->H;
     R->top = calloc(SCENE_LAYERS * W, sizeof *R->top);
+    R->cover = calloc(W, sizeof *R->cover);
     R->wincol = calloc(SCENE_LAYERS * W, sizeof *R->wincol);
     R->winrow = calloc(SCENE_LAYERS * H, sizeof *R->winrow);
     R->lut = calloc(SCENE_LAYERS * H * 3, 1);
@@ -143,8 +147,8 @@ static hh_status alloc_all(renderer *R)
     R->yw = calloc(H, sizeof *R->yw);
     R->vigx = calloc(W, sizeof *R->vigx);
     R->vigy = calloc(H, sizeof *R->vigy);
-    if (!R->top || !R->wincol || !R->winrow || !R->lut || !R->water || !R->sky || !R->cloudx ||
-        !R->cloudy || !R->xo || !R->yo || !R->xw || !R->yw || !R->vigx || !R->vigy)
+    if (!R->top || !R->cover || !R->wincol || !R->winrow || !R->lut || !R->water || !R->sky ||
+        !R->cloudx || !R->cloudy || !R->xo || !R->yo || !R->xw || !R->yw || !R->vigx || !R->vigy)
         return HH_ERR_NOMEM;
     return HH_OK;
 }
@@ -152,6 +156,7 @@ static hh_status alloc_all(renderer *R)
 static void free_all(renderer *R)
 {
     free(R->top);
+    free(R->cover);
     free(R->wincol);
     free(R->winrow);
     free(R->lut);
@@ -171,24 +176,38 @@ static void free_all(renderer *R)
     media_frames_free(R->refvid);
 }
 
+/* Saturation and tone curves of the style on one colour. */
+static void grade_px(const renderer *R, int *r, int *g, int *b)
+{
+    int luma = (54 * *r + 183 * *g + 19 * *b) >> 8, sat = R->grade_sat;
+    *r = R->grade[0][clamp8(luma + (((*r - luma) * sat) >> 8))];
+    *g = R->grade[1][clamp8(luma + (((*g - luma) * sat) >> 8))];
+    *b = R->grade[2][clamp8(luma + (((*b - luma) * sat) >> 8))];
+}
+
+/*
+ * Writes colour c as 3 bytes at dst, graded when the palette is graded at
+ * build time: grading a drawn-from-tables scene per table entry instead of
+ * per pixel is what keeps the renderer cheaper than the encoder.
+ */
+static void put_graded(const renderer *R, uint8_t *dst, scene_rgb c)
+{
+    int r = to8(c.r), g = to8(c.g), b = to8(c.b);
+    if (R->pre_graded)
+        grade_px(R, &r, &g, &b);
+    dst[0] = (uint8_t)b;
+    dst[1] = (uint8_t)g;
+    dst[2] = (uint8_t)r;
+}
+
 /* Builds the per-clip tables: layer colours, grade, vignette, particles, stars. */
 static void prepare(renderer *R)
 {
     scene *s = &R->sc;
     int W = R->W, H = R->H;
-    for (int l = 0; l < s->nlayers; l++) {
-        const scene_layer *L = &s->layer[l];
-        for (int d = 0; d < H; d++) {
-            float t = fminf(1.0f, (float)d / (0.45f * (float)H));
-            uint8_t *p = R->lut + ((size_t)l * H + d) * 3;
-            p[0] = to8(L->top.r + (L->bottom.r - L->top.r) * t);
-            p[1] = to8(L->top.g + (L->bottom.g - L->top.g) * t);
-            p[2] = to8(L->top.b + (L->bottom.b - L->top.b) * t);
-        }
-    }
     /* Grade: a tone curve per channel plus saturation, by style. */
     float sat = R->plate ? 1.0f : s->saturation;
-    float vig = 0.25f;
+    float vig = 0.0f;
     for (int i = 0; i < 256; i++) {
         float x = (float)i / 255.0f, r = x, g = x, b = x;
         switch (s->grade) {
@@ -232,6 +251,8 @@ static void prepare(renderer *R)
     R->grade_sat = (int)lrintf(256.0f * sat * grade_sat[s->grade]);
     if (s->grade == GRADE_CINEMATIC || s->grade == GRADE_VINTAGE || s->grade == GRADE_NOIR)
         vig = 0.5f;
+    R->vignette = vig > 0;
+    R->pre_graded = !R->plate;
     if (s->grade == GRADE_CINEMATIC)
         R->letterbox = W > H ? (H - (int)((float)W / 2.39f)) / 2 : H / 16;
     R->grain = s->grade == GRADE_VINTAGE ? 18 : s->grade == GRADE_NOIR ? 8 : 0;
@@ -242,6 +263,16 @@ static void prepare(renderer *R)
     for (int y = 0; y < H; y++) {
         float d = ((float)y + 0.5f) / (float)H * 2.0f - 1.0f;
         R->vigy[y] = (uint16_t)lrintf(256.0f * (1.0f - vig * 0.5f * d * d));
+    }
+    for (int l = 0; l < s->nlayers; l++) {
+        const scene_layer *L = &s->layer[l];
+        for (int d = 0; d < H; d++) {
+            float t = fminf(1.0f, (float)d / (0.45f * (float)H));
+            scene_rgb c = {L->top.r + (L->bottom.r - L->top.r) * t,
+                           L->top.g + (L->bottom.g - L->top.g) * t,
+                           L->top.b + (L->bottom.b - L->top.b) * t};
+            put_graded(R, R->lut + ((size_t)l * H + d) * 3, c);
+        }
     }
     uint64_t st = s->seed ^ 0xA5A5A5A5ull;
     for (int i = 0; i < s->particles && i < MAX_PARTICLES; i++) {
@@ -300,16 +331,29 @@ static void draw_plate(renderer *R, scene_camera cam, uint8_t *out)
                 o[ch] = (uint8_t)((top * iy + bot * wy + 32768) >> 16);
             }
             if (tint_a) {
-                o[0] = (uint8_t)((o[0] * (256 - tint_a) + tr * tint_a) >> 8);
+                o[0] = (uint8_t)((o[0] * (256 - tint_a) + tb * tint_a) >> 8);
                 o[1] = (uint8_t)((o[1] * (256 - tint_a) + tg * tint_a) >> 8);
-                o[2] = (uint8_t)((o[2] * (256 - tint_a) + tb * tint_a) >> 8);
+                o[2] = (uint8_t)((o[2] * (256 - tint_a) + tr * tint_a) >> 8);
             }
         }
     }
 }
 
-/* Sky gradient and clouds (row x column tables), then the sun or moon and the stars. */
-static void draw_sky(renderer *R, scene_camera cam, float time, uint8_t *out)
+/* Fills n pixels with one colour. */
+static void fill_rgb(uint8_t *o, int n, const uint8_t *c)
+{
+    for (int x = 0; x < n; x++, o += 3) {
+        o[0] = c[0];
+        o[1] = c[1];
+        o[2] = c[2];
+    }
+}
+
+/*
+ * Sky gradient and clouds (row x column tables), then the sun or moon and
+ * the stars, in rows [0, rows): the rows below are all terrain.
+ */
+static void draw_sky(renderer *R, scene_camera cam, float time, int rows, uint8_t *out)
 {
     const scene *s = &R->sc;
     int W = R->W, H = R->H;
@@ -318,9 +362,10 @@ static void draw_sky(renderer *R, scene_camera cam, float time, uint8_t *out)
         float wy = ((float)y - (float)H * 0.5f) / ((float)H * zp) + cam.y * p; /* -0.5 .. */
         float t = fminf(1.0f, fmaxf(0.0f, (wy + 0.5f) / 0.62f));
         t = t * t;
-        R->sky[y * 3 + 0] = to8(s->sky_top.r + (s->sky_horizon.r - s->sky_top.r) * t);
-        R->sky[y * 3 + 1] = to8(s->sky_top.g + (s->sky_horizon.g - s->sky_top.g) * t);
-        R->sky[y * 3 + 2] = to8(s->sky_top.b + (s->sky_horizon.b - s->sky_top.b) * t);
+        scene_rgb c = {s->sky_top.r + (s->sky_horizon.r - s->sky_top.r) * t,
+                       s->sky_top.g + (s->sky_horizon.g - s->sky_top.g) * t,
+                       s->sky_top.b + (s->sky_horizon.b - s->sky_top.b) * t};
+        put_graded(R, R->sky + y * 3, c);
         /* Clouds sit on a band of the sky: a row's distance from its base line. */
         float base = -0.22f, d = wy > base ? (wy - base) / 0.02f : (base - wy) / 0.14f;
         d = d * (1.2f - 0.5f * s->clouds);
@@ -334,12 +379,20 @@ static void draw_sky(renderer *R, scene_camera cam, float time, uint8_t *out)
         n = (n - 0.45f) * 2.2f;
         R->cloudx[x] = (uint8_t)(n > 0 ? lrintf(fminf(n, 1.0f) * 255.0f) : 0);
     }
-    int cr = to8(s->cloud.r), cg = to8(s->cloud.g), cb = to8(s->cloud.b);
-    int cover = (int)lrintf(s->clouds * 220.0f);
-    for (int y = 0; y < H; y++) {
+    uint8_t cloudc[3];
+    put_graded(R, cloudc, s->cloud);
+    int cr = cloudc[0], cg = cloudc[1], cb = cloudc[2];
+    int cover = (int)lrintf(s->clouds * 220.0f), cloud_max = 0;
+    for (int x = 0; x < W; x++)
+        cloud_max = R->cloudx[x] > cloud_max ? R->cloudx[x] : cloud_max;
+    for (int y = 0; y < rows; y++) {
         uint8_t *o = out + (size_t)y * W * 3;
         const uint8_t *c = R->sky + y * 3;
         int cy = R->cloudy[y];
+        if (cy >= cloud_max || !cover) { /* no cloud reaches this row */
+            fill_rgb(o, W, c);
+            continue;
+        }
         for (int x = 0; x < W; x++, o += 3) {
             /* A cloud covers the row where its column's puff is taller than the distance. */
             int a = (R->cloudx[x] - cy) * 4;
@@ -353,7 +406,7 @@ static void draw_sky(renderer *R, scene_camera cam, float time, uint8_t *out)
     for (int i = 0; i < s->stars && i < 600; i++) {
         int sx = (int)lrintf((float)W * 0.5f + (R->star[i][0] - cam.x * 0.03f) * (float)H);
         int sy = (int)lrintf((float)H * 0.5f + (R->star[i][1] - cam.y * 0.03f) * (float)H);
-        if (sx < 0 || sy < 0 || sx >= W || sy >= H)
+        if (sx < 0 || sy < 0 || sx >= W || sy >= rows)
             continue;
         int v = 150 + (int)(105.0f * sinf(R->star[i][2] + time * 3.0f));
         uint8_t *o = out + ((size_t)sy * W + sx) * 3;
@@ -366,8 +419,10 @@ static void draw_sky(renderer *R, scene_camera cam, float time, uint8_t *out)
     float sy = (float)H * 0.5f + (s->sun_y - 0.5f - cam.y * ps) * (float)H * zs;
     float r = s->sun_r * (float)H * zs, glow = r * 4.0f;
     int x0 = (int)fmaxf(0, sx - glow), x1 = (int)fminf((float)W, sx + glow);
-    int y0 = (int)fmaxf(0, sy - glow), y1 = (int)fminf((float)H, sy + glow);
-    int sr = to8(s->sun.r), sg = to8(s->sun.g), sb = to8(s->sun.b);
+    int y0 = (int)fmaxf(0, sy - glow), y1 = (int)fminf((float)rows, sy + glow);
+    uint8_t sunc[3];
+    put_graded(R, sunc, s->sun);
+    int sr = sunc[0], sg = sunc[1], sb = sunc[2];
     for (int y = y0; y < y1; y++) {
         uint8_t *o = out + ((size_t)y * W + x0) * 3;
         float dy = (float)y - sy;
@@ -390,17 +445,15 @@ static void draw_sky(renderer *R, scene_camera cam, float time, uint8_t *out)
 }
 
 /*
- * Terrain layers with parallax: per column the ridge of each layer, per
- * row the nearest layer whose ridge is above the pixel. alpha (0..256)
- * blends the terrain over what is there (the plate); first_layer skips far
- * layers.
+ * Terrain tables of one frame: per column the ridge of each layer (from
+ * first_layer on), window rows, water rows. Returns the first row that
+ * terrain covers in every column: the sky need not be drawn below it.
  */
-static void draw_layers(renderer *R, scene_camera cam, float time, int alpha, int first_layer,
-                        uint8_t *out)
+static int layer_tables(renderer *R, scene_camera cam, float time, int first_layer)
 {
     const scene *s = &R->sc;
     int W = R->W, H = R->H, n = s->nlayers;
-    for (int l = 0; l < n; l++) {
+    for (int l = first_layer; l < n; l++) {
         const scene_layer *L = &s->layer[l];
         float zp = 1.0f + (cam.zoom - 1.0f) * L->parallax;
         float ridge_shift = cam.y * L->parallax;
@@ -424,16 +477,38 @@ static void draw_layers(renderer *R, scene_camera cam, float time, int alpha, in
                      sinf(((float)y / (float)H) * 23.0f + time * 0.7f);
         R->water[y] = (uint8_t)(200 + (int)(40.0f * wave));
     }
-    int wr = to8(s->window.r), wg = to8(s->window.g), wb = to8(s->window.b);
+    int covered = 0;
+    for (int x = 0; x < W; x++) {
+        int c = H;
+        for (int l = first_layer; l < n; l++)
+            c = R->top[l * W + x] < c ? R->top[l * W + x] : c;
+        R->cover[x] = (int16_t)c;
+        covered = c > covered ? c : covered;
+    }
+    return covered < 0 ? 0 : covered > H ? H : covered;
+}
+
+/*
+ * Terrain layers with parallax: per row the nearest layer whose ridge is
+ * above the pixel. alpha (0..256) blends the terrain over what is there
+ * (the plate); first_layer skips far layers. Needs layer_tables first.
+ */
+static void draw_layers(renderer *R, int alpha, int first_layer, uint8_t *out)
+{
+    const scene *s = &R->sc;
+    int W = R->W, H = R->H, n = s->nlayers;
+    uint8_t windowc[3];
+    put_graded(R, windowc, s->window);
+    int wr = windowc[0], wg = windowc[1], wb = windowc[2];
     int lit_pct = s->tod == TOD_NIGHT ? 45 : 20;
     for (int y = 0; y < H; y++) {
         uint8_t *o = out + (size_t)y * W * 3;
         for (int x = 0; x < W; x++, o += 3) {
-            int l = n - 1;
-            while (l >= first_layer && y < R->top[l * W + x])
-                l--;
-            if (l < first_layer)
+            if (y < R->cover[x]) /* above every ridge: the sky or plate stays */
                 continue;
+            int l = n - 1;
+            while (y < R->top[l * W + x])
+                l--;
             int d = y - R->top[l * W + x];
             if (d >= H)
                 d = H - 1;
@@ -453,7 +528,12 @@ static void draw_layers(renderer *R, scene_camera cam, float time, int alpha, in
             } else if (L->windows && d > 3) {
                 int32_t wc = R->wincol[l * W + x], wrow = R->winrow[l * H + y];
                 if (wc >= 0 && wrow >= 0) {
-                    uint64_t hsh = scene_mix(L->seed ^ ((uint64_t)wc << 32) ^ (uint64_t)wrow);
+                    /* A cheap integer hash per window: lit or dark. */
+                    uint32_t hsh = ((uint32_t)wc * 0x9E3779B1u) ^ ((uint32_t)wrow * 0x85EBCA77u) ^
+                                   (uint32_t)L->seed;
+                    hsh ^= hsh >> 15;
+                    hsh *= 0x2C1B3C6Du;
+                    hsh ^= hsh >> 12;
                     if ((int)(hsh % 100) < lit_pct) {
                         r = wr;
                         g = wg;
@@ -506,7 +586,9 @@ static void draw_particles(renderer *R, scene_camera cam, float time, float stre
     const scene *s = &R->sc;
     int W = R->W, H = R->H;
     float span = (float)W / (float)H + 0.4f; /* wrap width, in frame heights */
-    int pr = to8(s->particle.r), pg = to8(s->particle.g), pb = to8(s->particle.b);
+    uint8_t particlec[3];
+    put_graded(R, particlec, s->particle);
+    int pr = particlec[0], pg = particlec[1], pb = particlec[2];
     float unit = (float)H / 720.0f;
     for (int i = 0; i < s->particles && i < MAX_PARTICLES; i++) {
         const particle *p = &R->part[i];
@@ -572,8 +654,11 @@ static void draw_particles(renderer *R, scene_camera cam, float time, float stre
 /* Style grade in place: saturation, tone LUTs, vignette, grain, letterbox. */
 static void grade(renderer *R, int index, uint8_t *out)
 {
-    int W = R->W, H = R->H, sat = R->grade_sat, grain = R->grain;
+    int W = R->W, H = R->H, grain = R->grain;
     uint32_t rng = 0x9E3779B9u ^ (uint32_t)index * 2654435761u;
+    int per_pixel = !R->pre_graded;
+    if (!per_pixel && !R->vignette && !grain && !R->letterbox)
+        return;
     for (int y = 0; y < H; y++) {
         uint8_t *o = out + (size_t)y * W * 3;
         if (y < R->letterbox || y >= H - R->letterbox) {
@@ -581,18 +666,25 @@ static void grade(renderer *R, int index, uint8_t *out)
             continue;
         }
         int vy = R->vigy[y];
-        for (int x = 0; x < W; x++, o += 3) {
-            int r = o[0], g = o[1], b = o[2];
-            int luma = (54 * r + 183 * g + 19 * b) >> 8;
-            if (sat != 256) {
-                r = luma + (((r - luma) * sat) >> 8);
-                g = luma + (((g - luma) * sat) >> 8);
-                b = luma + (((b - luma) * sat) >> 8);
+        if (!per_pixel && !grain) { /* vignette only: no clamping needed */
+            for (int x = 0; x < W; x++, o += 3) {
+                int v = (R->vigx[x] * vy) >> 8;
+                o[0] = (uint8_t)(o[0] * v >> 8);
+                o[1] = (uint8_t)(o[1] * v >> 8);
+                o[2] = (uint8_t)(o[2] * v >> 8);
             }
-            int v = (R->vigx[x] * vy) >> 8;
-            r = R->grade[0][clamp8(r)] * v >> 8;
-            g = R->grade[1][clamp8(g)] * v >> 8;
-            b = R->grade[2][clamp8(b)] * v >> 8;
+            continue;
+        }
+        for (int x = 0; x < W; x++, o += 3) {
+            int b = o[0], g = o[1], r = o[2];
+            if (per_pixel)
+                grade_px(R, &r, &g, &b);
+            if (R->vignette) {
+                int v = (R->vigx[x] * vy) >> 8;
+                r = r * v >> 8;
+                g = g * v >> 8;
+                b = b * v >> 8;
+            }
             if (grain) {
                 rng ^= rng << 13;
                 rng ^= rng >> 17;
@@ -602,9 +694,9 @@ static void grade(renderer *R, int index, uint8_t *out)
                 g += n;
                 b += n;
             }
-            o[0] = clamp8(r);
+            o[0] = clamp8(b);
             o[1] = clamp8(g);
-            o[2] = clamp8(b);
+            o[2] = clamp8(r);
         }
     }
 }
@@ -644,13 +736,16 @@ static hh_status draw_frame(void *ctx, int index, uint8_t *out, char *msg, size_
         float k = R->cfg * smooth((float)t / 0.3f);
         draw_plate(R, cam, out);
         int alpha = (int)lrintf(k * 0.8f * 256.0f);
-        if (alpha > 0)
-            draw_layers(R, cam, time, alpha, 2, out);
+        if (alpha > 0) {
+            layer_tables(R, cam, time, 2);
+            draw_layers(R, alpha, 2, out);
+        }
         if (k > 0)
             draw_particles(R, cam, time, k, out);
     } else {
-        draw_sky(R, cam, time, out);
-        draw_layers(R, cam, time, 256, 0, out);
+        int covered = layer_tables(R, cam, time, 0);
+        draw_sky(R, cam, time, covered, out);
+        draw_layers(R, 256, 0, out);
         draw_particles(R, cam, time, 1.0f, out);
     }
     grade(R, index, out);

@@ -4,8 +4,10 @@
  * thumbnail writer, and hardened decoders of untrusted inputs (images,
  * videos, audio).
  *
- * Pictures cross this interface as packed RGB24 (3 bytes per pixel, rows of
- * `stride` bytes). The encoder converts to yuv420p with BT.709 matrices in
+ * Pictures cross this interface as packed BGR24 (bytes B, G, R per pixel,
+ * rows of `stride` bytes): swscale converts BGR24 to yuv420p on a special
+ * unscaled path about three times faster than RGB24, and at 1080p that
+ * conversion is a fifth of a render. The encoder converts to yuv420p with BT.709 matrices in
  * swscale (its default is BT.601) and tags the stream BT.709, limited range.
  *
  * Untrusted inputs are opened with protocol_whitelist "file" and a format
@@ -64,7 +66,7 @@ typedef struct media_encoder_opts {
 hh_status media_encoder_new(const char *path, const media_encoder_opts *opts, media_encoder **out,
                             char *msg, size_t msgsize);
 
-/* Converts one RGB24 frame (width x height, borrowed) and encodes it. */
+/* Converts one BGR24 frame (width x height, borrowed) and encodes it. */
 hh_status media_encoder_write_rgb(media_encoder *enc, const uint8_t *rgb, int stride, char *msg,
                                   size_t msgsize);
 
@@ -75,7 +77,7 @@ hh_status media_encoder_finish(media_encoder *enc, char *msg, size_t msgsize);
 void media_encoder_free(media_encoder *enc);
 
 /*
- * Writes a JPEG thumbnail of the RGB24 picture (w x h, borrowed), scaled
+ * Writes a JPEG thumbnail of the BGR24 picture (w x h, borrowed), scaled
  * to a long side of at most max_side pixels, keeping the aspect ratio.
  */
 hh_status media_write_jpeg(const char *path, const uint8_t *rgb, int w, int h, int stride,
@@ -105,7 +107,7 @@ hh_status media_frames_open(const char *path, const char *what, int w, int h, in
                             media_frames **out, char *msg, size_t msgsize);
 
 /*
- * Writes output frame `index` (0-based, increasing between calls) as RGB24
+ * Writes output frame `index` (0-based, increasing between calls) as BGR24
  * into out (w*h*3 bytes, caller's buffer).
  */
 hh_status media_frames_get(media_frames *src, int index, uint8_t *out, char *msg, size_t msgsize);

@@ -225,7 +225,7 @@ static int input_next(input *in)
 }
 
 /*
- * A scaler from frames of one format and size to RGB24 w x h, covering the
+ * A scaler from frames of one format and size to BGR24 w x h, covering the
  * output and cropping the centre of the source. Re-made only when the
  * source format or size changes (sws_getCachedContext).
  */
@@ -265,7 +265,7 @@ static hh_status cover_frame(coverer *cv, const AVFrame *f, uint8_t *out, char *
         stride[p] = f->linesize[p];
     }
     cv->sws = sws_getCachedContext(cv->sws, cw, ch, (enum AVPixelFormat)f->format, cv->w, cv->h,
-                                   AV_PIX_FMT_RGB24, SWS_BICUBIC, NULL, NULL, NULL);
+                                   AV_PIX_FMT_BGR24, SWS_BICUBIC, NULL, NULL, NULL);
     if (!cv->sws)
         return undecodable(msg, msgsize, what);
     int cs = f->colorspace == AVCOL_SPC_BT709 ||

@@ -114,10 +114,10 @@ static hh_status open_video(media_encoder *e, const media_encoder_opts *o, char 
     if (err < 0)
         return av_fail(msg, msgsize, "cannot allocate a frame", err);
 
-    /* swscale assumes BT.601 unless told; we render full-range RGB and the
+    /* swscale assumes BT.601 unless told; we render full-range BGR and the
      * stream is tagged BT.709 limited range, so say exactly that. */
-    e->sws = sws_getContext(o->width, o->height, AV_PIX_FMT_RGB24, o->width, o->height,
-                            AV_PIX_FMT_YUV420P, SWS_BILINEAR | SWS_ACCURATE_RND, NULL, NULL, NULL);
+    e->sws = sws_getContext(o->width, o->height, AV_PIX_FMT_BGR24, o->width, o->height,
+                            AV_PIX_FMT_YUV420P, SWS_BILINEAR, NULL, NULL, NULL);
     if (!e->sws)
         return HH_ERR_NOMEM;
     const int *bt709 = sws_getCoefficients(SWS_CS_ITU709);
@@ -357,7 +357,7 @@ hh_status media_write_jpeg(const char *path, const uint8_t *rgb, int w, int h, i
     f->quality = c->global_quality;
     if (av_frame_get_buffer(f, 0) < 0)
         goto fail;
-    sws = sws_getContext(w, h, AV_PIX_FMT_RGB24, tw, th, AV_PIX_FMT_YUV420P,
+    sws = sws_getContext(w, h, AV_PIX_FMT_BGR24, tw, th, AV_PIX_FMT_YUV420P,
                          SWS_BICUBIC | SWS_ACCURATE_RND, NULL, NULL, NULL);
     if (!sws)
         goto fail;

@@ -116,7 +116,7 @@ static uint8_t **decode_luma(const char *name, int from, int to)
         assert_non_null(luma[i]);
         for (int p = 0; p < W * H; p++)
             luma[i][p] =
-                (uint8_t)((54 * rgb[3 * p] + 183 * rgb[3 * p + 1] + 19 * rgb[3 * p + 2]) >> 8);
+                (uint8_t)((19 * rgb[3 * p] + 183 * rgb[3 * p + 1] + 54 * rgb[3 * p + 2]) >> 8);
     }
     free(rgb);
     media_frames_free(src);
@@ -528,12 +528,75 @@ static void test_broken_inputs(void **state)
     expect_input_failure("t9", HH_REF_VIDEO, path, "reference video could not be decoded");
 }
 
+/*
+ * Solid red, green, blue, white and grey through the encoder: the Y and
+ * chroma bytes in the file are BT.709 limited range (not swscale's BT.601
+ * default), and our decoder brings the colours back.
+ */
+static void test_encoder_bt709(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t b, g, r;
+        int y, u, v; /* BT.709 limited range */
+    } colours[] = {
+        {0, 0, 255, 63, 102, 240},      {0, 255, 0, 173, 42, 26},       {255, 0, 0, 32, 240, 118},
+        {255, 255, 255, 235, 128, 128}, {128, 128, 128, 126, 128, 128},
+    };
+    const int w = 64, h = 64;
+    uint8_t *bgr = malloc((size_t)w * h * 3);
+    assert_non_null(bgr);
+    for (size_t c = 0; c < sizeof colours / sizeof colours[0]; c++) {
+        char path[512], msg[512], cmd[1200];
+        snprintf(path, sizeof path, "%s/solid%zu.mp4", dir, c);
+        for (int p = 0; p < w * h; p++) {
+            bgr[3 * p] = colours[c].b;
+            bgr[3 * p + 1] = colours[c].g;
+            bgr[3 * p + 2] = colours[c].r;
+        }
+        media_encoder_opts o = {.width = w, .height = h, .fps = 24, .frames = 24, .crf = 1};
+        media_encoder *enc = NULL;
+        assert_int_equal(media_encoder_new(path, &o, &enc, msg, sizeof msg), HH_OK);
+        for (int i = 0; i < 24; i++)
+            assert_int_equal(media_encoder_write_rgb(enc, bgr, w * 3, msg, sizeof msg), HH_OK);
+        assert_int_equal(media_encoder_finish(enc, msg, sizeof msg), HH_OK);
+        media_encoder_free(enc);
+        /* The raw planes, read by the ffmpeg CLI without any conversion. */
+        snprintf(cmd, sizeof cmd,
+                 "ffmpeg -nostdin -v error -i '%s' -frames:v 1 -f rawvideo -pix_fmt yuv420p -",
+                 path);
+        FILE *f = popen(cmd, "r");
+        assert_non_null(f);
+        uint8_t yuv[64 * 64 * 3 / 2];
+        size_t n = fread(yuv, 1, sizeof yuv, f);
+        assert_int_equal(pclose(f), 0);
+        assert_int_equal(n, sizeof yuv);
+        int y = yuv[32 * 64 + 32], u = yuv[64 * 64 + 16 * 32 + 16],
+            v = yuv[64 * 64 * 5 / 4 + 16 * 32 + 16];
+        if (abs(y - colours[c].y) > 2 || abs(u - colours[c].u) > 2 || abs(v - colours[c].v) > 2)
+            fail_msg("colour %zu: yuv %d %d %d, want %d %d %d", c, y, u, v, colours[c].y,
+                     colours[c].u, colours[c].v);
+        media_frames *src = NULL;
+        assert_int_equal(media_frames_open(path, "solid", w, h, 24, &src, msg, sizeof msg), HH_OK);
+        assert_int_equal(media_frames_get(src, 5, bgr, msg, sizeof msg), HH_OK);
+        int p = 32 * w + 32;
+        /* swscale's yuv-to-rgb path is a few levels off at the extremes */
+        if (abs(bgr[3 * p] - colours[c].b) > 6 || abs(bgr[3 * p + 1] - colours[c].g) > 6 ||
+            abs(bgr[3 * p + 2] - colours[c].r) > 6)
+            fail_msg("colour %zu decoded as %d %d %d", c, bgr[3 * p], bgr[3 * p + 1],
+                     bgr[3 * p + 2]);
+        media_frames_free(src);
+    }
+    free(bgr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_engine_lookup),       cmocka_unit_test(test_plate_motion),
-        cmocka_unit_test(test_scene_pan_parallax),  cmocka_unit_test(test_prompts_and_seeds),
-        cmocka_unit_test(test_progress_and_cancel), cmocka_unit_test(test_broken_inputs),
+        cmocka_unit_test(test_engine_lookup),     cmocka_unit_test(test_encoder_bt709),
+        cmocka_unit_test(test_plate_motion),      cmocka_unit_test(test_scene_pan_parallax),
+        cmocka_unit_test(test_prompts_and_seeds), cmocka_unit_test(test_progress_and_cancel),
+        cmocka_unit_test(test_broken_inputs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
