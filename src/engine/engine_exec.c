@@ -353,7 +353,15 @@ static hh_status find_output(const char *outdir, char *frames, size_t fsize, cha
 
 typedef struct external_ctx {
     media_frames *src;
+    const hh_render_job *job; /* the caller's, for its progress callback */
 } external_ctx;
+
+/* Our encode is the last tenth of an exec job: 90..100, after the generator's 0..90. */
+static void encode_progress(void *ctx, int pct)
+{
+    const external_ctx *x = ctx;
+    x->job->progress(x->job->progress_ctx, 90 + pct / 10);
+}
 
 static hh_status draw_external(void *ctx, int index, uint8_t *rgb, char *msg, size_t msgsize)
 {
@@ -369,11 +377,16 @@ hh_status engine_encode_external(const hh_render_job *job, const char *frames_pa
     hh_status rc = video_frame_size(job->req->resolution, job->req->aspect, &w, &h);
     if (rc)
         return rc;
-    external_ctx x = {NULL};
+    external_ctx x = {NULL, job};
+    hh_render_job j = *job;
+    if (job->progress) {
+        j.progress = encode_progress;
+        j.progress_ctx = &x;
+    }
     rc = media_frames_open(frames_path, "generated video", w, h,
                            job->req->duration_sec * HH_VIDEO_FPS, &x.src, msg, msgsize);
     if (!rc)
-        rc = engine_run_frames(job, draw_external, &x, audio_path, preset, threads,
+        rc = engine_run_frames(&j, draw_external, &x, audio_path, preset, threads,
                                "HappyHorse exec engine", msg, msgsize);
     media_frames_free(x.src);
     return rc;

@@ -14,10 +14,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -590,13 +592,64 @@ static void test_encoder_bt709(void **state)
     free(bgr);
 }
 
+static void *raise_later(void *arg)
+{
+    usleep(500 * 1000);
+    atomic_store((atomic_int *)arg, 1);
+    return NULL;
+}
+
+/* The exec engine reports the generator's progress and then its own, and stops on cancel. */
+static void test_exec_progress_and_cancel(void **state)
+{
+    (void)state;
+    char script[512], video[512], thumb[512], msg[512];
+    path_in(script, sizeof script, "gen.sh");
+    path_in(video, sizeof video, "x.mp4");
+    path_in(thumb, sizeof thumb, "x.jpg");
+    static const char gen[] =
+        "out=${!#}\ncat >/dev/null\necho '{\"progress\": 50}'\nsleep 0.2\n"
+        "ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=320x240 -frames:v 4 "
+        "\"$out/frame_%05d.png\"\nif [ -n \"$HANG\" ]; then sleep 30; fi\n";
+    write_file(script, gen, sizeof gen - 1);
+    json_t *config = json_pack("{s:[s,s], s:i}", "command", "bash", script, "timeoutSec", 60);
+    hh_engine *e = NULL;
+    assert_int_equal(engine_new("exec", config, &e, msg, sizeof msg), HH_OK);
+    hh_video_request *r = request("anything", HH_CAM_NONE, 3, 0.5);
+    progress_log log = {0, -1, 1};
+    hh_render_job job = {.req = r,
+                         .video_path = video,
+                         .thumb_path = thumb,
+                         .progress = on_progress,
+                         .progress_ctx = &log};
+    assert_int_equal(engine_render(e, &job, msg, sizeof msg), HH_OK);
+    assert_true(log.monotonic);
+    assert_int_equal(log.last, 100);
+    assert_true(log.calls >= 3);
+
+    setenv("HANG", "1", 1);
+    atomic_int cancel = 0;
+    job.cancel = &cancel;
+    job.progress = NULL;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, raise_later, &cancel), 0);
+    int64_t t0 = (int64_t)time(NULL);
+    assert_int_equal(engine_render(e, &job, msg, sizeof msg), HH_ERR_CANCELED);
+    assert_true((int64_t)time(NULL) - t0 < 10);
+    pthread_join(th, NULL);
+    unsetenv("HANG");
+    engine_free(e);
+    json_decref(config);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_lookup),     cmocka_unit_test(test_encoder_bt709),
         cmocka_unit_test(test_plate_motion),      cmocka_unit_test(test_scene_pan_parallax),
         cmocka_unit_test(test_prompts_and_seeds), cmocka_unit_test(test_progress_and_cancel),
-        cmocka_unit_test(test_broken_inputs),
+        cmocka_unit_test(test_broken_inputs),     cmocka_unit_test(test_exec_progress_and_cancel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
