@@ -50,6 +50,8 @@ typedef struct renderer {
     int32_t *winrow;       /* [layer][H]: window row index, -1 for wall */
     uint8_t *lut;          /* [layer][H][3]: colour by depth below the ridge */
     uint8_t *water;        /* [H]: brightness of water rows, 0..255 */
+    int16_t *wavex;        /* [W]: ripple brightness along a row */
+    int32_t *rowoff;       /* [H]: where each row reads wavex, so ripples break up */
     uint8_t *sky;          /* [H][3] */
     uint8_t *cloudx;       /* [W]: cloud density by column */
     uint8_t *cloudy;       /* [H]: cloud weight by row */
@@ -138,6 +140,8 @@ static hh_status alloc_all(renderer *R)
     R->winrow = calloc(SCENE_LAYERS * H, sizeof *R->winrow);
     R->lut = calloc(SCENE_LAYERS * H * 3, 1);
     R->water = calloc(H, 1);
+    R->wavex = calloc(W, sizeof *R->wavex);
+    R->rowoff = calloc(H, sizeof *R->rowoff);
     R->sky = calloc(H * 3, 1);
     R->cloudx = calloc(W, 1);
     R->cloudy = calloc(H, 1);
@@ -147,8 +151,9 @@ static hh_status alloc_all(renderer *R)
     R->yw = calloc(H, sizeof *R->yw);
     R->vigx = calloc(W, sizeof *R->vigx);
     R->vigy = calloc(H, sizeof *R->vigy);
-    if (!R->top || !R->cover || !R->wincol || !R->winrow || !R->lut || !R->water || !R->sky ||
-        !R->cloudx || !R->cloudy || !R->xo || !R->yo || !R->xw || !R->yw || !R->vigx || !R->vigy)
+    if (!R->top || !R->cover || !R->wincol || !R->winrow || !R->lut || !R->water || !R->wavex ||
+        !R->rowoff || !R->sky || !R->cloudx || !R->cloudy || !R->xo || !R->yo || !R->xw || !R->yw ||
+        !R->vigx || !R->vigy)
         return HH_ERR_NOMEM;
     return HH_OK;
 }
@@ -161,6 +166,8 @@ static void free_all(renderer *R)
     free(R->winrow);
     free(R->lut);
     free(R->water);
+    free(R->wavex);
+    free(R->rowoff);
     free(R->sky);
     free(R->cloudx);
     free(R->cloudy);
@@ -475,7 +482,16 @@ static int layer_tables(renderer *R, scene_camera cam, float time, int first_lay
     for (int y = 0; y < H; y++) {
         float wave = sinf(((float)y / (float)H) * 90.0f - time * 2.0f) *
                      sinf(((float)y / (float)H) * 23.0f + time * 0.7f);
-        R->water[y] = (uint8_t)(200 + (int)(40.0f * wave));
+        R->water[y] = (uint8_t)(200 + (int)(30.0f * wave));
+        /* Rows read the ripple table at scattered offsets, in bands of a few rows. */
+        R->rowoff[y] = (int32_t)((((uint32_t)y / 3u) * 2654435761u >> 8) % (uint32_t)W);
+    }
+    const scene_layer *near = &s->layer[n - 1];
+    float zn = 1.0f + (cam.zoom - 1.0f) * near->parallax;
+    for (int x = 0; x < W; x++) {
+        float wx = ((float)x - (float)W * 0.5f) / ((float)H * zn) + cam.x * near->parallax;
+        float v = sinf(wx * 60.0f + time * 1.7f) * (0.6f + 0.4f * sinf(wx * 7.0f - time * 0.5f));
+        R->wavex[x] = (int16_t)lrintf(45.0f * v);
     }
     int covered = 0;
     for (int x = 0; x < W; x++) {
@@ -516,11 +532,15 @@ static void draw_layers(renderer *R, int alpha, int first_layer, uint8_t *out)
             int r = c[0], g = c[1], b = c[2];
             const scene_layer *L = &s->layer[l];
             if (L->shape == SHAPE_WATER) {
-                int m = R->water[y];
+                int xi = x + R->rowoff[y];
+                if (xi >= W)
+                    xi -= W;
+                int m = R->water[y] + R->wavex[xi];
+                m = m < 0 ? 0 : m > 255 ? 255 : m;
                 r = r * m >> 8;
                 g = g * m >> 8;
                 b = b * m >> 8;
-                if (m > 236) { /* glints on the crests */
+                if (m > 248) { /* glints on the crests */
                     r = (r + 255) >> 1;
                     g = (g + 255) >> 1;
                     b = (b + 255) >> 1;
