@@ -276,7 +276,7 @@ hh_status engine_run_frames(const hh_render_job *job, engine_frame_fn draw, void
         }
         if (i == frames / 3)
             memcpy(thumb, rgb, bytes);
-        rc = media_encoder_write_rgb(enc, rgb, w * 3, msg, msgsize);
+        rc = media_encoder_write_bgr(enc, rgb, w * 3, msg, msgsize);
         pipe_release(&pipe, rc != HH_OK);
         if (rc)
             break;

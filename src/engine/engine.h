@@ -76,6 +76,7 @@ hh_status engine_render(const hh_engine *engine, const hh_render_job *job, char 
 /* The engine's name ("procedural", "exec"). Static for the engine's life. */
 const char *engine_name(const hh_engine *engine);
 
+/* Frees engine (NULL is fine); no render may be running on it. */
 void engine_free(hh_engine *engine);
 
 /* ---- shared by the engines (engine_*.c), not for callers ------------- */

@@ -67,7 +67,7 @@ hh_status media_encoder_new(const char *path, const media_encoder_opts *opts, me
                             char *msg, size_t msgsize);
 
 /* Converts one BGR24 frame (width x height, borrowed) and encodes it. */
-hh_status media_encoder_write_rgb(media_encoder *enc, const uint8_t *rgb, int stride, char *msg,
+hh_status media_encoder_write_bgr(media_encoder *enc, const uint8_t *rgb, int stride, char *msg,
                                   size_t msgsize);
 
 /* Flushes the encoders and writes the trailer (moving moov to the front). */
@@ -112,6 +112,7 @@ hh_status media_frames_open(const char *path, const char *what, int w, int h, in
  */
 hh_status media_frames_get(media_frames *src, int index, uint8_t *out, char *msg, size_t msgsize);
 
+/* Frees src and closes its input (NULL is fine). */
 void media_frames_free(media_frames *src);
 
 /*

@@ -254,7 +254,7 @@ static hh_status push_audio(media_encoder *e, size_t until, int last, char *msg,
     return HH_OK;
 }
 
-hh_status media_encoder_write_rgb(media_encoder *e, const uint8_t *rgb, int stride, char *msg,
+hh_status media_encoder_write_bgr(media_encoder *e, const uint8_t *rgb, int stride, char *msg,
                                   size_t msgsize)
 {
     int err = av_frame_make_writable(e->yuv);

@@ -560,7 +560,7 @@ static void test_encoder_bt709(void **state)
         media_encoder *enc = NULL;
         assert_int_equal(media_encoder_new(path, &o, &enc, msg, sizeof msg), HH_OK);
         for (int i = 0; i < 24; i++)
-            assert_int_equal(media_encoder_write_rgb(enc, bgr, w * 3, msg, sizeof msg), HH_OK);
+            assert_int_equal(media_encoder_write_bgr(enc, bgr, w * 3, msg, sizeof msg), HH_OK);
         assert_int_equal(media_encoder_finish(enc, msg, sizeof msg), HH_OK);
         media_encoder_free(enc);
         /* The raw planes, read by the ffmpeg CLI without any conversion. */
