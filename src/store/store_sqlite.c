@@ -143,7 +143,7 @@ static hh_status sql_error(sqlite3 *db, int rc, const char *what)
         return HH_ERR_CONFLICT;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        hh_warn("store: %s: database busy", what);
+        hh_warn("store: %s: database busy (%d %s)", what, rc, db ? sqlite3_errmsg(db) : "");
         return HH_ERR_BUSY;
     case SQLITE_NOMEM:
         return HH_ERR_NOMEM;
