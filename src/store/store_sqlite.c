@@ -31,6 +31,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+_Static_assert(UUID_STR_LEN == HH_ID_LEN, "store ids are uuid.h's UUIDv7 text");
+
 #define POOL_MAX        16
 #define BUSY_TIMEOUT_MS 10000
 #define DB_FILE         "happyhorse.db"
