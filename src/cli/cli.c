@@ -32,6 +32,9 @@ int cli_dispatch(const char *prog, const cli_command *table, int argc, char **ar
 }
 
 static void vmessage(const char *prog, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void vmessage(const char *prog, const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);

@@ -26,7 +26,9 @@
 
 #include "util/status.h"
 
-#define HH_ID_LEN 37 /* UUID text + NUL */
+#define HH_ID_LEN      37   /* UUID text + NUL */
+#define STORE_KEYS_MAX 1000 /* ceiling of store_key_list */
+#define STORE_PAGE_MAX 1000 /* ceiling of one store_ledger_list page */
 
 typedef struct hh_store hh_store;
 
@@ -71,10 +73,17 @@ const char *hh_ledger_kind_str(hh_ledger_kind kind);
 
 /*
  * Opens the store at location: a directory (SQLite file "happyhorse.db"
- * inside it, created when missing) or, later, a postgres:// URL. Applies
- * pending migrations. On success *out owns the store.
+ * inside it; the directory is created, mode 0700, when missing) or, later,
+ * a postgres:// URL (refused for now with HH_ERR_INVALID). Applies pending
+ * migrations. On success *out owns the store. A database whose schema is
+ * newer than this binary is refused with HH_ERR_CONFLICT.
  */
 hh_status store_open(const char *location, hh_store **out);
+/*
+ * Same, but migrates only up to schema version (1..latest): for tests of
+ * upgrades from an older schema. HH_ERR_INVALID for a version out of range.
+ */
+hh_status store_open_version(const char *location, int version, hh_store **out);
 /* Closes and frees. NULL-safe. */
 void store_close(hh_store *st);
 /* The schema version after migrations (for tests and `readyz`). */
@@ -83,7 +92,12 @@ int store_schema_version(hh_store *st);
 hh_status store_ping(hh_store *st);
 
 /* ---- users ---- */
-/* password_hash may be NULL (no dashboard login). HH_ERR_EXISTS if the email is taken. */
+/*
+ * Creates a user with 0 credits (grant credits through the ledger).
+ * password_hash may be NULL (no dashboard login). Emails compare
+ * case-insensitively (ASCII). HH_ERR_EXISTS if the email is taken;
+ * HH_ERR_INVALID if email (<= 255 bytes) or plan (<= 31) does not fit.
+ */
 hh_status store_user_create(hh_store *st, const char *email, const char *password_hash,
                             const char *plan, int api_access, hh_user *out);
 hh_status store_user_by_email(hh_store *st, const char *email, hh_user *out);
@@ -99,7 +113,7 @@ hh_status store_key_insert(hh_store *st, const char *user_id, const char *name,
                            const uint8_t hash[32], const char *prefix, hh_api_key *out);
 /* Finds a live (not deleted) key by hash, with its user. HH_ERR_NOTFOUND otherwise. */
 hh_status store_key_lookup(hh_store *st, const uint8_t hash[32], hh_api_key *key, hh_user *user);
-/* Live keys of a user, newest first. *keys is malloc'd; caller frees. */
+/* Live keys of a user, newest first, at most STORE_KEYS_MAX. *keys is malloc'd; caller frees. */
 hh_status store_key_list(hh_store *st, const char *user_id, hh_api_key **keys, size_t *n);
 /* Soft-deletes; HH_ERR_NOTFOUND if no live key of this user has that id. */
 hh_status store_key_delete(hh_store *st, const char *user_id, const char *key_id);
@@ -109,14 +123,22 @@ hh_status store_key_touch(hh_store *st, const char *const *key_ids, const int64_
 
 /* ---- ledger ---- */
 /*
- * Appends one row and moves the balance by amount, atomically. Fails with
- * HH_ERR_CREDITS (and changes nothing) if the balance would go below zero.
- * ref and note may be NULL. *balance_after may be NULL.
+ * Appends one row and moves the balance by amount, atomically (one BEGIN
+ * IMMEDIATE transaction). Fails with HH_ERR_CREDITS (and changes nothing)
+ * if the balance would go below zero; HH_ERR_INVALID for amount 0;
+ * HH_ERR_NOTFOUND for an unknown user; HH_ERR_EXISTS for a second charge
+ * or a second refund with the same ref (each video is charged and
+ * refunded at most once). ref (an id, <= 36 chars) and note (<= 255) may
+ * be NULL. *balance_after may be NULL.
  */
 hh_status store_ledger_append(hh_store *st, const char *user_id, int64_t amount,
                               hh_ledger_kind kind, const char *ref, const char *note,
                               int64_t *balance_after);
-/* Entries newest first with id < before (0: from the newest), at most limit. Caller frees. */
+/*
+ * Entries newest first with id < before (0: from the newest), at most
+ * limit (1..STORE_PAGE_MAX, else HH_ERR_INVALID). *entries is malloc'd
+ * (NULL when *n is 0); caller frees.
+ */
 hh_status store_ledger_list(hh_store *st, const char *user_id, int64_t before, int limit,
                             hh_ledger_entry **entries, size_t *n);
 /* SUM(amount) over the user's ledger, for invariant checks. */

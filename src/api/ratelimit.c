@@ -1,0 +1,168 @@
+/*
+ * ratelimit.c - token buckets in a chained hash table under one mutex.
+ * Tokens are kept as integers in units of 1/WINDOW_MS of a token, so a
+ * bucket of capacity C gains exactly C units per millisecond: refill is
+ * exact integer arithmetic with no rounding lost between frequent calls. A sweep evicts buckets
+ * that have been full (idle) for over a window whenever the table doubles past its last swept size,
+ * which keeps the cost amortised O(1) per call.
+ */
+#include "api/ratelimit.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NBUCKETS  4096 /* hash chains; keys per chain stay short for any real load */
+#define WINDOW_MS 60000
+#define UNIT      WINDOW_MS /* units per token */
+
+typedef struct bucket {
+    struct bucket *next;
+    int64_t tokens; /* in units: 0 .. capacity*UNIT */
+    int64_t updated_ms;
+    int capacity;
+    char key[];
+} bucket;
+
+struct ratelimit {
+    pthread_mutex_t lock;
+    bucket *chains[NBUCKETS];
+    unsigned count;
+    unsigned sweep_at;
+};
+
+ratelimit *ratelimit_new(void)
+{
+    ratelimit *rl = calloc(1, sizeof *rl);
+    if (!rl)
+        return NULL;
+    pthread_mutex_init(&rl->lock, NULL);
+    rl->sweep_at = 1024;
+    return rl;
+}
+
+void ratelimit_free(ratelimit *rl)
+{
+    if (!rl)
+        return;
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        bucket *b = rl->chains[i];
+        while (b) {
+            bucket *next = b->next;
+            free(b);
+            b = next;
+        }
+    }
+    pthread_mutex_destroy(&rl->lock);
+    free(rl);
+}
+
+/* FNV-1a: keys are already uniformly random ids, any decent mix will do. */
+static size_t hash_key(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)(h % NBUCKETS);
+}
+
+static void refresh(bucket *b, int64_t now_ms)
+{
+    if (now_ms > b->updated_ms) {
+        int64_t t = b->tokens + (now_ms - b->updated_ms) * b->capacity;
+        int64_t full = (int64_t)b->capacity * UNIT;
+        b->tokens = t > full ? full : t;
+        b->updated_ms = now_ms;
+    }
+}
+
+static void sweep(ratelimit *rl, int64_t now_ms)
+{
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        bucket **pp = &rl->chains[i];
+        while (*pp) {
+            bucket *b = *pp;
+            refresh(b, now_ms);
+            /* A full bucket is exactly what a new one would be: dropping it loses nothing. */
+            if (b->tokens == (int64_t)b->capacity * UNIT) {
+                *pp = b->next;
+                free(b);
+                rl->count--;
+            } else {
+                pp = &b->next;
+            }
+        }
+    }
+    rl->sweep_at = rl->count * 2 > 1024 ? rl->count * 2 : 1024;
+}
+
+static bucket *find_or_add(ratelimit *rl, const char *key, int per_minute, int64_t now_ms)
+{
+    size_t h = hash_key(key);
+    for (bucket *b = rl->chains[h]; b; b = b->next)
+        if (!strcmp(b->key, key))
+            return b;
+    if (rl->count >= rl->sweep_at)
+        sweep(rl, now_ms);
+    size_t len = strlen(key);
+    bucket *b = malloc(sizeof *b + len + 1);
+    if (!b)
+        return NULL;
+    memcpy(b->key, key, len + 1);
+    b->capacity = per_minute;
+    b->tokens = (int64_t)per_minute * UNIT;
+    b->updated_ms = now_ms;
+    b->next = rl->chains[h];
+    rl->chains[h] = b;
+    rl->count++;
+    return b;
+}
+
+/* Seconds (rounded up) until the bucket holds need units. */
+static int seconds_until(const bucket *b, int64_t need)
+{
+    int64_t missing = need - b->tokens;
+    if (missing <= 0)
+        return 0;
+    int64_t ms = (missing + b->capacity - 1) / b->capacity;
+    return (int)((ms + 999) / 1000);
+}
+
+hh_status ratelimit_take(ratelimit *rl, const char *key, int per_minute, int64_t now_ms,
+                         ratelimit_result *res)
+{
+    if (per_minute <= 0)
+        return HH_ERR_INVALID;
+    pthread_mutex_lock(&rl->lock);
+    bucket *b = find_or_add(rl, key, per_minute, now_ms);
+    if (!b) {
+        pthread_mutex_unlock(&rl->lock);
+        return HH_ERR_NOMEM;
+    }
+    refresh(b, now_ms);
+    if (b->capacity != per_minute) {
+        /* Plan changed: keep the fraction used, on the new scale. */
+        b->tokens = b->tokens * per_minute / b->capacity;
+        b->capacity = per_minute;
+    }
+    res->allowed = b->tokens >= UNIT;
+    if (res->allowed)
+        b->tokens -= UNIT;
+    res->limit = b->capacity;
+    res->window_s = WINDOW_MS / 1000;
+    res->remaining = (int)(b->tokens / UNIT);
+    res->reset_s = seconds_until(b, (int64_t)b->capacity * UNIT);
+    res->retry_after_s = res->allowed ? 0 : seconds_until(b, UNIT);
+    if (!res->allowed && res->retry_after_s < 1)
+        res->retry_after_s = 1;
+    pthread_mutex_unlock(&rl->lock);
+    return HH_OK;
+}
+
+unsigned ratelimit_size(ratelimit *rl)
+{
+    pthread_mutex_lock(&rl->lock);
+    unsigned n = rl->count;
+    pthread_mutex_unlock(&rl->lock);
+    return n;
+}

@@ -1,0 +1,48 @@
+/*
+ * ratelimit.h - token buckets per API key (contract section 1).
+ *
+ * A key on a plan of R requests/minute owns a bucket of capacity R that
+ * refills continuously at R/60 tokens per second, so a client may burst up
+ * to R requests and then sustains R per minute. Buckets live in memory, one
+ * per key seen recently; idle full buckets are evicted, so memory is bounded
+ * by the keys active in the last few minutes (and keys are only ever
+ * authenticated ones). Thread-safe.
+ *
+ * Several API nodes each keep their own buckets; with N nodes a key may see
+ * up to N×R. That is the documented trade-off until a shared limiter is
+ * needed (see docs/operations.md).
+ */
+#ifndef HH_RATELIMIT_H
+#define HH_RATELIMIT_H
+
+#include <stdint.h>
+
+#include "util/status.h"
+
+typedef struct ratelimit ratelimit;
+
+typedef struct ratelimit_result {
+    int allowed;       /* 1: go on; 0: refuse with 429 */
+    int limit;         /* the policy's quota per window (R) */
+    int window_s;      /* 60 */
+    int remaining;     /* whole tokens left after this request */
+    int reset_s;       /* seconds until the bucket is full again */
+    int retry_after_s; /* when refused: seconds until one token is back (>= 1) */
+} ratelimit_result;
+
+/* New, empty limiter. NULL on allocation failure. Free with ratelimit_free. */
+ratelimit *ratelimit_new(void);
+void ratelimit_free(ratelimit *rl);
+
+/*
+ * Takes one token from key's bucket (created full on first use) at time
+ * now_ms (monotonic). per_minute sizes the bucket; a change of plan resizes
+ * it on the next call. Fills *res.
+ */
+hh_status ratelimit_take(ratelimit *rl, const char *key, int per_minute, int64_t now_ms,
+                         ratelimit_result *res);
+
+/* Number of buckets held (for tests and metrics). */
+unsigned ratelimit_size(ratelimit *rl);
+
+#endif

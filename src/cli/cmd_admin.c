@@ -1,0 +1,704 @@
+/*
+ * cmd_admin.c - `happyhorse admin`, the operator's commands of contract
+ * section 7: users, API keys, credits and plans, straight on the store.
+ *
+ *   admin user create     --email E [--plan P] [--credits N] [--password-stdin] [--no-api-access]
+ *   admin user show       --email E
+ *   admin user api-access --email E --on|--off
+ *   admin user ledger     --email E [--limit N] [--before ID]
+ *   admin key create      --email E [--name NAME]
+ *   admin key list        --email E
+ *   admin key delete      --email E --id KEYID
+ *   admin credits grant   --email E --amount N [--note TEXT]
+ *   admin plan set        --email E --plan P
+ *
+ * Every command takes --data DIR and --help; those that name a plan take
+ * --plans FILE. Reads print JSON on stdout; `user create` prints the new
+ * id and `key create` the full key, alone. Exit status 0 / 1 (runtime:
+ * unknown email, duplicate, store failure) / 2 (bad usage: unknown flag,
+ * missing or malformed value, unknown plan), with one line on stderr.
+ *
+ * Order of checks: the command line and its values first (2), then the
+ * store (1), so a typo never touches the database.
+ */
+#include "auth/apikey.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "domain/plans.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/password.h"
+#include "util/timeutil.h"
+#include "util/uuid.h"
+
+#include <getopt.h>
+#include <stddef.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+#define GRANT_MAX   1000000000000LL /* the largest single grant: a ceiling against typos */
+#define LEDGER_PAGE 50              /* default --limit of user ledger */
+
+/* Option ids: every option of every admin command, in one table. */
+enum {
+    O_HELP = 'h',
+    O_DATA = 256,
+    O_PLANS,
+    O_EMAIL,
+    O_PLAN,
+    O_CREDITS,
+    O_PASSWORD_STDIN,
+    O_NO_API_ACCESS,
+    O_ON,
+    O_OFF,
+    O_NAME,
+    O_ID,
+    O_AMOUNT,
+    O_NOTE,
+    O_LIMIT,
+    O_BEFORE,
+};
+
+/* The parsed command line of one admin command. Strings are borrowed from argv. */
+typedef struct admin_args {
+    const char *data, *plans, *email, *plan, *credits, *name, *id, *amount, *note, *limit, *before;
+    int password_stdin, no_api_access, on, off;
+} admin_args;
+
+/* Every option of every admin command, and the admin_args field it sets. */
+typedef struct admin_option {
+    struct option opt;
+    size_t field; /* offsetof: a const char * for options with a value, an int flag otherwise */
+} admin_option;
+
+#define VALUE(name, id, f)                                                                         \
+    {                                                                                              \
+        {name, required_argument, NULL, id}, offsetof(admin_args, f)                               \
+    }
+#define FLAG(name, id, f)                                                                          \
+    {                                                                                              \
+        {name, no_argument, NULL, id}, offsetof(admin_args, f)                                     \
+    }
+
+static const admin_option all_options[] = {
+    FLAG("help", O_HELP, on), /* answered before any field is set */
+    VALUE("data", O_DATA, data),
+    VALUE("plans", O_PLANS, plans),
+    VALUE("email", O_EMAIL, email),
+    VALUE("plan", O_PLAN, plan),
+    VALUE("credits", O_CREDITS, credits),
+    FLAG("password-stdin", O_PASSWORD_STDIN, password_stdin),
+    FLAG("no-api-access", O_NO_API_ACCESS, no_api_access),
+    FLAG("on", O_ON, on),
+    FLAG("off", O_OFF, off),
+    VALUE("name", O_NAME, name),
+    VALUE("id", O_ID, id),
+    VALUE("amount", O_AMOUNT, amount),
+    VALUE("note", O_NOTE, note),
+    VALUE("limit", O_LIMIT, limit),
+    VALUE("before", O_BEFORE, before),
+};
+#define N_OPTIONS (sizeof all_options / sizeof all_options[0])
+
+/* One admin command: its name in messages, its options (0-terminated) and its help text. */
+typedef struct admin_cmd {
+    const char *prog;
+    const int *options;
+    const char *help;
+} admin_cmd;
+
+#define COMMON_HELP "  --data DIR       data directory (env HAPPYHORSE_DATA, default ./data)\n"
+#define PLANS_HELP  "  --plans FILE     plans file (env HAPPYHORSE_PLANS, default built-in plans)\n"
+
+/* Prints "usage: prog <first line of help>", a blank line, the rest, then the common options. */
+static void print_help(const admin_cmd *cmd)
+{
+    const char *nl = strchr(cmd->help, '\n');
+    int first = nl ? (int)(nl - cmd->help) : (int)strlen(cmd->help);
+    printf("usage: %s %.*s\n\n%s%s" COMMON_HELP "  --help           this text\n", cmd->prog, first,
+           cmd->help, nl ? nl + 1 : "", strstr(cmd->help, "--plan") ? PLANS_HELP : "");
+}
+
+/* A plausible address: 3..254 bytes, one '@' with text on both sides, no spaces or controls. */
+static int email_ok(const char *e)
+{
+    size_t len = strnlen(e, 256), at = 0, ats = 0;
+    if (len < 3 || len > 254)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)e[i];
+        if (ch <= ' ' || ch == 0x7f)
+            return 0;
+        if (ch == '@') {
+            ats++;
+            at = i;
+        }
+    }
+    return ats == 1 && at > 0 && at < len - 1;
+}
+
+/* Checks --email: present (2 if not) and plausible (2 if not). Returns -1 when fine. */
+static int need_email(const admin_cmd *cmd, const admin_args *a)
+{
+    if (!a->email)
+        return cli_usage_error(cmd->prog, "--email is required (see --help)");
+    if (!email_ok(a->email))
+        return cli_usage_error(cmd->prog, "'%s' is not an email address", a->email);
+    return -1;
+}
+
+/*
+ * Parses argv (argv[0] is the command's name) for cmd into a, and checks
+ * the --email every admin command needs. Returns -1 to go on, or the exit
+ * status to return now (0 after --help, 2 on a bad command line, with its
+ * message printed).
+ */
+static int parse(const admin_cmd *cmd, int argc, char **argv, admin_args *a)
+{
+    struct option opts[N_OPTIONS + 1];
+    size_t field[N_OPTIONS];
+    size_t n = 0;
+    memset(a, 0, sizeof *a);
+    memset(opts, 0, sizeof opts);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        int id = all_options[i].opt.val, allowed = id == O_HELP || id == O_DATA;
+        for (const int *o = cmd->options; *o && !allowed; o++)
+            allowed = *o == id;
+        if (allowed) {
+            field[n] = all_options[i].field;
+            opts[n++] = all_options[i].opt;
+        }
+    }
+    optind = 0; /* glibc: full re-initialisation, for a second parse in one process */
+    opterr = 0;
+    int c, index = -1;
+    while ((c = getopt_long(argc, argv, ":h", opts, &index)) != -1) {
+        if (c == O_HELP) {
+            print_help(cmd);
+            return CLI_OK;
+        }
+        if (c == ':')
+            return cli_usage_error(cmd->prog, "option '%s' needs a value (see --help)",
+                                   argv[optind - 1]);
+        if (c == '?' || index < 0)
+            return cli_usage_error(cmd->prog, "unknown option '%s' (see --help)", argv[optind - 1]);
+        char *slot = (char *)a + field[index];
+        if (opts[index].has_arg)
+            memcpy(slot, &optarg, sizeof optarg);
+        else
+            *(int *)(void *)slot = 1;
+        index = -1;
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd->prog, "unexpected argument '%s' (see --help)", argv[optind]);
+    return need_email(cmd, a);
+}
+
+/* Checks that plan names a plan of the loaded plans: 2 if not, 1 if they cannot be loaded. */
+static int need_plan(const admin_cmd *cmd, const admin_args *a, const char *plan)
+{
+    char err[320];
+    hh_plans *plans = NULL;
+    if (cli_plans_load(a->plans, &plans, err, sizeof err))
+        return cli_fail(cmd->prog, "%s", err);
+    int found = plans_find(plans, plan) != NULL;
+    char names[HH_PLANS_MAX * 34] = "";
+    for (size_t i = 0, off = 0; i < plans->count && off < sizeof names; i++) {
+        int w =
+            snprintf(names + off, sizeof names - off, "%s%s", i ? ", " : "", plans->plan[i].name);
+        off += w > 0 ? (size_t)w : 0;
+    }
+    plans_free(plans);
+    if (!found)
+        return cli_usage_error(cmd->prog, "unknown plan '%s' (plans: %s)", plan, names);
+    return -1;
+}
+
+/* Opens the store of --data / the environment: 1 with a message on failure, else -1. */
+static int open_store(const admin_cmd *cmd, const admin_args *a, hh_store **st)
+{
+    const char *loc = cli_store_location(a->data);
+    hh_status rc = store_open(loc, st);
+    if (rc == HH_ERR_INVALID && strstr(loc, "://"))
+        return cli_fail(cmd->prog, "%s: PostgreSQL is not built yet", cli_store_label(loc));
+    if (rc)
+        return cli_fail(cmd->prog, "cannot open the store at %s: %s", cli_store_label(loc),
+                        hh_status_str(rc));
+    return -1;
+}
+
+/* Opens the store and finds the user of --email: 1 with a message on failure, else -1. */
+static int open_user(const admin_cmd *cmd, const admin_args *a, hh_store **st, hh_user *u)
+{
+    int ex = open_store(cmd, a, st);
+    if (ex >= 0)
+        return ex;
+    hh_status rc = store_user_by_email(*st, a->email, u);
+    if (rc == HH_ERR_NOTFOUND)
+        return cli_fail(cmd->prog, "no user with email %s", a->email);
+    if (rc)
+        return cli_fail(cmd->prog, "cannot read user %s: %s", a->email, hh_status_str(rc));
+    return -1;
+}
+
+/* Prints v (consumed) as indented JSON and a newline on stdout: 0, or 1 if it cannot. */
+static int print_json(const admin_cmd *cmd, json_t *v)
+{
+    int rc = v ? json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : -1;
+    json_decref(v);
+    if (rc != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+        return cli_fail(cmd->prog, "cannot write the answer");
+    return CLI_OK;
+}
+
+/* A time as ISO-8601 UTC with milliseconds, or JSON null for 0 (never). New reference. */
+static json_t *time_json(int64_t ms)
+{
+    char buf[32];
+    return ms ? json_string(hh_time_iso8601(ms, buf, sizeof buf)) : json_null();
+}
+
+static json_t *user_json(const hh_user *u)
+{
+    return json_pack("{s:s, s:s, s:s, s:I, s:b, s:o}", "id", u->id, "email", u->email, "plan",
+                     u->plan, "credits", (json_int_t)u->credits, "apiAccess", u->api_access,
+                     "createdAt", time_json(u->created_at));
+}
+
+/* Reads one line of stdin as the password into buf: -1 when fine, else 2 with a message. */
+static int read_password(const admin_cmd *cmd, char *buf, size_t size)
+{
+    if (!fgets(buf, (int)size, stdin))
+        return cli_usage_error(cmd->prog, "--password-stdin: no password on stdin");
+    size_t len = strlen(buf);
+    int newline = len > 0 && buf[len - 1] == '\n';
+    if (!newline && !feof(stdin))
+        return cli_usage_error(cmd->prog, "password longer than %d bytes", PASSWORD_MAX_LEN);
+    if (newline)
+        buf[--len] = '\0';
+    if (len > 0 && buf[len - 1] == '\r')
+        buf[--len] = '\0';
+    if (len < PASSWORD_MIN_LEN)
+        return cli_usage_error(cmd->prog, "password shorter than %d characters", PASSWORD_MIN_LEN);
+    return -1;
+}
+
+/* ---- admin user ---- */
+
+static const int user_create_opts[] = {O_EMAIL,          O_PLAN,          O_CREDITS, O_PLANS,
+                                       O_PASSWORD_STDIN, O_NO_API_ACCESS, 0};
+static const admin_cmd user_create_cmd = {
+    "happyhorse admin user create", user_create_opts,
+    "--email E [--plan P] [--credits N] [--password-stdin] [--no-api-access]\n"
+    "Creates a user (API access on unless --no-api-access) and prints its id.\n"
+    "  --plan P         plan name (default free)\n"
+    "  --credits N      initial credits, recorded as a grant in the ledger\n"
+    "  --password-stdin read a dashboard password (>= 8 characters) from one line of stdin\n"};
+
+static int user_create(int argc, char **argv)
+{
+    const admin_cmd *cmd = &user_create_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    char pw[PASSWORD_MAX_LEN + 2];
+    char hash[PASSWORD_HASH_MAX];
+    int64_t credits = 0;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && !a.plan)
+        a.plan = "free";
+    if (ex < 0)
+        ex = need_plan(cmd, &a, a.plan);
+    if (ex < 0 && a.credits && !cli_parse_i64(a.credits, 0, GRANT_MAX, &credits))
+        ex = cli_usage_error(cmd->prog, "--credits must be a whole number from 0 to %lld",
+                             GRANT_MAX);
+    if (ex < 0 && a.password_stdin) {
+        ex = read_password(cmd, pw, sizeof pw);
+        if (ex < 0) {
+            hh_status rc = password_hash(pw, hash, sizeof hash);
+            if (rc)
+                ex = cli_fail(cmd->prog, "cannot hash the password: %s", hh_status_str(rc));
+        }
+        OPENSSL_cleanse(pw, sizeof pw);
+    }
+    if (ex < 0)
+        ex = open_store(cmd, &a, &st);
+    if (ex >= 0)
+        goto done;
+
+    hh_status rc = store_user_create(st, a.email, a.password_stdin ? hash : NULL, a.plan,
+                                     !a.no_api_access, &u);
+    if (rc == HH_ERR_EXISTS) {
+        ex = cli_fail(cmd->prog, "a user with email %s already exists", a.email);
+        goto done;
+    }
+    if (rc) {
+        ex = cli_fail(cmd->prog, "cannot create user: %s", hh_status_str(rc));
+        goto done;
+    }
+    if (credits > 0) {
+        rc = store_ledger_append(st, u.id, credits, HH_LEDGER_GRANT, NULL, "initial credits", NULL);
+        if (rc) {
+            ex = cli_fail(cmd->prog, "user %s created, but the grant failed: %s", u.id,
+                          hh_status_str(rc));
+            goto done;
+        }
+    }
+    printf("%s\n", u.id);
+    ex = CLI_OK;
+done:
+    store_close(st);
+    return ex;
+}
+
+static const int email_only_opts[] = {O_EMAIL, 0};
+static const admin_cmd user_show_cmd = {"happyhorse admin user show", email_only_opts,
+                                        "--email E\n"
+                                        "Prints the user as JSON: id, email, plan, credits, "
+                                        "apiAccess, createdAt.\n"};
+
+static int user_show(int argc, char **argv)
+{
+    const admin_cmd *cmd = &user_show_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0)
+        ex = open_user(cmd, &a, &st, &u);
+    if (ex < 0)
+        ex = print_json(cmd, user_json(&u));
+    store_close(st);
+    return ex;
+}
+
+static const int api_access_opts[] = {O_EMAIL, O_ON, O_OFF, 0};
+static const admin_cmd user_api_access_cmd = {
+    "happyhorse admin user api-access", api_access_opts,
+    "--email E --on|--off\n"
+    "Allows (--on) or stops (--off) the user creating and using API keys.\n"};
+
+static int user_api_access(int argc, char **argv)
+{
+    const admin_cmd *cmd = &user_api_access_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && a.on == a.off)
+        ex = cli_usage_error(cmd->prog, "give exactly one of --on and --off");
+    if (ex < 0)
+        ex = open_user(cmd, &a, &st, &u);
+    if (ex < 0) {
+        hh_status rc = store_user_set_api_access(st, u.id, a.on);
+        ex = rc ? cli_fail(cmd->prog, "cannot change API access: %s", hh_status_str(rc)) : CLI_OK;
+    }
+    store_close(st);
+    return ex;
+}
+
+static const int ledger_opts[] = {O_EMAIL, O_LIMIT, O_BEFORE, 0};
+static const admin_cmd user_ledger_cmd = {
+    "happyhorse admin user ledger", ledger_opts,
+    "--email E [--limit N] [--before ID]\n"
+    "Prints the user's ledger as a JSON array, newest first.\n"
+    "  --limit N        entries per page, 1..1000 (default 50)\n"
+    "  --before ID      only entries older than this entry id (the next page)\n"};
+
+static json_t *entry_json(const hh_ledger_entry *e)
+{
+    return json_pack("{s:I, s:s, s:I, s:I, s:s?, s:s?, s:o}", "id", (json_int_t)e->id, "kind",
+                     hh_ledger_kind_str(e->kind), "amount", (json_int_t)e->amount, "balanceAfter",
+                     (json_int_t)e->balance_after, "ref", e->ref[0] ? e->ref : NULL, "note",
+                     e->note[0] ? e->note : NULL, "createdAt", time_json(e->created_at));
+}
+
+static int user_ledger(int argc, char **argv)
+{
+    const admin_cmd *cmd = &user_ledger_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    hh_ledger_entry *e = NULL;
+    size_t n = 0;
+    int64_t limit = LEDGER_PAGE, before = 0;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && a.limit && !cli_parse_i64(a.limit, 1, STORE_PAGE_MAX, &limit))
+        ex = cli_usage_error(cmd->prog, "--limit must be a whole number from 1 to %d",
+                             STORE_PAGE_MAX);
+    if (ex < 0 && a.before && !cli_parse_i64(a.before, 1, INT64_MAX, &before))
+        ex = cli_usage_error(cmd->prog, "--before must be a ledger entry id");
+    if (ex < 0)
+        ex = open_user(cmd, &a, &st, &u);
+    if (ex >= 0)
+        goto done;
+    hh_status rc = store_ledger_list(st, u.id, before, (int)limit, &e, &n);
+    if (rc) {
+        ex = cli_fail(cmd->prog, "cannot read the ledger: %s", hh_status_str(rc));
+        goto done;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, entry_json(&e[i]));
+    ex = print_json(cmd, arr);
+done:
+    free(e);
+    store_close(st);
+    return ex;
+}
+
+static const cli_command user_table[] = {
+    {"create", user_create, "create a user; prints its id"},
+    {"show", user_show, "print a user as JSON"},
+    {"api-access", user_api_access, "turn API access --on or --off"},
+    {"ledger", user_ledger, "print a user's credit ledger as JSON"},
+    {NULL, NULL, NULL},
+};
+
+/* ---- admin key ---- */
+
+static const int key_create_opts[] = {O_EMAIL, O_NAME, 0};
+static const admin_cmd key_create_cmd = {
+    "happyhorse admin key create", key_create_opts,
+    "--email E [--name NAME]\n"
+    "Creates an API key and prints it, alone, on stdout. It is shown only this once.\n"
+    "  --name NAME      a label for the key, up to 127 bytes (default \"default\")\n"};
+
+static int key_create(int argc, char **argv)
+{
+    const admin_cmd *cmd = &key_create_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    char key[APIKEY_BUF] = "";
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && !a.name)
+        a.name = "default";
+    if (ex < 0 && (strnlen(a.name, 128) > 127))
+        ex = cli_usage_error(cmd->prog, "--name is longer than 127 bytes");
+    if (ex < 0)
+        ex = open_user(cmd, &a, &st, &u);
+    if (ex >= 0)
+        goto done;
+    if (!u.api_access) {
+        ex = cli_fail(cmd->prog,
+                      "user %s has no API access (enable it with: admin user api-access --on)",
+                      a.email);
+        goto done;
+    }
+    uint8_t hash[32];
+    char prefix[APIKEY_PREFIX_BUF];
+    hh_status rc = apikey_generate(key);
+    if (!rc) {
+        apikey_hash(key, hash);
+        apikey_prefix(key, prefix);
+        rc = store_key_insert(st, u.id, a.name, hash, prefix, NULL);
+    }
+    if (rc) {
+        ex = cli_fail(cmd->prog, "cannot create the key: %s", hh_status_str(rc));
+        goto done;
+    }
+    printf("%s\n", key);
+    ex = fflush(stdout) == 0 ? CLI_OK : cli_fail(cmd->prog, "cannot write the key");
+done:
+    OPENSSL_cleanse(key, sizeof key);
+    store_close(st);
+    return ex;
+}
+
+static const admin_cmd key_list_cmd = {
+    "happyhorse admin key list", email_only_opts,
+    "--email E\n"
+    "Prints the user's live keys as a JSON array, newest first: id, name, prefix,\n"
+    "createdAt, lastUsedAt (null when never used).\n"};
+
+static int key_list(int argc, char **argv)
+{
+    const admin_cmd *cmd = &key_list_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    hh_api_key *keys = NULL;
+    size_t n = 0;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0)
+        ex = open_user(cmd, &a, &st, &u);
+    if (ex >= 0)
+        goto done;
+    hh_status rc = store_key_list(st, u.id, &keys, &n);
+    if (rc) {
+        ex = cli_fail(cmd->prog, "cannot list keys: %s", hh_status_str(rc));
+        goto done;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", keys[i].id, "name",
+                                             keys[i].name, "prefix", keys[i].prefix, "createdAt",
+                                             time_json(keys[i].created_at), "lastUsedAt",
+                                             time_json(keys[i].last_used_at)));
+    ex = print_json(cmd, arr);
+done:
+    free(keys);
+    store_close(st);
+    return ex;
+}
+
+static const int key_delete_opts[] = {O_EMAIL, O_ID, 0};
+static const admin_cmd key_delete_cmd = {"happyhorse admin key delete", key_delete_opts,
+                                         "--email E --id KEYID\n"
+                                         "Deletes one of the user's keys; it stops working at "
+                                         "once.\n"};
+
+static int key_delete(int argc, char **argv)
+{
+    const admin_cmd *cmd = &key_delete_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && !a.id)
+        ex = cli_usage_error(cmd->prog, "--id is required (see --help)");
+    if (ex < 0 && !uuid_is_valid(a.id))
+        ex = cli_usage_error(cmd->prog, "'%s' is not a key id", a.id);
+    if (ex < 0)
+        ex = open_user(cmd, &a, &st, &u);
+    if (ex < 0) {
+        hh_status rc = store_key_delete(st, u.id, a.id);
+        if (rc == HH_ERR_NOTFOUND)
+            ex = cli_fail(cmd->prog, "user %s has no live key %s", a.email, a.id);
+        else if (rc)
+            ex = cli_fail(cmd->prog, "cannot delete the key: %s", hh_status_str(rc));
+        else
+            ex = CLI_OK;
+    }
+    store_close(st);
+    return ex;
+}
+
+static const cli_command key_table[] = {
+    {"create", key_create, "create an API key; prints it once"},
+    {"list", key_list, "list a user's live keys as JSON"},
+    {"delete", key_delete, "delete a key"},
+    {NULL, NULL, NULL},
+};
+
+/* ---- admin credits ---- */
+
+static const int grant_opts[] = {O_EMAIL, O_AMOUNT, O_NOTE, 0};
+static const admin_cmd credits_grant_cmd = {
+    "happyhorse admin credits grant", grant_opts,
+    "--email E --amount N [--note TEXT]\n"
+    "Adds N credits (a whole number > 0) as a grant in the ledger; prints the new\n"
+    "balance as JSON.\n"
+    "  --note TEXT      why, kept in the ledger (up to 255 bytes)\n"};
+
+static int credits_grant(int argc, char **argv)
+{
+    const admin_cmd *cmd = &credits_grant_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    int64_t amount = 0, balance = 0;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && !a.amount)
+        ex = cli_usage_error(cmd->prog, "--amount is required (see --help)");
+    if (ex < 0 && !cli_parse_i64(a.amount, 1, GRANT_MAX, &amount))
+        ex =
+            cli_usage_error(cmd->prog, "--amount must be a whole number from 1 to %lld", GRANT_MAX);
+    if (ex < 0 && a.note && strnlen(a.note, 256) > 255)
+        ex = cli_usage_error(cmd->prog, "--note is longer than 255 bytes");
+    if (ex < 0)
+        ex = open_user(cmd, &a, &st, &u);
+    if (ex < 0) {
+        hh_status rc =
+            store_ledger_append(st, u.id, amount, HH_LEDGER_GRANT, NULL, a.note, &balance);
+        if (rc)
+            ex = cli_fail(cmd->prog, "cannot grant credits: %s", hh_status_str(rc));
+        else
+            ex = print_json(cmd, json_pack("{s:s, s:s, s:I, s:I}", "id", u.id, "email", u.email,
+                                           "granted", (json_int_t)amount, "credits",
+                                           (json_int_t)balance));
+    }
+    store_close(st);
+    return ex;
+}
+
+static const cli_command credits_table[] = {
+    {"grant", credits_grant, "add credits to a user (a ledger grant)"},
+    {NULL, NULL, NULL},
+};
+
+/* ---- admin plan ---- */
+
+static const int plan_set_opts[] = {O_EMAIL, O_PLAN, O_PLANS, 0};
+static const admin_cmd plan_set_cmd = {"happyhorse admin plan set", plan_set_opts,
+                                       "--email E --plan P\n"
+                                       "Moves the user to plan P.\n"};
+
+static int plan_set(int argc, char **argv)
+{
+    const admin_cmd *cmd = &plan_set_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && !a.plan)
+        ex = cli_usage_error(cmd->prog, "--plan is required (see --help)");
+    if (ex < 0)
+        ex = need_plan(cmd, &a, a.plan);
+    if (ex < 0)
+        ex = open_user(cmd, &a, &st, &u);
+    if (ex < 0) {
+        hh_status rc = store_user_set_plan(st, u.id, a.plan);
+        ex = rc ? cli_fail(cmd->prog, "cannot set the plan: %s", hh_status_str(rc)) : CLI_OK;
+    }
+    store_close(st);
+    return ex;
+}
+
+static const cli_command plan_table[] = {
+    {"set", plan_set, "move a user to another plan"},
+    {NULL, NULL, NULL},
+};
+
+/* ---- admin ---- */
+
+static const struct {
+    const char *name;
+    const cli_command *table;
+} groups[] = {
+    {"user", user_table},
+    {"key", key_table},
+    {"credits", credits_table},
+    {"plan", plan_table},
+};
+
+/* Runs `admin <group> <command>`: argv[0] names the group. */
+static int admin_group(int argc, char **argv)
+{
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+        if (strcmp(groups[i].name, argv[0]) != 0)
+            continue;
+        char prog[64];
+        snprintf(prog, sizeof prog, "happyhorse admin %s", groups[i].name);
+        return cli_dispatch(prog, groups[i].table, argc - 1, argv + 1);
+    }
+    return cli_usage_error("happyhorse admin", "unknown command '%s'", argv[0]);
+}
+
+static const cli_command admin_table[] = {
+    {"user", admin_group, "create, show, api-access, ledger"},
+    {"key", admin_group, "create, list, delete API keys"},
+    {"credits", admin_group, "grant credits"},
+    {"plan", admin_group, "set a user's plan"},
+    {NULL, NULL, NULL},
+};
+
+int cli_admin(int argc, char **argv)
+{
+    /* Routine store messages (migrations applied) would clutter an operator's terminal. */
+    hh_log_set_level(HH_LOG_WARN);
+    return cli_dispatch("happyhorse admin", admin_table, argc - 1, argv + 1);
+}

@@ -1,0 +1,75 @@
+/*
+ * options.c - flag / environment / default resolution and strict number
+ * parsing for the CLI, as declared in options.h.
+ */
+#include "cli/options.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *cli_opt(const char *flag, const char *env, const char *def)
+{
+    if (flag)
+        return flag;
+    const char *v = env ? getenv(env) : NULL;
+    return v && *v ? v : def;
+}
+
+const char *cli_data_dir(const char *data_flag)
+{
+    return cli_opt(data_flag, "HAPPYHORSE_DATA", CLI_DEFAULT_DATA);
+}
+
+const char *cli_store_location(const char *data_flag)
+{
+    const char *url = getenv("HAPPYHORSE_DATABASE_URL");
+    if (url && *url)
+        return url;
+    return cli_data_dir(data_flag);
+}
+
+const char *cli_store_label(const char *location)
+{
+    if (location && strstr(location, "://"))
+        return "HAPPYHORSE_DATABASE_URL";
+    return location ? location : "";
+}
+
+hh_status cli_plans_load(const char *plans_flag, hh_plans **out, char *err, size_t errsize)
+{
+    const char *path = cli_opt(plans_flag, "HAPPYHORSE_PLANS", NULL);
+    if (errsize)
+        err[0] = '\0';
+    if (!path) {
+        hh_status rc = plans_default(out);
+        if (rc)
+            snprintf(err, errsize, "cannot build the default plans: %s", hh_status_str(rc));
+        return rc;
+    }
+    char why[256] = "";
+    hh_status rc = plans_load_file(path, out, why, sizeof why);
+    if (rc)
+        snprintf(err, errsize, "plans file %s: %s", path, why[0] ? why : hh_status_str(rc));
+    return rc;
+}
+
+int cli_parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    if (!s || !*s)
+        return 0;
+    const char *p = s[0] == '-' ? s + 1 : s;
+    for (; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    if (s[0] == '-' && !s[1])
+        return 0;
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return 0;
+    *out = (int64_t)v;
+    return 1;
+}

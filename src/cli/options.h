@@ -1,0 +1,53 @@
+/*
+ * options.h - where the operator's settings come from, shared by every
+ * command (admin, serve, worker): a flag wins, then its environment
+ * variable, then the built-in default (contract section 7). Also the
+ * strict number parsing every flag uses.
+ */
+#ifndef HH_CLI_OPTIONS_H
+#define HH_CLI_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/plans.h"
+#include "util/status.h"
+
+#define CLI_DEFAULT_DATA "./data"
+
+/*
+ * Returns flag when not NULL, else the value of the environment variable
+ * env when set and non-empty, else def. The result is borrowed (from argv,
+ * the environment or def) and lives as long as they do.
+ */
+const char *cli_opt(const char *flag, const char *env, const char *def);
+
+/* The data directory: --data DIR, else HAPPYHORSE_DATA, else "./data". Borrowed. */
+const char *cli_data_dir(const char *data_flag);
+
+/*
+ * The store location for store_open: HAPPYHORSE_DATABASE_URL when set and
+ * non-empty (it wins over --data, which then only places local files),
+ * else cli_data_dir(data_flag). Borrowed. May hold a password: never print
+ * it; print cli_store_label instead.
+ */
+const char *cli_store_location(const char *data_flag);
+
+/* A printable name for a location: the path itself, or "HAPPYHORSE_DATABASE_URL" for a URL. */
+const char *cli_store_label(const char *location);
+
+/*
+ * Loads the plans: the file of --plans FILE, else of HAPPYHORSE_PLANS, else
+ * the contract's defaults. On failure err gets a one-line reason. On
+ * success *out is owned by the caller (plans_free).
+ */
+hh_status cli_plans_load(const char *plans_flag, hh_plans **out, char *err, size_t errsize);
+
+/*
+ * Parses s as a whole base-10 integer in [lo, hi] (no sign tricks, no
+ * spaces, no fraction, no exponent). Returns 1 and sets *out on success,
+ * 0 otherwise.
+ */
+int cli_parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out);
+
+#endif

@@ -1,0 +1,991 @@
+/*
+ * store_sqlite.c - the SQLite implementation of store.h.
+ *
+ * Connections: a small pool (at most POOL_MAX) opened lazily and guarded by
+ * a mutex and a condition variable; a call borrows one connection for its
+ * whole duration, so a connection is only ever used by one thread at a
+ * time (SQLITE_OPEN_NOMUTEX). Each connection caches its prepared
+ * statements (one slot per entry of stmt_sql).
+ *
+ * Settings per connection: WAL journal (readers never block the writer),
+ * foreign_keys=ON, synchronous=NORMAL (durable across process crashes; a
+ * power cut may lose the last transactions but never corrupts), and a
+ * busy_timeout so writers queue behind each other instead of failing.
+ *
+ * Writes of more than one row run in BEGIN IMMEDIATE transactions: the
+ * write lock is taken at BEGIN, so a read-then-write transaction never has
+ * to be retried because another writer got in between.
+ */
+#include "store/store.h"
+#include "store/migrations_sqlite.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/uuid.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+_Static_assert(UUID_STR_LEN == HH_ID_LEN, "store ids are uuid.h's UUIDv7 text");
+
+#define POOL_MAX        16
+#define BUSY_TIMEOUT_MS 10000
+#define DB_FILE         "happyhorse.db"
+
+/* The statement cache: one slot per statement of the implementation. */
+enum stmt_id {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_PING,
+    S_USER_INSERT,
+    S_USER_BY_EMAIL,
+    S_USER_BY_ID,
+    S_USER_SET_PLAN,
+    S_USER_SET_ACCESS,
+    S_USER_PWHASH,
+    S_KEY_INSERT,
+    S_KEY_LOOKUP,
+    S_KEY_LIST,
+    S_KEY_DELETE,
+    S_KEY_TOUCH,
+    S_BALANCE,
+    S_BALANCE_SET,
+    S_LEDGER_INSERT,
+    S_LEDGER_LIST,
+    S_LEDGER_SUM,
+    S_COUNT
+};
+
+#define USER_COLS "id, email, plan, credits, api_access, created_at"
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_PING] = "SELECT 1",
+    [S_USER_INSERT] = "INSERT INTO users (id, email, password_hash, plan, credits, api_access,"
+                      " created_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
+    [S_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email = ?1",
+    [S_USER_BY_ID] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
+    [S_USER_SET_PLAN] = "UPDATE users SET plan = ?2 WHERE id = ?1",
+    [S_USER_SET_ACCESS] = "UPDATE users SET api_access = ?2 WHERE id = ?1",
+    [S_USER_PWHASH] = "SELECT password_hash FROM users WHERE id = ?1",
+    [S_KEY_INSERT] = "INSERT INTO api_keys (id, user_id, name, hash, prefix, created_at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_KEY_LOOKUP] = "SELECT k.id, k.user_id, k.name, k.prefix, k.created_at, k.last_used_at,"
+                     " u.id, u.email, u.plan, u.credits, u.api_access, u.created_at"
+                     " FROM api_keys k JOIN users u ON u.id = k.user_id"
+                     " WHERE k.hash = ?1 AND k.deleted_at IS NULL",
+    [S_KEY_LIST] = "SELECT id, user_id, name, prefix, created_at, last_used_at FROM api_keys"
+                   " WHERE user_id = ?1 AND deleted_at IS NULL"
+                   " ORDER BY created_at DESC, id DESC LIMIT ?2",
+    [S_KEY_DELETE] = "UPDATE api_keys SET deleted_at = ?3"
+                     " WHERE id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
+    [S_KEY_TOUCH] = "UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?2)"
+                    " WHERE id = ?1",
+    [S_BALANCE] = "SELECT credits FROM users WHERE id = ?1",
+    [S_BALANCE_SET] = "UPDATE users SET credits = ?2 WHERE id = ?1",
+    [S_LEDGER_INSERT] = "INSERT INTO ledger (user_id, amount, balance_after, kind, ref, note,"
+                        " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_LEDGER_LIST] = "SELECT id, user_id, amount, balance_after, kind, ref, note, created_at"
+                      " FROM ledger WHERE user_id = ?1 AND (?2 <= 0 OR id < ?2)"
+                      " ORDER BY id DESC LIMIT ?3",
+    [S_LEDGER_SUM] = "SELECT coalesce(sum(amount), 0) FROM ledger WHERE user_id = ?1",
+};
+
+typedef struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[S_COUNT];
+} conn;
+
+struct hh_store {
+    char path[PATH_MAX];
+    int version;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    conn *idle[POOL_MAX]; /* connections not borrowed */
+    size_t nidle;
+    size_t nopen; /* idle + borrowed + being opened */
+};
+
+static const char *const kind_names[] = {"grant", "charge", "refund", "adjustment"};
+
+const char *hh_ledger_kind_str(hh_ledger_kind kind)
+{
+    if ((unsigned)kind < sizeof kind_names / sizeof kind_names[0])
+        return kind_names[kind];
+    return "unknown";
+}
+
+static hh_ledger_kind kind_parse(const char *s)
+{
+    for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
+        if (s && !strcmp(s, kind_names[i]))
+            return (hh_ledger_kind)i;
+    return HH_LEDGER_ADJUSTMENT;
+}
+
+/* ---- errors ---- */
+
+/* Maps a SQLite result code to an hh_status and logs what is not the caller's fault. */
+static hh_status sql_error(sqlite3 *db, int rc, const char *what)
+{
+    switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return HH_ERR_EXISTS;
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return HH_ERR_NOTFOUND;
+        return HH_ERR_CONFLICT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        hh_warn("store: %s: database busy (%d %s)", what, rc, db ? sqlite3_errmsg(db) : "");
+        return HH_ERR_BUSY;
+    case SQLITE_NOMEM:
+        return HH_ERR_NOMEM;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+        hh_error("store: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        return HH_ERR_IO;
+    default:
+        hh_error("store: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        return HH_ERR_DB;
+    }
+}
+
+/* ---- statements ---- */
+
+/* The cached statement id of c, prepared on first use; reset and unbound. */
+static hh_status stmt_get(conn *c, enum stmt_id id, sqlite3_stmt **out)
+{
+    if (!c->stmt[id]) {
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &c->stmt[id], NULL);
+        if (rc != SQLITE_OK)
+            return sql_error(c->db, rc, "prepare");
+    }
+    *out = c->stmt[id];
+    return HH_OK;
+}
+
+/* Returns a statement to the cache: ends its run and drops its bindings. */
+static void stmt_done(sqlite3_stmt *s)
+{
+    if (s) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+    }
+}
+
+/* Runs a statement that returns no rows (or ignores them) to completion. */
+static hh_status stmt_exec(conn *c, sqlite3_stmt *s, const char *what)
+{
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        ;
+    hh_status st = rc == SQLITE_DONE ? HH_OK : sql_error(c->db, rc, what);
+    stmt_done(s);
+    return st;
+}
+
+/*
+ * Steps s once for a query of at most one row: HH_OK with the row ready to
+ * read, HH_ERR_NOTFOUND when there is none, or the mapped error. The
+ * caller reads the row, then calls stmt_done.
+ */
+static hh_status step_one(conn *c, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        return HH_OK;
+    return rc == SQLITE_DONE ? HH_ERR_NOTFOUND : sql_error(c->db, rc, what);
+}
+
+/* Like stmt_exec for an UPDATE of one row: HH_ERR_NOTFOUND when no row changed. */
+static hh_status stmt_exec_one(conn *c, sqlite3_stmt *s, const char *what)
+{
+    hh_status rc = stmt_exec(c, s, what);
+    if (!rc && sqlite3_changes(c->db) == 0)
+        rc = HH_ERR_NOTFOUND;
+    return rc;
+}
+
+static hh_status run_simple(conn *c, enum stmt_id id, const char *what)
+{
+    sqlite3_stmt *s = NULL;
+    hh_status rc = stmt_get(c, id, &s);
+    if (rc)
+        return rc;
+    return stmt_exec(c, s, what);
+}
+
+static hh_status tx_begin(conn *c)
+{
+    return run_simple(c, S_BEGIN, "begin");
+}
+
+static hh_status tx_commit(conn *c)
+{
+    hh_status rc = run_simple(c, S_COMMIT, "commit");
+    if (rc && !sqlite3_get_autocommit(c->db))
+        run_simple(c, S_ROLLBACK, "rollback");
+    return rc;
+}
+
+static void tx_rollback(conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db))
+        run_simple(c, S_ROLLBACK, "rollback");
+}
+
+/* Copies text column i into buf (size bytes), "" for NULL. */
+static void col_text(sqlite3_stmt *s, int i, char *buf, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    size_t n = t ? (size_t)sqlite3_column_bytes(s, i) : 0;
+    if (n >= size)
+        n = size - 1;
+    if (n)
+        memcpy(buf, t, n);
+    buf[n] = '\0';
+}
+
+/* Binds s (or NULL when s is NULL or ""). */
+static int bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    if (!s || !*s)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+/* ---- connections and the pool ---- */
+
+static void conn_close(conn *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(c->stmt[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+/* Runs one PRAGMA (or other statement) for its effect; the first row's text goes to out. */
+static hh_status exec_get(sqlite3 *db, const char *sql, char *out, size_t outsize)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return sql_error(db, rc, sql);
+    if (out && outsize)
+        out[0] = '\0';
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (out && outsize && !out[0])
+            col_text(s, 0, out, outsize);
+    hh_status st = rc == SQLITE_DONE ? HH_OK : sql_error(db, rc, sql);
+    sqlite3_finalize(s);
+    return st;
+}
+
+static hh_status conn_open(const char *path, conn **out)
+{
+    char mode[16];
+    hh_status rc = HH_OK;
+    conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return HH_ERR_NOMEM;
+    int src = sqlite3_open_v2(path, &c->db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                                  SQLITE_OPEN_EXRESCODE,
+                              NULL);
+    if (src != SQLITE_OK) {
+        rc = sql_error(c->db, src, "open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    rc = exec_get(c->db, "PRAGMA journal_mode = WAL", mode, sizeof mode);
+    if (rc)
+        goto fail;
+    if (strcmp(mode, "wal") != 0) {
+        hh_error("store: %s: could not switch to WAL (journal_mode=%s)", path, mode);
+        rc = HH_ERR_DB;
+        goto fail;
+    }
+    rc = exec_get(c->db, "PRAGMA foreign_keys = ON", NULL, 0);
+    if (!rc)
+        rc = exec_get(c->db, "PRAGMA synchronous = NORMAL", NULL, 0);
+    if (rc)
+        goto fail;
+    *out = c;
+    return HH_OK;
+fail:
+    conn_close(c);
+    return rc;
+}
+
+/* Borrows a connection: an idle one, a new one while under POOL_MAX, else waits. */
+static hh_status conn_get(hh_store *st, conn **out)
+{
+    pthread_mutex_lock(&st->mu);
+    while (st->nidle == 0 && st->nopen >= POOL_MAX)
+        pthread_cond_wait(&st->cv, &st->mu);
+    if (st->nidle > 0) {
+        *out = st->idle[--st->nidle];
+        pthread_mutex_unlock(&st->mu);
+        return HH_OK;
+    }
+    st->nopen++;
+    pthread_mutex_unlock(&st->mu);
+
+    hh_status rc = conn_open(st->path, out);
+    if (rc) {
+        pthread_mutex_lock(&st->mu);
+        st->nopen--;
+        pthread_cond_signal(&st->cv);
+        pthread_mutex_unlock(&st->mu);
+    }
+    return rc;
+}
+
+/* Gives a borrowed connection back. A transaction left open by a bug is rolled back. */
+static void conn_put(hh_store *st, conn *c)
+{
+    if (!c)
+        return;
+    if (!sqlite3_get_autocommit(c->db)) {
+        hh_error("store: connection returned inside a transaction; rolling back");
+        tx_rollback(c);
+    }
+    pthread_mutex_lock(&st->mu);
+    st->idle[st->nidle++] = c;
+    pthread_cond_signal(&st->cv);
+    pthread_mutex_unlock(&st->mu);
+}
+
+/*
+ * Borrows a connection and its cached statement id for one call. On
+ * failure nothing is held and *c is NULL (conn_put(NULL) is a no-op).
+ */
+static hh_status borrow(hh_store *st, enum stmt_id id, conn **c, sqlite3_stmt **s)
+{
+    *c = NULL;
+    *s = NULL;
+    hh_status rc = conn_get(st, c);
+    if (rc)
+        return rc;
+    rc = stmt_get(*c, id, s);
+    if (rc) {
+        conn_put(st, *c);
+        *c = NULL;
+    }
+    return rc;
+}
+
+/*
+ * Steps s to the end, reading each row with read into a growing array of
+ * elements of size elem. On success *out (malloc'd, NULL when no rows;
+ * caller frees) and *n are set; on failure nothing is allocated.
+ */
+static hh_status collect_rows(conn *c, sqlite3_stmt *s, size_t elem,
+                              void (*read)(sqlite3_stmt *, void *), void **out, size_t *n)
+{
+    char *arr = NULL;
+    size_t cap = 0, count = 0;
+    hh_status rc = HH_OK;
+    int src;
+    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            char *p = realloc(arr, ncap * elem);
+            if (!p) {
+                rc = HH_ERR_NOMEM;
+                break;
+            }
+            arr = p;
+            cap = ncap;
+        }
+        read(s, arr + count++ * elem);
+    }
+    if (!rc && src != SQLITE_DONE)
+        rc = sql_error(c->db, src, "list");
+    stmt_done(s);
+    if (rc) {
+        free(arr);
+        return rc;
+    }
+    *out = arr;
+    *n = count;
+    return HH_OK;
+}
+
+/* ---- opening and migrations ---- */
+
+/* mkdir -p with mode 0700 for each directory created. */
+static hh_status make_dirs(const char *dir)
+{
+    char buf[PATH_MAX];
+    size_t n = strnlen(dir, sizeof buf);
+    if (n == 0 || n >= sizeof buf)
+        return HH_ERR_INVALID;
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char saved = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+            hh_error("store: cannot create directory %s: %s", buf, strerror(errno));
+            return HH_ERR_IO;
+        }
+        buf[i] = saved;
+    }
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        hh_error("store: %s is not a directory", dir);
+        return HH_ERR_IO;
+    }
+    return HH_OK;
+}
+
+static hh_status read_version(sqlite3 *db, int *version)
+{
+    char v[32];
+    hh_status rc = exec_get(db, "PRAGMA user_version", v, sizeof v);
+    if (rc)
+        return rc;
+    *version = (int)strtol(v, NULL, 10);
+    return HH_OK;
+}
+
+/*
+ * Brings the database up to target, one step per transaction. The version
+ * is re-read inside each transaction, so two processes opening the same
+ * new database at once apply every step exactly once.
+ */
+static hh_status migrate(conn *c, int target, int *version)
+{
+    hh_status rc = HH_OK;
+    char *errmsg = NULL;
+    for (;;) {
+        int v = 0;
+        rc = tx_begin(c);
+        if (!rc)
+            rc = read_version(c->db, &v);
+        if (rc)
+            goto fail;
+        if (v > (int)store_sqlite_migration_count) {
+            hh_error("store: database schema version %d is newer than this binary's (%zu)", v,
+                     store_sqlite_migration_count);
+            rc = HH_ERR_CONFLICT;
+            goto fail;
+        }
+        if (v >= target) {
+            *version = v;
+            return tx_commit(c);
+        }
+        const store_migration *m = &store_sqlite_migrations[v];
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v + 1);
+        int src = sqlite3_exec(c->db, m->sql, NULL, NULL, &errmsg);
+        if (src == SQLITE_OK)
+            src = sqlite3_exec(c->db, bump, NULL, NULL, &errmsg);
+        if (src != SQLITE_OK) {
+            hh_error("store: migration %d (%s) failed: %s", v + 1, m->name,
+                     errmsg ? errmsg : sqlite3_errstr(src));
+            rc = HH_ERR_DB;
+            goto fail;
+        }
+        rc = tx_commit(c);
+        if (rc)
+            goto fail;
+        hh_info("store: applied migration %d (%s)", v + 1, m->name);
+    }
+fail:
+    sqlite3_free(errmsg);
+    tx_rollback(c);
+    return rc;
+}
+
+static hh_status open_at(const char *location, int target, hh_store **out)
+{
+    hh_status rc;
+    conn *c = NULL;
+    *out = NULL;
+    if (!location || !*location)
+        return HH_ERR_INVALID;
+    if (!strncmp(location, "postgres://", 11) || !strncmp(location, "postgresql://", 13)) {
+        hh_error("store: PostgreSQL is not built yet; use a data directory (SQLite)");
+        return HH_ERR_INVALID;
+    }
+    hh_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return HH_ERR_NOMEM;
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_cond_init(&st->cv, NULL);
+    int n = snprintf(st->path, sizeof st->path, "%s/%s", location, DB_FILE);
+    if (n < 0 || (size_t)n >= sizeof st->path) {
+        rc = HH_ERR_LIMIT;
+        goto fail;
+    }
+    rc = make_dirs(location);
+    if (rc)
+        goto fail;
+    rc = conn_get(st, &c);
+    if (rc)
+        goto fail;
+    rc = migrate(c, target, &st->version);
+    conn_put(st, c);
+    if (rc)
+        goto fail;
+    *out = st;
+    return HH_OK;
+fail:
+    store_close(st);
+    return rc;
+}
+
+hh_status store_open(const char *location, hh_store **out)
+{
+    return open_at(location, (int)store_sqlite_migration_count, out);
+}
+
+hh_status store_open_version(const char *location, int version, hh_store **out)
+{
+    *out = NULL;
+    if (version < 1 || version > (int)store_sqlite_migration_count)
+        return HH_ERR_INVALID;
+    return open_at(location, version, out);
+}
+
+void store_close(hh_store *st)
+{
+    if (!st)
+        return;
+    /* Every call has returned its connection by now (the caller's contract). */
+    for (size_t i = 0; i < st->nidle; i++)
+        conn_close(st->idle[i]);
+    pthread_cond_destroy(&st->cv);
+    pthread_mutex_destroy(&st->mu);
+    free(st);
+}
+
+int store_schema_version(hh_store *st)
+{
+    return st->version;
+}
+
+hh_status store_ping(hh_store *st)
+{
+    conn *c = NULL;
+    hh_status rc = conn_get(st, &c);
+    if (!rc)
+        rc = run_simple(c, S_PING, "ping");
+    conn_put(st, c);
+    return rc;
+}
+
+/* ---- users ---- */
+
+static void read_user(sqlite3_stmt *s, int col, hh_user *u)
+{
+    memset(u, 0, sizeof *u);
+    col_text(s, col, u->id, sizeof u->id);
+    col_text(s, col + 1, u->email, sizeof u->email);
+    col_text(s, col + 2, u->plan, sizeof u->plan);
+    u->credits = sqlite3_column_int64(s, col + 3);
+    u->api_access = sqlite3_column_int(s, col + 4) != 0;
+    u->created_at = sqlite3_column_int64(s, col + 5);
+}
+
+hh_status store_user_create(hh_store *st, const char *email, const char *password_hash,
+                            const char *plan, int api_access, hh_user *out)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    hh_user u = {0};
+    if (!email || !*email || strnlen(email, sizeof u.email) >= sizeof u.email || !plan || !*plan ||
+        strnlen(plan, sizeof u.plan) >= sizeof u.plan)
+        return HH_ERR_INVALID;
+    hh_status rc = uuid_v7(u.id);
+    if (rc)
+        return rc;
+    memcpy(u.email, email, strlen(email) + 1);
+    memcpy(u.plan, plan, strlen(plan) + 1);
+    u.api_access = api_access != 0;
+    u.created_at = hh_time_now_ms();
+
+    rc = borrow(st, S_USER_INSERT, &c, &s);
+    if (rc)
+        goto done;
+    sqlite3_bind_text(s, 1, u.id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, u.email, -1, SQLITE_STATIC);
+    bind_text_or_null(s, 3, password_hash);
+    sqlite3_bind_text(s, 4, u.plan, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 5, u.api_access);
+    sqlite3_bind_int64(s, 6, u.created_at);
+    rc = stmt_exec(c, s, "user insert");
+    if (!rc && out)
+        *out = u;
+done:
+    conn_put(st, c);
+    return rc;
+}
+
+/* Runs the one-parameter user query id with key and reads the row into out. */
+static hh_status user_query(hh_store *st, enum stmt_id id, const char *key, hh_user *out)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    if (!key)
+        return HH_ERR_NOTFOUND;
+    hh_status rc = borrow(st, id, &c, &s);
+    if (rc)
+        goto done;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    rc = step_one(c, s, "user query");
+    if (!rc)
+        read_user(s, 0, out);
+    stmt_done(s);
+done:
+    conn_put(st, c);
+    return rc;
+}
+
+hh_status store_user_by_email(hh_store *st, const char *email, hh_user *out)
+{
+    return user_query(st, S_USER_BY_EMAIL, email, out);
+}
+
+hh_status store_user_by_id(hh_store *st, const char *id, hh_user *out)
+{
+    return user_query(st, S_USER_BY_ID, id, out);
+}
+
+/* Runs an UPDATE of one user (?1 id, ?2 text or int); HH_ERR_NOTFOUND if no row changed. */
+static hh_status user_update(hh_store *st, enum stmt_id id, const char *user_id, const char *text,
+                             int64_t num)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    hh_status rc = borrow(st, id, &c, &s);
+    if (rc)
+        goto done;
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    if (text)
+        sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 2, num);
+    rc = stmt_exec_one(c, s, "user update");
+done:
+    conn_put(st, c);
+    return rc;
+}
+
+hh_status store_user_set_plan(hh_store *st, const char *user_id, const char *plan)
+{
+    if (!user_id || !plan || !*plan || strnlen(plan, 32) >= 32)
+        return HH_ERR_INVALID;
+    return user_update(st, S_USER_SET_PLAN, user_id, plan, 0);
+}
+
+hh_status store_user_set_api_access(hh_store *st, const char *user_id, int on)
+{
+    if (!user_id)
+        return HH_ERR_INVALID;
+    return user_update(st, S_USER_SET_ACCESS, user_id, NULL, on != 0);
+}
+
+hh_status store_user_password_hash(hh_store *st, const char *user_id, char *buf, size_t size)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    if (!user_id || size == 0)
+        return HH_ERR_INVALID;
+    buf[0] = '\0';
+    hh_status rc = borrow(st, S_USER_PWHASH, &c, &s);
+    if (rc)
+        goto done;
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    rc = step_one(c, s, "password hash");
+    if (!rc && sqlite3_column_type(s, 0) != SQLITE_TEXT)
+        rc = HH_ERR_NOTFOUND; /* the user exists but has no password */
+    else if (!rc && (size_t)sqlite3_column_bytes(s, 0) >= size)
+        rc = HH_ERR_LIMIT;
+    else if (!rc)
+        col_text(s, 0, buf, size);
+    stmt_done(s);
+done:
+    conn_put(st, c);
+    return rc;
+}
+
+/* ---- API keys ---- */
+
+static void read_key(sqlite3_stmt *s, hh_api_key *k)
+{
+    memset(k, 0, sizeof *k);
+    col_text(s, 0, k->id, sizeof k->id);
+    col_text(s, 1, k->user_id, sizeof k->user_id);
+    col_text(s, 2, k->name, sizeof k->name);
+    col_text(s, 3, k->prefix, sizeof k->prefix);
+    k->created_at = sqlite3_column_int64(s, 4);
+    k->last_used_at = sqlite3_column_int64(s, 5); /* NULL reads as 0: never used */
+}
+
+static void read_key_row(sqlite3_stmt *s, void *out)
+{
+    read_key(s, out);
+}
+
+hh_status store_key_insert(hh_store *st, const char *user_id, const char *name,
+                           const uint8_t hash[32], const char *prefix, hh_api_key *out)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    hh_api_key k = {0};
+    if (!user_id || strnlen(user_id, HH_ID_LEN) >= HH_ID_LEN || !name ||
+        strnlen(name, sizeof k.name) >= sizeof k.name || !prefix || !*prefix ||
+        strnlen(prefix, sizeof k.prefix) >= sizeof k.prefix)
+        return HH_ERR_INVALID;
+    hh_status rc = uuid_v7(k.id);
+    if (rc)
+        return rc;
+    memcpy(k.user_id, user_id, strlen(user_id) + 1);
+    memcpy(k.name, name, strlen(name) + 1);
+    memcpy(k.prefix, prefix, strlen(prefix) + 1);
+    k.created_at = hh_time_now_ms();
+
+    rc = borrow(st, S_KEY_INSERT, &c, &s);
+    if (rc)
+        goto done;
+    sqlite3_bind_text(s, 1, k.id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, k.user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, k.name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, k.prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 6, k.created_at);
+    rc = stmt_exec(c, s, "key insert");
+    if (!rc && out)
+        *out = k;
+done:
+    conn_put(st, c);
+    return rc;
+}
+
+hh_status store_key_lookup(hh_store *st, const uint8_t hash[32], hh_api_key *key, hh_user *user)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    hh_status rc = borrow(st, S_KEY_LOOKUP, &c, &s);
+    if (rc)
+        goto done;
+    sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+    rc = step_one(c, s, "key lookup");
+    if (!rc && key)
+        read_key(s, key);
+    if (!rc && user)
+        read_user(s, 6, user);
+    stmt_done(s);
+done:
+    conn_put(st, c);
+    return rc;
+}
+
+hh_status store_key_list(hh_store *st, const char *user_id, hh_api_key **keys, size_t *n)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    *keys = NULL;
+    *n = 0;
+    if (!user_id)
+        return HH_ERR_INVALID;
+    hh_status rc = borrow(st, S_KEY_LIST, &c, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, STORE_KEYS_MAX);
+    rc = collect_rows(c, s, sizeof **keys, read_key_row, (void **)keys, n);
+    conn_put(st, c);
+    return rc;
+}
+
+hh_status store_key_delete(hh_store *st, const char *user_id, const char *key_id)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    if (!user_id || !key_id)
+        return HH_ERR_NOTFOUND;
+    hh_status rc = borrow(st, S_KEY_DELETE, &c, &s);
+    if (rc)
+        goto done;
+    sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, hh_time_now_ms());
+    rc = stmt_exec_one(c, s, "key delete");
+done:
+    conn_put(st, c);
+    return rc;
+}
+
+hh_status store_key_touch(hh_store *st, const char *const *key_ids, const int64_t *used_at,
+                          size_t n)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    if (n == 0)
+        return HH_OK;
+    hh_status rc = borrow(st, S_KEY_TOUCH, &c, &s);
+    if (!rc)
+        rc = tx_begin(c);
+    if (rc)
+        goto done;
+    for (size_t i = 0; i < n && !rc; i++) {
+        sqlite3_bind_text(s, 1, key_ids[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, used_at[i]);
+        rc = stmt_exec(c, s, "key touch");
+    }
+    if (!rc)
+        rc = tx_commit(c);
+    else
+        tx_rollback(c);
+done:
+    conn_put(st, c);
+    return rc;
+}
+
+/* ---- ledger ---- */
+
+/*
+ * The ledger step inside an open transaction on c: reads the balance,
+ * refuses to go below zero, writes the new balance and the row. Every
+ * caller that moves credits (this file's store_ledger_append, and later
+ * the video creation and the failed-job refund) goes through here, inside
+ * its own transaction, so the invariant is kept in one place.
+ */
+static hh_status ledger_append_tx(conn *c, const char *user_id, int64_t amount, hh_ledger_kind kind,
+                                  const char *ref, const char *note, int64_t *balance_after)
+{
+    sqlite3_stmt *s = NULL;
+    hh_status rc = stmt_get(c, S_BALANCE, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    rc = step_one(c, s, "balance");
+    int64_t balance = rc ? 0 : sqlite3_column_int64(s, 0);
+    stmt_done(s);
+    if (rc)
+        return rc;
+    if (amount < 0 ? balance < -amount : balance > INT64_MAX - amount)
+        return amount < 0 ? HH_ERR_CREDITS : HH_ERR_LIMIT;
+    int64_t next = balance + amount;
+
+    rc = stmt_get(c, S_BALANCE_SET, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, next);
+    rc = stmt_exec(c, s, "balance update");
+    if (rc)
+        return rc;
+
+    rc = stmt_get(c, S_LEDGER_INSERT, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, amount);
+    sqlite3_bind_int64(s, 3, next);
+    sqlite3_bind_text(s, 4, hh_ledger_kind_str(kind), -1, SQLITE_STATIC);
+    bind_text_or_null(s, 5, ref);
+    bind_text_or_null(s, 6, note);
+    sqlite3_bind_int64(s, 7, hh_time_now_ms());
+    rc = stmt_exec(c, s, "ledger insert");
+    if (!rc && balance_after)
+        *balance_after = next;
+    return rc;
+}
+
+static void read_entry_row(sqlite3_stmt *s, void *out)
+{
+    hh_ledger_entry *e = out;
+    char kind[16];
+    memset(e, 0, sizeof *e);
+    e->id = sqlite3_column_int64(s, 0);
+    col_text(s, 1, e->user_id, sizeof e->user_id);
+    e->amount = sqlite3_column_int64(s, 2);
+    e->balance_after = sqlite3_column_int64(s, 3);
+    col_text(s, 4, kind, sizeof kind);
+    e->kind = kind_parse(kind);
+    col_text(s, 5, e->ref, sizeof e->ref);
+    col_text(s, 6, e->note, sizeof e->note);
+    e->created_at = sqlite3_column_int64(s, 7);
+}
+
+hh_status store_ledger_append(hh_store *st, const char *user_id, int64_t amount,
+                              hh_ledger_kind kind, const char *ref, const char *note,
+                              int64_t *balance_after)
+{
+    conn *c = NULL;
+    if (!user_id || amount == 0 || amount == INT64_MIN || (unsigned)kind > HH_LEDGER_ADJUSTMENT ||
+        (ref && strnlen(ref, HH_ID_LEN) >= HH_ID_LEN) || (note && strnlen(note, 256) >= 256))
+        return HH_ERR_INVALID;
+    hh_status rc = conn_get(st, &c);
+    if (!rc)
+        rc = tx_begin(c);
+    if (rc)
+        goto done;
+    rc = ledger_append_tx(c, user_id, amount, kind, ref, note, balance_after);
+    if (!rc)
+        rc = tx_commit(c);
+    else
+        tx_rollback(c);
+done:
+    conn_put(st, c);
+    return rc;
+}
+
+hh_status store_ledger_list(hh_store *st, const char *user_id, int64_t before, int limit,
+                            hh_ledger_entry **entries, size_t *n)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    *entries = NULL;
+    *n = 0;
+    if (!user_id || limit < 1 || limit > STORE_PAGE_MAX)
+        return HH_ERR_INVALID;
+    hh_status rc = borrow(st, S_LEDGER_LIST, &c, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, before);
+    sqlite3_bind_int(s, 3, limit);
+    rc = collect_rows(c, s, sizeof **entries, read_entry_row, (void **)entries, n);
+    conn_put(st, c);
+    return rc;
+}
+
+hh_status store_ledger_sum(hh_store *st, const char *user_id, int64_t *sum)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    if (!user_id)
+        return HH_ERR_INVALID;
+    hh_status rc = borrow(st, S_LEDGER_SUM, &c, &s);
+    if (rc)
+        goto done;
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    rc = step_one(c, s, "ledger sum");
+    if (!rc)
+        *sum = sqlite3_column_int64(s, 0);
+    stmt_done(s);
+done:
+    conn_put(st, c);
+    return rc;
+}
