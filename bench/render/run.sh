@@ -5,6 +5,8 @@
 # with the same x264 settings (preset veryfast, crf 20, High, yuv420p, all
 # threads, +faststart). Timed with hyperfine; the ratio ours / ffmpeg goes
 # into docs/benchmarks.md between the render markers (section "Render").
+# `make bench` runs it through bench/render.sh with --no-write (bench/run.sh
+# writes the whole file); alone it updates only its own section.
 #
 #   bench/render/run.sh [--runs N] [--no-write]
 set -euo pipefail
