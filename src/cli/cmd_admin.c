@@ -22,6 +22,7 @@
  * store (1), so a typo never touches the database.
  */
 #include "auth/apikey.h"
+#include "api/video_json.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "domain/plans.h"
@@ -59,11 +60,13 @@ enum {
     O_NOTE,
     O_LIMIT,
     O_BEFORE,
+    O_MESSAGE,
 };
 
 /* The parsed command line of one admin command. Strings are borrowed from argv. */
 typedef struct admin_args {
-    const char *data, *plans, *email, *plan, *credits, *name, *id, *amount, *note, *limit, *before;
+    const char *data, *plans, *email, *plan, *credits, *name, *id, *amount, *note, *limit, *before,
+        *message;
     int password_stdin, no_api_access, on, off;
 } admin_args;
 
@@ -99,6 +102,7 @@ static const admin_option all_options[] = {
     VALUE("note", O_NOTE, note),
     VALUE("limit", O_LIMIT, limit),
     VALUE("before", O_BEFORE, before),
+    VALUE("message", O_MESSAGE, message),
 };
 #define N_OPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -663,16 +667,134 @@ static const cli_command plan_table[] = {
     {NULL, NULL, NULL},
 };
 
+/* ---- admin video ---- */
+
+static const int video_list_opts[] = {O_EMAIL, O_LIMIT, O_BEFORE, 0};
+static const admin_cmd video_list_cmd = {
+    "happyhorse admin video list", video_list_opts,
+    "--email E [--limit N] [--before ID]\n"
+    "Prints the user's videos as a JSON array, newest first (as GET /api/v1/videos/{id}\n"
+    "shows them, with storage keys instead of URLs).\n"
+    "  --limit N        at most N videos (default 100)\n"
+    "  --before ID      only videos older than video ID (paging)\n"};
+
+static int video_list(int argc, char **argv)
+{
+    const admin_cmd *cmd = &video_list_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    hh_video *v = NULL;
+    size_t n = 0;
+    int64_t limit = 100;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && a.limit && !cli_parse_i64(a.limit, 1, STORE_PAGE_MAX, &limit))
+        ex = cli_usage_error(cmd->prog, "--limit must be a whole number from 1 to %d",
+                             STORE_PAGE_MAX);
+    if (ex < 0 && a.before && !uuid_is_valid(a.before))
+        ex = cli_usage_error(cmd->prog, "--before must be a video id");
+    if (ex < 0)
+        ex = open_user(cmd, &a, &st, &u);
+    if (ex >= 0)
+        goto done;
+    hh_status rc = store_video_list(st, u.id, a.before, (int)limit, &v, &n);
+    if (rc) {
+        ex = cli_fail(cmd->prog, "cannot read the videos: %s", hh_status_str(rc));
+        goto done;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, video_json(&v[i], NULL));
+    ex = print_json(cmd, arr);
+done:
+    store_video_list_free(v, n);
+    store_close(st);
+    return ex;
+}
+
+static const int video_id_opts[] = {O_ID, O_MESSAGE, 0};
+static const admin_cmd video_fail_cmd = {
+    "happyhorse admin video fail", video_id_opts,
+    "--id VIDEO [--message TEXT]\n"
+    "Fails a video that is queued or stuck processing and refunds its credits (once).\n"
+    "  --message TEXT   the errorMessage the customer sees (default: cancelled by an operator)\n"};
+
+static int video_fail(int argc, char **argv)
+{
+    const admin_cmd *cmd = &video_fail_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && (!a.id || !uuid_is_valid(a.id)))
+        ex = cli_usage_error(cmd->prog, "--id must be a video id");
+    if (ex < 0)
+        ex = open_store(cmd, &a, &st);
+    if (ex >= 0)
+        goto done;
+    hh_status rc =
+        store_job_fail(st, a.id, NULL, a.message ? a.message : "Cancelled by an operator.", 0);
+    if (rc == HH_ERR_NOTFOUND)
+        ex = cli_fail(cmd->prog, "no video %s", a.id);
+    else if (rc == HH_ERR_CONFLICT)
+        ex = cli_fail(cmd->prog, "video %s has already finished", a.id);
+    else if (rc)
+        ex = cli_fail(cmd->prog, "cannot fail video %s: %s", a.id, hh_status_str(rc));
+    else
+        ex = CLI_OK;
+done:
+    store_close(st);
+    return ex;
+}
+
+static const admin_cmd video_show_cmd = {"happyhorse admin video show", video_id_opts,
+                                         "--id VIDEO\n"
+                                         "Prints one video as JSON, with its owner and plan.\n"};
+
+static int video_show(int argc, char **argv)
+{
+    const admin_cmd *cmd = &video_show_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_video v;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && (!a.id || !uuid_is_valid(a.id)))
+        ex = cli_usage_error(cmd->prog, "--id must be a video id");
+    if (ex < 0)
+        ex = open_store(cmd, &a, &st);
+    if (ex >= 0)
+        goto done;
+    hh_status rc = store_video_get_any(st, a.id, &v);
+    if (rc) {
+        ex = rc == HH_ERR_NOTFOUND ? cli_fail(cmd->prog, "no video %s", a.id)
+                                   : cli_fail(cmd->prog, "cannot read video %s", a.id);
+        goto done;
+    }
+    json_t *j = video_json(&v, NULL);
+    json_object_set_new(j, "userId", json_string(v.user_id));
+    json_object_set_new(j, "plan", json_string(v.plan));
+    json_object_set_new(j, "attempts", json_integer(v.attempts));
+    store_video_clear(&v);
+    ex = print_json(cmd, j);
+done:
+    store_close(st);
+    return ex;
+}
+
+static const cli_command video_table[] = {
+    {"list", video_list, "print a user's videos as JSON"},
+    {"show", video_show, "print one video as JSON"},
+    {"fail", video_fail, "fail a queued or stuck video and refund it"},
+    {NULL, NULL, NULL},
+};
+
 /* ---- admin ---- */
 
 static const struct {
     const char *name;
     const cli_command *table;
 } groups[] = {
-    {"user", user_table},
-    {"key", key_table},
-    {"credits", credits_table},
-    {"plan", plan_table},
+    {"user", user_table}, {"key", key_table},     {"credits", credits_table},
+    {"plan", plan_table}, {"video", video_table},
 };
 
 /* Runs `admin <group> <command>`: argv[0] names the group. */
@@ -693,6 +815,7 @@ static const cli_command admin_table[] = {
     {"key", admin_group, "create, list, delete API keys"},
     {"credits", admin_group, "grant credits"},
     {"plan", admin_group, "set a user's plan"},
+    {"video", admin_group, "list, show, fail videos"},
     {NULL, NULL, NULL},
 };
 
