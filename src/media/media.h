@@ -35,7 +35,7 @@
 /* What an input is, for the format whitelist and the messages. */
 typedef enum media_kind {
     MEDIA_KIND_IMAGE, /* png, jpeg, webp */
-    MEDIA_KIND_VIDEO, /* mp4/mov, matroska/webm, avi, gif, png/jpeg sequence frames */
+    MEDIA_KIND_VIDEO, /* mp4/mov, matroska/webm, avi (e.g. MJPEG), gif */
     MEDIA_KIND_AUDIO, /* wav, mp3, ogg, webm, mp4 */
 } media_kind;
 
