@@ -79,13 +79,15 @@ static void on_progress(void *ctx, int pct)
     p->calls++;
 }
 
-/* Renders req with the procedural engine into name.mp4 / name.jpg; returns the status. */
-static hh_status render(const hh_video_request *req, uint64_t seed, const char *inputs[4],
-                        const char *name, char *msg, size_t msgsize)
+/* Renders req with the procedural engine (config: JSON text or NULL) into name.mp4 / name.jpg. */
+static hh_status render_with(const char *config, const hh_video_request *req, uint64_t seed,
+                             const char *inputs[4], const char *name, char *msg, size_t msgsize)
 {
     hh_engine *e = NULL;
     char err[256];
-    assert_int_equal(engine_new("procedural", NULL, &e, err, sizeof err), HH_OK);
+    json_t *c = config ? json_loads(config, 0, NULL) : NULL;
+    assert_int_equal(engine_new("procedural", c, &e, err, sizeof err), HH_OK);
+    json_decref(c);
     char video[512], thumb[512];
     snprintf(video, sizeof video, "%s/%s.mp4", dir, name);
     snprintf(thumb, sizeof thumb, "%s/%s.jpg", dir, name);
@@ -95,6 +97,12 @@ static hh_status render(const hh_video_request *req, uint64_t seed, const char *
     hh_status rc = engine_render(e, &job, msg, msgsize);
     engine_free(e);
     return rc;
+}
+
+static hh_status render(const hh_video_request *req, uint64_t seed, const char *inputs[4],
+                        const char *name, char *msg, size_t msgsize)
+{
+    return render_with(NULL, req, seed, inputs, name, msg, msgsize);
 }
 
 /* Decodes frames [from, to] of name.mp4 into luma planes (W*H each, caller frees). */
@@ -258,6 +266,8 @@ static void test_engine_lookup(void **state)
         "{\"threads\":-1}",
         "{\"threads\":65}",
         "{\"threads\":2.5}",
+        "{\"drawThreads\":9}",
+        "{\"drawThreads\":-1}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *c = json_loads(bad[i], JSON_DECODE_ANY, NULL);
@@ -372,8 +382,12 @@ static void test_prompts_and_seeds(void **state)
     assert_int_equal(render(a, 7, NULL, "pa2", msg, sizeof msg), HH_OK);
     assert_int_equal(render(a, 8, NULL, "pa3", msg, sizeof msg), HH_OK);
     assert_int_equal(render(b, 7, NULL, "pb", msg, sizeof msg), HH_OK);
+    /* drawing in row bands on 3 threads gives the very same picture */
+    assert_int_equal(render_with("{\"drawThreads\":3}", a, 7, NULL, "pa4", msg, sizeof msg), HH_OK);
     uint8_t **la = decode_luma("pa", 36, 36), **la2 = decode_luma("pa2", 36, 36),
-            **la3 = decode_luma("pa3", 36, 36), **lb = decode_luma("pb", 36, 36);
+            **la3 = decode_luma("pa3", 36, 36), **lb = decode_luma("pb", 36, 36),
+            **la4 = decode_luma("pa4", 36, 36);
+    assert_memory_equal(la[36], la4[36], (size_t)W * H);
     assert_memory_equal(la[36], la2[36], (size_t)W * H); /* deterministic */
     assert_true(mean_diff(la[36], la3[36]) > 1.0);       /* the seed matters */
     assert_true(mean_diff(la[36], lb[36]) > 25.0);       /* a meadow is not a night city */
@@ -381,6 +395,7 @@ static void test_prompts_and_seeds(void **state)
     free_luma(la2, 36);
     free_luma(la3, 36);
     free_luma(lb, 36);
+    free_luma(la4, 36);
     free(a);
     free(b);
 }
