@@ -236,11 +236,11 @@ hh_status engine_run_frames(const hh_render_job *job, engine_frame_fn draw, void
     frame_pipe pipe = {.frames = frames, .draw = draw, .ctx = ctx};
     pthread_mutex_init(&pipe.mu, NULL);
     pthread_cond_init(&pipe.cv, NULL);
-    uint8_t *thumb = malloc(bytes);
+    uint8_t *thumb = media_frame_alloc(w, h);
     float *audio = NULL;
     media_encoder *enc = NULL;
     for (int b = 0; b < PIPE_DEPTH; b++)
-        pipe.buf[b] = malloc(bytes);
+        pipe.buf[b] = media_frame_alloc(w, h);
     if (!thumb || !pipe.buf[0] || !pipe.buf[PIPE_DEPTH - 1]) {
         snprintf(msg, msgsize, "out of memory");
         rc = HH_ERR_NOMEM;

@@ -1008,7 +1008,7 @@ hh_status engine_procedural_render(const hh_render_job *job, const char *preset,
         if (!job->input[r])
             continue;
         uint8_t **dst = r == HH_REF_SOURCE_IMAGE ? &R->first : &R->last;
-        *dst = malloc(bytes);
+        *dst = media_frame_alloc(R->W, R->H);
         rc = *dst ? media_load_image_cover(job->input[r], what[r], R->W, R->H, *dst, msg, msgsize)
                   : HH_ERR_NOMEM;
         if (rc)
@@ -1019,9 +1019,9 @@ hh_status engine_procedural_render(const hh_render_job *job, const char *preset,
                                &R->refvid, msg, msgsize);
         if (rc)
             goto done;
-        R->plate = malloc(bytes);
+        R->plate = media_frame_alloc(R->W, R->H);
     } else if (R->first) {
-        R->plate = malloc(bytes);
+        R->plate = media_frame_alloc(R->W, R->H);
         if (R->plate)
             memcpy(R->plate, R->first, bytes);
     }

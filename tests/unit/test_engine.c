@@ -113,7 +113,7 @@ static uint8_t **decode_luma(const char *name, int from, int to)
     media_frames *src = NULL;
     assert_int_equal(media_frames_open(video, "test video", W, H, 72, &src, msg, sizeof msg),
                      HH_OK);
-    uint8_t *rgb = malloc((size_t)W * H * 3);
+    uint8_t *rgb = media_frame_alloc(W, H);
     uint8_t **luma = calloc((size_t)(to + 1), sizeof *luma);
     assert_non_null(rgb);
     assert_non_null(luma);
@@ -224,7 +224,7 @@ static double mean_diff(const uint8_t *a, const uint8_t *b)
 static void write_plate(const char *path)
 {
     const int pw = 1280, ph = 960;
-    uint8_t *rgb = malloc((size_t)pw * ph * 3);
+    uint8_t *rgb = media_frame_alloc(pw, ph);
     assert_non_null(rgb);
     uint32_t s = 12345;
     uint8_t cell[40][32][3];
@@ -561,7 +561,7 @@ static void test_encoder_bt709(void **state)
         {255, 255, 255, 235, 128, 128}, {128, 128, 128, 126, 128, 128},
     };
     const int w = 64, h = 64;
-    uint8_t *bgr = malloc((size_t)w * h * 3);
+    uint8_t *bgr = media_frame_alloc(w, h);
     assert_non_null(bgr);
     for (size_t c = 0; c < sizeof colours / sizeof colours[0]; c++) {
         char path[512], msg[512], cmd[1200];
