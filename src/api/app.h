@@ -9,8 +9,10 @@
 
 #include "api/key_usage.h"
 #include "api/ratelimit.h"
+#include "blob/blob.h"
 #include "domain/plans.h"
 #include "http/http.h"
+#include "jobs/worker.h"
 #include "store/store.h"
 
 typedef struct hh_app {
@@ -18,9 +20,13 @@ typedef struct hh_app {
     hh_plans *plans;      /* owned */
     ratelimit *limiter;   /* owned */
     key_usage *usage;     /* owned */
+    blob_store *blob;     /* owned */
     http_server *http;    /* owned; set once listening */
+    worker_pool *workers; /* owned; NULL with --workers 0 */
     char public_url[256]; /* no trailing slash */
     char data_dir[1024];
+    uint8_t upload_secret[32]; /* signs upload URLs (blob/presign.h) */
+    int upload_ttl_s;          /* lifetime of an upload URL */
 } hh_app;
 
 typedef struct app_config {
@@ -28,6 +34,7 @@ typedef struct app_config {
     const char *store_location; /* data dir or postgres:// URL */
     hh_plans *plans;            /* loaded plans; app_new takes ownership, even on failure */
     int key_usage_flush_ms;     /* 0: default (5 s) */
+    int upload_ttl_s;           /* 0: default (900 s, the contract's 15 minutes) */
 } app_config;
 
 /*
@@ -38,6 +45,8 @@ typedef struct app_config {
 hh_status app_new(const app_config *cfg, hh_app **out);
 /* Sets the base URL of links the API returns (trailing slashes dropped). */
 void app_set_public_url(hh_app *app, const char *url);
+/* Starts n render workers in this process (scratch space under the data dir). */
+hh_status app_start_workers(hh_app *app, unsigned n);
 void app_free(hh_app *app);
 
 /* The authenticated caller of a customer route (request-scoped). */

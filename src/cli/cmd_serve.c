@@ -36,13 +36,15 @@ static const char usage[] =
     "  --http-threads N      HTTP threads (HAPPYHORSE_HTTP_THREADS, default: one per core)\n"
     "  --max-connections N   concurrent connections (HAPPYHORSE_MAX_CONNECTIONS, default 1024)\n"
     "  --timeout SECONDS     idle/slow connection timeout (HAPPYHORSE_TIMEOUT, default 30)\n"
+    "  --upload-url-ttl S    lifetime of upload URLs in seconds (HAPPYHORSE_UPLOAD_URL_TTL,\n"
+    "                        default 900)\n"
     "  --log-level LEVEL     debug, info, warn or error (HAPPYHORSE_LOG_LEVEL, default info)\n"
     "\n"
     "The store is SQLite under --data unless HAPPYHORSE_DATABASE_URL is set.\n";
 
 typedef struct serve_opts {
     const char *listen, *data, *public_url, *plans, *log_level;
-    int64_t workers, http_threads, max_connections, timeout;
+    int64_t workers, http_threads, max_connections, timeout, upload_ttl;
 } serve_opts;
 
 /* A whole number from flag, else env, else dflt, in [lo, hi]; -1 when not. */
@@ -64,10 +66,11 @@ static int parse(int argc, char **argv, serve_opts *o)
         {"max-connections", required_argument, NULL, 'c'},
         {"timeout", required_argument, NULL, 'T'},
         {"log-level", required_argument, NULL, 'L'},
+        {"upload-url-ttl", required_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *workers = NULL, *threads = NULL, *conns = NULL, *timeout = NULL;
+    const char *workers = NULL, *threads = NULL, *conns = NULL, *timeout = NULL, *ttl = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -99,6 +102,9 @@ static int parse(int argc, char **argv, serve_opts *o)
         case 'L':
             o->log_level = optarg;
             break;
+        case 'U':
+            ttl = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return -1;
@@ -115,9 +121,10 @@ static int parse(int argc, char **argv, serve_opts *o)
     if (number(workers, "HAPPYHORSE_WORKERS", "1", 0, 256, &o->workers) ||
         number(threads, "HAPPYHORSE_HTTP_THREADS", "0", 0, 1024, &o->http_threads) ||
         number(conns, "HAPPYHORSE_MAX_CONNECTIONS", "1024", 1, 1000000, &o->max_connections) ||
-        number(timeout, "HAPPYHORSE_TIMEOUT", "30", 1, 3600, &o->timeout))
-        return cli_usage_error(PROG, "--workers, --http-threads, --max-connections and "
-                                     "--timeout take whole numbers in range (see --help)");
+        number(timeout, "HAPPYHORSE_TIMEOUT", "30", 1, 3600, &o->timeout) ||
+        number(ttl, "HAPPYHORSE_UPLOAD_URL_TTL", "900", 1, 7 * 86400, &o->upload_ttl))
+        return cli_usage_error(PROG, "--workers, --http-threads, --max-connections, --timeout and "
+                                     "--upload-url-ttl take whole numbers in range (see --help)");
     static const char *const levels[] = {"debug", "info", "warn", "error"};
     for (int i = 0; i < 4; i++)
         if (!strcmp(o->log_level, levels[i])) {
@@ -159,6 +166,7 @@ int cli_serve(int argc, char **argv)
         .data_dir = o.data,
         .store_location = cli_store_location(o.data),
         .plans = plans,
+        .upload_ttl_s = (int)o.upload_ttl,
     };
     if (app_new(&acfg, &app))
         return cli_fail(PROG, "cannot open the store at %s (see the log line above)",
@@ -188,6 +196,10 @@ int cli_serve(int argc, char **argv)
             *colon = '\0';
         snprintf(url, sizeof url, "http://%s:%u", host, http_server_port(app->http));
         app_set_public_url(app, url);
+    }
+    if (o.workers > 0 && app_start_workers(app, (unsigned)o.workers)) {
+        app_free(app);
+        return cli_fail(PROG, "cannot start the workers (see the log line above)");
     }
     hh_log_fields(HH_LOG_INFO, "listening",
                   json_pack("{s:s, s:i, s:s, s:s}", "listen", o.listen, "port",

@@ -37,7 +37,8 @@
 #define DEFAULT_CONN_LIMIT 1024
 #define DEFAULT_TIMEOUT_S  30
 #define STOP_WAIT_MS       10000
-/* After replying early, at most this much more body is read and dropped before we hang up. */
+/* After replying early, at most the route's body limit and this much more is read and
+ * dropped (so the client can read our answer) before we hang up. */
 #define DISCARD_MAX (1024 * 1024)
 
 typedef struct hdr {
@@ -232,8 +233,8 @@ void http_reply_fd(http_req *req, unsigned status, const char *content_type, int
     set_response(req, status, resp, content_type);
 }
 
-static void reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
-                               json_t *extra)
+void http_reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
+                             json_t *extra)
 {
     json_t *err = json_pack("{s:s, s:s}", "code", api_error_code(code), "message", message);
     if (err && extra)
@@ -244,7 +245,7 @@ static void reply_error_status(http_req *req, unsigned status, api_error code, c
 
 void http_reply_error(http_req *req, api_error code, const char *message, json_t *extra)
 {
-    reply_error_status(req, api_error_http_status(code), code, message, extra);
+    http_reply_error_status(req, api_error_http_status(code), code, message, extra);
 }
 
 /* ------------------------------------------------------------- accessors */
@@ -376,8 +377,8 @@ static void reply_not_routed(http_req *req, hh_status rc)
         char allow[96];
         router_allow_header(req->match.allowed, allow, sizeof allow);
         http_req_add_header(req, "Allow", allow);
-        reply_error_status(req, 405, API_ERR_INVALID_INPUT, "Method not allowed on this route.",
-                           NULL);
+        http_reply_error_status(req, 405, API_ERR_INVALID_INPUT,
+                                "Method not allowed on this route.", NULL);
     } else if (rc == HH_ERR_LIMIT) {
         http_reply_error(req, API_ERR_INVALID_INPUT, "Request path too long.", NULL);
     } else {
@@ -522,7 +523,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         take_body(req, upload_data, *upload_data_size);
         *upload_data_size = 0;
         /* Past the discard budget, hang up rather than read an unbounded body. */
-        return req->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
+        return req->discarded > DISCARD_MAX + req->max_body ? MHD_NO : MHD_YES;
     }
     finish_request(req);
     return queue_pending(req);
