@@ -15,6 +15,7 @@ static int cli_version(int argc, char **argv)
 
 const cli_command cli_commands[] = {
     {"version", cli_version, "print the version"},
+    {"serve", cli_serve, "serve the Customer API and the dashboard"},
     {"admin", cli_admin, "operator commands: users, API keys, credits, plans"},
     {NULL, NULL, NULL},
 };

@@ -68,7 +68,7 @@ typedef struct http_stream_ops {
 
 typedef struct http_route {
     unsigned methods;              /* HTTP_GET | HTTP_HEAD ... */
-    const char *pattern;           /* "/api/v1/videos/{id}" or a prefix "/files/*" */
+    const char *pattern;           /* "/api/v1/videos/{id}" or a prefix "/files/..." */
     const char *name;              /* label for logs and metrics, e.g. "videos.get" */
     unsigned flags;                /* HTTP_ROUTE_* */
     size_t max_body;               /* bytes; 0 means the server default (64 KiB) */
@@ -110,7 +110,7 @@ const char *http_req_header(const http_req *req, const char *name);
 const char *http_req_query(const http_req *req, const char *name);
 /* Value of a {name} segment of the route pattern; NULL when none. */
 const char *http_req_param(const http_req *req, const char *name);
-/* The tail matched by a "/prefix/*" pattern; "" when none. */
+/* The tail matched by a "/prefix/..." pattern; "" when none. */
 const char *http_req_tail(const http_req *req);
 /* Buffered body; len 0 and "" when there was none. */
 const char *http_req_body(const http_req *req, size_t *len);
@@ -125,8 +125,11 @@ int64_t http_req_content_length(const http_req *req);
  */
 json_t *http_req_json(http_req *req);
 
-/* Per-request slot for the app (principal, stream state); the app frees it. */
-void http_req_set_user(http_req *req, void *user);
+/*
+ * Per-request slot for the app (principal, stream state). user_free (may be
+ * NULL) is called with user when the request ends, however it ends.
+ */
+void http_req_set_user(http_req *req, void *user, void (*user_free)(void *));
 void *http_req_user(const http_req *req);
 
 /* ---- replies: exactly one per request ---- */

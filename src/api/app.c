@@ -1,0 +1,62 @@
+/*
+ * app.c - building and tearing down the application object: the store,
+ * the plans and the in-memory services, in the order that lets each one
+ * rely on the previous; torn down in reverse.
+ */
+#include "api/app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+hh_status app_new(const app_config *cfg, hh_app **out)
+{
+    hh_status rc;
+    hh_app *app = calloc(1, sizeof *app);
+
+    *out = NULL;
+    if (!app) {
+        plans_free(cfg->plans);
+        return HH_ERR_NOMEM;
+    }
+    app->plans = cfg->plans;
+    snprintf(app->data_dir, sizeof app->data_dir, "%s", cfg->data_dir);
+    rc = store_open(cfg->store_location, &app->store);
+    if (rc) {
+        hh_error("cannot open the store: %s", hh_status_str(rc));
+        goto fail;
+    }
+    rc = HH_ERR_NOMEM;
+    app->limiter = ratelimit_new();
+    if (!app->limiter)
+        goto fail;
+    if ((rc = key_usage_new(app->store, cfg->key_usage_flush_ms, &app->usage)))
+        goto fail;
+    *out = app;
+    return HH_OK;
+fail:
+    app_free(app);
+    return rc;
+}
+
+void app_set_public_url(hh_app *app, const char *url)
+{
+    snprintf(app->public_url, sizeof app->public_url, "%s", url);
+    size_t n = strlen(app->public_url);
+    while (n > 0 && app->public_url[n - 1] == '/')
+        app->public_url[--n] = '\0';
+}
+
+void app_free(hh_app *app)
+{
+    if (!app)
+        return;
+    http_server_free(app->http);
+    key_usage_free(app->usage);
+    ratelimit_free(app->limiter);
+    store_close(app->store);
+    plans_free(app->plans);
+    free(app);
+}

@@ -1,0 +1,64 @@
+/*
+ * app.h - the application object the HTTP routes run against: the store,
+ * the plans, the rate limiter and the other long-lived services one
+ * `serve` process holds. Handlers get it as their `app` argument; nothing
+ * in it is global, so tests can run several in one process.
+ */
+#ifndef HH_APP_H
+#define HH_APP_H
+
+#include "api/key_usage.h"
+#include "api/ratelimit.h"
+#include "domain/plans.h"
+#include "http/http.h"
+#include "store/store.h"
+
+typedef struct hh_app {
+    hh_store *store;      /* owned */
+    hh_plans *plans;      /* owned */
+    ratelimit *limiter;   /* owned */
+    key_usage *usage;     /* owned */
+    http_server *http;    /* owned; set once listening */
+    char public_url[256]; /* no trailing slash */
+    char data_dir[1024];
+} hh_app;
+
+typedef struct app_config {
+    const char *data_dir;       /* local state: objects, secrets */
+    const char *store_location; /* data dir or postgres:// URL */
+    hh_plans *plans;            /* loaded plans; app_new takes ownership, even on failure */
+    int key_usage_flush_ms;     /* 0: default (5 s) */
+} app_config;
+
+/*
+ * Opens the store, loads the plans and starts the in-memory services.
+ * Logs a one-line reason on failure. On success *out owns everything;
+ * free with app_free (which also stops app->http if set).
+ */
+hh_status app_new(const app_config *cfg, hh_app **out);
+/* Sets the base URL of links the API returns (trailing slashes dropped). */
+void app_set_public_url(hh_app *app, const char *url);
+void app_free(hh_app *app);
+
+/* The authenticated caller of a customer route (request-scoped). */
+typedef struct api_principal {
+    hh_user user;
+    hh_api_key key;
+    const hh_plan *plan; /* borrowed from app->plans */
+} api_principal;
+
+/* The route table of the whole server (Customer API, system routes). */
+const http_route *api_routes(void);
+
+/*
+ * The guard the HTTP server runs before a route's body is read: for
+ * HTTP_ROUTE_AUTH_KEY routes it authenticates the Bearer key, applies the
+ * key's rate limit and sets the RateLimit headers. Returns 0 to go on, or
+ * non-zero after replying with the contract's error.
+ */
+int api_guard(http_req *req, const http_route *route, void *app);
+
+/* The principal the guard attached to req (NULL on unauthenticated routes). */
+const api_principal *api_principal_of(const http_req *req);
+
+#endif

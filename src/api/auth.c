@@ -1,0 +1,116 @@
+/*
+ * auth.c - customer authentication and rate limiting (contract section 1),
+ * run as the HTTP server's guard before any body is read, so an
+ * unauthenticated client cannot make the server buffer a body.
+ *
+ * Order: header present and Bearer → key well formed → key known and live
+ * → rate limit. The key is looked up by the SHA-256 of the whole token:
+ * keys are 256-bit random, so a fast hash is the right one (a slow password
+ * hash buys nothing against a secret that cannot be guessed).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/app.h"
+#include "auth/apikey.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+/* Returns the token of "Bearer <token>" (scheme case-insensitive), or NULL. */
+static const char *bearer_token(const char *header)
+{
+    if (!header || strncasecmp(header, "Bearer", 6) || (header[6] != ' ' && header[6] != '\t'))
+        return NULL;
+    const char *t = header + 6;
+    while (*t == ' ' || *t == '\t')
+        t++;
+    return *t ? t : NULL;
+}
+
+static void set_ratelimit_headers(http_req *req, const ratelimit_result *rl)
+{
+    char v[96];
+    snprintf(v, sizeof v, "\"default\";q=%d;w=%d", rl->limit, rl->window_s);
+    http_req_add_header(req, "RateLimit-Policy", v);
+    snprintf(v, sizeof v, "\"default\";r=%d;t=%d", rl->remaining, rl->reset_s);
+    http_req_add_header(req, "RateLimit", v);
+}
+
+static void free_principal(void *p)
+{
+    free(p);
+}
+
+/* Authenticates and rate-limits; on success attaches a principal. */
+static int guard_api_key(hh_app *app, http_req *req)
+{
+    const char *token = bearer_token(http_req_header(req, "Authorization"));
+    if (!token) {
+        http_reply_error(req, API_ERR_MISSING_API_KEY,
+                         "Send your API key as 'Authorization: Bearer <key>'.", NULL);
+        return 1;
+    }
+    if (!apikey_is_well_formed(token)) {
+        http_reply_error(req, API_ERR_INVALID_API_KEY, "The API key is malformed.", NULL);
+        return 1;
+    }
+    api_principal *p = calloc(1, sizeof *p);
+    if (!p) {
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Out of memory.", NULL);
+        return 1;
+    }
+    uint8_t hash[32];
+    apikey_hash(token, hash);
+    hh_status rc = store_key_lookup(app->store, hash, &p->key, &p->user);
+    if (rc == HH_OK)
+        p->plan = plans_find(app->plans, p->user.plan);
+    if (rc || !p->plan || !p->user.api_access) {
+        /* A plan missing from the plans file is an operator error; log it, refuse as unknown. */
+        api_error e =
+            rc == HH_ERR_NOTFOUND || rc == HH_OK ? API_ERR_INVALID_API_KEY : API_ERR_INTERNAL_ERROR;
+        if (rc == HH_OK && !p->plan)
+            hh_error("user %s is on plan \"%s\" which the plans file lacks", p->user.id,
+                     p->user.plan);
+        free(p);
+        http_reply_error(req, e,
+                         e == API_ERR_INVALID_API_KEY ? "The API key is not valid."
+                                                      : "The server could not check the key.",
+                         NULL);
+        return 1;
+    }
+
+    ratelimit_result rl;
+    rc = ratelimit_take(app->limiter, p->key.id, p->plan->requests_per_minute, hh_time_mono_ms(),
+                        &rl);
+    if (rc) {
+        free(p);
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Rate limiter failed.", NULL);
+        return 1;
+    }
+    set_ratelimit_headers(req, &rl);
+    key_usage_record(app->usage, p->key.id, hh_time_now_ms());
+    if (!rl.allowed) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%d", rl.retry_after_s);
+        http_req_add_header(req, "Retry-After", secs);
+        free(p);
+        http_reply_error(req, API_ERR_RATE_LIMITED, "Too many requests for this API key.", NULL);
+        return 1;
+    }
+    http_req_set_user(req, p, free_principal);
+    return 0;
+}
+
+int api_guard(http_req *req, const http_route *route, void *app)
+{
+    if (route->flags & HTTP_ROUTE_AUTH_KEY)
+        return guard_api_key(app, req);
+    return 0;
+}
+
+const api_principal *api_principal_of(const http_req *req)
+{
+    return http_req_user(req);
+}

@@ -1,0 +1,19 @@
+/*
+ * routes.c - the one table of every route the server answers. Reading it
+ * is the quickest way to learn the HTTP surface of HappyHorse.
+ */
+#include "api/app.h"
+#include "api/routes.h"
+
+static const http_route routes[] = {
+    {HTTP_GET, "/healthz", "healthz", 0, 0, h_healthz, NULL},
+    {HTTP_GET, "/readyz", "readyz", 0, 0, h_readyz, NULL},
+    {HTTP_GET, "/metrics", "metrics", 0, 0, h_metrics, NULL},
+    {HTTP_GET, "/api/v1/account", "account.get", HTTP_ROUTE_AUTH_KEY, 0, h_account_get, NULL},
+    {0, NULL, NULL, 0, 0, NULL, NULL},
+};
+
+const http_route *api_routes(void)
+{
+    return routes;
+}

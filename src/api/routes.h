@@ -1,0 +1,15 @@
+/*
+ * routes.h - the handlers of the route table (api/routes.c), one file per
+ * resource: h_system.c, h_account.c, ...
+ */
+#ifndef HH_ROUTES_H
+#define HH_ROUTES_H
+
+#include "http/http.h"
+
+void h_healthz(http_req *req, void *app);
+void h_readyz(http_req *req, void *app);
+void h_metrics(http_req *req, void *app);
+void h_account_get(http_req *req, void *app);
+
+#endif

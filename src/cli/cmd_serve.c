@@ -1,0 +1,202 @@
+/*
+ * cmd_serve.c - `happyhorse serve`: the HTTP API, the dashboard and (with
+ * --workers) the render workers in one process. Runs until SIGTERM or
+ * SIGINT, then stops accepting, lets requests in flight finish and exits 0.
+ *
+ * Signals are blocked in every thread (the mask is set before any thread
+ * starts and inherited) and taken synchronously with sigwait in the main
+ * thread, so no handler runs in an arbitrary thread's context.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include <stdint.h>
+#include "util/log.h"
+
+#define PROG "happyhorse serve"
+
+static const char usage[] =
+    "usage: happyhorse serve [options]\n"
+    "\n"
+    "Serves the Customer API and the dashboard until SIGTERM/SIGINT.\n"
+    "\n"
+    "  --listen ADDR:PORT    address to listen on (HAPPYHORSE_LISTEN, default 127.0.0.1:8080)\n"
+    "  --data DIR            data directory (HAPPYHORSE_DATA, default ./data)\n"
+    "  --public-url URL      base of the URLs the API returns (HAPPYHORSE_PUBLIC_URL,\n"
+    "                        default http://<listen>)\n"
+    "  --workers N           render worker threads in this process (HAPPYHORSE_WORKERS,\n"
+    "                        default 1; 0 = API only)\n"
+    "  --plans FILE          plans file replacing the built-in plans (HAPPYHORSE_PLANS)\n"
+    "  --http-threads N      HTTP threads (HAPPYHORSE_HTTP_THREADS, default: one per core)\n"
+    "  --max-connections N   concurrent connections (HAPPYHORSE_MAX_CONNECTIONS, default 1024)\n"
+    "  --timeout SECONDS     idle/slow connection timeout (HAPPYHORSE_TIMEOUT, default 30)\n"
+    "  --log-level LEVEL     debug, info, warn or error (HAPPYHORSE_LOG_LEVEL, default info)\n"
+    "\n"
+    "The store is SQLite under --data unless HAPPYHORSE_DATABASE_URL is set.\n";
+
+typedef struct serve_opts {
+    const char *listen, *data, *public_url, *plans, *log_level;
+    int64_t workers, http_threads, max_connections, timeout;
+} serve_opts;
+
+/* A whole number from flag, else env, else dflt, in [lo, hi]; -1 when not. */
+static int number(const char *flag, const char *env, const char *dflt, int64_t lo, int64_t hi,
+                  int64_t *out)
+{
+    return cli_parse_i64(cli_opt(flag, env, dflt), lo, hi, out) ? 0 : -1;
+}
+
+static int parse(int argc, char **argv, serve_opts *o)
+{
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"data", required_argument, NULL, 'd'},
+        {"public-url", required_argument, NULL, 'u'},
+        {"workers", required_argument, NULL, 'w'},
+        {"plans", required_argument, NULL, 'p'},
+        {"http-threads", required_argument, NULL, 't'},
+        {"max-connections", required_argument, NULL, 'c'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"log-level", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *workers = NULL, *threads = NULL, *conns = NULL, *timeout = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            o->listen = optarg;
+            break;
+        case 'd':
+            o->data = optarg;
+            break;
+        case 'u':
+            o->public_url = optarg;
+            break;
+        case 'w':
+            workers = optarg;
+            break;
+        case 'p':
+            o->plans = optarg;
+            break;
+        case 't':
+            threads = optarg;
+            break;
+        case 'c':
+            conns = optarg;
+            break;
+        case 'T':
+            timeout = optarg;
+            break;
+        case 'L':
+            o->log_level = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        default:
+            return cli_usage_error(PROG, "bad option (see --help)");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+    o->listen = cli_opt(o->listen, "HAPPYHORSE_LISTEN", "127.0.0.1:8080");
+    o->data = cli_data_dir(o->data);
+    o->public_url = cli_opt(o->public_url, "HAPPYHORSE_PUBLIC_URL", NULL);
+    o->log_level = cli_opt(o->log_level, "HAPPYHORSE_LOG_LEVEL", "info");
+    if (number(workers, "HAPPYHORSE_WORKERS", "1", 0, 256, &o->workers) ||
+        number(threads, "HAPPYHORSE_HTTP_THREADS", "0", 0, 1024, &o->http_threads) ||
+        number(conns, "HAPPYHORSE_MAX_CONNECTIONS", "1024", 1, 1000000, &o->max_connections) ||
+        number(timeout, "HAPPYHORSE_TIMEOUT", "30", 1, 3600, &o->timeout))
+        return cli_usage_error(PROG, "--workers, --http-threads, --max-connections and "
+                                     "--timeout take whole numbers in range (see --help)");
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(o->log_level, levels[i])) {
+            hh_log_set_level((hh_log_level)i);
+            return 0;
+        }
+    return cli_usage_error(PROG, "--log-level must be debug, info, warn or error");
+}
+
+/* Blocks until SIGTERM or SIGINT arrives; returns the signal. */
+static int wait_for_stop(const sigset_t *set)
+{
+    int sig = 0;
+    while (sigwait(set, &sig) != 0)
+        ;
+    return sig;
+}
+
+int cli_serve(int argc, char **argv)
+{
+    serve_opts o = {0};
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    hh_app *app = NULL;
+    char err[256];
+    hh_plans *plans = NULL;
+    if (cli_plans_load(o.plans, &plans, err, sizeof err))
+        return cli_usage_error(PROG, "%s", err);
+    app_config acfg = {
+        .data_dir = o.data,
+        .store_location = cli_store_location(o.data),
+        .plans = plans,
+    };
+    if (app_new(&acfg, &app))
+        return cli_fail(PROG, "cannot open the store at %s (see the log line above)",
+                        cli_store_label(acfg.store_location));
+
+    http_config hcfg = {
+        .listen = o.listen,
+        .threads = (unsigned)o.http_threads,
+        .connection_limit = (unsigned)o.max_connections,
+        .connection_timeout_s = (unsigned)o.timeout,
+        .routes = api_routes(),
+        .guard = api_guard,
+        .app = app,
+    };
+    if (http_server_new(&hcfg, &app->http)) {
+        app_free(app);
+        return cli_fail(PROG, "cannot listen on %s", o.listen);
+    }
+    if (o.public_url) {
+        app_set_public_url(app, o.public_url);
+    } else {
+        /* Port 0 picks a free port: the URL must show the real one. */
+        char url[300], host[256];
+        snprintf(host, sizeof host, "%s", o.listen);
+        char *colon = strrchr(host, ':');
+        if (colon)
+            *colon = '\0';
+        snprintf(url, sizeof url, "http://%s:%u", host, http_server_port(app->http));
+        app_set_public_url(app, url);
+    }
+    hh_log_fields(HH_LOG_INFO, "listening",
+                  json_pack("{s:s, s:i, s:s, s:s}", "listen", o.listen, "port",
+                            (int)http_server_port(app->http), "publicUrl", app->public_url, "data",
+                            o.data));
+
+    int sig = wait_for_stop(&stop);
+    hh_log_fields(HH_LOG_INFO, "stopping", json_pack("{s:s}", "signal", strsignal(sig)));
+    app_free(app);
+    hh_info("stopped");
+    return CLI_OK;
+}

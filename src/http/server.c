@@ -1,0 +1,684 @@
+/*
+ * server.c - libmicrohttpd glue: one http_req per request, framing checks,
+ * routing, the guard, buffered and streaming bodies, replies, the access
+ * log and metrics.
+ *
+ * libmicrohttpd lets a response be queued only on the first call of the
+ * access handler (headers read, no body yet) or on the last (whole body
+ * read). Handlers may reply at any time through http_reply_*, which only
+ * builds the response; queue_pending() hands it to MHD at the next moment
+ * MHD accepts it. Body bytes that arrive after a reply is built are
+ * discarded (bounded: see DISCARD_MAX), never buffered.
+ */
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http/json_body.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "util/crypto.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#define DEFAULT_MAX_BODY   (64 * 1024)
+#define DEFAULT_CONN_MEM   (64 * 1024)
+#define DEFAULT_CONN_LIMIT 1024
+#define DEFAULT_TIMEOUT_S  30
+#define STOP_WAIT_MS       10000
+/* After replying early, at most this much more body is read and dropped before we hang up. */
+#define DISCARD_MAX (1024 * 1024)
+
+typedef struct hdr {
+    struct hdr *next;
+    char *name;
+    char *value;
+} hdr;
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    http_config cfg;
+    unsigned port;
+    http_metrics *metrics;
+    atomic_int in_flight;
+};
+
+struct http_req {
+    http_server *srv;
+    struct MHD_Connection *conn;
+    router_match match;
+    const http_route *route;
+    http_method method;
+    char *path;
+    char id[65];
+    int64_t start_us;
+    int64_t content_length; /* -1 when not declared */
+
+    char *body;
+    size_t body_len, body_cap, max_body;
+    size_t discarded;
+    json_t *json;
+
+    int streaming; /* on_begin ran and neither on_end nor on_abort yet */
+    int handled;   /* the handler (or on_end) has run */
+
+    struct MHD_Response *resp; /* built, not yet queued */
+    unsigned status;
+    int queued;
+    int close_after;
+    uint64_t bytes_out;
+    hdr *headers;
+
+    void *user;
+    void (*user_free)(void *);
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static void hdr_free_all(hdr *h)
+{
+    while (h) {
+        hdr *next = h->next;
+        free(h->name);
+        free(h->value);
+        free(h);
+        h = next;
+    }
+}
+
+static int sane_request_id(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 64)
+        return 0;
+    return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+static void make_request_id(http_req *req)
+{
+    const char *given = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (sane_request_id(given)) {
+        snprintf(req->id, sizeof req->id, "%s", given);
+        return;
+    }
+    uint8_t raw[12];
+    if (crypto_random(raw, sizeof raw) ||
+        crypto_hex_encode(raw, sizeof raw, req->id, sizeof req->id))
+        snprintf(req->id, sizeof req->id, "r%lld", (long long)hh_time_mono_us());
+}
+
+static void req_free(http_req *req)
+{
+    if (!req)
+        return;
+    if (req->user && req->user_free)
+        req->user_free(req->user);
+    if (req->resp)
+        MHD_destroy_response(req->resp);
+    hdr_free_all(req->headers);
+    json_decref(req->json);
+    free(req->body);
+    free(req->path);
+    free(req);
+}
+
+/* ---------------------------------------------------------------- replies */
+
+/* Adds our standard headers and the handler's, then keeps resp until it can be queued. */
+static void set_response(http_req *req, unsigned status, struct MHD_Response *resp,
+                         const char *content_type)
+{
+    if (req->resp || req->queued) {
+        /* A second reply is a bug in a handler; keep the first, say so once. */
+        hh_error("route %s replied twice", req->route ? req->route->name : "?");
+        if (resp)
+            MHD_destroy_response(resp);
+        return;
+    }
+    if (!resp) {
+        hh_error("cannot build a response (out of memory)");
+        return;
+    }
+    MHD_add_response_header(resp, "X-Request-Id", req->id);
+    if (content_type)
+        MHD_add_response_header(resp, "Content-Type", content_type);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (req->route && (req->route->flags & HTTP_ROUTE_CORS)) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                                "ETag, Content-Length, Content-Range, Accept-Ranges, "
+                                "X-Request-Id");
+    }
+    for (hdr *h = req->headers; h; h = h->next)
+        MHD_add_response_header(resp, h->name, h->value);
+    if (req->close_after)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    req->resp = resp;
+    req->status = status;
+}
+
+/* Queues the built response if MHD is at a point where it accepts one. */
+static enum MHD_Result queue_pending(http_req *req)
+{
+    if (!req->resp || req->queued)
+        return MHD_YES;
+    enum MHD_Result r = MHD_queue_response(req->conn, req->status, req->resp);
+    MHD_destroy_response(req->resp);
+    req->resp = NULL;
+    req->queued = 1;
+    return r;
+}
+
+void http_req_add_header(http_req *req, const char *name, const char *value)
+{
+    hdr *h = calloc(1, sizeof *h);
+    if (!h)
+        return;
+    h->name = strdup(name);
+    h->value = strdup(value);
+    if (!h->name || !h->value) {
+        hdr_free_all(h);
+        return;
+    }
+    h->next = req->headers;
+    req->headers = h;
+}
+
+void http_reply_bytes(http_req *req, unsigned status, const char *content_type, const void *body,
+                      size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
+    req->bytes_out = len;
+    set_response(req, status, resp, content_type);
+}
+
+void http_reply_json(http_req *req, unsigned status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(body);
+    if (!text) {
+        http_reply_bytes(req, 500, "application/json",
+                         "{\"error\":{\"code\":\"internal_error\",\"message\":\"Out of memory.\"}}",
+                         63);
+        return;
+    }
+    size_t len = strlen(text);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp)
+        free(text);
+    req->bytes_out = len;
+    set_response(req, status, resp, "application/json");
+}
+
+void http_reply_fd(http_req *req, unsigned status, const char *content_type, int fd,
+                   uint64_t offset, uint64_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, offset);
+    if (!resp)
+        close(fd);
+    req->bytes_out = len;
+    set_response(req, status, resp, content_type);
+}
+
+static void reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
+                               json_t *extra)
+{
+    json_t *err = json_pack("{s:s, s:s}", "code", api_error_code(code), "message", message);
+    if (err && extra)
+        json_object_update(err, extra);
+    json_decref(extra);
+    http_reply_json(req, status, err ? json_pack("{s:o}", "error", err) : NULL);
+}
+
+void http_reply_error(http_req *req, api_error code, const char *message, json_t *extra)
+{
+    reply_error_status(req, api_error_http_status(code), code, message, extra);
+}
+
+/* ------------------------------------------------------------- accessors */
+
+http_method http_req_method(const http_req *req)
+{
+    return req->method;
+}
+
+const char *http_req_path(const http_req *req)
+{
+    return req->path;
+}
+
+const char *http_req_id(const http_req *req)
+{
+    return req->id;
+}
+
+const char *http_req_header(const http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_req_query(const http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_req_param(const http_req *req, const char *name)
+{
+    for (size_t i = 0; i < req->match.nparams; i++)
+        if (!strcmp(req->match.params[i].name, name))
+            return req->match.params[i].value;
+    return NULL;
+}
+
+const char *http_req_tail(const http_req *req)
+{
+    return req->match.tail ? req->match.tail : "";
+}
+
+const char *http_req_body(const http_req *req, size_t *len)
+{
+    *len = req->body_len;
+    return req->body ? req->body : "";
+}
+
+int64_t http_req_content_length(const http_req *req)
+{
+    return req->content_length;
+}
+
+json_t *http_req_json(http_req *req)
+{
+    if (req->json)
+        return req->json;
+    char msg[256];
+    if (json_body_parse(req->body ? req->body : "", req->body_len, &req->json, msg, sizeof msg)) {
+        http_reply_error(req, API_ERR_INVALID_INPUT, msg, NULL);
+        return NULL;
+    }
+    return req->json;
+}
+
+void http_req_set_user(http_req *req, void *user, void (*user_free)(void *))
+{
+    req->user = user;
+    req->user_free = user_free;
+}
+
+void *http_req_user(const http_req *req)
+{
+    return req->user;
+}
+
+/* ------------------------------------------------------- framing checks */
+
+typedef struct framing {
+    int content_length;
+    int transfer_encoding;
+    int te_chunked;
+    int64_t length;
+} framing;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    framing *f = cls;
+    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        f->content_length++;
+        char *end;
+        long long v = value ? strtoll(value, &end, 10) : -1;
+        f->length = (value && *value && !*end && v >= 0) ? v : -2;
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        f->transfer_encoding++;
+        f->te_chunked = value && !strcasecmp(value, "chunked");
+    }
+    return MHD_YES;
+}
+
+/* Refuses framings that let a proxy and us disagree on where a body ends. */
+static int check_framing(http_req *req)
+{
+    framing f = {0, 0, 0, -1};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &f);
+    req->content_length = f.content_length == 1 ? f.length : -1;
+    const char *why = NULL;
+    if (f.content_length > 1)
+        why = "More than one Content-Length header.";
+    else if (f.content_length && f.transfer_encoding)
+        why = "Transfer-Encoding and Content-Length together.";
+    else if (f.transfer_encoding > 1 || (f.transfer_encoding && !f.te_chunked))
+        why = "Only 'Transfer-Encoding: chunked' is supported.";
+    else if (f.length == -2)
+        why = "Content-Length is not a number.";
+    if (!why)
+        return 0;
+    req->close_after = 1;
+    http_reply_error(req, API_ERR_INVALID_INPUT, why, NULL);
+    return 1;
+}
+
+/* ------------------------------------------------------- the handler */
+
+static void reply_not_routed(http_req *req, hh_status rc)
+{
+    if (rc == HH_ERR_CONFLICT) {
+        char allow[96];
+        router_allow_header(req->match.allowed, allow, sizeof allow);
+        http_req_add_header(req, "Allow", allow);
+        reply_error_status(req, 405, API_ERR_INVALID_INPUT, "Method not allowed on this route.",
+                           NULL);
+    } else if (rc == HH_ERR_LIMIT) {
+        http_reply_error(req, API_ERR_INVALID_INPUT, "Request path too long.", NULL);
+    } else {
+        http_reply_error(req, API_ERR_NOT_FOUND, "No such route.", NULL);
+    }
+}
+
+static void reply_preflight(http_req *req)
+{
+    char allow[96];
+    router_allow_header(req->match.allowed, allow, sizeof allow);
+    http_req_add_header(req, "Access-Control-Allow-Methods", allow);
+    http_req_add_header(req, "Access-Control-Allow-Headers",
+                        "Authorization, Content-Type, Idempotency-Key, X-Request-Id, Range");
+    http_req_add_header(req, "Access-Control-Max-Age", "600");
+    http_reply_bytes(req, 204, NULL, NULL, 0);
+}
+
+static void reply_too_large(http_req *req)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "Request body too large (limit %zu bytes).", req->max_body);
+    req->close_after = 1;
+    http_reply_error(req, API_ERR_INVALID_INPUT, msg, NULL);
+}
+
+/* First call: headers are in, no body read yet. Returns 0 to go on. */
+static void begin_request(http_req *req, const char *url, const char *method)
+{
+    http_server *srv = req->srv;
+    req->method = router_method(method);
+    make_request_id(req);
+    if (check_framing(req))
+        return;
+    hh_status rc = router_match_path(srv->cfg.routes, req->method, url, &req->match);
+    if (rc == HH_ERR_CONFLICT && req->method == HTTP_OPTIONS && (req->match.allowed & HTTP_OPTIONS))
+        rc = HH_OK; /* CORS preflight on a CORS route */
+    if (rc) {
+        reply_not_routed(req, rc);
+        return;
+    }
+    req->route = req->match.route;
+    if (req->method == HTTP_OPTIONS && (req->route->flags & HTTP_ROUTE_CORS)) {
+        reply_preflight(req);
+        return;
+    }
+    req->max_body = req->route->max_body ? req->route->max_body : srv->cfg.max_body;
+    if (srv->cfg.guard && srv->cfg.guard(req, req->route, srv->cfg.app))
+        return;
+    if (req->route->stream) {
+        if (req->route->stream->on_begin(req, srv->cfg.app) == HH_OK)
+            req->streaming = 1;
+        return;
+    }
+    if (req->content_length > (int64_t)req->max_body)
+        reply_too_large(req);
+}
+
+static void take_body(http_req *req, const char *data, size_t size)
+{
+    if (req->resp || req->queued) {
+        req->discarded += size;
+        return;
+    }
+    if (req->streaming) {
+        if (req->route->stream->on_data(req, req->srv->cfg.app, data, size) != HH_OK) {
+            req->streaming = 0;
+            if (req->route->stream->on_abort)
+                req->route->stream->on_abort(req, req->srv->cfg.app);
+            if (!req->resp)
+                http_reply_error(req, API_ERR_INTERNAL_ERROR, "Upload failed.", NULL);
+            req->close_after = 1;
+        }
+        return;
+    }
+    if (req->body_len + size > req->max_body) {
+        reply_too_large(req);
+        req->discarded += size;
+        return;
+    }
+    if (req->body_len + size + 1 > req->body_cap) {
+        size_t cap = req->body_cap ? req->body_cap : 1024;
+        while (cap < req->body_len + size + 1)
+            cap *= 2;
+        if (cap > req->max_body + 1)
+            cap = req->max_body + 1;
+        char *b = realloc(req->body, cap);
+        if (!b) {
+            http_reply_error(req, API_ERR_INTERNAL_ERROR, "Out of memory.", NULL);
+            return;
+        }
+        req->body = b;
+        req->body_cap = cap;
+    }
+    memcpy(req->body + req->body_len, data, size);
+    req->body_len += size;
+    req->body[req->body_len] = '\0';
+}
+
+/* Last call: the whole body is in. */
+static void finish_request(http_req *req)
+{
+    if (req->resp || req->queued || req->handled)
+        return;
+    req->handled = 1;
+    void *app = req->srv->cfg.app;
+    if (req->streaming) {
+        req->streaming = 0;
+        req->route->stream->on_end(req, app);
+    } else if (req->route && req->route->handler) {
+        req->route->handler(req, app);
+    }
+    if (!req->resp && !req->queued) {
+        hh_error("route %s did not reply", req->route ? req->route->name : "?");
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "The server did not answer.", NULL);
+    }
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+    http_server *srv = cls;
+    http_req *req = *con_cls;
+    if (!req) {
+        req = calloc(1, sizeof *req);
+        if (!req)
+            return MHD_NO;
+        req->srv = srv;
+        req->conn = conn;
+        req->start_us = hh_time_mono_us();
+        req->content_length = -1;
+        req->path = strdup(url ? url : "/");
+        *con_cls = req;
+        atomic_fetch_add(&srv->in_flight, 1);
+        if (!req->path)
+            return MHD_NO;
+        begin_request(req, req->path, method);
+        return queue_pending(req);
+    }
+    if (*upload_data_size) {
+        take_body(req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        /* Past the discard budget, hang up rather than read an unbounded body. */
+        return req->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
+    }
+    finish_request(req);
+    return queue_pending(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    http_server *srv = cls;
+    http_req *req = *con_cls;
+    if (!req)
+        return;
+    *con_cls = NULL;
+    if (req->streaming && req->route->stream->on_abort)
+        req->route->stream->on_abort(req, srv->cfg.app);
+    unsigned status = req->queued ? req->status : 0;
+    int64_t dur = hh_time_mono_us() - req->start_us;
+    const char *route = req->route ? req->route->name : (status == 404 ? "unknown" : "none");
+    http_metrics_observe(srv->metrics, route, status, dur);
+    static const char *const methods[] = {"GET",    "HEAD",  "POST",   "PUT",
+                                          "DELETE", "PATCH", "OPTIONS"};
+    const char *mname = "OTHER";
+    for (int i = 0; i < 7; i++)
+        if ((unsigned)req->method == (1u << i))
+            mname = methods[i];
+    hh_log_fields(HH_LOG_INFO, "request",
+                  json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:I, s:b}", "method", mname, "route",
+                            route, "path", req->path ? req->path : "", "status", (int)status,
+                            "duration_ms", (double)dur / 1000.0, "request_id", req->id, "bytes",
+                            (json_int_t)req->bytes_out, "completed",
+                            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
+    req_free(req);
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    hh_log_fields(HH_LOG_WARN, "libmicrohttpd", json_pack("{s:s}", "detail", msg));
+}
+
+/* ------------------------------------------------------- lifecycle */
+
+/* Parses "host:port" or "[v6]:port" into addr; 0 on success. */
+static int parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len, int *v6)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen)
+        return -1;
+    size_t hl = (size_t)(colon - listen);
+    if (hl >= sizeof host)
+        return -1;
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || port < 0 || port > 65535)
+        return -1;
+    memset(addr, 0, sizeof *addr);
+    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+        host[hl - 1] = '\0';
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+            return -1;
+        *len = sizeof *a6;
+        *v6 = 1;
+        return 0;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    if (!strcmp(host, "localhost"))
+        snprintf(host, sizeof host, "127.0.0.1");
+    if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+        return -1;
+    *len = sizeof *a4;
+    *v6 = 0;
+    return 0;
+}
+
+hh_status http_server_new(const http_config *cfg, http_server **out)
+{
+    struct sockaddr_storage addr;
+    socklen_t alen;
+    int v6 = 0;
+    *out = NULL;
+    if (!cfg->routes || parse_listen(cfg->listen, &addr, &alen, &v6)) {
+        hh_error("cannot parse listen address \"%s\" (want HOST:PORT or [V6]:PORT)",
+                 cfg->listen ? cfg->listen : "");
+        return HH_ERR_INVALID;
+    }
+    http_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return HH_ERR_NOMEM;
+    srv->cfg = *cfg;
+    if (!srv->cfg.max_body)
+        srv->cfg.max_body = DEFAULT_MAX_BODY;
+    srv->metrics = http_metrics_new();
+    if (!srv->metrics) {
+        free(srv);
+        return HH_ERR_NOMEM;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->connection_limit ? cfg->connection_limit : DEFAULT_CONN_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        cfg->connection_memory ? cfg->connection_memory : (size_t)DEFAULT_CONN_MEM,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    if (!srv->daemon) {
+        hh_error("cannot listen on %s", cfg->listen);
+        http_metrics_free(srv->metrics);
+        free(srv);
+        return HH_ERR_IO;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : 0;
+    *out = srv;
+    return HH_OK;
+}
+
+unsigned http_server_port(const http_server *srv)
+{
+    return srv->port;
+}
+
+char *http_server_metrics(http_server *srv)
+{
+    return http_metrics_render(srv->metrics);
+}
+
+void http_server_free(http_server *srv)
+{
+    if (!srv)
+        return;
+    MHD_socket lsock = MHD_quiesce_daemon(srv->daemon);
+    if (lsock != MHD_INVALID_SOCKET)
+        close(lsock);
+    int64_t until = hh_time_mono_ms() + STOP_WAIT_MS;
+    while (atomic_load(&srv->in_flight) > 0 && hh_time_mono_ms() < until)
+        usleep(10000);
+    MHD_stop_daemon(srv->daemon);
+    http_metrics_free(srv->metrics);
+    free(srv);
+}
