@@ -18,6 +18,7 @@
  */
 #include "store/store.h"
 #include "store/migrations_sqlite.h"
+#include "store/store_sqlite_internal.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/uuid.h"
@@ -424,6 +425,24 @@ static hh_status collect_rows(conn *c, sqlite3_stmt *s, size_t elem,
     *out = arr;
     *n = count;
     return HH_OK;
+}
+
+/* ---- the hook for store_sqlite_*.c files (store_sqlite_internal.h) ---- */
+
+hh_status store_sqlite_with_db(hh_store *st, store_sqlite_fn fn, void *arg)
+{
+    conn *c = NULL;
+    hh_status rc = conn_get(st, &c);
+    if (rc)
+        return rc;
+    rc = fn(c->db, arg);
+    conn_put(st, c);
+    return rc;
+}
+
+hh_status store_sqlite_error(sqlite3 *db, int rc, const char *what)
+{
+    return sql_error(db, rc, what);
 }
 
 /* ---- opening and migrations ---- */
