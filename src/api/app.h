@@ -21,6 +21,9 @@ typedef struct hh_app {
     http_server *http;    /* owned; set once listening */
     char public_url[256]; /* no trailing slash */
     char data_dir[1024];
+    /* Dashboard (api/dashboard.h). */
+    int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */
+    char web_dir[1024]; /* the web app's files (serve --web / HAPPYHORSE_WEB) */
 } hh_app;
 
 typedef struct app_config {

@@ -3,6 +3,7 @@
  * is the quickest way to learn the HTTP surface of HappyHorse.
  */
 #include "api/app.h"
+#include "api/dashboard.h"
 #include "api/routes.h"
 
 static const http_route routes[] = {
@@ -10,6 +11,7 @@ static const http_route routes[] = {
     {HTTP_GET, "/readyz", "readyz", 0, 0, h_readyz, NULL},
     {HTTP_GET, "/metrics", "metrics", 0, 0, h_metrics, NULL},
     {HTTP_GET, "/api/v1/account", "account.get", HTTP_ROUTE_AUTH_KEY, 0, h_account_get, NULL},
+    DASHBOARD_ROUTES,
     {0, NULL, NULL, 0, 0, NULL, NULL},
 };
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/dashboard.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include <stdint.h>
@@ -37,11 +38,16 @@ static const char usage[] =
     "  --max-connections N   concurrent connections (HAPPYHORSE_MAX_CONNECTIONS, default 1024)\n"
     "  --timeout SECONDS     idle/slow connection timeout (HAPPYHORSE_TIMEOUT, default 30)\n"
     "  --log-level LEVEL     debug, info, warn or error (HAPPYHORSE_LOG_LEVEL, default info)\n"
+    "  --web DIR             the dashboard's files (HAPPYHORSE_WEB, default: web/ found\n"
+    "                        beside the binary)\n"
+    "  --allow-signup        let visitors create accounts in the dashboard\n"
+    "                        (HAPPYHORSE_ALLOW_SIGNUP=1; off by default)\n"
     "\n"
     "The store is SQLite under --data unless HAPPYHORSE_DATABASE_URL is set.\n";
 
 typedef struct serve_opts {
-    const char *listen, *data, *public_url, *plans, *log_level;
+    const char *listen, *data, *public_url, *plans, *log_level, *web;
+    int allow_signup;
     int64_t workers, http_threads, max_connections, timeout;
 } serve_opts;
 
@@ -64,6 +70,8 @@ static int parse(int argc, char **argv, serve_opts *o)
         {"max-connections", required_argument, NULL, 'c'},
         {"timeout", required_argument, NULL, 'T'},
         {"log-level", required_argument, NULL, 'L'},
+        {"web", required_argument, NULL, 'W'},
+        {"allow-signup", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -99,6 +107,12 @@ static int parse(int argc, char **argv, serve_opts *o)
         case 'L':
             o->log_level = optarg;
             break;
+        case 'W':
+            o->web = optarg;
+            break;
+        case 'S':
+            o->allow_signup = 1;
+            break;
         case 'h':
             fputs(usage, stdout);
             return -1;
@@ -112,6 +126,11 @@ static int parse(int argc, char **argv, serve_opts *o)
     o->data = cli_data_dir(o->data);
     o->public_url = cli_opt(o->public_url, "HAPPYHORSE_PUBLIC_URL", NULL);
     o->log_level = cli_opt(o->log_level, "HAPPYHORSE_LOG_LEVEL", "info");
+    o->web = cli_opt(o->web, "HAPPYHORSE_WEB", NULL);
+    if (!o->allow_signup) {
+        const char *v = cli_opt(NULL, "HAPPYHORSE_ALLOW_SIGNUP", "0");
+        o->allow_signup = !strcmp(v, "1") || !strcmp(v, "true");
+    }
     if (number(workers, "HAPPYHORSE_WORKERS", "1", 0, 256, &o->workers) ||
         number(threads, "HAPPYHORSE_HTTP_THREADS", "0", 0, 1024, &o->http_threads) ||
         number(conns, "HAPPYHORSE_MAX_CONNECTIONS", "1024", 1, 1000000, &o->max_connections) ||
@@ -163,6 +182,9 @@ int cli_serve(int argc, char **argv)
     if (app_new(&acfg, &app))
         return cli_fail(PROG, "cannot open the store at %s (see the log line above)",
                         cli_store_label(acfg.store_location));
+    app->allow_signup = o.allow_signup;
+    if (dashboard_find_web_dir(o.web, app->web_dir, sizeof app->web_dir))
+        hh_warn("no dashboard files found (give --web DIR); the API works, the pages 404");
 
     http_config hcfg = {
         .listen = o.listen,

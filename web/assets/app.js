@@ -52,7 +52,8 @@ async function start() {
   const [me, plans, videos, ledger] = await Promise.all([
     api('GET', '/me'),
     api('GET', '/plans'),
-    api('GET', '/videos?limit=24'),
+    // A gallery that cannot load must not take the other pages down with it.
+    api('GET', '/videos?limit=24').catch((e) => ({ videos: [], nextBefore: null, error: e.message })),
     api('GET', '/ledger?limit=20'),
   ]);
   setCsrf(me.csrfToken);

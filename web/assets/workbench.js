@@ -382,6 +382,7 @@ async function loadMore() {
 }
 
 function addPage(page) {
+  if (page.error) $('gallery-status').textContent = `Could not load your videos: ${page.error}`;
   for (const v of page.videos || []) upsert(v, false);
   nextBefore = page.nextBefore || null;
   $('gallery-more').hidden = !nextBefore;
