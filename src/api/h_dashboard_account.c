@@ -69,7 +69,8 @@ static char *clean_name(char *s, size_t max_cp)
             return NULL;
         cp += (c & 0xc0) != 0x80;
     }
-    return cp >= 1 && cp <= max_cp ? s : NULL;
+    /* The store holds names of up to 127 bytes (hh_api_key.name). */
+    return cp >= 1 && cp <= max_cp && n < sizeof(((hh_api_key *)0)->name) ? s : NULL;
 }
 
 void h_dash_keys_create(http_req *req, void *app_)
@@ -95,7 +96,7 @@ void h_dash_keys_create(http_req *req, void *app_)
     }
     if (!name) {
         http_reply_error(req, API_ERR_INVALID_INPUT,
-                         "A key name has 1 to 100 characters and no control characters.",
+                         "A key name has 1 to 100 characters (127 bytes) and no control characters.",
                          json_pack("{s:s}", "field", "name"));
         return;
     }
