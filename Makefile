@@ -6,6 +6,8 @@
 #   make bench   benchmarks of bench/, results appended to docs/benchmarks.md
 
 JOBS ?= $(shell nproc)
+# Keep sub-makes (CMake's) from printing every directory they enter.
+MAKEFLAGS += --no-print-directory
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 FUZZ_SECONDS ?= 30
 

@@ -17,6 +17,7 @@ const cli_command cli_commands[] = {
     {"version", cli_version, "print the version"},
     {"serve", cli_serve, "serve the Customer API and the dashboard"},
     {"admin", cli_admin, "operator commands: users, API keys, credits, plans"},
+    {"render", cli_render, "render a job file to an MP4 and a thumbnail"},
     {NULL, NULL, NULL},
 };
 

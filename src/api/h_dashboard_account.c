@@ -95,9 +95,10 @@ void h_dash_keys_create(http_req *req, void *app_)
         name = clean_name(buf, DASH_KEY_NAME_MAX_CP);
     }
     if (!name) {
-        http_reply_error(req, API_ERR_INVALID_INPUT,
-                         "A key name has 1 to 100 characters (127 bytes) and no control characters.",
-                         json_pack("{s:s}", "field", "name"));
+        http_reply_error(
+            req, API_ERR_INVALID_INPUT,
+            "A key name has 1 to 100 characters (127 bytes) and no control characters.",
+            json_pack("{s:s}", "field", "name"));
         return;
     }
     char key[APIKEY_BUF], prefix[APIKEY_PREFIX_BUF];

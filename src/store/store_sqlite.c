@@ -18,7 +18,7 @@
  */
 #include "store/store.h"
 #include "store/migrations_sqlite.h"
-#include "store/store_sqlite_internal.h"
+#include "store/store_sqlite_int.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/uuid.h"
@@ -37,31 +37,6 @@ _Static_assert(UUID_STR_LEN == HH_ID_LEN, "store ids are uuid.h's UUIDv7 text");
 #define POOL_MAX        16
 #define BUSY_TIMEOUT_MS 10000
 #define DB_FILE         "happyhorse.db"
-
-/* The statement cache: one slot per statement of the implementation. */
-enum stmt_id {
-    S_BEGIN,
-    S_COMMIT,
-    S_ROLLBACK,
-    S_PING,
-    S_USER_INSERT,
-    S_USER_BY_EMAIL,
-    S_USER_BY_ID,
-    S_USER_SET_PLAN,
-    S_USER_SET_ACCESS,
-    S_USER_PWHASH,
-    S_KEY_INSERT,
-    S_KEY_LOOKUP,
-    S_KEY_LIST,
-    S_KEY_DELETE,
-    S_KEY_TOUCH,
-    S_BALANCE,
-    S_BALANCE_SET,
-    S_LEDGER_INSERT,
-    S_LEDGER_LIST,
-    S_LEDGER_SUM,
-    S_COUNT
-};
 
 #define USER_COLS "id, email, plan, credits, api_access, created_at"
 
@@ -100,11 +75,6 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_LEDGER_SUM] = "SELECT coalesce(sum(amount), 0) FROM ledger WHERE user_id = ?1",
 };
 
-typedef struct conn {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[S_COUNT];
-} conn;
-
 struct hh_store {
     char path[PATH_MAX];
     int version;
@@ -135,7 +105,7 @@ static hh_ledger_kind kind_parse(const char *s)
 /* ---- errors ---- */
 
 /* Maps a SQLite result code to an hh_status and logs what is not the caller's fault. */
-static hh_status sql_error(sqlite3 *db, int rc, const char *what)
+hh_status sq_error(sqlite3 *db, int rc, const char *what)
 {
     switch (rc & 0xff) {
     case SQLITE_CONSTRAINT:
@@ -164,21 +134,25 @@ static hh_status sql_error(sqlite3 *db, int rc, const char *what)
 
 /* ---- statements ---- */
 
-/* The cached statement id of c, prepared on first use; reset and unbound. */
+/* This file's statement id, from stmt_sql. */
 static hh_status stmt_get(conn *c, enum stmt_id id, sqlite3_stmt **out)
 {
+    return sq_stmt(c, id, stmt_sql[id], out);
+}
+
+hh_status sq_stmt(conn *c, enum stmt_id id, const char *sql, sqlite3_stmt **out)
+{
     if (!c->stmt[id]) {
-        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &c->stmt[id], NULL);
+        int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id], NULL);
         if (rc != SQLITE_OK)
-            return sql_error(c->db, rc, "prepare");
+            return sq_error(c->db, rc, "prepare");
     }
     *out = c->stmt[id];
     return HH_OK;
 }
 
 /* Returns a statement to the cache: ends its run and drops its bindings. */
-static void stmt_done(sqlite3_stmt *s)
+void sq_done(sqlite3_stmt *s)
 {
     if (s) {
         sqlite3_reset(s);
@@ -187,33 +161,33 @@ static void stmt_done(sqlite3_stmt *s)
 }
 
 /* Runs a statement that returns no rows (or ignores them) to completion. */
-static hh_status stmt_exec(conn *c, sqlite3_stmt *s, const char *what)
+hh_status sq_exec(conn *c, sqlite3_stmt *s, const char *what)
 {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         ;
-    hh_status st = rc == SQLITE_DONE ? HH_OK : sql_error(c->db, rc, what);
-    stmt_done(s);
+    hh_status st = rc == SQLITE_DONE ? HH_OK : sq_error(c->db, rc, what);
+    sq_done(s);
     return st;
 }
 
 /*
  * Steps s once for a query of at most one row: HH_OK with the row ready to
  * read, HH_ERR_NOTFOUND when there is none, or the mapped error. The
- * caller reads the row, then calls stmt_done.
+ * caller reads the row, then calls sq_done.
  */
-static hh_status step_one(conn *c, sqlite3_stmt *s, const char *what)
+hh_status sq_step_one(conn *c, sqlite3_stmt *s, const char *what)
 {
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         return HH_OK;
-    return rc == SQLITE_DONE ? HH_ERR_NOTFOUND : sql_error(c->db, rc, what);
+    return rc == SQLITE_DONE ? HH_ERR_NOTFOUND : sq_error(c->db, rc, what);
 }
 
-/* Like stmt_exec for an UPDATE of one row: HH_ERR_NOTFOUND when no row changed. */
-static hh_status stmt_exec_one(conn *c, sqlite3_stmt *s, const char *what)
+/* Like sq_exec for an UPDATE of one row: HH_ERR_NOTFOUND when no row changed. */
+hh_status sq_exec_one(conn *c, sqlite3_stmt *s, const char *what)
 {
-    hh_status rc = stmt_exec(c, s, what);
+    hh_status rc = sq_exec(c, s, what);
     if (!rc && sqlite3_changes(c->db) == 0)
         rc = HH_ERR_NOTFOUND;
     return rc;
@@ -225,15 +199,15 @@ static hh_status run_simple(conn *c, enum stmt_id id, const char *what)
     hh_status rc = stmt_get(c, id, &s);
     if (rc)
         return rc;
-    return stmt_exec(c, s, what);
+    return sq_exec(c, s, what);
 }
 
-static hh_status tx_begin(conn *c)
+hh_status sq_begin(conn *c)
 {
     return run_simple(c, S_BEGIN, "begin");
 }
 
-static hh_status tx_commit(conn *c)
+hh_status sq_commit(conn *c)
 {
     hh_status rc = run_simple(c, S_COMMIT, "commit");
     if (rc && !sqlite3_get_autocommit(c->db))
@@ -241,14 +215,14 @@ static hh_status tx_commit(conn *c)
     return rc;
 }
 
-static void tx_rollback(conn *c)
+void sq_rollback(conn *c)
 {
     if (!sqlite3_get_autocommit(c->db))
         run_simple(c, S_ROLLBACK, "rollback");
 }
 
 /* Copies text column i into buf (size bytes), "" for NULL. */
-static void col_text(sqlite3_stmt *s, int i, char *buf, size_t size)
+void sq_col_text(sqlite3_stmt *s, int i, char *buf, size_t size)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
     size_t n = t ? (size_t)sqlite3_column_bytes(s, i) : 0;
@@ -260,7 +234,7 @@ static void col_text(sqlite3_stmt *s, int i, char *buf, size_t size)
 }
 
 /* Binds s (or NULL when s is NULL or ""). */
-static int bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+int sq_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 {
     if (!s || !*s)
         return sqlite3_bind_null(st, i);
@@ -285,13 +259,13 @@ static hh_status exec_get(sqlite3 *db, const char *sql, char *out, size_t outsiz
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
     if (rc != SQLITE_OK)
-        return sql_error(db, rc, sql);
+        return sq_error(db, rc, sql);
     if (out && outsize)
         out[0] = '\0';
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         if (out && outsize && !out[0])
-            col_text(s, 0, out, outsize);
-    hh_status st = rc == SQLITE_DONE ? HH_OK : sql_error(db, rc, sql);
+            sq_col_text(s, 0, out, outsize);
+    hh_status st = rc == SQLITE_DONE ? HH_OK : sq_error(db, rc, sql);
     sqlite3_finalize(s);
     return st;
 }
@@ -308,7 +282,7 @@ static hh_status conn_open(const char *path, conn **out)
                                   SQLITE_OPEN_EXRESCODE,
                               NULL);
     if (src != SQLITE_OK) {
-        rc = sql_error(c->db, src, "open");
+        rc = sq_error(c->db, src, "open");
         goto fail;
     }
     sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
@@ -333,7 +307,7 @@ fail:
 }
 
 /* Borrows a connection: an idle one, a new one while under POOL_MAX, else waits. */
-static hh_status conn_get(hh_store *st, conn **out)
+hh_status sq_conn_get(hh_store *st, conn **out)
 {
     pthread_mutex_lock(&st->mu);
     while (st->nidle == 0 && st->nopen >= POOL_MAX)
@@ -357,13 +331,13 @@ static hh_status conn_get(hh_store *st, conn **out)
 }
 
 /* Gives a borrowed connection back. A transaction left open by a bug is rolled back. */
-static void conn_put(hh_store *st, conn *c)
+void sq_conn_put(hh_store *st, conn *c)
 {
     if (!c)
         return;
     if (!sqlite3_get_autocommit(c->db)) {
         hh_error("store: connection returned inside a transaction; rolling back");
-        tx_rollback(c);
+        sq_rollback(c);
     }
     pthread_mutex_lock(&st->mu);
     st->idle[st->nidle++] = c;
@@ -373,18 +347,18 @@ static void conn_put(hh_store *st, conn *c)
 
 /*
  * Borrows a connection and its cached statement id for one call. On
- * failure nothing is held and *c is NULL (conn_put(NULL) is a no-op).
+ * failure nothing is held and *c is NULL (sq_conn_put(NULL) is a no-op).
  */
 static hh_status borrow(hh_store *st, enum stmt_id id, conn **c, sqlite3_stmt **s)
 {
     *c = NULL;
     *s = NULL;
-    hh_status rc = conn_get(st, c);
+    hh_status rc = sq_conn_get(st, c);
     if (rc)
         return rc;
     rc = stmt_get(*c, id, s);
     if (rc) {
-        conn_put(st, *c);
+        sq_conn_put(st, *c);
         *c = NULL;
     }
     return rc;
@@ -395,8 +369,8 @@ static hh_status borrow(hh_store *st, enum stmt_id id, conn **c, sqlite3_stmt **
  * elements of size elem. On success *out (malloc'd, NULL when no rows;
  * caller frees) and *n are set; on failure nothing is allocated.
  */
-static hh_status collect_rows(conn *c, sqlite3_stmt *s, size_t elem,
-                              void (*read)(sqlite3_stmt *, void *), void **out, size_t *n)
+hh_status sq_collect_rows(conn *c, sqlite3_stmt *s, size_t elem,
+                          void (*read)(sqlite3_stmt *, void *), void **out, size_t *n)
 {
     char *arr = NULL;
     size_t cap = 0, count = 0;
@@ -416,8 +390,8 @@ static hh_status collect_rows(conn *c, sqlite3_stmt *s, size_t elem,
         read(s, arr + count++ * elem);
     }
     if (!rc && src != SQLITE_DONE)
-        rc = sql_error(c->db, src, "list");
-    stmt_done(s);
+        rc = sq_error(c->db, src, "list");
+    sq_done(s);
     if (rc) {
         free(arr);
         return rc;
@@ -425,24 +399,6 @@ static hh_status collect_rows(conn *c, sqlite3_stmt *s, size_t elem,
     *out = arr;
     *n = count;
     return HH_OK;
-}
-
-/* ---- the hook for store_sqlite_*.c files (store_sqlite_internal.h) ---- */
-
-hh_status store_sqlite_with_db(hh_store *st, store_sqlite_fn fn, void *arg)
-{
-    conn *c = NULL;
-    hh_status rc = conn_get(st, &c);
-    if (rc)
-        return rc;
-    rc = fn(c->db, arg);
-    conn_put(st, c);
-    return rc;
-}
-
-hh_status store_sqlite_error(sqlite3 *db, int rc, const char *what)
-{
-    return sql_error(db, rc, what);
 }
 
 /* ---- opening and migrations ---- */
@@ -495,7 +451,7 @@ static hh_status migrate(conn *c, int target, int *version)
     char *errmsg = NULL;
     for (;;) {
         int v = 0;
-        rc = tx_begin(c);
+        rc = sq_begin(c);
         if (!rc)
             rc = read_version(c->db, &v);
         if (rc)
@@ -508,7 +464,7 @@ static hh_status migrate(conn *c, int target, int *version)
         }
         if (v >= target) {
             *version = v;
-            return tx_commit(c);
+            return sq_commit(c);
         }
         const store_migration *m = &store_sqlite_migrations[v];
         char bump[64];
@@ -522,14 +478,14 @@ static hh_status migrate(conn *c, int target, int *version)
             rc = HH_ERR_DB;
             goto fail;
         }
-        rc = tx_commit(c);
+        rc = sq_commit(c);
         if (rc)
             goto fail;
         hh_info("store: applied migration %d (%s)", v + 1, m->name);
     }
 fail:
     sqlite3_free(errmsg);
-    tx_rollback(c);
+    sq_rollback(c);
     return rc;
 }
 
@@ -557,11 +513,11 @@ static hh_status open_at(const char *location, int target, hh_store **out)
     rc = make_dirs(location);
     if (rc)
         goto fail;
-    rc = conn_get(st, &c);
+    rc = sq_conn_get(st, &c);
     if (rc)
         goto fail;
     rc = migrate(c, target, &st->version);
-    conn_put(st, c);
+    sq_conn_put(st, c);
     if (rc)
         goto fail;
     *out = st;
@@ -604,10 +560,10 @@ int store_schema_version(hh_store *st)
 hh_status store_ping(hh_store *st)
 {
     conn *c = NULL;
-    hh_status rc = conn_get(st, &c);
+    hh_status rc = sq_conn_get(st, &c);
     if (!rc)
         rc = run_simple(c, S_PING, "ping");
-    conn_put(st, c);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -616,9 +572,9 @@ hh_status store_ping(hh_store *st)
 static void read_user(sqlite3_stmt *s, int col, hh_user *u)
 {
     memset(u, 0, sizeof *u);
-    col_text(s, col, u->id, sizeof u->id);
-    col_text(s, col + 1, u->email, sizeof u->email);
-    col_text(s, col + 2, u->plan, sizeof u->plan);
+    sq_col_text(s, col, u->id, sizeof u->id);
+    sq_col_text(s, col + 1, u->email, sizeof u->email);
+    sq_col_text(s, col + 2, u->plan, sizeof u->plan);
     u->credits = sqlite3_column_int64(s, col + 3);
     u->api_access = sqlite3_column_int(s, col + 4) != 0;
     u->created_at = sqlite3_column_int64(s, col + 5);
@@ -646,15 +602,15 @@ hh_status store_user_create(hh_store *st, const char *email, const char *passwor
         goto done;
     sqlite3_bind_text(s, 1, u.id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, u.email, -1, SQLITE_STATIC);
-    bind_text_or_null(s, 3, password_hash);
+    sq_bind_text_or_null(s, 3, password_hash);
     sqlite3_bind_text(s, 4, u.plan, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 5, u.api_access);
     sqlite3_bind_int64(s, 6, u.created_at);
-    rc = stmt_exec(c, s, "user insert");
+    rc = sq_exec(c, s, "user insert");
     if (!rc && out)
         *out = u;
 done:
-    conn_put(st, c);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -669,12 +625,12 @@ static hh_status user_query(hh_store *st, enum stmt_id id, const char *key, hh_u
     if (rc)
         goto done;
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    rc = step_one(c, s, "user query");
+    rc = sq_step_one(c, s, "user query");
     if (!rc)
         read_user(s, 0, out);
-    stmt_done(s);
+    sq_done(s);
 done:
-    conn_put(st, c);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -702,9 +658,9 @@ static hh_status user_update(hh_store *st, enum stmt_id id, const char *user_id,
         sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
     else
         sqlite3_bind_int64(s, 2, num);
-    rc = stmt_exec_one(c, s, "user update");
+    rc = sq_exec_one(c, s, "user update");
 done:
-    conn_put(st, c);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -733,16 +689,16 @@ hh_status store_user_password_hash(hh_store *st, const char *user_id, char *buf,
     if (rc)
         goto done;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-    rc = step_one(c, s, "password hash");
+    rc = sq_step_one(c, s, "password hash");
     if (!rc && sqlite3_column_type(s, 0) != SQLITE_TEXT)
         rc = HH_ERR_NOTFOUND; /* the user exists but has no password */
     else if (!rc && (size_t)sqlite3_column_bytes(s, 0) >= size)
         rc = HH_ERR_LIMIT;
     else if (!rc)
-        col_text(s, 0, buf, size);
-    stmt_done(s);
+        sq_col_text(s, 0, buf, size);
+    sq_done(s);
 done:
-    conn_put(st, c);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -751,10 +707,10 @@ done:
 static void read_key(sqlite3_stmt *s, hh_api_key *k)
 {
     memset(k, 0, sizeof *k);
-    col_text(s, 0, k->id, sizeof k->id);
-    col_text(s, 1, k->user_id, sizeof k->user_id);
-    col_text(s, 2, k->name, sizeof k->name);
-    col_text(s, 3, k->prefix, sizeof k->prefix);
+    sq_col_text(s, 0, k->id, sizeof k->id);
+    sq_col_text(s, 1, k->user_id, sizeof k->user_id);
+    sq_col_text(s, 2, k->name, sizeof k->name);
+    sq_col_text(s, 3, k->prefix, sizeof k->prefix);
     k->created_at = sqlite3_column_int64(s, 4);
     k->last_used_at = sqlite3_column_int64(s, 5); /* NULL reads as 0: never used */
 }
@@ -791,11 +747,11 @@ hh_status store_key_insert(hh_store *st, const char *user_id, const char *name,
     sqlite3_bind_blob(s, 4, hash, 32, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, k.prefix, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, k.created_at);
-    rc = stmt_exec(c, s, "key insert");
+    rc = sq_exec(c, s, "key insert");
     if (!rc && out)
         *out = k;
 done:
-    conn_put(st, c);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -807,14 +763,14 @@ hh_status store_key_lookup(hh_store *st, const uint8_t hash[32], hh_api_key *key
     if (rc)
         goto done;
     sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
-    rc = step_one(c, s, "key lookup");
+    rc = sq_step_one(c, s, "key lookup");
     if (!rc && key)
         read_key(s, key);
     if (!rc && user)
         read_user(s, 6, user);
-    stmt_done(s);
+    sq_done(s);
 done:
-    conn_put(st, c);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -831,8 +787,8 @@ hh_status store_key_list(hh_store *st, const char *user_id, hh_api_key **keys, s
         return rc;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, STORE_KEYS_MAX);
-    rc = collect_rows(c, s, sizeof **keys, read_key_row, (void **)keys, n);
-    conn_put(st, c);
+    rc = sq_collect_rows(c, s, sizeof **keys, read_key_row, (void **)keys, n);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -848,9 +804,9 @@ hh_status store_key_delete(hh_store *st, const char *user_id, const char *key_id
     sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, hh_time_now_ms());
-    rc = stmt_exec_one(c, s, "key delete");
+    rc = sq_exec_one(c, s, "key delete");
 done:
-    conn_put(st, c);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -863,20 +819,20 @@ hh_status store_key_touch(hh_store *st, const char *const *key_ids, const int64_
         return HH_OK;
     hh_status rc = borrow(st, S_KEY_TOUCH, &c, &s);
     if (!rc)
-        rc = tx_begin(c);
+        rc = sq_begin(c);
     if (rc)
         goto done;
     for (size_t i = 0; i < n && !rc; i++) {
         sqlite3_bind_text(s, 1, key_ids[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 2, used_at[i]);
-        rc = stmt_exec(c, s, "key touch");
+        rc = sq_exec(c, s, "key touch");
     }
     if (!rc)
-        rc = tx_commit(c);
+        rc = sq_commit(c);
     else
-        tx_rollback(c);
+        sq_rollback(c);
 done:
-    conn_put(st, c);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -889,17 +845,17 @@ done:
  * the video creation and the failed-job refund) goes through here, inside
  * its own transaction, so the invariant is kept in one place.
  */
-static hh_status ledger_append_tx(conn *c, const char *user_id, int64_t amount, hh_ledger_kind kind,
-                                  const char *ref, const char *note, int64_t *balance_after)
+hh_status sq_ledger_append_tx(conn *c, const char *user_id, int64_t amount, hh_ledger_kind kind,
+                              const char *ref, const char *note, int64_t *balance_after)
 {
     sqlite3_stmt *s = NULL;
     hh_status rc = stmt_get(c, S_BALANCE, &s);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-    rc = step_one(c, s, "balance");
+    rc = sq_step_one(c, s, "balance");
     int64_t balance = rc ? 0 : sqlite3_column_int64(s, 0);
-    stmt_done(s);
+    sq_done(s);
     if (rc)
         return rc;
     if (amount < 0 ? balance < -amount : balance > INT64_MAX - amount)
@@ -911,7 +867,7 @@ static hh_status ledger_append_tx(conn *c, const char *user_id, int64_t amount, 
         return rc;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, next);
-    rc = stmt_exec(c, s, "balance update");
+    rc = sq_exec(c, s, "balance update");
     if (rc)
         return rc;
 
@@ -922,10 +878,10 @@ static hh_status ledger_append_tx(conn *c, const char *user_id, int64_t amount, 
     sqlite3_bind_int64(s, 2, amount);
     sqlite3_bind_int64(s, 3, next);
     sqlite3_bind_text(s, 4, hh_ledger_kind_str(kind), -1, SQLITE_STATIC);
-    bind_text_or_null(s, 5, ref);
-    bind_text_or_null(s, 6, note);
+    sq_bind_text_or_null(s, 5, ref);
+    sq_bind_text_or_null(s, 6, note);
     sqlite3_bind_int64(s, 7, hh_time_now_ms());
-    rc = stmt_exec(c, s, "ledger insert");
+    rc = sq_exec(c, s, "ledger insert");
     if (!rc && balance_after)
         *balance_after = next;
     return rc;
@@ -937,13 +893,13 @@ static void read_entry_row(sqlite3_stmt *s, void *out)
     char kind[16];
     memset(e, 0, sizeof *e);
     e->id = sqlite3_column_int64(s, 0);
-    col_text(s, 1, e->user_id, sizeof e->user_id);
+    sq_col_text(s, 1, e->user_id, sizeof e->user_id);
     e->amount = sqlite3_column_int64(s, 2);
     e->balance_after = sqlite3_column_int64(s, 3);
-    col_text(s, 4, kind, sizeof kind);
+    sq_col_text(s, 4, kind, sizeof kind);
     e->kind = kind_parse(kind);
-    col_text(s, 5, e->ref, sizeof e->ref);
-    col_text(s, 6, e->note, sizeof e->note);
+    sq_col_text(s, 5, e->ref, sizeof e->ref);
+    sq_col_text(s, 6, e->note, sizeof e->note);
     e->created_at = sqlite3_column_int64(s, 7);
 }
 
@@ -955,18 +911,18 @@ hh_status store_ledger_append(hh_store *st, const char *user_id, int64_t amount,
     if (!user_id || amount == 0 || amount == INT64_MIN || (unsigned)kind > HH_LEDGER_ADJUSTMENT ||
         (ref && strnlen(ref, HH_ID_LEN) >= HH_ID_LEN) || (note && strnlen(note, 256) >= 256))
         return HH_ERR_INVALID;
-    hh_status rc = conn_get(st, &c);
+    hh_status rc = sq_conn_get(st, &c);
     if (!rc)
-        rc = tx_begin(c);
+        rc = sq_begin(c);
     if (rc)
         goto done;
-    rc = ledger_append_tx(c, user_id, amount, kind, ref, note, balance_after);
+    rc = sq_ledger_append_tx(c, user_id, amount, kind, ref, note, balance_after);
     if (!rc)
-        rc = tx_commit(c);
+        rc = sq_commit(c);
     else
-        tx_rollback(c);
+        sq_rollback(c);
 done:
-    conn_put(st, c);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -985,8 +941,8 @@ hh_status store_ledger_list(hh_store *st, const char *user_id, int64_t before, i
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, before);
     sqlite3_bind_int(s, 3, limit);
-    rc = collect_rows(c, s, sizeof **entries, read_entry_row, (void **)entries, n);
-    conn_put(st, c);
+    rc = sq_collect_rows(c, s, sizeof **entries, read_entry_row, (void **)entries, n);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -1000,11 +956,11 @@ hh_status store_ledger_sum(hh_store *st, const char *user_id, int64_t *sum)
     if (rc)
         goto done;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-    rc = step_one(c, s, "ledger sum");
+    rc = sq_step_one(c, s, "ledger sum");
     if (!rc)
         *sum = sqlite3_column_int64(s, 0);
-    stmt_done(s);
+    sq_done(s);
 done:
-    conn_put(st, c);
+    sq_conn_put(st, c);
     return rc;
 }

@@ -1,9 +1,9 @@
 /*
  * store_sqlite_sessions.c - dashboard sessions in the SQLite store (the
  * session part of store.h). Kept apart from store_sqlite.c: it borrows a
- * pooled connection through store_sqlite_internal.h and prepares its few
+ * pooled connection through store_sqlite_int.h and prepares its few
  * statements per call (dashboard traffic is light; the hot Customer API
- * paths use store_sqlite.c's statement cache).
+ * paths use the per-connection statement cache).
  *
  * A row holds the SHA-256 of the cookie's 32-byte secret, the user, the
  * CSRF token and three times. Expiry is checked here, against the `now`
@@ -12,7 +12,21 @@
 #include <string.h>
 
 #include "store/store.h"
-#include "store/store_sqlite_internal.h"
+#include "store/store_sqlite_int.h"
+
+typedef hh_status (*sess_fn)(sqlite3 *db, void *arg);
+
+/* Runs fn on a pooled connection for the length of one call. */
+static hh_status with_db(hh_store *st, sess_fn fn, void *arg)
+{
+    conn *c = NULL;
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    rc = fn(c->db, arg);
+    sq_conn_put(st, c);
+    return rc;
+}
 
 typedef struct sess_call {
     const uint8_t *hash;
@@ -27,7 +41,7 @@ typedef struct sess_call {
 static hh_status prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s)
 {
     int rc = sqlite3_prepare_v2(db, sql, -1, s, NULL);
-    return rc == SQLITE_OK ? HH_OK : store_sqlite_error(db, rc, "prepare sessions");
+    return rc == SQLITE_OK ? HH_OK : sq_error(db, rc, "prepare sessions");
 }
 
 /* Steps s to its end (no rows wanted), finalizes it, records the changes. */
@@ -36,7 +50,7 @@ static hh_status run(sqlite3 *db, sqlite3_stmt *s, sess_call *c, const char *wha
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         ;
-    hh_status st = rc == SQLITE_DONE ? HH_OK : store_sqlite_error(db, rc, what);
+    hh_status st = rc == SQLITE_DONE ? HH_OK : sq_error(db, rc, what);
     sqlite3_finalize(s);
     c->changes = sqlite3_changes(db);
     return st;
@@ -67,19 +81,7 @@ hh_status store_session_create(hh_store *st, const uint8_t id_hash[32], const ch
         return HH_ERR_INVALID;
     sess_call c = {
         .hash = id_hash, .user_id = user_id, .csrf = csrf, .now = now, .expires_at = expires_at};
-    return store_sqlite_with_db(st, do_create, &c);
-}
-
-/* Copies text column i into buf (size bytes), "" for NULL. */
-static void text_col(sqlite3_stmt *s, int i, char *buf, size_t size)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    size_t n = t ? (size_t)sqlite3_column_bytes(s, i) : 0;
-    if (n >= size)
-        n = size - 1;
-    if (n)
-        memcpy(buf, t, n);
-    buf[n] = '\0';
+    return with_db(st, do_create, &c);
 }
 
 static hh_status do_get(sqlite3 *db, void *arg)
@@ -96,14 +98,14 @@ static hh_status do_get(sqlite3 *db, void *arg)
     int src = sqlite3_step(s);
     if (src == SQLITE_ROW) {
         memset(c->out, 0, sizeof *c->out);
-        text_col(s, 0, c->out->user_id, sizeof c->out->user_id);
-        text_col(s, 1, c->out->csrf, sizeof c->out->csrf);
+        sq_col_text(s, 0, c->out->user_id, sizeof c->out->user_id);
+        sq_col_text(s, 1, c->out->csrf, sizeof c->out->csrf);
         c->out->created_at = sqlite3_column_int64(s, 2);
         c->out->refreshed_at = sqlite3_column_int64(s, 3);
         c->out->expires_at = sqlite3_column_int64(s, 4);
         rc = HH_OK;
     } else {
-        rc = src == SQLITE_DONE ? HH_ERR_NOTFOUND : store_sqlite_error(db, src, "session get");
+        rc = src == SQLITE_DONE ? HH_ERR_NOTFOUND : sq_error(db, src, "session get");
     }
     sqlite3_finalize(s);
     if (rc || c->out->expires_at > c->now)
@@ -121,7 +123,7 @@ hh_status store_session_get(hh_store *st, const uint8_t id_hash[32], int64_t now
 {
     hh_session tmp;
     sess_call c = {.hash = id_hash, .now = now, .out = out ? out : &tmp};
-    hh_status rc = store_sqlite_with_db(st, do_get, &c);
+    hh_status rc = with_db(st, do_get, &c);
     if (!rc && user)
         rc = store_user_by_id(st, c.out->user_id, user);
     return rc;
@@ -147,7 +149,7 @@ hh_status store_session_touch(hh_store *st, const uint8_t id_hash[32], int64_t n
                               int64_t expires_at)
 {
     sess_call c = {.hash = id_hash, .now = now, .expires_at = expires_at};
-    hh_status rc = store_sqlite_with_db(st, do_touch, &c);
+    hh_status rc = with_db(st, do_touch, &c);
     return !rc && c.changes == 0 ? HH_ERR_NOTFOUND : rc;
 }
 
@@ -169,14 +171,14 @@ static hh_status do_delete(sqlite3 *db, void *arg)
 hh_status store_session_delete(hh_store *st, const uint8_t id_hash[32])
 {
     sess_call c = {.hash = id_hash};
-    hh_status rc = store_sqlite_with_db(st, do_delete, &c);
+    hh_status rc = with_db(st, do_delete, &c);
     return !rc && c.changes == 0 ? HH_ERR_NOTFOUND : rc;
 }
 
 hh_status store_session_purge(hh_store *st, int64_t now, int64_t *removed)
 {
     sess_call c = {.now = now};
-    hh_status rc = store_sqlite_with_db(st, do_delete, &c);
+    hh_status rc = with_db(st, do_delete, &c);
     if (removed)
         *removed = rc ? 0 : c.changes;
     return rc;

@@ -1,0 +1,126 @@
+/*
+ * media.h - everything HappyHorse does with FFmpeg's libraries, behind a
+ * small interface: the MP4 encoder of the contract's output, the JPEG
+ * thumbnail writer, and hardened decoders of untrusted inputs (images,
+ * videos, audio).
+ *
+ * Pictures cross this interface as packed BGR24 (bytes B, G, R per pixel,
+ * rows of `stride` bytes): swscale converts BGR24 to yuv420p on a special
+ * unscaled path about three times faster than RGB24, and at 1080p that
+ * conversion is a fifth of a render. The encoder converts to yuv420p with BT.709 matrices in
+ * swscale (its default is BT.601) and tags the stream BT.709, limited range.
+ *
+ * Untrusted inputs are opened with protocol_whitelist "file" and a format
+ * whitelist per kind (no playlist, concat or other demuxer that opens more
+ * files), decoded with max_pixels and frame/sample ceilings, and fail with a
+ * one-line message such as "reference video could not be decoded".
+ *
+ * All functions are thread-safe on distinct objects. media_log_install()
+ * routes av_log (process-global) into util/log.h under a mutex.
+ */
+#ifndef HH_MEDIA_H
+#define HH_MEDIA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/status.h"
+
+#define MEDIA_MAX_INPUT_DIM     8192               /* widest/tallest input picture */
+#define MEDIA_MAX_INPUT_PIXELS  (40 * 1000 * 1000) /* pixels of one input picture */
+#define MEDIA_MAX_SOURCE_FRAMES 20000              /* frames read from one input video */
+#define MEDIA_AUDIO_RATE        48000
+#define MEDIA_AUDIO_CHANNELS    2
+
+/* What an input is, for the format whitelist and the messages. */
+typedef enum media_kind {
+    MEDIA_KIND_IMAGE, /* png, jpeg, webp */
+    MEDIA_KIND_VIDEO, /* mp4/mov, matroska/webm, avi, gif, png/jpeg sequence frames */
+    MEDIA_KIND_AUDIO, /* wav, mp3, ogg, webm, mp4 */
+} media_kind;
+
+/* Installs the thread-safe av_log callback (idempotent, any thread). */
+void media_log_install(void);
+
+/* ---- encoder -------------------------------------------------------- */
+
+typedef struct media_encoder media_encoder;
+
+typedef struct media_encoder_opts {
+    int width, height; /* even */
+    int fps;
+    int frames;           /* total frames that will be written */
+    const char *preset;   /* x264 preset, NULL = "veryfast" */
+    int crf;              /* 0 = 20 */
+    int threads;          /* 0 = all cores */
+    const float *audio;   /* optional: interleaved stereo float at 48 kHz, borrowed until free */
+    size_t audio_samples; /* per channel */
+    const char *comment;  /* optional MP4 "comment" tag, borrowed */
+} media_encoder_opts;
+
+/*
+ * Opens path for writing an MP4 (H.264 High, yuv420p, BT.709, +faststart,
+ * AAC when opts->audio is set). The caller writes exactly opts->frames
+ * frames, then calls media_encoder_finish. Free with media_encoder_free.
+ */
+hh_status media_encoder_new(const char *path, const media_encoder_opts *opts, media_encoder **out,
+                            char *msg, size_t msgsize);
+
+/* Converts one BGR24 frame (width x height, borrowed) and encodes it. */
+hh_status media_encoder_write_bgr(media_encoder *enc, const uint8_t *rgb, int stride, char *msg,
+                                  size_t msgsize);
+
+/* Flushes the encoders and writes the trailer (moving moov to the front). */
+hh_status media_encoder_finish(media_encoder *enc, char *msg, size_t msgsize);
+
+/* Frees enc (NULL is fine). An unfinished output file is left as is; the caller removes it. */
+void media_encoder_free(media_encoder *enc);
+
+/*
+ * Writes a JPEG thumbnail of the BGR24 picture (w x h, borrowed), scaled
+ * to a long side of at most max_side pixels, keeping the aspect ratio.
+ */
+hh_status media_write_jpeg(const char *path, const uint8_t *rgb, int w, int h, int stride,
+                           int max_side, char *msg, size_t msgsize);
+
+/* ---- decoders of untrusted inputs ------------------------------------ */
+
+/*
+ * Decodes the image at path (first frame) and scales it to cover w x h,
+ * cropping the centre: out receives w*h*3 bytes (caller's buffer). what
+ * names the input in messages ("source image").
+ */
+hh_status media_load_image_cover(const char *path, const char *what, int w, int h, uint8_t *out,
+                                 char *msg, size_t msgsize);
+
+typedef struct media_frames media_frames;
+
+/*
+ * Opens a sequence of pictures to be remapped onto `frames` output frames
+ * of w x h (scaled to cover, centre crop). path is a video file (kind
+ * video) or, when it contains "%0", a printf pattern of numbered PNG files
+ * starting at 1 or 0 ("dir/frame_%05d.png"). Video time is stretched or
+ * squeezed so the whole source spans the output; a PNG sequence is spread
+ * evenly. Free with media_frames_free.
+ */
+hh_status media_frames_open(const char *path, const char *what, int w, int h, int frames,
+                            media_frames **out, char *msg, size_t msgsize);
+
+/*
+ * Writes output frame `index` (0-based, increasing between calls) as BGR24
+ * into out (w*h*3 bytes, caller's buffer).
+ */
+hh_status media_frames_get(media_frames *src, int index, uint8_t *out, char *msg, size_t msgsize);
+
+/* Frees src and closes its input (NULL is fine). */
+void media_frames_free(media_frames *src);
+
+/*
+ * Decodes the audio at path, resampled to 48 kHz stereo float, trimmed or
+ * padded with silence to exactly samples per channel. *out is malloc'd
+ * (samples*2 floats), caller frees. No audio at all is an error.
+ */
+hh_status media_load_audio(const char *path, const char *what, size_t samples, float **out,
+                           char *msg, size_t msgsize);
+
+#endif
