@@ -49,12 +49,14 @@ function header(s) {
 
 async function start() {
   // Every page's first data in parallel: no waterfall.
-  const [me, plans, videos, ledger] = await Promise.all([
+  const [me, plans, videos, ledger, keyList] = await Promise.all([
     api('GET', '/me'),
     api('GET', '/plans'),
     // A gallery that cannot load must not take the other pages down with it.
     api('GET', '/videos?limit=24').catch((e) => ({ videos: [], nextBefore: null, error: e.message })),
     api('GET', '/ledger?limit=20'),
+    // 403 when the workspace has no API access; the page then says so.
+    api('GET', '/keys').catch(() => null),
   ]);
   setCsrf(me.csrfToken);
   state.plans = plans.plans;
@@ -63,7 +65,7 @@ async function start() {
   setUser(me.user);
 
   workbench.init(videos);
-  keys.init();
+  keys.init(keyList);
   credits.init(ledger);
 
   document.addEventListener('click', (ev) => {

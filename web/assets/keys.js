@@ -33,12 +33,15 @@ function row(k) {
     el('td', { class: 'actions' }, del));
 }
 
-async function load() {
-  const { keys } = await api('GET', '/keys');
+function render(keys) {
   $('keys-body').replaceChildren(...keys.map(row));
   $('keys-empty').hidden = keys.length > 0;
   $('keys-table').hidden = keys.length === 0;
   loaded = true;
+}
+
+async function load() {
+  render((await api('GET', '/keys')).keys);
 }
 
 async function create(ev) {
@@ -82,8 +85,9 @@ async function copySecret() {
   $('secret-copied').textContent = 'Copied to the clipboard.';
 }
 
-/** Wires the page (once). */
-export function init() {
+/** Wires the page (once), with the key list app.js fetched in parallel (null if none). */
+export function init(first) {
+  if (first) render(first.keys);
   $('key-form').addEventListener('submit', create);
   $('secret-copy').addEventListener('click', copySecret);
   $('secret-done').addEventListener('click', () => {
