@@ -5,6 +5,8 @@
 # with the same x264 settings (preset veryfast, crf 20, High, yuv420p, all
 # threads, +faststart). Timed with hyperfine; the ratio ours / ffmpeg goes
 # into docs/benchmarks.md between the render markers (section "Render").
+# `make bench` runs it through bench/render.sh with --no-write (bench/run.sh
+# writes the whole file); alone it updates only its own section.
 #
 #   bench/render/run.sh [--runs N] [--no-write]
 set -euo pipefail
@@ -36,11 +38,13 @@ JOB
 -movflags +faststart $T/ref_$res.mp4"
   hyperfine --warmup 1 --runs "$RUNS" --export-json "$T/$res.json" -n "happyhorse $res" "$ours" \
     -n "ffmpeg testsrc2 $res" "$ref" >&2
-  read -r a sa b sb < <(jq -r '[.results[0].mean, .results[0].stddev, .results[1].mean, .results[1].stddev] | @tsv' "$T/$res.json")
+  read -r a sa b sb ca cb < <(jq -r '[.results[0].mean, .results[0].stddev, .results[1].mean,
+    .results[1].stddev, .results[0].user + .results[0].system,
+    .results[1].user + .results[1].system] | @tsv' "$T/$res.json")
   ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
   fps=$(awk -v a="$a" 'BEGIN { printf "%.0f", 144 / a }')
-  rows+=$(printf '| %s (%s, 144 frames) | %.2f ± %.2f s (%s fps) | %.2f ± %.2f s | %s |' \
-    "$res" "$size" "$a" "$sa" "$fps" "$b" "$sb" "$ratio")$'\n'
+  rows+=$(printf '| %s (%s, 144 frames) | %.2f ± %.2f s (%s fps), CPU %.2f s | %.2f ± %.2f s, CPU %.2f s | %s |' \
+    "$res" "$size" "$a" "$sa" "$fps" "$ca" "$b" "$sb" "$cb" "$ratio")$'\n'
 done
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
@@ -53,7 +57,8 @@ section=$(
 hyperfine). The procedural engine renders and encodes a 6 s clip (night city in the rain, pan-right,
 cinematic grade); the baseline is the \`ffmpeg\` CLI encoding the same number of \`testsrc2\` frames at the
 same size with the same x264 settings (veryfast, crf 20, High, yuv420p, all threads, +faststart).
-Ratio = ours / ffmpeg: 1.00 would mean the renderer costs nothing beyond the encoder.
+Ratio = ours / ffmpeg (wall time): 1.00 would mean the renderer costs nothing beyond the encoder.
+CPU = user + system seconds per run.
 
 | clip | happyhorse render | ffmpeg testsrc2 encode | ratio |
 |---|---|---|---|

@@ -35,7 +35,7 @@
 
 #define HH_ENGINE_MSG_MAX 512 /* a good size for the msg buffer of engine_render */
 
-/* Called with 0..100 as frames are done; from the rendering thread. */
+/* Called with 0..100 as frames are done, on the thread that called engine_render. */
 typedef void (*hh_progress_fn)(void *ctx, int percent);
 
 typedef struct hh_render_job {

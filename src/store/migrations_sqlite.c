@@ -54,6 +54,71 @@ const store_migration store_sqlite_migrations[] = {
                " BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"
                "CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger"
                " BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;"},
+    /* Uploads are recorded at presign time (pending) and completed by the
+     * signed PUT once the whole body arrived and matched. */
+    {"uploads", "CREATE TABLE uploads ("
+                " key TEXT PRIMARY KEY NOT NULL,"
+                " user_id TEXT NOT NULL REFERENCES users(id),"
+                " kind TEXT NOT NULL CHECK (kind IN ('image', 'video', 'audio')),"
+                " content_type TEXT NOT NULL,"
+                " size_bytes INTEGER NOT NULL CHECK (size_bytes > 0),"
+                " state TEXT NOT NULL CHECK (state IN ('pending', 'complete')),"
+                " expires_at INTEGER NOT NULL,"
+                " created_at INTEGER NOT NULL,"
+                " completed_at INTEGER"
+                ") STRICT;"
+                "CREATE INDEX uploads_by_user ON uploads(user_id, created_at);"},
+
+    /* A video and its job are created with the charge in one transaction;
+     * the job row is the queue entry (claimed with a lease). The plan and
+     * its jobs-in-flight cap are snapshotted on the job so a queued job
+     * keeps the terms it was accepted under. */
+    {"videos",
+     "CREATE TABLE videos ("
+     " id TEXT PRIMARY KEY NOT NULL,"
+     " user_id TEXT NOT NULL REFERENCES users(id),"
+     " status TEXT NOT NULL CHECK (status IN ('queued', 'processing', 'ready', 'failed')),"
+     " prompt TEXT NOT NULL,"
+     " style TEXT,"
+     " duration_sec INTEGER NOT NULL CHECK (duration_sec BETWEEN 1 AND 60),"
+     " aspect_ratio TEXT NOT NULL,"
+     " resolution TEXT NOT NULL,"
+     " request TEXT NOT NULL,"
+     " credits_charged INTEGER NOT NULL CHECK (credits_charged >= 0),"
+     " credits_refunded INTEGER NOT NULL DEFAULT 0,"
+     " progress INTEGER NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),"
+     " error_message TEXT,"
+     " video_key TEXT,"
+     " thumbnail_key TEXT,"
+     " created_at INTEGER NOT NULL,"
+     " started_at INTEGER,"
+     " ready_at INTEGER,"
+     " CHECK (status <> 'ready' OR (video_key IS NOT NULL AND thumbnail_key IS NOT NULL))"
+     ") STRICT;"
+     "CREATE INDEX videos_by_user ON videos(user_id, id);"
+     "CREATE TABLE jobs ("
+     " video_id TEXT PRIMARY KEY NOT NULL REFERENCES videos(id),"
+     " user_id TEXT NOT NULL REFERENCES users(id),"
+     " plan TEXT NOT NULL,"
+     " state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " max_attempts INTEGER NOT NULL CHECK (max_attempts >= 1),"
+     " max_in_flight INTEGER NOT NULL CHECK (max_in_flight >= 1),"
+     " lease_owner TEXT,"
+     " lease_expires_at INTEGER,"
+     " enqueued_at INTEGER NOT NULL,"
+     " updated_at INTEGER NOT NULL"
+     ") STRICT;"
+     "CREATE INDEX jobs_by_state ON jobs(state, enqueued_at);"
+     "CREATE INDEX jobs_by_user_state ON jobs(user_id, state);"
+     "CREATE TABLE idempotency ("
+     " user_id TEXT NOT NULL REFERENCES users(id),"
+     " key TEXT NOT NULL,"
+     " request_hash BLOB NOT NULL,"
+     " response TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " PRIMARY KEY (user_id, key)"
+     ") STRICT;"},
 
     /* Dashboard sessions: only the SHA-256 of the cookie's secret is kept,
      * so a copy of the database holds no usable session. */

@@ -129,7 +129,7 @@ hh_status store_key_touch(hh_store *st, const char *const *key_ids, const int64_
  * HH_ERR_NOTFOUND for an unknown user; HH_ERR_EXISTS for a second charge
  * or a second refund with the same ref (each video is charged and
  * refunded at most once). ref (an id, <= 36 chars) and note (<= 255) may
- * be NULL. *balance_after may be NULL.
+ * be NULL. *balance_after may be NULL; on HH_ERR_CREDITS it gets the balance.
  */
 hh_status store_ledger_append(hh_store *st, const char *user_id, int64_t amount,
                               hh_ledger_kind kind, const char *ref, const char *note,
@@ -143,6 +143,142 @@ hh_status store_ledger_list(hh_store *st, const char *user_id, int64_t before, i
                             hh_ledger_entry **entries, size_t *n);
 /* SUM(amount) over the user's ledger, for invariant checks. */
 hh_status store_ledger_sum(hh_store *st, const char *user_id, int64_t *sum);
+
+/* ---- uploads (contract section 2) ---- */
+
+#define HH_KEY_MAX 160 /* storage keys are server-made and short */
+
+typedef struct hh_upload {
+    char key[HH_KEY_MAX];
+    char user_id[HH_ID_LEN];
+    char kind[8]; /* "image", "video", "audio" */
+    char content_type[32];
+    int64_t size_bytes;
+    int complete;       /* 0 pending, 1 complete */
+    int64_t expires_at; /* the signed URL's expiry */
+    int64_t created_at;
+    int64_t completed_at; /* 0 while pending */
+} hh_upload;
+
+/* Records a presigned upload as pending. HH_ERR_EXISTS if the key is taken. */
+hh_status store_upload_create(hh_store *st, const hh_upload *u);
+/* The upload of key (any user's: the signed URL is the authority). */
+hh_status store_upload_get(hh_store *st, const char *key, hh_upload *out);
+/* pending -> complete, once. HH_ERR_NOTFOUND unknown; HH_ERR_CONFLICT already complete. */
+hh_status store_upload_complete(hh_store *st, const char *key);
+
+/* ---- videos and their jobs (contract sections 3-5) ---- */
+
+typedef enum hh_video_status {
+    HH_VIDEO_QUEUED,
+    HH_VIDEO_PROCESSING,
+    HH_VIDEO_READY,
+    HH_VIDEO_FAILED,
+} hh_video_status;
+
+/* "queued", "processing", "ready", "failed". */
+const char *hh_video_status_str(hh_video_status s);
+
+/* A video row. Strings marked (heap) are owned: release with store_video_clear. */
+typedef struct hh_video {
+    char id[HH_ID_LEN];
+    char user_id[HH_ID_LEN];
+    hh_video_status status;
+    char *prompt;        /* (heap) */
+    char *style;         /* (heap) NULL when none */
+    char *request;       /* (heap) the normalised create request, JSON text */
+    char *error_message; /* (heap) NULL unless failed */
+    int duration_sec;
+    char aspect_ratio[8];
+    char resolution[8];
+    int progress; /* 0..100 */
+    int64_t credits_charged;
+    int64_t credits_refunded;
+    char video_key[HH_KEY_MAX];     /* "" until ready */
+    char thumbnail_key[HH_KEY_MAX]; /* "" until ready */
+    char plan[32];                  /* the plan that priced it; picks the engine */
+    int attempts;
+    int64_t created_at, started_at, ready_at; /* 0 when not yet */
+} hh_video;
+
+void store_video_clear(hh_video *v);
+
+/* What store_video_create needs; all strings borrowed for the call. */
+typedef struct hh_video_new {
+    const char *user_id;
+    const char *prompt;
+    const char *style; /* may be NULL */
+    int duration_sec;
+    const char *aspect_ratio;
+    const char *resolution;
+    const char *request_json; /* normalised request, stored for the worker */
+    int64_t price;            /* credits to charge, > 0 */
+    const char *plan;
+    int max_in_flight;         /* the plan's jobs in flight, snapshotted on the job */
+    int max_attempts;          /* 0: default (3) */
+    const char *idem_key;      /* Idempotency-Key or NULL */
+    const uint8_t *idem_hash;  /* SHA-256 of the canonical request when idem_key */
+    const char *response_body; /* the answer to remember for replays (JSON) */
+} hh_video_new;
+
+/*
+ * In one transaction: the idempotency check, the charge, the video row, its
+ * job and the idempotency record. Results:
+ *   HH_OK          created; id_out holds the new id; *replay_body NULL
+ *   HH_OK          replay of an earlier request with the same key and body:
+ *                  *replay_body (malloc'd, caller frees) is the first answer;
+ *                  nothing was charged
+ *   HH_ERR_CONFLICT same Idempotency-Key, different body (nothing written)
+ *   HH_ERR_CREDITS  balance too low; *balance_out holds it (nothing written)
+ */
+hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[HH_ID_LEN],
+                             char **replay_body, int64_t *balance_out);
+
+/* The video id of user_id; HH_ERR_NOTFOUND for unknown ids and other users' alike. */
+hh_status store_video_get(hh_store *st, const char *id, const char *user_id, hh_video *out);
+/* Any user's video (operators, workers). */
+hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out);
+/*
+ * A user's videos, newest first, with id < before ("" or NULL: from the
+ * newest), at most limit (1..STORE_PAGE_MAX). Release with store_video_list_free.
+ */
+hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int limit,
+                           hh_video **videos, size_t *n);
+void store_video_list_free(hh_video *videos, size_t n);
+
+/* ---- the job queue ---- */
+
+/*
+ * Claims the next job for worker_id with a lease of lease_ms, fairly: a
+ * user never has more running jobs than the plan's jobs in flight; among
+ * users with room, the one with the fewest running jobs goes first, then
+ * the oldest job. A job whose lease expired is claimable again (attempts
+ * counts claims); one that expired max_attempts times is failed and
+ * refunded instead. Fills *out (its video); HH_ERR_NOTFOUND when no job is
+ * ready.
+ */
+hh_status store_job_claim(hh_store *st, const char *worker_id, int64_t lease_ms, hh_video *out);
+/*
+ * Extends worker_id's lease on video_id by lease_ms and records progress.
+ * HH_ERR_CONFLICT when the worker no longer holds the lease: it must stop.
+ */
+hh_status store_job_heartbeat(hh_store *st, const char *video_id, const char *worker_id,
+                              int progress, int64_t lease_ms);
+/* Marks the video ready with its output keys, if worker_id still holds the lease. */
+hh_status store_job_finish(hh_store *st, const char *video_id, const char *worker_id,
+                           const char *video_key, const char *thumbnail_key);
+/*
+ * Ends a running job as failed. retryable and attempts left: back to
+ * queued. Otherwise the video fails with message and its charge is
+ * refunded in the same transaction, exactly once. worker_id NULL is an
+ * operator's order: any state but ready, no lease needed.
+ */
+hh_status store_job_fail(hh_store *st, const char *video_id, const char *worker_id,
+                         const char *message, int retryable);
+/* Gives a claimed job back to the queue without counting the attempt (worker stopping). */
+hh_status store_job_release(hh_store *st, const char *video_id, const char *worker_id);
+/* Number of jobs per video status, indexed by hh_video_status. */
+hh_status store_job_counts(hh_store *st, int64_t counts[4]);
 
 /* ---- dashboard sessions (store_sqlite_sessions.c) ---- */
 #define STORE_CSRF_MAX 64 /* bytes of a CSRF token, NUL included */

@@ -858,8 +858,11 @@ hh_status sq_ledger_append_tx(conn *c, const char *user_id, int64_t amount, hh_l
     sq_done(s);
     if (rc)
         return rc;
-    if (amount < 0 ? balance < -amount : balance > INT64_MAX - amount)
+    if (amount < 0 ? balance < -amount : balance > INT64_MAX - amount) {
+        if (balance_after)
+            *balance_after = balance; /* what the refusal is measured against */
         return amount < 0 ? HH_ERR_CREDITS : HH_ERR_LIMIT;
+    }
     int64_t next = balance + amount;
 
     rc = stmt_get(c, S_BALANCE_SET, &s);

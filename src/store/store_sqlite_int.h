@@ -81,7 +81,8 @@ hh_status sq_collect_rows(conn *c, sqlite3_stmt *s, size_t elem,
 /*
  * Inside the caller's BEGIN IMMEDIATE transaction: moves the balance by
  * amount and appends the ledger row. HH_ERR_CREDITS (nothing written) if
- * the balance would go below zero; HH_ERR_EXISTS for a second charge or
+ * the balance would go below zero, with *balance_after set to the balance
+ * as it is; HH_ERR_EXISTS for a second charge or
  * refund of the same ref.
  */
 hh_status sq_ledger_append_tx(conn *c, const char *user_id, int64_t amount, hh_ledger_kind kind,

@@ -1,0 +1,53 @@
+/*
+ * blob.c - the backend-independent half of blob.h: dispatch to the
+ * backend's operations and public URLs.
+ */
+#include "blob/blob.h"
+
+#include <stdio.h>
+#include <string.h>
+
+hh_status blob_put_file(blob_store *bs, const char *key, const char *path)
+{
+    return bs->ops->put_file(bs, key, path);
+}
+
+hh_status blob_fetch_file(blob_store *bs, const char *key, const char *path)
+{
+    return bs->ops->fetch_file(bs, key, path);
+}
+
+hh_status blob_stat(blob_store *bs, const char *key, blob_info *info)
+{
+    return bs->ops->stat(bs, key, info);
+}
+
+hh_status blob_open_read(blob_store *bs, const char *key, int *fd, blob_info *info)
+{
+    return bs->ops->open_read(bs, key, fd, info);
+}
+
+hh_status blob_remove(blob_store *bs, const char *key)
+{
+    return bs->ops->remove(bs, key);
+}
+
+char *blob_public_url(const blob_store *bs, const char *key, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/files/%s", bs->public_url, key);
+    return buf;
+}
+
+void blob_set_public_url(blob_store *bs, const char *url)
+{
+    snprintf(bs->public_url, sizeof bs->public_url, "%s", url);
+    size_t n = strlen(bs->public_url);
+    while (n > 0 && bs->public_url[n - 1] == '/')
+        bs->public_url[--n] = '\0';
+}
+
+void blob_free(blob_store *bs)
+{
+    if (bs)
+        bs->ops->free(bs);
+}

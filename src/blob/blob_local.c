@@ -1,0 +1,209 @@
+/*
+ * blob_local.c - objects as files under <data>/objects/<key>. Writes go to
+ * a temporary file in the object's directory and are renamed into place
+ * after fsync, so a reader or a crash sees the old state or the whole new
+ * object, never a part.
+ */
+#include "blob/blob.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+typedef struct blob_local {
+    blob_store base; /* first: a blob_local is a blob_store */
+    char root[PATH_MAX];
+} blob_local;
+
+static hh_status object_path(blob_local *bl, const char *key, char *out, size_t size)
+{
+    /* Keys are server-made; this is the last line of defence, not the validation. */
+    if (!key[0] || key[0] == '/' || strstr(key, "..") || strstr(key, "//"))
+        return HH_ERR_INVALID;
+    int n = snprintf(out, size, "%s/%s", bl->root, key);
+    return n < 0 || (size_t)n >= size ? HH_ERR_LIMIT : HH_OK;
+}
+
+/* mkdir -p of the directories above path (mode 0700). */
+static hh_status make_parents(const char *path)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0700) && errno != EEXIST)
+            return HH_ERR_IO;
+        *p = '/';
+    }
+    return HH_OK;
+}
+
+/* Copies all of in to out with copy_file_range (in-kernel), falling back to read/write. */
+static hh_status copy_fd(int in, int out)
+{
+    for (;;) {
+        ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+        if (n == 0)
+            return HH_OK;
+        if (n < 0)
+            break;
+    }
+    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+        return HH_ERR_IO;
+    char buf[1 << 16];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0)
+                return HH_ERR_IO;
+            off += w;
+        }
+    return n < 0 ? HH_ERR_IO : HH_OK;
+}
+
+static hh_status local_put_file(blob_store *bs, const char *key, const char *path)
+{
+    blob_local *bl = (blob_local *)bs;
+    char final[PATH_MAX], tmp[PATH_MAX + 16];
+    int in = -1, out = -1;
+    hh_status rc = object_path(bl, key, final, sizeof final);
+    if (rc || (rc = make_parents(final)))
+        return rc;
+    snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", final);
+    rc = HH_ERR_IO;
+    if ((in = open(path, O_RDONLY | O_CLOEXEC)) < 0 || (out = mkstemp(tmp)) < 0)
+        goto fail;
+    if ((rc = copy_fd(in, out)) || (rc = fsync(out) ? HH_ERR_IO : HH_OK))
+        goto fail;
+    if (fchmod(out, 0600) || close(out)) {
+        out = -1;
+        rc = HH_ERR_IO;
+        goto fail;
+    }
+    out = -1;
+    if (rename(tmp, final)) {
+        rc = HH_ERR_IO;
+        goto fail;
+    }
+    close(in);
+    return HH_OK;
+fail:
+    hh_warn("blob: cannot store %s: %s", key, strerror(errno));
+    if (out >= 0)
+        close(out);
+    if (in >= 0)
+        close(in);
+    unlink(tmp);
+    return rc;
+}
+
+static void fill_info(const struct stat *st, blob_info *info)
+{
+    info->size = (uint64_t)st->st_size;
+    info->mtime_ms = (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+    snprintf(info->etag, sizeof info->etag, "\"%llx-%llx-%lx\"", (unsigned long long)st->st_size,
+             (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL + st->st_mtim.tv_nsec,
+             (unsigned long)st->st_ino);
+}
+
+static hh_status local_open_read(blob_store *bs, const char *key, int *fd, blob_info *info)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    *fd = -1;
+    hh_status rc = object_path((blob_local *)bs, key, path, sizeof path);
+    if (rc)
+        return rc == HH_ERR_INVALID ? HH_ERR_NOTFOUND : rc;
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
+        return errno == ENOENT || errno == ENOTDIR ? HH_ERR_NOTFOUND : HH_ERR_IO;
+    if (fstat(f, &st) || !S_ISREG(st.st_mode)) {
+        close(f);
+        return HH_ERR_NOTFOUND;
+    }
+    if (info)
+        fill_info(&st, info);
+    *fd = f;
+    return HH_OK;
+}
+
+static hh_status local_stat(blob_store *bs, const char *key, blob_info *info)
+{
+    int fd;
+    hh_status rc = local_open_read(bs, key, &fd, info);
+    if (!rc)
+        close(fd);
+    return rc;
+}
+
+static hh_status local_fetch_file(blob_store *bs, const char *key, const char *path)
+{
+    int in, out;
+    hh_status rc = local_open_read(bs, key, &in, NULL);
+    if (rc)
+        return rc;
+    out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    rc = out < 0 ? HH_ERR_IO : copy_fd(in, out);
+    if (out >= 0 && close(out))
+        rc = HH_ERR_IO;
+    close(in);
+    return rc;
+}
+
+static hh_status local_remove(blob_store *bs, const char *key)
+{
+    char path[PATH_MAX];
+    hh_status rc = object_path((blob_local *)bs, key, path, sizeof path);
+    if (rc)
+        return rc;
+    return unlink(path) == 0 || errno == ENOENT ? HH_OK : HH_ERR_IO;
+}
+
+static void local_free(blob_store *bs)
+{
+    free(bs);
+}
+
+static const blob_ops local_ops = {
+    .put_file = local_put_file,
+    .fetch_file = local_fetch_file,
+    .stat = local_stat,
+    .open_read = local_open_read,
+    .remove = local_remove,
+    .free = local_free,
+};
+
+hh_status blob_local_new(const char *data_dir, const char *public_url, blob_store **out)
+{
+    blob_local *bl = calloc(1, sizeof *bl);
+    *out = NULL;
+    if (!bl)
+        return HH_ERR_NOMEM;
+    bl->base.ops = &local_ops;
+    int n = snprintf(bl->root, sizeof bl->root, "%s/objects", data_dir);
+    if (n < 0 || (size_t)n >= sizeof bl->root - 64) {
+        free(bl);
+        return HH_ERR_LIMIT;
+    }
+    if (mkdir(data_dir, 0700) && errno != EEXIST) {
+        free(bl);
+        return HH_ERR_IO;
+    }
+    if (mkdir(bl->root, 0700) && errno != EEXIST) {
+        free(bl);
+        return HH_ERR_IO;
+    }
+    blob_set_public_url(&bl->base, public_url ? public_url : "");
+    *out = &bl->base;
+    return HH_OK;
+}

@@ -1,0 +1,779 @@
+/*
+ * store_sqlite_videos.c - uploads, videos, the job queue and idempotency
+ * records on SQLite.
+ *
+ * The invariants this file keeps (docs/internals/queue.md):
+ *  - a video exists if and only if its charge exists: both are written in
+ *    the transaction of store_video_create, with its job;
+ *  - a failed video is refunded in the transaction that marks it failed,
+ *    at most once (the ledger's unique (kind, ref) index backs this up);
+ *  - a job is running only under a lease; every state change by a worker
+ *    checks that the worker still holds it, so a worker that lost its
+ *    lease (and whose job another worker took) can change nothing;
+ *  - a video is ready only with both output keys (a CHECK in the schema).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_sqlite_int.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/uuid.h"
+
+#define DEFAULT_MAX_ATTEMPTS 3
+#define IDEM_TTL_MS          (24LL * 3600 * 1000)
+
+enum {
+    V_UPLOAD_INSERT = S_VIDEO_FIRST,
+    V_UPLOAD_GET,
+    V_UPLOAD_COMPLETE,
+    V_IDEM_GET,
+    V_IDEM_DELETE,
+    V_IDEM_INSERT,
+    V_VIDEO_INSERT,
+    V_JOB_INSERT,
+    V_VIDEO_GET,
+    V_VIDEO_GET_ANY,
+    V_VIDEO_LIST,
+    V_JOB_SPENT,
+    V_JOB_PICK,
+    V_JOB_TAKE,
+    V_VIDEO_START,
+    V_JOB_HEARTBEAT,
+    V_VIDEO_PROGRESS,
+    V_JOB_END,
+    V_VIDEO_READY,
+    V_JOB_REQUEUE,
+    V_VIDEO_REQUEUE,
+    V_VIDEO_FAIL,
+    V_JOB_STATE,
+    V_COUNTS,
+    V_END
+};
+_Static_assert((int)V_END <= (int)S_COUNT, "raise S_COUNT in store_sqlite_int.h");
+
+#define VIDEO_COLS                                                                                 \
+    "v.id, v.user_id, v.status, v.prompt, v.style, v.request, v.error_message, v.duration_sec,"    \
+    " v.aspect_ratio, v.resolution, v.progress, v.credits_charged, v.credits_refunded,"            \
+    " v.video_key, v.thumbnail_key, j.plan, j.attempts, v.created_at, v.started_at, v.ready_at"
+
+static const char *const sql[V_END - S_VIDEO_FIRST] = {
+#define Q(id) [id - S_VIDEO_FIRST]
+    Q(V_UPLOAD_INSERT) = "INSERT INTO uploads (key, user_id, kind, content_type, size_bytes,"
+                         " state, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending',"
+                         " ?6, ?7)",
+    Q(V_UPLOAD_GET) = "SELECT key, user_id, kind, content_type, size_bytes, state, expires_at,"
+                      " created_at, coalesce(completed_at, 0) FROM uploads WHERE key = ?1",
+    Q(V_UPLOAD_COMPLETE) = "UPDATE uploads SET state = 'complete', completed_at = ?2"
+                           " WHERE key = ?1 AND state = 'pending'",
+    Q(V_IDEM_GET) = "SELECT request_hash, response, created_at FROM idempotency"
+                    " WHERE user_id = ?1 AND key = ?2",
+    Q(V_IDEM_DELETE) = "DELETE FROM idempotency WHERE user_id = ?1 AND key = ?2",
+    Q(V_IDEM_INSERT) = "INSERT INTO idempotency (user_id, key, request_hash, response, created_at)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+    Q(V_VIDEO_INSERT) = "INSERT INTO videos (id, user_id, status, prompt, style, duration_sec,"
+                        " aspect_ratio, resolution, request, credits_charged, created_at)"
+                        " VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    Q(V_JOB_INSERT) = "INSERT INTO jobs (video_id, user_id, plan, state, max_attempts,"
+                      " max_in_flight, enqueued_at, updated_at)"
+                      " VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?6)",
+    Q(V_VIDEO_GET) = "SELECT " VIDEO_COLS " FROM videos v JOIN jobs j ON j.video_id = v.id"
+                     " WHERE v.id = ?1 AND v.user_id = ?2",
+    Q(V_VIDEO_GET_ANY) = "SELECT " VIDEO_COLS " FROM videos v JOIN jobs j ON j.video_id = v.id"
+                         " WHERE v.id = ?1",
+    Q(V_VIDEO_LIST) = "SELECT " VIDEO_COLS " FROM videos v JOIN jobs j ON j.video_id = v.id"
+                      " WHERE v.user_id = ?1 AND (?2 = '' OR v.id < ?2)"
+                      " ORDER BY v.id DESC LIMIT ?3",
+    Q(V_JOB_SPENT) = "SELECT video_id FROM jobs WHERE state = 'running'"
+                     " AND lease_expires_at <= ?1 AND attempts >= max_attempts LIMIT 1",
+    /* Fair pick: users with room under their cap, fewest running first, then oldest job. */
+    Q(V_JOB_PICK) = "WITH running AS (SELECT user_id, count(*) AS n FROM jobs"
+                    "  WHERE state = 'running' AND lease_expires_at > ?1 GROUP BY user_id)"
+                    " SELECT j.video_id FROM jobs j LEFT JOIN running r ON r.user_id = j.user_id"
+                    " WHERE (j.state = 'queued' OR (j.state = 'running' AND j.lease_expires_at"
+                    " <= ?1)) AND coalesce(r.n, 0) < j.max_in_flight"
+                    " ORDER BY coalesce(r.n, 0), j.enqueued_at, j.video_id LIMIT 1",
+    Q(V_JOB_TAKE) = "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
+                    " lease_owner = ?2, lease_expires_at = ?3, updated_at = ?4 WHERE video_id = ?1",
+    Q(V_VIDEO_START) = "UPDATE videos SET status = 'processing',"
+                       " started_at = coalesce(started_at, ?2) WHERE id = ?1",
+    Q(V_JOB_HEARTBEAT) = "UPDATE jobs SET lease_expires_at = ?3, updated_at = ?4"
+                         " WHERE video_id = ?1 AND lease_owner = ?2 AND state = 'running'",
+    Q(V_VIDEO_PROGRESS) = "UPDATE videos SET progress = max(progress, ?2) WHERE id = ?1",
+    Q(V_JOB_END) = "UPDATE jobs SET state = ?2, lease_owner = NULL, lease_expires_at = NULL,"
+                   " updated_at = ?3 WHERE video_id = ?1",
+    Q(V_VIDEO_READY) = "UPDATE videos SET status = 'ready', progress = 100, video_key = ?2,"
+                       " thumbnail_key = ?3, ready_at = ?4 WHERE id = ?1",
+    Q(V_JOB_REQUEUE) = "UPDATE jobs SET state = 'queued', lease_owner = NULL,"
+                       " lease_expires_at = NULL, updated_at = ?2, attempts = attempts - ?3"
+                       " WHERE video_id = ?1",
+    Q(V_VIDEO_REQUEUE) = "UPDATE videos SET status = 'queued' WHERE id = ?1",
+    Q(V_VIDEO_FAIL) = "UPDATE videos SET status = 'failed', error_message = ?2,"
+                      " credits_refunded = ?3 WHERE id = ?1",
+    Q(V_JOB_STATE) = "SELECT j.state, j.attempts, j.max_attempts, coalesce(j.lease_owner, ''),"
+                     " v.user_id, v.credits_charged, v.credits_refunded, v.status"
+                     " FROM jobs j JOIN videos v ON v.id = j.video_id WHERE j.video_id = ?1",
+    Q(V_COUNTS) = "SELECT status, count(*) FROM videos GROUP BY status",
+#undef Q
+};
+
+static hh_status stmt(conn *c, int id, sqlite3_stmt **out)
+{
+    return sq_stmt(c, (enum stmt_id)id, sql[id - S_VIDEO_FIRST], out);
+}
+
+static const char *const status_names[] = {"queued", "processing", "ready", "failed"};
+
+const char *hh_video_status_str(hh_video_status s)
+{
+    return (unsigned)s < 4 ? status_names[s] : "failed";
+}
+
+static hh_video_status status_parse(const char *s)
+{
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(status_names[i], s))
+            return (hh_video_status)i;
+    return HH_VIDEO_FAILED;
+}
+
+/* ---- uploads ---- */
+
+hh_status store_upload_create(hh_store *st, const hh_upload *u)
+{
+    conn *c;
+    sqlite3_stmt *s;
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if (!(rc = stmt(c, V_UPLOAD_INSERT, &s))) {
+        sqlite3_bind_text(s, 1, u->key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, u->user_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, u->kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, u->content_type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, u->size_bytes);
+        sqlite3_bind_int64(s, 6, u->expires_at);
+        sqlite3_bind_int64(s, 7, hh_time_now_ms());
+        rc = sq_exec(c, s, "upload insert");
+    }
+    sq_conn_put(st, c);
+    return rc;
+}
+
+hh_status store_upload_get(hh_store *st, const char *key, hh_upload *out)
+{
+    conn *c;
+    sqlite3_stmt *s;
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if (!(rc = stmt(c, V_UPLOAD_GET, &s))) {
+        sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+        if (!(rc = sq_step_one(c, s, "upload get"))) {
+            char state[16];
+            sq_col_text(s, 0, out->key, sizeof out->key);
+            sq_col_text(s, 1, out->user_id, sizeof out->user_id);
+            sq_col_text(s, 2, out->kind, sizeof out->kind);
+            sq_col_text(s, 3, out->content_type, sizeof out->content_type);
+            out->size_bytes = sqlite3_column_int64(s, 4);
+            sq_col_text(s, 5, state, sizeof state);
+            out->complete = !strcmp(state, "complete");
+            out->expires_at = sqlite3_column_int64(s, 6);
+            out->created_at = sqlite3_column_int64(s, 7);
+            out->completed_at = sqlite3_column_int64(s, 8);
+        }
+        sq_done(s);
+    }
+    sq_conn_put(st, c);
+    return rc;
+}
+
+hh_status store_upload_complete(hh_store *st, const char *key)
+{
+    conn *c;
+    sqlite3_stmt *s;
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if (!(rc = stmt(c, V_UPLOAD_COMPLETE, &s))) {
+        sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, hh_time_now_ms());
+        rc = sq_exec_one(c, s, "upload complete");
+    }
+    sq_conn_put(st, c);
+    if (rc == HH_ERR_NOTFOUND) {
+        /* Unknown, or no longer pending: tell the two apart for the caller. */
+        hh_upload u;
+        rc = store_upload_get(st, key, &u) == HH_OK ? HH_ERR_CONFLICT : HH_ERR_NOTFOUND;
+    }
+    return rc;
+}
+
+/* ---- videos ---- */
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+void store_video_clear(hh_video *v)
+{
+    if (!v)
+        return;
+    free(v->prompt);
+    free(v->style);
+    free(v->request);
+    free(v->error_message);
+    v->prompt = v->style = v->request = v->error_message = NULL;
+}
+
+/* Reads a row of VIDEO_COLS. HH_ERR_NOMEM leaves v cleared. */
+static hh_status read_video(sqlite3_stmt *s, hh_video *v)
+{
+    char status[16];
+    memset(v, 0, sizeof *v);
+    sq_col_text(s, 0, v->id, sizeof v->id);
+    sq_col_text(s, 1, v->user_id, sizeof v->user_id);
+    sq_col_text(s, 2, status, sizeof status);
+    v->status = status_parse(status);
+    v->prompt = col_dup(s, 3);
+    v->style = col_dup(s, 4);
+    v->request = col_dup(s, 5);
+    v->error_message = col_dup(s, 6);
+    v->duration_sec = sqlite3_column_int(s, 7);
+    sq_col_text(s, 8, v->aspect_ratio, sizeof v->aspect_ratio);
+    sq_col_text(s, 9, v->resolution, sizeof v->resolution);
+    v->progress = sqlite3_column_int(s, 10);
+    v->credits_charged = sqlite3_column_int64(s, 11);
+    v->credits_refunded = sqlite3_column_int64(s, 12);
+    sq_col_text(s, 13, v->video_key, sizeof v->video_key);
+    sq_col_text(s, 14, v->thumbnail_key, sizeof v->thumbnail_key);
+    sq_col_text(s, 15, v->plan, sizeof v->plan);
+    v->attempts = sqlite3_column_int(s, 16);
+    v->created_at = sqlite3_column_int64(s, 17);
+    v->started_at = sqlite3_column_int64(s, 18);
+    v->ready_at = sqlite3_column_int64(s, 19);
+    if (!v->prompt || !v->request || (sqlite3_column_type(s, 4) != SQLITE_NULL && !v->style) ||
+        (sqlite3_column_type(s, 6) != SQLITE_NULL && !v->error_message)) {
+        store_video_clear(v);
+        return HH_ERR_NOMEM;
+    }
+    return HH_OK;
+}
+
+/* Reads the video id (of user_id when not NULL) on connection c. */
+static hh_status video_get_on(conn *c, const char *id, const char *user_id, hh_video *out)
+{
+    sqlite3_stmt *s;
+    hh_status rc = stmt(c, user_id ? V_VIDEO_GET : V_VIDEO_GET_ANY, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if (user_id)
+        sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    rc = sq_step_one(c, s, "video get");
+    if (!rc)
+        rc = read_video(s, out);
+    sq_done(s);
+    return rc;
+}
+
+hh_status store_video_get(hh_store *st, const char *id, const char *user_id, hh_video *out)
+{
+    conn *c;
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    rc = video_get_on(c, id, user_id, out);
+    sq_conn_put(st, c);
+    return rc;
+}
+
+hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out)
+{
+    return store_video_get(st, id, NULL, out);
+}
+
+hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int limit,
+                           hh_video **videos, size_t *n)
+{
+    conn *c;
+    sqlite3_stmt *s;
+    hh_video *arr = NULL;
+    size_t count = 0;
+    *videos = NULL;
+    *n = 0;
+    if (limit < 1 || limit > STORE_PAGE_MAX)
+        return HH_ERR_INVALID;
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if ((rc = stmt(c, V_VIDEO_LIST, &s)))
+        goto out;
+    arr = calloc((size_t)limit, sizeof *arr);
+    if (!arr) {
+        rc = HH_ERR_NOMEM;
+        sq_done(s);
+        goto out;
+    }
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, before ? before : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, limit);
+    int src;
+    while (!rc && (src = sqlite3_step(s)) == SQLITE_ROW)
+        if (!(rc = read_video(s, &arr[count])))
+            count++;
+    if (!rc && src != SQLITE_DONE)
+        rc = sq_error(NULL, src, "video list");
+    sq_done(s);
+out:
+    sq_conn_put(st, c);
+    if (rc) {
+        store_video_list_free(arr, count);
+        return rc;
+    }
+    *videos = arr;
+    *n = count;
+    return HH_OK;
+}
+
+void store_video_list_free(hh_video *videos, size_t n)
+{
+    for (size_t i = 0; videos && i < n; i++)
+        store_video_clear(&videos[i]);
+    free(videos);
+}
+
+/* ---- creating a video: idempotency, charge, video, job, in one transaction ---- */
+
+/*
+ * Looks up an Idempotency-Key inside the transaction. HH_OK with *replay
+ * set for a live record of the same request; HH_ERR_CONFLICT for another
+ * request; HH_ERR_NOTFOUND when there is none (an expired one is deleted).
+ */
+static hh_status idem_check(conn *c, const hh_video_new *in, int64_t now, char **replay)
+{
+    sqlite3_stmt *s;
+    hh_status rc = stmt(c, V_IDEM_GET, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, in->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, in->idem_key, -1, SQLITE_STATIC);
+    rc = sq_step_one(c, s, "idempotency get");
+    int expired = 0;
+    if (!rc) {
+        expired = sqlite3_column_int64(s, 2) < now - IDEM_TTL_MS;
+        const void *hash = sqlite3_column_blob(s, 0);
+        int same = sqlite3_column_bytes(s, 0) == 32 && !memcmp(hash, in->idem_hash, 32);
+        if (expired)
+            rc = HH_ERR_NOTFOUND;
+        else if (!same)
+            rc = HH_ERR_CONFLICT;
+        else if (!(*replay = col_dup(s, 1)))
+            rc = HH_ERR_NOMEM;
+    }
+    sq_done(s);
+    if (rc == HH_ERR_NOTFOUND && expired) {
+        hh_status drc = stmt(c, V_IDEM_DELETE, &s);
+        if (drc)
+            return drc;
+        sqlite3_bind_text(s, 1, in->user_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, in->idem_key, -1, SQLITE_STATIC);
+        if ((drc = sq_exec(c, s, "idempotency expire")))
+            return drc;
+    }
+    return rc;
+}
+
+static hh_status insert_video_and_job(conn *c, const hh_video_new *in, const char *id, int64_t now)
+{
+    sqlite3_stmt *s;
+    hh_status rc = stmt(c, V_VIDEO_INSERT, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, in->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, in->prompt, -1, SQLITE_STATIC);
+    sq_bind_text_or_null(s, 4, in->style);
+    sqlite3_bind_int(s, 5, in->duration_sec);
+    sqlite3_bind_text(s, 6, in->aspect_ratio, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 7, in->resolution, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 8, in->request_json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 9, in->price);
+    sqlite3_bind_int64(s, 10, now);
+    if ((rc = sq_exec(c, s, "video insert")) || (rc = stmt(c, V_JOB_INSERT, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, in->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, in->plan, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, in->max_attempts > 0 ? in->max_attempts : DEFAULT_MAX_ATTEMPTS);
+    sqlite3_bind_int(s, 5, in->max_in_flight > 0 ? in->max_in_flight : 1);
+    sqlite3_bind_int64(s, 6, now);
+    return sq_exec(c, s, "job insert");
+}
+
+static hh_status idem_record(conn *c, const hh_video_new *in, const char *id, int64_t now)
+{
+    sqlite3_stmt *s;
+    hh_status rc = stmt(c, V_IDEM_INSERT, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, in->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, in->idem_key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, in->idem_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, in->response_body ? in->response_body : id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, now);
+    return sq_exec(c, s, "idempotency insert");
+}
+
+hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[HH_ID_LEN],
+                             char **replay_body, int64_t *balance_out)
+{
+    conn *c;
+    int64_t now = hh_time_now_ms();
+    *replay_body = NULL;
+    id_out[0] = '\0';
+    if (in->price <= 0 || (in->idem_key && !in->idem_hash))
+        return HH_ERR_INVALID;
+    hh_status rc = uuid_v7(id_out);
+    if (rc)
+        return rc;
+    if ((rc = sq_conn_get(st, &c)))
+        return rc;
+    if ((rc = sq_begin(c)))
+        goto out;
+    if (in->idem_key) {
+        rc = idem_check(c, in, now, replay_body);
+        if (rc != HH_ERR_NOTFOUND)
+            goto done; /* a replay (HH_OK), a conflict or an error: write nothing */
+    }
+    int64_t balance = 0;
+    rc = sq_ledger_append_tx(c, in->user_id, -in->price, HH_LEDGER_CHARGE, id_out, "video",
+                             &balance);
+    if (balance_out)
+        *balance_out = balance;
+    if (!rc)
+        rc = insert_video_and_job(c, in, id_out, now);
+    if (!rc && in->idem_key)
+        rc = idem_record(c, in, id_out, now);
+    if (!rc)
+        rc = sq_commit(c);
+done:
+    if (rc || *replay_body) {
+        sq_rollback(c);
+        if (*replay_body)
+            id_out[0] = '\0';
+    }
+out:
+    sq_conn_put(st, c);
+    return rc;
+}
+
+/* ---- the queue ---- */
+
+typedef struct job_state {
+    char state[16];
+    int attempts, max_attempts;
+    char owner[128];
+    char user_id[HH_ID_LEN];
+    int64_t charged, refunded;
+    hh_video_status video_status;
+} job_state;
+
+static hh_status job_state_get(conn *c, const char *video_id, job_state *js)
+{
+    sqlite3_stmt *s;
+    hh_status rc = stmt(c, V_JOB_STATE, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    if (!(rc = sq_step_one(c, s, "job state"))) {
+        char vs[16];
+        sq_col_text(s, 0, js->state, sizeof js->state);
+        js->attempts = sqlite3_column_int(s, 1);
+        js->max_attempts = sqlite3_column_int(s, 2);
+        sq_col_text(s, 3, js->owner, sizeof js->owner);
+        sq_col_text(s, 4, js->user_id, sizeof js->user_id);
+        js->charged = sqlite3_column_int64(s, 5);
+        js->refunded = sqlite3_column_int64(s, 6);
+        sq_col_text(s, 7, vs, sizeof vs);
+        js->video_status = status_parse(vs);
+    }
+    sq_done(s);
+    return rc;
+}
+
+/* Sets the job's state (and clears its lease). */
+static hh_status job_end(conn *c, const char *video_id, const char *state, int64_t now)
+{
+    sqlite3_stmt *s;
+    hh_status rc = stmt(c, V_JOB_END, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now);
+    return sq_exec_one(c, s, "job end");
+}
+
+/*
+ * Inside a transaction: fails the video with message and refunds what was
+ * charged and not yet refunded. The ledger's unique index makes a second
+ * refund impossible even if this ran twice.
+ */
+static hh_status fail_tx(conn *c, const char *video_id, const job_state *js, const char *message,
+                         int64_t now)
+{
+    hh_status rc = job_end(c, video_id, "failed", now);
+    int64_t owed = js->charged - js->refunded;
+    if (!rc && owed > 0)
+        rc = sq_ledger_append_tx(c, js->user_id, owed, HH_LEDGER_REFUND, video_id, "video failed",
+                                 NULL);
+    sqlite3_stmt *s;
+    if (!rc && !(rc = stmt(c, V_VIDEO_FAIL, &s))) {
+        sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, message && *message ? message : "The render failed.", -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, js->charged);
+        rc = sq_exec_one(c, s, "video fail");
+    }
+    return rc;
+}
+
+/* Fails (and refunds) jobs whose lease expired with no attempts left. */
+static hh_status reap_spent(conn *c, int64_t now)
+{
+    for (;;) {
+        sqlite3_stmt *s;
+        char id[HH_ID_LEN];
+        hh_status rc = stmt(c, V_JOB_SPENT, &s);
+        if (rc)
+            return rc;
+        sqlite3_bind_int64(s, 1, now);
+        rc = sq_step_one(c, s, "job spent");
+        if (!rc)
+            sq_col_text(s, 0, id, sizeof id);
+        sq_done(s);
+        if (rc)
+            return rc == HH_ERR_NOTFOUND ? HH_OK : rc;
+        job_state js;
+        if ((rc = job_state_get(c, id, &js)))
+            return rc;
+        char msg[128];
+        snprintf(msg, sizeof msg, "The render did not finish after %d attempts.", js.attempts);
+        hh_log_fields(HH_LOG_WARN, "job failed: attempts spent",
+                      json_pack("{s:s, s:i}", "video", id, "attempts", js.attempts));
+        if ((rc = fail_tx(c, id, &js, msg, now)))
+            return rc;
+    }
+}
+
+static hh_status claim_tx(conn *c, const char *worker_id, int64_t lease_ms, int64_t now,
+                          char id[HH_ID_LEN])
+{
+    sqlite3_stmt *s;
+    hh_status rc = reap_spent(c, now);
+    if (rc || (rc = stmt(c, V_JOB_PICK, &s)))
+        return rc;
+    sqlite3_bind_int64(s, 1, now);
+    rc = sq_step_one(c, s, "job pick");
+    if (!rc)
+        sq_col_text(s, 0, id, HH_ID_LEN);
+    sq_done(s);
+    if (rc || (rc = stmt(c, V_JOB_TAKE, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, worker_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now + lease_ms);
+    sqlite3_bind_int64(s, 4, now);
+    if ((rc = sq_exec_one(c, s, "job take")) || (rc = stmt(c, V_VIDEO_START, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    return sq_exec_one(c, s, "video start");
+}
+
+hh_status store_job_claim(hh_store *st, const char *worker_id, int64_t lease_ms, hh_video *out)
+{
+    conn *c;
+    char id[HH_ID_LEN];
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if (!(rc = sq_begin(c))) {
+        rc = claim_tx(c, worker_id, lease_ms, hh_time_now_ms(), id);
+        if (rc == HH_ERR_NOTFOUND)
+            rc = sq_commit(c) ? HH_ERR_DB : HH_ERR_NOTFOUND; /* keep what reaping did */
+        else if (!rc)
+            rc = sq_commit(c);
+        if (rc)
+            sq_rollback(c);
+    }
+    if (!rc)
+        rc = video_get_on(c, id, NULL, out);
+    sq_conn_put(st, c);
+    return rc;
+}
+
+/* Checks that worker_id holds the lease on video_id; fills js. */
+static hh_status check_lease(conn *c, const char *video_id, const char *worker_id, job_state *js)
+{
+    hh_status rc = job_state_get(c, video_id, js);
+    if (rc)
+        return rc;
+    if (strcmp(js->state, "running") || strcmp(js->owner, worker_id))
+        return HH_ERR_CONFLICT;
+    return HH_OK;
+}
+
+hh_status store_job_heartbeat(hh_store *st, const char *video_id, const char *worker_id,
+                              int progress, int64_t lease_ms)
+{
+    conn *c;
+    sqlite3_stmt *s;
+    int64_t now = hh_time_now_ms();
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if ((rc = sq_begin(c)))
+        goto out;
+    if (!(rc = stmt(c, V_JOB_HEARTBEAT, &s))) {
+        sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, worker_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, now + lease_ms);
+        sqlite3_bind_int64(s, 4, now);
+        rc = sq_exec_one(c, s, "job heartbeat");
+        if (rc == HH_ERR_NOTFOUND)
+            rc = HH_ERR_CONFLICT; /* the lease is someone else's, or the job ended */
+    }
+    if (!rc && !(rc = stmt(c, V_VIDEO_PROGRESS, &s))) {
+        sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 2, progress < 0 ? 0 : progress > 99 ? 99 : progress);
+        rc = sq_exec(c, s, "video progress");
+    }
+    rc = rc ? rc : sq_commit(c);
+    if (rc)
+        sq_rollback(c);
+out:
+    sq_conn_put(st, c);
+    return rc;
+}
+
+hh_status store_job_finish(hh_store *st, const char *video_id, const char *worker_id,
+                           const char *video_key, const char *thumbnail_key)
+{
+    conn *c;
+    sqlite3_stmt *s;
+    job_state js;
+    int64_t now = hh_time_now_ms();
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if ((rc = sq_begin(c)))
+        goto out;
+    if (!(rc = check_lease(c, video_id, worker_id, &js)) &&
+        !(rc = job_end(c, video_id, "done", now)) && !(rc = stmt(c, V_VIDEO_READY, &s))) {
+        sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, video_key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, thumbnail_key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, now);
+        rc = sq_exec_one(c, s, "video ready");
+    }
+    rc = rc ? rc : sq_commit(c);
+    if (rc)
+        sq_rollback(c);
+out:
+    sq_conn_put(st, c);
+    return rc;
+}
+
+/* Back to queued; uncount is 1 when the claim should not count as an attempt. */
+static hh_status requeue_tx(conn *c, const char *video_id, int uncount, int64_t now)
+{
+    sqlite3_stmt *s;
+    hh_status rc = stmt(c, V_JOB_REQUEUE, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int(s, 3, uncount);
+    if ((rc = sq_exec_one(c, s, "job requeue")) || (rc = stmt(c, V_VIDEO_REQUEUE, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    return sq_exec_one(c, s, "video requeue");
+}
+
+static hh_status fail_or_retry_tx(conn *c, const char *video_id, const char *worker_id,
+                                  const char *message, int retryable, int64_t now)
+{
+    job_state js;
+    hh_status rc =
+        worker_id ? check_lease(c, video_id, worker_id, &js) : job_state_get(c, video_id, &js);
+    if (rc)
+        return rc;
+    if (js.video_status == HH_VIDEO_READY || js.video_status == HH_VIDEO_FAILED)
+        return HH_ERR_CONFLICT;
+    if (worker_id && retryable && js.attempts < js.max_attempts)
+        return requeue_tx(c, video_id, 0, now);
+    return fail_tx(c, video_id, &js, message, now);
+}
+
+hh_status store_job_fail(hh_store *st, const char *video_id, const char *worker_id,
+                         const char *message, int retryable)
+{
+    conn *c;
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if (!(rc = sq_begin(c))) {
+        rc = fail_or_retry_tx(c, video_id, worker_id, message, retryable, hh_time_now_ms());
+        rc = rc ? rc : sq_commit(c);
+        if (rc)
+            sq_rollback(c);
+    }
+    sq_conn_put(st, c);
+    return rc;
+}
+
+hh_status store_job_release(hh_store *st, const char *video_id, const char *worker_id)
+{
+    conn *c;
+    job_state js;
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if (!(rc = sq_begin(c))) {
+        rc = check_lease(c, video_id, worker_id, &js);
+        rc = rc ? rc : requeue_tx(c, video_id, 1, hh_time_now_ms());
+        rc = rc ? rc : sq_commit(c);
+        if (rc)
+            sq_rollback(c);
+    }
+    sq_conn_put(st, c);
+    return rc;
+}
+
+hh_status store_job_counts(hh_store *st, int64_t counts[4])
+{
+    conn *c;
+    sqlite3_stmt *s;
+    memset(counts, 0, 4 * sizeof *counts);
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if (!(rc = stmt(c, V_COUNTS, &s))) {
+        int src;
+        char name[16];
+        while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+            sq_col_text(s, 0, name, sizeof name);
+            counts[status_parse(name)] = sqlite3_column_int64(s, 1);
+        }
+        if (src != SQLITE_DONE)
+            rc = sq_error(c->db, src, "job counts");
+        sq_done(s);
+    }
+    sq_conn_put(st, c);
+    return rc;
+}

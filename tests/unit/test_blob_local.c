@@ -1,0 +1,96 @@
+/*
+ * test_blob_local.c - local object storage: atomic puts, reads, stats with
+ * stable ETags, fetches, removal, and keys that try to leave the root.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "blob/blob.h"
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void put_stat_fetch_remove(void **state)
+{
+    char dir[] = "/tmp/hh-blob-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    blob_store *bs;
+    assert_int_equal(blob_local_new(dir, "http://h:1/", &bs), HH_OK);
+
+    char src[256], dst[256], obj[512], url[512];
+    snprintf(src, sizeof src, "%s/src.txt", dir);
+    snprintf(dst, sizeof dst, "%s/dst.txt", dir);
+    write_file(src, "hello objects");
+    assert_int_equal(blob_put_file(bs, "videos/outputs/a.mp4", src), HH_OK);
+    snprintf(obj, sizeof obj, "%s/objects/videos/outputs/a.mp4", dir);
+    struct stat st;
+    assert_int_equal(stat(obj, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    blob_info a, b;
+    assert_int_equal(blob_stat(bs, "videos/outputs/a.mp4", &a), HH_OK);
+    assert_int_equal(a.size, 13);
+    assert_int_equal(blob_stat(bs, "videos/outputs/a.mp4", &b), HH_OK);
+    assert_string_equal(a.etag, b.etag);
+    assert_int_equal(a.etag[0], '"');
+
+    int fd;
+    char buf[32] = "";
+    assert_int_equal(blob_open_read(bs, "videos/outputs/a.mp4", &fd, &a), HH_OK);
+    assert_int_equal(read(fd, buf, sizeof buf - 1), 13);
+    close(fd);
+    assert_string_equal(buf, "hello objects");
+
+    assert_int_equal(blob_fetch_file(bs, "videos/outputs/a.mp4", dst), HH_OK);
+    FILE *f = fopen(dst, "rb");
+    memset(buf, 0, sizeof buf);
+    assert_int_equal(fread(buf, 1, sizeof buf, f), 13);
+    fclose(f);
+
+    assert_string_equal(blob_public_url(bs, "videos/outputs/a.mp4", url, sizeof url),
+                        "http://h:1/files/videos/outputs/a.mp4");
+
+    /* Replacing is atomic and leaves no temporary file behind. */
+    write_file(src, "v2");
+    assert_int_equal(blob_put_file(bs, "videos/outputs/a.mp4", src), HH_OK);
+    assert_int_equal(blob_stat(bs, "videos/outputs/a.mp4", &b), HH_OK);
+    assert_int_equal(b.size, 2);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "test $(ls '%s/objects/videos/outputs' | wc -l) -eq 1", dir);
+    assert_int_equal(system(cmd), 0);
+
+    assert_int_equal(blob_remove(bs, "videos/outputs/a.mp4"), HH_OK);
+    assert_int_equal(blob_remove(bs, "videos/outputs/a.mp4"), HH_OK);
+    assert_int_equal(blob_stat(bs, "videos/outputs/a.mp4", &a), HH_ERR_NOTFOUND);
+    assert_int_equal(blob_fetch_file(bs, "videos/outputs/a.mp4", dst), HH_ERR_NOTFOUND);
+
+    /* Keys that would escape the root are refused, never opened. */
+    assert_int_equal(blob_stat(bs, "../src.txt", &a), HH_ERR_NOTFOUND);
+    assert_int_equal(blob_stat(bs, "/etc/passwd", &a), HH_ERR_NOTFOUND);
+    assert_int_equal(blob_put_file(bs, "a/../../x", src), HH_ERR_INVALID);
+    assert_int_equal(blob_stat(bs, "videos", &a), HH_ERR_NOTFOUND); /* a directory */
+    assert_int_equal(blob_put_file(bs, "videos/x.bin", "/nonexistent/file"), HH_ERR_IO);
+
+    blob_free(bs);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(put_stat_fetch_remove)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

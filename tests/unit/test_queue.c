@@ -1,0 +1,361 @@
+/*
+ * test_queue.c - videos, charges and the job queue on a real SQLite file:
+ * one charge per video, idempotent replays, the balance under racing
+ * creates, fair claiming under in-flight caps, leases that expire and are
+ * reclaimed, attempts that run out, and refunds made exactly once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+
+#include "store/store.h"
+
+typedef struct fixture {
+    char dir[64];
+    hh_store *st;
+    hh_user a, b;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/hh-queue-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(store_open(f->dir, &f->st), HH_OK);
+    assert_int_equal(store_user_create(f->st, "a@example.com", NULL, "pro", 1, &f->a), HH_OK);
+    assert_int_equal(store_user_create(f->st, "b@example.com", NULL, "pro", 1, &f->b), HH_OK);
+    assert_int_equal(store_ledger_append(f->st, f->a.id, 10000, HH_LEDGER_GRANT, NULL, NULL, NULL),
+                     HH_OK);
+    assert_int_equal(store_ledger_append(f->st, f->b.id, 10000, HH_LEDGER_GRANT, NULL, NULL, NULL),
+                     HH_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    store_close(f->st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static hh_video_new req_for(const hh_user *u, int64_t price, int cap)
+{
+    hh_video_new in = {
+        .user_id = u->id,
+        .prompt = "a horse in a meadow",
+        .style = "cinematic",
+        .duration_sec = 6,
+        .aspect_ratio = "16:9",
+        .resolution = "720p",
+        .request_json = "{\"prompt\":\"a horse in a meadow\"}",
+        .price = price,
+        .plan = "pro",
+        .max_in_flight = cap,
+    };
+    return in;
+}
+
+static void create(fixture *f, const hh_user *u, int cap, char id[HH_ID_LEN])
+{
+    hh_video_new in = req_for(u, 60, cap);
+    char *replay = NULL;
+    assert_int_equal(store_video_create(f->st, &in, id, &replay, NULL), HH_OK);
+    assert_null(replay);
+}
+
+static int64_t balance(fixture *f, const hh_user *u)
+{
+    hh_user now;
+    int64_t sum;
+    assert_int_equal(store_user_by_id(f->st, u->id, &now), HH_OK);
+    assert_int_equal(store_ledger_sum(f->st, u->id, &sum), HH_OK);
+    assert_int_equal(now.credits, sum); /* the invariant, checked at every look */
+    return now.credits;
+}
+
+static void create_charges_once_and_replays(void **state)
+{
+    fixture *f = *state;
+    uint8_t h1[32] = {1}, h2[32] = {2};
+    hh_video_new in = req_for(&f->a, 60, 5);
+    in.idem_key = "key-1";
+    in.idem_hash = h1;
+    in.response_body = "{\"id\":\"first\"}";
+    char id[HH_ID_LEN], id2[HH_ID_LEN];
+    char *replay = NULL;
+    assert_int_equal(store_video_create(f->st, &in, id, &replay, NULL), HH_OK);
+    assert_null(replay);
+    assert_int_equal(balance(f, &f->a), 10000 - 60);
+
+    assert_int_equal(store_video_create(f->st, &in, id2, &replay, NULL), HH_OK);
+    assert_non_null(replay);
+    assert_string_equal(replay, "{\"id\":\"first\"}");
+    assert_string_equal(id2, "");
+    free(replay);
+    assert_int_equal(balance(f, &f->a), 10000 - 60);
+
+    in.idem_hash = h2; /* same key, other body */
+    assert_int_equal(store_video_create(f->st, &in, id2, &replay, NULL), HH_ERR_CONFLICT);
+    assert_null(replay);
+    /* The same key is another user's own namespace. */
+    in.user_id = f->b.id;
+    assert_int_equal(store_video_create(f->st, &in, id2, &replay, NULL), HH_OK);
+    assert_null(replay);
+
+    hh_video v;
+    assert_int_equal(store_video_get(f->st, id, f->a.id, &v), HH_OK);
+    assert_int_equal(v.status, HH_VIDEO_QUEUED);
+    assert_int_equal(v.credits_charged, 60);
+    assert_string_equal(v.prompt, "a horse in a meadow");
+    assert_string_equal(v.style, "cinematic");
+    assert_string_equal(v.plan, "pro");
+    store_video_clear(&v);
+    assert_int_equal(store_video_get(f->st, id, f->b.id, &v), HH_ERR_NOTFOUND);
+    assert_int_equal(store_video_get(f->st, "01900000-0000-7000-8000-000000000000", f->a.id, &v),
+                     HH_ERR_NOTFOUND);
+}
+
+static void insufficient_credits_writes_nothing(void **state)
+{
+    fixture *f = *state;
+    hh_video_new in = req_for(&f->a, 10001, 5);
+    char id[HH_ID_LEN];
+    char *replay = NULL;
+    int64_t bal = -1;
+    assert_int_equal(store_video_create(f->st, &in, id, &replay, &bal), HH_ERR_CREDITS);
+    assert_int_equal(bal, 10000);
+    assert_int_equal(balance(f, &f->a), 10000);
+    hh_video *list;
+    size_t n;
+    assert_int_equal(store_video_list(f->st, f->a.id, NULL, 10, &list, &n), HH_OK);
+    assert_int_equal(n, 0);
+    store_video_list_free(list, n);
+}
+
+typedef struct racer {
+    fixture *f;
+    hh_user *u;
+    hh_status rc;
+} racer;
+
+static void *race_create(void *arg)
+{
+    racer *r = arg;
+    hh_video_new in = req_for(r->u, 100, 5);
+    char id[HH_ID_LEN];
+    char *replay = NULL;
+    r->rc = store_video_create(r->f->st, &in, id, &replay, NULL);
+    free(replay);
+    return NULL;
+}
+
+static void racing_creates_never_overdraw(void **state)
+{
+    fixture *f = *state;
+    hh_user c;
+    assert_int_equal(store_user_create(f->st, "c@example.com", NULL, "pro", 1, &c), HH_OK);
+    assert_int_equal(store_ledger_append(f->st, c.id, 500, HH_LEDGER_GRANT, NULL, NULL, NULL),
+                     HH_OK);
+    pthread_t t[20];
+    racer r[20];
+    for (int i = 0; i < 20; i++) {
+        r[i] = (racer){f, &c, HH_OK};
+        assert_int_equal(pthread_create(&t[i], NULL, race_create, &r[i]), 0);
+    }
+    int ok = 0, refused = 0;
+    for (int i = 0; i < 20; i++) {
+        pthread_join(t[i], NULL);
+        ok += r[i].rc == HH_OK;
+        refused += r[i].rc == HH_ERR_CREDITS;
+    }
+    assert_int_equal(ok, 5);
+    assert_int_equal(refused, 15);
+    assert_int_equal(balance(f, &c), 0);
+    hh_video *list;
+    size_t n;
+    assert_int_equal(store_video_list(f->st, c.id, NULL, 100, &list, &n), HH_OK);
+    assert_int_equal(n, 5); /* a video for every charge, none without */
+    store_video_list_free(list, n);
+}
+
+static void claim(fixture *f, const char *worker, int64_t lease, hh_status want, char *id_out)
+{
+    hh_video v;
+    hh_status rc = store_job_claim(f->st, worker, lease, &v);
+    assert_int_equal(rc, want);
+    if (!rc) {
+        assert_int_equal(v.status, HH_VIDEO_PROCESSING);
+        if (id_out)
+            memcpy(id_out, v.id, HH_ID_LEN);
+        store_video_clear(&v);
+    }
+}
+
+static void fair_across_users_and_capped(void **state)
+{
+    fixture *f = *state;
+    char a_ids[10][HH_ID_LEN], b_id[HH_ID_LEN], got[HH_ID_LEN];
+    for (int i = 0; i < 10; i++)
+        create(f, &f->a, 2, a_ids[i]);
+    create(f, &f->b, 2, b_id); /* enqueued after A's burst */
+
+    claim(f, "w1", 60000, HH_OK, got);
+    assert_string_equal(got, a_ids[0]); /* oldest first when nobody runs anything */
+    claim(f, "w2", 60000, HH_OK, got);
+    assert_string_equal(got, b_id); /* B runs nothing: B before A's second */
+    claim(f, "w3", 60000, HH_OK, got);
+    assert_string_equal(got, a_ids[1]);
+    claim(f, "w4", 60000, HH_ERR_NOTFOUND, NULL); /* A at its cap of 2, B has nothing left */
+
+    assert_int_equal(
+        store_job_finish(f->st, a_ids[0], "w1", "videos/outputs/x.mp4", "videos/thumbnails/x.jpg"),
+        HH_OK);
+    claim(f, "w1", 60000, HH_OK, got);
+    assert_string_equal(got, a_ids[2]);
+
+    int64_t counts[4];
+    assert_int_equal(store_job_counts(f->st, counts), HH_OK);
+    assert_int_equal(counts[HH_VIDEO_READY], 1);
+    assert_int_equal(counts[HH_VIDEO_PROCESSING], 3);
+    assert_int_equal(counts[HH_VIDEO_QUEUED], 7);
+}
+
+static void lease_expiry_reclaims_and_fences(void **state)
+{
+    fixture *f = *state;
+    char id[HH_ID_LEN], got[HH_ID_LEN];
+    create(f, &f->a, 5, id);
+    claim(f, "w1", 1, HH_OK, got);
+    usleep(20000);
+    claim(f, "w2", 60000, HH_OK, got); /* w1's lease is gone: the job is w2's */
+    assert_string_equal(got, id);
+    assert_int_equal(store_job_heartbeat(f->st, id, "w1", 50, 60000), HH_ERR_CONFLICT);
+    assert_int_equal(store_job_finish(f->st, id, "w1", "videos/outputs/a.mp4", "t"),
+                     HH_ERR_CONFLICT);
+    assert_int_equal(store_job_fail(f->st, id, "w1", "late", 0), HH_ERR_CONFLICT);
+    assert_int_equal(store_job_heartbeat(f->st, id, "w2", 40, 60000), HH_OK);
+    hh_video v;
+    assert_int_equal(store_video_get_any(f->st, id, &v), HH_OK);
+    assert_int_equal(v.progress, 40);
+    assert_int_equal(v.attempts, 2);
+    store_video_clear(&v);
+    assert_int_equal(
+        store_job_finish(f->st, id, "w2", "videos/outputs/o.mp4", "videos/thumbnails/o.jpg"),
+        HH_OK);
+    assert_int_equal(store_video_get(f->st, id, f->a.id, &v), HH_OK);
+    assert_int_equal(v.status, HH_VIDEO_READY);
+    assert_int_equal(v.progress, 100);
+    assert_string_equal(v.video_key, "videos/outputs/o.mp4");
+    assert_true(v.ready_at >= v.created_at);
+    store_video_clear(&v);
+    assert_int_equal(balance(f, &f->a), 10000 - 60); /* ready: the charge stays */
+}
+
+static void spent_attempts_fail_and_refund_once(void **state)
+{
+    fixture *f = *state;
+    char id[HH_ID_LEN];
+    hh_video_new in = req_for(&f->a, 60, 5);
+    in.max_attempts = 2;
+    char *replay = NULL;
+    assert_int_equal(store_video_create(f->st, &in, id, &replay, NULL), HH_OK);
+    claim(f, "w1", 1, HH_OK, NULL);
+    usleep(20000);
+    claim(f, "w2", 1, HH_OK, NULL);
+    usleep(20000);
+    claim(f, "w3", 60000, HH_ERR_NOTFOUND, NULL); /* reaped, not claimed */
+    hh_video v;
+    assert_int_equal(store_video_get(f->st, id, f->a.id, &v), HH_OK);
+    assert_int_equal(v.status, HH_VIDEO_FAILED);
+    assert_non_null(strstr(v.error_message, "2 attempts"));
+    assert_int_equal(v.credits_refunded, 60);
+    store_video_clear(&v);
+    assert_int_equal(balance(f, &f->a), 10000);
+    /* An operator's second failure of the same video changes nothing. */
+    assert_int_equal(store_job_fail(f->st, id, NULL, "again", 0), HH_ERR_CONFLICT);
+    assert_int_equal(balance(f, &f->a), 10000);
+}
+
+static void fail_retry_release(void **state)
+{
+    fixture *f = *state;
+    char id[HH_ID_LEN];
+    create(f, &f->a, 5, id);
+    claim(f, "w1", 60000, HH_OK, NULL);
+    assert_int_equal(store_job_fail(f->st, id, "w1", "disk hiccup", 1), HH_OK); /* retry */
+    hh_video v;
+    assert_int_equal(store_video_get_any(f->st, id, &v), HH_OK);
+    assert_int_equal(v.status, HH_VIDEO_QUEUED);
+    store_video_clear(&v);
+    claim(f, "w2", 60000, HH_OK, NULL);
+    assert_int_equal(store_job_release(f->st, id, "w2"), HH_OK); /* stopping: not an attempt */
+    claim(f, "w3", 60000, HH_OK, NULL);
+    assert_int_equal(store_video_get_any(f->st, id, &v), HH_OK);
+    assert_int_equal(v.attempts, 2);
+    store_video_clear(&v);
+    assert_int_equal(store_job_fail(f->st, id, "w3", "reference video could not be decoded", 0),
+                     HH_OK);
+    assert_int_equal(store_job_fail(f->st, id, "w3", "twice", 0), HH_ERR_CONFLICT);
+    assert_int_equal(store_video_get(f->st, id, f->a.id, &v), HH_OK);
+    assert_int_equal(v.status, HH_VIDEO_FAILED);
+    assert_string_equal(v.error_message, "reference video could not be decoded");
+    store_video_clear(&v);
+    assert_int_equal(balance(f, &f->a), 10000);
+
+    hh_ledger_entry *e;
+    size_t n;
+    assert_int_equal(store_ledger_list(f->st, f->a.id, 0, 10, &e, &n), HH_OK);
+    assert_int_equal(n, 3); /* grant, charge, one refund */
+    assert_int_equal(e[0].kind, HH_LEDGER_REFUND);
+    assert_string_equal(e[0].ref, id);
+    free(e);
+}
+
+static void uploads_pending_then_complete_once(void **state)
+{
+    fixture *f = *state;
+    hh_upload u = {.size_bytes = 1234, .expires_at = 99};
+    snprintf(u.key, sizeof u.key, "videos/inputs/%s/x.png", f->a.id);
+    memcpy(u.user_id, f->a.id, HH_ID_LEN);
+    snprintf(u.kind, sizeof u.kind, "image");
+    snprintf(u.content_type, sizeof u.content_type, "image/png");
+    assert_int_equal(store_upload_create(f->st, &u), HH_OK);
+    assert_int_equal(store_upload_create(f->st, &u), HH_ERR_EXISTS);
+    hh_upload got;
+    assert_int_equal(store_upload_get(f->st, u.key, &got), HH_OK);
+    assert_false(got.complete);
+    assert_int_equal(got.size_bytes, 1234);
+    assert_int_equal(store_upload_complete(f->st, u.key), HH_OK);
+    assert_int_equal(store_upload_complete(f->st, u.key), HH_ERR_CONFLICT);
+    assert_int_equal(store_upload_complete(f->st, "videos/inputs/none.png"), HH_ERR_NOTFOUND);
+    assert_int_equal(store_upload_get(f->st, u.key, &got), HH_OK);
+    assert_true(got.complete);
+    assert_true(got.completed_at > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(create_charges_once_and_replays, setup, teardown),
+        cmocka_unit_test_setup_teardown(insufficient_credits_writes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(racing_creates_never_overdraw, setup, teardown),
+        cmocka_unit_test_setup_teardown(fair_across_users_and_capped, setup, teardown),
+        cmocka_unit_test_setup_teardown(lease_expiry_reclaims_and_fences, setup, teardown),
+        cmocka_unit_test_setup_teardown(spent_attempts_fail_and_refund_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(fail_retry_release, setup, teardown),
+        cmocka_unit_test_setup_teardown(uploads_pending_then_complete_once, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
