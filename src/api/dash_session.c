@@ -90,6 +90,9 @@ hh_status dashboard_session_start(hh_app *app, http_req *req, const hh_user *use
     if (rc)
         goto out;
     crypto_sha256(secret, sizeof secret, hash);
+    /* Sign-ins are rare and the expiry is indexed: a good moment to forget
+     * sessions that ended without a logout. */
+    store_session_purge(app->store, now, NULL);
     rc = store_session_create(app->store, hash, user->id, csrf, now, now + DASH_SESSION_TTL_MS);
     if (!rc)
         add_cookie(app, req, cookie, DASH_SESSION_TTL_MS / 1000);
