@@ -16,6 +16,7 @@ static int cli_version(int argc, char **argv)
 const cli_command cli_commands[] = {
     {"version", cli_version, "print the version"},
     {"serve", cli_serve, "serve the Customer API and the dashboard"},
+    {"worker", cli_worker, "run render workers only (scale-out beside serve)"},
     {"admin", cli_admin, "operator commands: users, API keys, credits, plans"},
     {"render", cli_render, "render a job file to an MP4 and a thumbnail"},
     {NULL, NULL, NULL},

@@ -28,6 +28,10 @@ hh_status app_new(const app_config *cfg, hh_app **out)
         hh_error("cannot open the store: %s", hh_status_str(rc));
         goto fail;
     }
+    if ((rc = blob_local_new(cfg->data_dir, "", &app->blob))) {
+        hh_error("cannot open object storage under %s: %s", cfg->data_dir, hh_status_str(rc));
+        goto fail;
+    }
     rc = HH_ERR_NOMEM;
     app->limiter = ratelimit_new();
     if (!app->limiter)
@@ -47,15 +51,33 @@ void app_set_public_url(hh_app *app, const char *url)
     size_t n = strlen(app->public_url);
     while (n > 0 && app->public_url[n - 1] == '/')
         app->public_url[--n] = '\0';
+    blob_set_public_url(app->blob, app->public_url);
+}
+
+hh_status app_start_workers(hh_app *app, unsigned n)
+{
+    char scratch[1100];
+    snprintf(scratch, sizeof scratch, "%s/tmp", app->data_dir);
+    worker_config wc = {
+        .store = app->store,
+        .blob = app->blob,
+        .plans = app->plans,
+        .threads = n,
+        .scratch = scratch,
+    };
+    return worker_pool_start(&wc, &app->workers);
 }
 
 void app_free(hh_app *app)
 {
     if (!app)
         return;
+    /* Stop taking requests first, then work; the store goes last. */
     http_server_free(app->http);
+    worker_pool_stop(app->workers);
     key_usage_free(app->usage);
     ratelimit_free(app->limiter);
+    blob_free(app->blob);
     store_close(app->store);
     plans_free(app->plans);
     free(app);

@@ -9,8 +9,10 @@
 
 #include "api/key_usage.h"
 #include "api/ratelimit.h"
+#include "blob/blob.h"
 #include "domain/plans.h"
 #include "http/http.h"
+#include "jobs/worker.h"
 #include "store/store.h"
 
 typedef struct hh_app {
@@ -18,7 +20,9 @@ typedef struct hh_app {
     hh_plans *plans;      /* owned */
     ratelimit *limiter;   /* owned */
     key_usage *usage;     /* owned */
+    blob_store *blob;     /* owned */
     http_server *http;    /* owned; set once listening */
+    worker_pool *workers; /* owned; NULL with --workers 0 */
     char public_url[256]; /* no trailing slash */
     char data_dir[1024];
     /* Dashboard (api/dashboard.h). */
@@ -41,6 +45,8 @@ typedef struct app_config {
 hh_status app_new(const app_config *cfg, hh_app **out);
 /* Sets the base URL of links the API returns (trailing slashes dropped). */
 void app_set_public_url(hh_app *app, const char *url);
+/* Starts n render workers in this process (scratch space under the data dir). */
+hh_status app_start_workers(hh_app *app, unsigned n);
 void app_free(hh_app *app);
 
 /* The authenticated caller of a customer route (request-scoped). */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "api/app.h"
+#include "api/routes.h"
 #include "store/store.h"
 
 #define DASH_COOKIE          "hh_session"
@@ -66,7 +67,15 @@ json_t *dashboard_plan_json(const hh_app *app, const char *name);
  */
 hh_status dashboard_find_web_dir(const char *given, char *out, size_t size);
 
-/* Handlers (h_dashboard_*.c). */
+/*
+ * Reads the optional query argument name as a whole number in [lo, hi]
+ * into *out (dflt when absent). Replies invalid_input naming the argument
+ * and returns 1 when it is present but not such a number.
+ */
+int dashboard_query_int(http_req *req, const char *name, long long lo, long long hi, long long dflt,
+                        long long *out);
+
+/* Handlers (h_dashboard_*.c; the Customer API's own in api/routes.h). */
 void h_dash_config(http_req *req, void *app);
 void h_dash_login(http_req *req, void *app);
 void h_dash_signup(http_req *req, void *app);
@@ -77,6 +86,7 @@ void h_dash_keys_list(http_req *req, void *app);
 void h_dash_keys_create(http_req *req, void *app);
 void h_dash_keys_delete(http_req *req, void *app);
 void h_dash_ledger(http_req *req, void *app);
+void h_dash_videos_list(http_req *req, void *app);
 void h_dash_static(http_req *req, void *app);
 
 /*
@@ -115,6 +125,27 @@ void h_dash_static(http_req *req, void *app);
          NULL},                                                                                    \
         {HTTP_GET, "/api/dashboard/ledger", "dash.ledger", HTTP_ROUTE_AUTH_SESSION,                \
          0,        h_dash_ledger,           NULL},                                                 \
+        {HTTP_POST,                                                                                \
+         "/api/dashboard/videos",                                                                  \
+         "dash.videos.create",                                                                     \
+         HTTP_ROUTE_AUTH_SESSION,                                                                  \
+         0,                                                                                        \
+         h_videos_create,                                                                          \
+         NULL},                                                                                    \
+        {HTTP_GET,                                                                                 \
+         "/api/dashboard/videos",                                                                  \
+         "dash.videos.list",                                                                       \
+         HTTP_ROUTE_AUTH_SESSION,                                                                  \
+         0,                                                                                        \
+         h_dash_videos_list,                                                                       \
+         NULL},                                                                                    \
+        {HTTP_GET,                                                                                 \
+         "/api/dashboard/videos/{id}",                                                             \
+         "dash.videos.get",                                                                        \
+         HTTP_ROUTE_AUTH_SESSION,                                                                  \
+         0,                                                                                        \
+         h_videos_get,                                                                             \
+         NULL},                                                                                    \
         {HTTP_GET | HTTP_HEAD, "/", "web.index", 0, 0, h_dash_static, NULL},                       \
         {HTTP_GET | HTTP_HEAD, "/app", "web.app", 0, 0, h_dash_static, NULL},                      \
         {HTTP_GET | HTTP_HEAD, "/app/*", "web.app", 0, 0, h_dash_static, NULL},                    \

@@ -133,13 +133,8 @@ void h_dash_keys_delete(http_req *req, void *app_)
         http_reply_bytes(req, 204, NULL, NULL, 0);
 }
 
-/*
- * Reads the optional query argument name as a whole number in [lo, hi]
- * into *out (dflt when absent). Replies invalid_input and returns 1 when
- * it is present but not such a number.
- */
-static int query_int(http_req *req, const char *name, long long lo, long long hi, long long dflt,
-                     long long *out)
+int dashboard_query_int(http_req *req, const char *name, long long lo, long long hi, long long dflt,
+                        long long *out)
 {
     const char *s = http_req_query(req, name);
     *out = dflt;
@@ -162,8 +157,8 @@ void h_dash_ledger(http_req *req, void *app_)
     hh_app *app = app_;
     const dash_principal *p = dash_principal_of(req);
     long long limit, before;
-    if (query_int(req, "limit", 1, DASH_PAGE_MAX, DASH_PAGE_DEFAULT, &limit) ||
-        query_int(req, "before", 0, INT64_MAX, 0, &before))
+    if (dashboard_query_int(req, "limit", 1, DASH_PAGE_MAX, DASH_PAGE_DEFAULT, &limit) ||
+        dashboard_query_int(req, "before", 0, INT64_MAX, 0, &before))
         return;
     hh_ledger_entry *e = NULL;
     size_t n = 0;

@@ -4,6 +4,7 @@
  * Unauthenticated by design: they reveal no customer data; put them behind
  * the load balancer's private side in production (docs/operations.md).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,14 +28,40 @@ void h_readyz(http_req *req, void *app_)
     http_reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
 }
 
+/* Videos by status, read from the store: the same for every node. */
+static void write_job_counts(hh_app *app, FILE *f)
+{
+    int64_t counts[4];
+    if (store_job_counts(app->store, counts))
+        return;
+    fputs("# HELP happyhorse_videos Videos by status.\n# TYPE happyhorse_videos gauge\n", f);
+    for (int s = 0; s < 4; s++)
+        fprintf(f, "happyhorse_videos{status=\"%s\"} %lld\n",
+                hh_video_status_str((hh_video_status)s), (long long)counts[s]);
+}
+
 void h_metrics(http_req *req, void *app_)
 {
     hh_app *app = app_;
-    char *text = http_server_metrics(app->http);
+    char *text = NULL, *http = http_server_metrics(app->http);
+    char *jobs = app->workers ? worker_pool_metrics(app->workers) : NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    if (f) {
+        fputs(http ? http : "", f);
+        write_job_counts(app, f);
+        fputs(jobs ? jobs : "", f);
+        if (fclose(f)) {
+            free(text);
+            text = NULL;
+        }
+    }
+    free(http);
+    free(jobs);
     if (!text) {
         http_reply_error(req, API_ERR_INTERNAL_ERROR, "Metrics unavailable.", NULL);
         return;
     }
-    http_reply_bytes(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
+    http_reply_bytes(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, size);
     free(text);
 }

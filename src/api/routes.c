@@ -11,6 +11,9 @@ static const http_route routes[] = {
     {HTTP_GET, "/readyz", "readyz", 0, 0, h_readyz, NULL},
     {HTTP_GET, "/metrics", "metrics", 0, 0, h_metrics, NULL},
     {HTTP_GET, "/api/v1/account", "account.get", HTTP_ROUTE_AUTH_KEY, 0, h_account_get, NULL},
+    {HTTP_POST, "/api/v1/videos", "videos.create", HTTP_ROUTE_AUTH_KEY, 0, h_videos_create, NULL},
+    {HTTP_GET, "/api/v1/videos/{id}", "videos.get", HTTP_ROUTE_AUTH_KEY, 0, h_videos_get, NULL},
+    {HTTP_GET, "/files/*", "files.get", HTTP_ROUTE_CORS, 0, h_files_get, NULL},
     DASHBOARD_ROUTES,
     {0, NULL, NULL, 0, 0, NULL, NULL},
 };

@@ -11,5 +11,8 @@ void h_healthz(http_req *req, void *app);
 void h_readyz(http_req *req, void *app);
 void h_metrics(http_req *req, void *app);
 void h_account_get(http_req *req, void *app);
+void h_videos_create(http_req *req, void *app);
+void h_videos_get(http_req *req, void *app);
+void h_files_get(http_req *req, void *app);
 
 #endif

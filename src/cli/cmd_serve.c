@@ -211,6 +211,10 @@ int cli_serve(int argc, char **argv)
         snprintf(url, sizeof url, "http://%s:%u", host, http_server_port(app->http));
         app_set_public_url(app, url);
     }
+    if (o.workers > 0 && app_start_workers(app, (unsigned)o.workers)) {
+        app_free(app);
+        return cli_fail(PROG, "cannot start the workers (see the log line above)");
+    }
     hh_log_fields(HH_LOG_INFO, "listening",
                   json_pack("{s:s, s:i, s:s, s:s}", "listen", o.listen, "port",
                             (int)http_server_port(app->http), "publicUrl", app->public_url, "data",

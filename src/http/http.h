@@ -153,5 +153,8 @@ void http_reply_fd(http_req *req, unsigned status, const char *content_type, int
  * Takes ownership of extra (an object whose members are merged in; may be NULL).
  */
 void http_reply_error(http_req *req, api_error code, const char *message, json_t *extra);
+/* The envelope with a status other than the code's own (405 invalid_input, 416). */
+void http_reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
+                             json_t *extra);
 
 #endif

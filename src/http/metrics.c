@@ -5,9 +5,9 @@
  * fold into route="other".
  */
 #include "http/metrics.h"
+#include "util/histogram.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,6 @@
 
 static const double bucket_le[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                    0.25,  0.5,    1,     2.5,  5,     10};
-#define NBUCKETS (sizeof bucket_le / sizeof *bucket_le)
 
 typedef struct series {
     const char *route;
@@ -28,15 +27,16 @@ struct http_metrics {
     pthread_mutex_t lock;
     series s[SERIES_MAX];
     size_t n;
-    atomic_uint_fast64_t bucket[NBUCKETS + 1]; /* last: +Inf */
-    atomic_uint_fast64_t sum_us;
+    hh_histogram latency;
 };
 
 http_metrics *http_metrics_new(void)
 {
     http_metrics *m = calloc(1, sizeof *m);
-    if (m)
-        pthread_mutex_init(&m->lock, NULL);
+    if (!m)
+        return NULL;
+    pthread_mutex_init(&m->lock, NULL);
+    hh_histogram_init(&m->latency, bucket_le, (int)(sizeof bucket_le / sizeof *bucket_le));
     return m;
 }
 
@@ -70,12 +70,7 @@ void http_metrics_observe(http_metrics *m, const char *route, unsigned status, i
     m->s[i].count++;
     pthread_mutex_unlock(&m->lock);
 
-    double secs = (double)duration_us / 1e6;
-    size_t b = 0;
-    while (b < NBUCKETS && secs > bucket_le[b])
-        b++;
-    atomic_fetch_add(&m->bucket[b], 1);
-    atomic_fetch_add(&m->sum_us, (uint64_t)(duration_us > 0 ? duration_us : 0));
+    hh_histogram_observe(&m->latency, duration_us);
 }
 
 char *http_metrics_render(http_metrics *m)
@@ -97,21 +92,8 @@ char *http_metrics_render(http_metrics *m)
         fprintf(f, "happyhorse_http_requests_total{route=\"%s\",status=\"%u\"} %llu\n",
                 m->s[i].route, m->s[i].status, (unsigned long long)m->s[i].count);
     pthread_mutex_unlock(&m->lock);
-    fprintf(f, "# HELP happyhorse_http_request_duration_seconds Time from request to reply.\n"
-               "# TYPE happyhorse_http_request_duration_seconds histogram\n");
-    uint64_t cum = 0;
-    for (size_t b = 0; b <= NBUCKETS; b++) {
-        cum += atomic_load(&m->bucket[b]);
-        if (b < NBUCKETS)
-            fprintf(f, "happyhorse_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                    bucket_le[b], (unsigned long long)cum);
-        else
-            fprintf(f, "happyhorse_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-                    (unsigned long long)cum);
-    }
-    fprintf(f, "happyhorse_http_request_duration_seconds_sum %.6f\n",
-            (double)atomic_load(&m->sum_us) / 1e6);
-    fprintf(f, "happyhorse_http_request_duration_seconds_count %llu\n", (unsigned long long)cum);
+    hh_histogram_render(&m->latency, f, "happyhorse_http_request_duration_seconds",
+                        "Time from request to reply.");
     if (fclose(f)) {
         free(text);
         return NULL;

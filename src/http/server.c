@@ -233,8 +233,8 @@ void http_reply_fd(http_req *req, unsigned status, const char *content_type, int
     set_response(req, status, resp, content_type);
 }
 
-static void reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
-                               json_t *extra)
+void http_reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
+                             json_t *extra)
 {
     json_t *err = json_pack("{s:s, s:s}", "code", api_error_code(code), "message", message);
     if (err && extra)
@@ -245,7 +245,7 @@ static void reply_error_status(http_req *req, unsigned status, api_error code, c
 
 void http_reply_error(http_req *req, api_error code, const char *message, json_t *extra)
 {
-    reply_error_status(req, api_error_http_status(code), code, message, extra);
+    http_reply_error_status(req, api_error_http_status(code), code, message, extra);
 }
 
 /* ------------------------------------------------------------- accessors */
@@ -394,8 +394,8 @@ static void reply_not_routed(http_req *req, hh_status rc)
         char allow[96];
         router_allow_header(req->match.allowed, allow, sizeof allow);
         http_req_add_header(req, "Allow", allow);
-        reply_error_status(req, 405, API_ERR_INVALID_INPUT, "Method not allowed on this route.",
-                           NULL);
+        http_reply_error_status(req, 405, API_ERR_INVALID_INPUT,
+                                "Method not allowed on this route.", NULL);
     } else if (rc == HH_ERR_LIMIT) {
         http_reply_error(req, API_ERR_INVALID_INPUT, "Request path too long.", NULL);
     } else {

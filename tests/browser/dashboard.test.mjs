@@ -234,8 +234,10 @@ test('create a video, watch it reach ready, play it, see the charge', async (t) 
   }
   const { context, page } = await signedIn(PRO);
   const before = await balance(page);
-  await page.locator('#up-sourceImage').setInputFiles(IMAGE);
-  await page.locator('.upload[data-slot="sourceImage"] .upload-status.ok').waitFor();
+  if (await hasRoute('POST', '/api/dashboard/uploads/presign')) { // the first frame, when uploads exist
+    await page.locator('#up-sourceImage').setInputFiles(IMAGE);
+    await page.locator('.upload[data-slot="sourceImage"] .upload-status.ok').waitFor();
+  }
   await page.getByLabel('Prompt').fill('A bright orange kite over a calm sea, browser test');
   await page.getByLabel('Style').fill('watercolor');
   await page.locator('#f-duration').selectOption('3');
@@ -270,8 +272,8 @@ test('create a video, watch it reach ready, play it, see the charge', async (t) 
 });
 
 test('a failed job shows its message and the refund', async (t) => {
-  if (!(await hasRoute('POST', '/api/dashboard/videos'))) {
-    t.skip('the server has no create-video route yet');
+  if (!(await hasRoute('POST', '/api/dashboard/uploads/presign'))) {
+    t.skip('the server has no presign route yet (the failure comes from a broken upload)');
     return;
   }
   const { context, page } = await signedIn(PRO);

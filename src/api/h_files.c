@@ -1,0 +1,98 @@
+/*
+ * h_files.c - GET/HEAD /files/<key>: uploads and generated videos served
+ * from blob storage with the headers browsers need to play and seek: type,
+ * length, ETag, Last-Modified, Accept-Ranges and single ranges (206/416),
+ * If-None-Match (304). Objects never change once written (new content gets
+ * a new key), so they are cacheable for a year. Bytes go out with
+ * sendfile through http_reply_fd.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/app.h"
+#include "api/routes.h"
+#include "http/range.h"
+
+static const struct {
+    const char *ext;
+    const char *type;
+} types[] = {
+    {".mp4", "video/mp4"},  {".mov", "video/quicktime"}, {".webm", "video/webm"},
+    {".jpg", "image/jpeg"}, {".png", "image/png"},       {".webp", "image/webp"},
+    {".mp3", "audio/mpeg"}, {".wav", "audio/wav"},       {".weba", "audio/webm"},
+};
+
+static const char *content_type(const char *key)
+{
+    const char *dot = strrchr(key, '.');
+    for (size_t i = 0; dot && i < sizeof types / sizeof *types; i++)
+        if (!strcmp(dot, types[i].ext))
+            return types[i].type;
+    return "application/octet-stream";
+}
+
+/* Keys are server-made: letters, digits, '.', '_', '-' and single '/' between segments. */
+static int key_shape_ok(const char *key)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n >= HH_KEY_MAX || key[0] == '/' || key[n - 1] == '/' || strstr(key, "//") ||
+        strstr(key, ".."))
+        return 0;
+    return strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") == n;
+}
+
+static void http_date(int64_t ms, char *buf, size_t size)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+void h_files_get(http_req *req, void *app_)
+{
+    hh_app *app = app_;
+    const char *key = http_req_tail(req);
+    blob_info info;
+    int fd = -1;
+    if (!key_shape_ok(key) || blob_open_read(app->blob, key, &fd, &info)) {
+        http_reply_error(req, API_ERR_NOT_FOUND, "No such file.", NULL);
+        return;
+    }
+    char date[64], crange[96];
+    http_date(info.mtime_ms, date, sizeof date);
+    http_req_add_header(req, "ETag", info.etag);
+    http_req_add_header(req, "Last-Modified", date);
+    http_req_add_header(req, "Accept-Ranges", "bytes");
+    http_req_add_header(req, "Cache-Control", "public, max-age=31536000, immutable");
+
+    const char *inm = http_req_header(req, "If-None-Match");
+    if (inm && (strstr(inm, info.etag) || !strcmp(inm, "*"))) {
+        close(fd);
+        http_reply_bytes(req, 304, NULL, NULL, 0);
+        return;
+    }
+    uint64_t first = 0, last = 0;
+    /* A Range with an If-Range that no longer matches gets the whole, current object. */
+    const char *if_range = http_req_header(req, "If-Range");
+    range_result r = if_range && strcmp(if_range, info.etag)
+                         ? RANGE_NONE
+                         : range_parse(http_req_header(req, "Range"), info.size, &first, &last);
+    if (r == RANGE_UNSATISFIABLE) {
+        close(fd);
+        snprintf(crange, sizeof crange, "bytes */%llu", (unsigned long long)info.size);
+        http_req_add_header(req, "Content-Range", crange);
+        http_reply_error_status(req, 416, API_ERR_INVALID_INPUT, "Range not satisfiable.", NULL);
+        return;
+    }
+    if (r == RANGE_OK) {
+        snprintf(crange, sizeof crange, "bytes %llu-%llu/%llu", (unsigned long long)first,
+                 (unsigned long long)last, (unsigned long long)info.size);
+        http_req_add_header(req, "Content-Range", crange);
+        http_reply_fd(req, 206, content_type(key), fd, first, last - first + 1);
+        return;
+    }
+    http_reply_fd(req, 200, content_type(key), fd, 0, info.size);
+}

@@ -1,0 +1,215 @@
+/*
+ * h_videos.c - POST /api/v1/videos and GET /api/v1/videos/{id} (contract
+ * sections 3 and 4).
+ *
+ * Creating checks in the contract's order: the body and its fields
+ * (invalid_input), the references (invalid_input naming the field), the
+ * plan's gates (plan_gate_exceeded), then the credits, which are taken in
+ * the store's single transaction with the video and its job.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/routes.h"
+#include "api/video_json.h"
+#include "domain/video_request.h"
+#include "util/crypto.h"
+#include "util/log.h"
+#include "util/uuid.h"
+
+#define IDEM_KEY_MAX 255
+
+/* The upload kind each reference must be. */
+static const char *const ref_kind[HH_REF_COUNT] = {"image", "image", "video", "audio"};
+
+static int reply_invalid(http_req *req, const char *field, const char *msg)
+{
+    http_reply_error(req, API_ERR_INVALID_INPUT, msg,
+                     field && *field ? json_pack("{s:s}", "field", field) : NULL);
+    return 1;
+}
+
+/* Each reference must be a complete upload of this user, of the right kind. */
+static int check_references(hh_app *app, http_req *req, const hh_video_request *vr,
+                            const char *user_id)
+{
+    for (int r = 0; r < HH_REF_COUNT; r++) {
+        if (!vr->ref[r][0])
+            continue;
+        const char *field = video_ref_field((hh_ref)r, HH_VR_API);
+        hh_upload up;
+        hh_status rc = store_upload_get(app->store, vr->ref[r], &up);
+        char msg[160];
+        if (rc && rc != HH_ERR_NOTFOUND) {
+            http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not check the upload.", NULL);
+            return 1;
+        }
+        if (rc || strcmp(up.user_id, user_id)) {
+            snprintf(msg, sizeof msg, "%s is not an upload of this account.", field);
+            return reply_invalid(req, field, msg);
+        }
+        if (strcmp(up.kind, ref_kind[r])) {
+            snprintf(msg, sizeof msg, "%s must be an %s upload, not %s.", field, ref_kind[r],
+                     up.kind);
+            return reply_invalid(req, field, msg);
+        }
+        if (!up.complete) {
+            snprintf(msg, sizeof msg, "%s has not been uploaded completely.", field);
+            return reply_invalid(req, field, msg);
+        }
+    }
+    return 0;
+}
+
+static int reply_gate(http_req *req, const hh_plans *plans, const hh_plan *plan, const char *field,
+                      const hh_plan *required)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "The %s plan does not allow this %s.", plan->name, field);
+    http_reply_error(req, API_ERR_PLAN_GATE_EXCEEDED, msg,
+                     json_pack("{s:s, s:s?, s:s}", "field", field, "requiredPlan",
+                               required ? required->name : NULL, "currentPlan", plan->name));
+    return 1;
+}
+
+/* The plan's gates, in a fixed order; the first one exceeded answers. */
+static int check_gates(http_req *req, const hh_plans *plans, const hh_plan *plan,
+                       const hh_video_request *vr)
+{
+    if (vr->duration_sec > plan->max_duration_sec)
+        return reply_gate(req, plans, plan, "durationSec",
+                          plans_cheapest_duration(plans, vr->duration_sec));
+    static const struct {
+        hh_plan_feature feature;
+        int ref; /* -1: the resolution */
+    } gates[] = {
+        {HH_FEATURE_1080P, -1},
+        {HH_FEATURE_SOURCE_IMAGE, HH_REF_SOURCE_IMAGE},
+        {HH_FEATURE_LAST_FRAME, HH_REF_LAST_FRAME},
+        {HH_FEATURE_REFERENCE_VIDEO, HH_REF_VIDEO},
+        {HH_FEATURE_REFERENCE_AUDIO, HH_REF_AUDIO},
+    };
+    for (size_t i = 0; i < sizeof gates / sizeof *gates; i++) {
+        int used = gates[i].ref < 0 ? vr->resolution == HH_RES_1080P : vr->ref[gates[i].ref][0];
+        if (used && !plan->allows[gates[i].feature])
+            return reply_gate(req, plans, plan, plans_feature_field(gates[i].feature),
+                              plans_cheapest_allowing(plans, gates[i].feature));
+    }
+    return 0;
+}
+
+/* Idempotency-Key: 1-255 visible ASCII characters. */
+static int idem_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > IDEM_KEY_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (k[i] < 0x21 || k[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+static void reply_created(http_req *req, const char *id)
+{
+    http_reply_json(req, 202, json_pack("{s:s, s:s}", "id", id, "status", "queued"));
+}
+
+/* Charges and enqueues; replies with the outcome. */
+static void create(hh_app *app, http_req *req, const api_principal *p, const hh_video_request *vr,
+                   const char *idem_key)
+{
+    json_t *norm = video_request_to_json(vr, HH_VR_API);
+    char *text = norm ? json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(norm);
+    if (!text) {
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Out of memory.", NULL);
+        return;
+    }
+    uint8_t hash[CRYPTO_SHA256_LEN];
+    crypto_sha256(text, strlen(text), hash);
+    hh_video_new in = {
+        .user_id = p->user.id,
+        .prompt = vr->prompt,
+        .style = vr->style[0] ? vr->style : NULL,
+        .duration_sec = vr->duration_sec,
+        .aspect_ratio = video_aspect_name(vr->aspect),
+        .resolution = video_resolution_name(vr->resolution),
+        .request_json = text,
+        .price = plans_price(p->plan, vr->duration_sec, vr->resolution == HH_RES_1080P),
+        .plan = p->plan->name,
+        .max_in_flight = p->plan->jobs_in_flight,
+        .idem_key = idem_key,
+        .idem_hash = idem_key ? hash : NULL,
+    };
+    char id[HH_ID_LEN], *replay = NULL;
+    int64_t balance = 0;
+    hh_status rc = store_video_create(app->store, &in, id, &replay, &balance);
+    free(text);
+    if (rc == HH_OK) {
+        reply_created(req, replay ? replay : id);
+    } else if (rc == HH_ERR_CREDITS) {
+        http_reply_error(req, API_ERR_INSUFFICIENT_CREDITS,
+                         "Not enough credits for this duration and resolution.",
+                         json_pack("{s:I, s:I}", "required", (json_int_t)in.price, "balance",
+                                   (json_int_t)balance));
+    } else if (rc == HH_ERR_CONFLICT) {
+        reply_invalid(req, NULL,
+                      "This Idempotency-Key was already used with a different request body.");
+    } else {
+        hh_error("video create failed: %s", hh_status_str(rc));
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not create the video.", NULL);
+    }
+    free(replay);
+}
+
+void h_videos_create(http_req *req, void *app_)
+{
+    hh_app *app = app_;
+    const api_principal *p = api_principal_of(req);
+    json_t *body = http_req_json(req);
+    if (!body)
+        return;
+    const char *idem = http_req_header(req, "Idempotency-Key");
+    if (idem && !idem_key_ok(idem)) {
+        reply_invalid(req, NULL, "Idempotency-Key must be 1-255 visible ASCII characters.");
+        return;
+    }
+    hh_video_request *vr = malloc(sizeof *vr);
+    if (!vr) {
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Out of memory.", NULL);
+        return;
+    }
+    char field[64], msg[256];
+    if (video_request_parse(body, HH_VR_API, vr, field, sizeof field, msg, sizeof msg))
+        reply_invalid(req, field, msg);
+    else if (!check_references(app, req, vr, p->user.id) &&
+             !check_gates(req, app->plans, p->plan, vr))
+        create(app, req, p, vr, idem);
+    free(vr);
+}
+
+void h_videos_get(http_req *req, void *app_)
+{
+    hh_app *app = app_;
+    const api_principal *p = api_principal_of(req);
+    const char *id = http_req_param(req, "id");
+    hh_video v;
+    /* Malformed, unknown and other users' ids take the same path to the same answer. */
+    hh_status rc =
+        uuid_is_valid(id) ? store_video_get(app->store, id, p->user.id, &v) : HH_ERR_NOTFOUND;
+    if (rc == HH_ERR_NOTFOUND) {
+        http_reply_error(req, API_ERR_NOT_FOUND, "No such video.", NULL);
+        return;
+    }
+    if (rc) {
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not read the video.", NULL);
+        return;
+    }
+    if (v.status == HH_VIDEO_QUEUED || v.status == HH_VIDEO_PROCESSING)
+        http_req_add_header(req, "Retry-After", "5");
+    http_reply_json(req, 200, video_json(&v, app->blob));
+    store_video_clear(&v);
+}

@@ -1,0 +1,36 @@
+/*
+ * video_json.c - a video as the API shows it. Only this file decides field
+ * names and nulls, so every surface shows the same thing.
+ */
+#include "api/video_json.h"
+
+#include "util/timeutil.h"
+
+static json_t *time_or_null(int64_t ms)
+{
+    char buf[32];
+    return ms ? json_string(hh_time_iso8601(ms, buf, sizeof buf)) : json_null();
+}
+
+static json_t *url_or_null(const blob_store *blob, const char *key)
+{
+    char buf[512];
+    if (!key[0])
+        return json_null();
+    return json_string(blob ? blob_public_url(blob, key, buf, sizeof buf) : key);
+}
+
+json_t *video_json(const hh_video *v, const blob_store *blob)
+{
+    int ready = v->status == HH_VIDEO_READY;
+    return json_pack("{s:s, s:s, s:s, s:s?, s:i, s:s, s:s, s:o, s:o, s:s?, s:o, s:o, s:i,"
+                     " s:{s:I, s:I}}",
+                     "id", v->id, "status", hh_video_status_str(v->status), "prompt", v->prompt,
+                     "style", v->style, "durationSec", v->duration_sec, "aspectRatio",
+                     v->aspect_ratio, "resolution", v->resolution, "videoUrl",
+                     ready ? url_or_null(blob, v->video_key) : json_null(), "thumbnailUrl",
+                     ready ? url_or_null(blob, v->thumbnail_key) : json_null(), "errorMessage",
+                     v->error_message, "readyAt", time_or_null(v->ready_at), "createdAt",
+                     time_or_null(v->created_at), "progress", v->progress, "credits", "charged",
+                     (json_int_t)v->credits_charged, "refunded", (json_int_t)v->credits_refunded);
+}
