@@ -181,6 +181,46 @@ for q in limit=0 limit=101 limit=x limit=-1 before=-5 'before=1e3' 'limit=%2B5';
   expect_error 400 invalid_input "ledger ?$q"
 done
 
+# --- videos through the dashboard: the Customer API's rules, CSRF, isolation ---
+VID='{"prompt":"A quiet lake at dawn","durationSec":3}'
+json_post /api/dashboard/videos "$VID" "${A[@]}"
+expect_error 403 forbidden "create video without CSRF token"
+json_post /api/dashboard/videos '{"prompt":"A quiet lake","durationSec":3,"model":"x"}' "${A[@]}" -H "X-CSRF-Token: $A_CSRF"
+expect_error 400 invalid_input "unknown field, as on the Customer API"
+assert_eq model "$(jq -r .error.field "$BODY")" "field named"
+json_post /api/dashboard/videos '{"prompt":"A quiet lake","durationSec":9,"resolution":"1080p"}' "${B[@]}" -H "X-CSRF-Token: $B_CSRF"
+expect_error 403 plan_gate_exceeded "basic plan, 9 s"
+assert_eq "durationSec pro basic" "$(jq -r '.error | "\(.field) \(.requiredPlan) \(.currentPlan)"' "$BODY")" "gate fields"
+json_post /api/dashboard/videos '{"prompt":"A quiet lake","durationSec":8,"resolution":"1080p"}' "${B[@]}" -H "X-CSRF-Token: $B_CSRF"
+expect_error 402 insufficient_credits "160 credits with 100"
+assert_eq "160 100" "$(jq -r '.error | "\(.required) \(.balance)"' "$BODY")" "credit fields"
+json_post /api/dashboard/videos "$VID" "${A[@]}" -H "X-CSRF-Token: $A_CSRF" -H "Idempotency-Key: dash-1"
+assert_eq 202 "$STATUS" "create video"
+VIDEO_ID=$(jq -r .id "$BODY")
+json_post /api/dashboard/videos "$VID" "${A[@]}" -H "X-CSRF-Token: $A_CSRF" -H "Idempotency-Key: dash-1"
+assert_eq "$VIDEO_ID" "$(jq -r .id "$BODY")" "idempotent replay"
+req GET "/api/dashboard/videos/$VIDEO_ID" "${A[@]}"
+assert_eq 200 "$STATUS" "get own video"
+assert_eq 30 "$(jq -r .credits.charged "$BODY")" "charged once, the plan's price"
+req GET "/api/dashboard/videos/$VIDEO_ID" "${B[@]}"
+expect_error 404 not_found "another user's video"
+req GET /api/dashboard/videos "${B[@]}"
+assert_eq 0 "$(jq '.videos | length' "$BODY")" "B's gallery is empty"
+req GET /api/dashboard/ledger?limit=1 "${A[@]}"
+assert_eq "charge -30 $VIDEO_ID" "$(jq -r '.entries[0] | "\(.kind) \(.amount) \(.ref)"' "$BODY")" "the charge in A's ledger"
+for i in 2 3; do
+  json_post /api/dashboard/videos "$VID" "${A[@]}" -H "X-CSRF-Token: $A_CSRF"
+  assert_eq 202 "$STATUS" "create video $i"
+done
+req GET '/api/dashboard/videos?limit=2' "${A[@]}"
+assert_eq 2 "$(jq '.videos | length' "$BODY")" "gallery page 1"
+next=$(jq -r .nextBefore "$BODY")
+req GET "/api/dashboard/videos?limit=2&before=$next" "${A[@]}"
+assert_eq "$VIDEO_ID" "$(jq -r '[.videos[].id] | join(" ")' "$BODY")" "gallery page 2: the oldest"
+assert_eq null "$(jq -r .nextBefore "$BODY")" "gallery ends"
+req GET '/api/dashboard/videos?before=not-an-id' "${A[@]}"
+expect_error 400 invalid_input "gallery with a bad cursor"
+
 # --- expiry and logout ---
 sqlite3 "$DATA/happyhorse.db" "UPDATE sessions SET expires_at = 1 WHERE user_id =
   (SELECT id FROM users WHERE email = 'nokeys@example.com')"
