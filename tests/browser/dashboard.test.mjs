@@ -111,13 +111,20 @@ async function balance(page) {
 
 test('sign in: wrong password is refused in place, then the workbench opens', async () => {
   const { context, page } = await newPage();
-  await page.goto(`${BASE}/app`);
-  await page.waitForURL(`${BASE}/`); // no session: back to the sign-in page
+  await page.goto(`${BASE}/app/credits`);
+  await page.waitForURL(`${BASE}/?next=%2Fapp%2Fcredits`); // no session: to the sign-in page
   await page.getByLabel('Email').fill(PRO.email);
   await page.getByLabel('Password').fill('not the password');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await assert.doesNotReject(page.getByRole('alert').filter({ hasText: 'Email or password is wrong' }).waitFor());
-  await signIn(page, PRO);
+  // Keyboard only: the password field is focused again; type and press Enter.
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'password');
+  await page.keyboard.type(PRO.password);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${BASE}/app/credits`); // back where the visitor was going
+  await page.waitForSelector('body.ready');
+  assert.equal(await page.locator('#page-credits').isVisible(), true);
+  await go(page, 'workbench');
   assert.equal(await page.locator('#account-email').textContent(), PRO.email);
   assert.equal(await page.locator('#plan-badge').textContent(), 'pro');
   assert.equal(await page.title(), 'Workbench · HappyHorse');
@@ -328,7 +335,8 @@ test('sign out ends the session', async () => {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL(`${BASE}/`);
   await page.goto(`${BASE}/app/credits`);
-  await page.waitForURL(`${BASE}/`);
+  await page.waitForURL(`${BASE}/?next=%2Fapp%2Fcredits`);
+  await page.locator('#auth-form').waitFor();
   const r = await context.request.get(`${BASE}/api/dashboard/me`);
   assert.equal(r.status(), 401);
   await context.close();

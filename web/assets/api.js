@@ -55,7 +55,7 @@ export async function api(method, path, body, headers = {}) {
     err.retryAfter = Number(res.headers.get('Retry-After')) || 0;
     if (res.status === 401 && !path.startsWith('/login') && !path.startsWith('/signup') &&
         location.pathname.startsWith('/app')) {
-      location.assign('/');
+      location.assign(`/?next=${encodeURIComponent(location.pathname)}`);
     }
     throw err;
   }
