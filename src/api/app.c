@@ -4,6 +4,7 @@
  * rely on the previous; torn down in reverse.
  */
 #include "api/app.h"
+#include "blob/presign.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,11 @@ hh_status app_new(const app_config *cfg, hh_app **out)
         hh_error("cannot open object storage under %s: %s", cfg->data_dir, hh_status_str(rc));
         goto fail;
     }
+    if ((rc = presign_secret_load(cfg->data_dir, app->upload_secret))) {
+        hh_error("cannot read or create %s/secret.key", cfg->data_dir);
+        goto fail;
+    }
+    app->upload_ttl_s = cfg->upload_ttl_s > 0 ? cfg->upload_ttl_s : 900;
     rc = HH_ERR_NOMEM;
     app->limiter = ratelimit_new();
     if (!app->limiter)
@@ -58,7 +64,11 @@ hh_status app_start_workers(hh_app *app, unsigned n)
 {
     char scratch[1100];
     snprintf(scratch, sizeof scratch, "%s/tmp", app->data_dir);
+    /* The lease bounds how long a dead worker's job waits to be retried (docs/operations.md). */
+    const char *lease = getenv("HAPPYHORSE_JOB_LEASE_MS");
+    long lease_ms = lease ? strtol(lease, NULL, 10) : 0;
     worker_config wc = {
+        .lease_ms = lease_ms >= 1000 && lease_ms <= 3600000 ? lease_ms : 0,
         .store = app->store,
         .blob = app->blob,
         .plans = app->plans,

@@ -25,6 +25,8 @@ typedef struct hh_app {
     worker_pool *workers; /* owned; NULL with --workers 0 */
     char public_url[256]; /* no trailing slash */
     char data_dir[1024];
+    uint8_t upload_secret[32]; /* signs upload URLs (blob/presign.h) */
+    int upload_ttl_s;          /* lifetime of an upload URL */
     /* Dashboard (api/dashboard.h). */
     int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */
     char web_dir[1024]; /* the web app's files (serve --web / HAPPYHORSE_WEB) */
@@ -35,6 +37,7 @@ typedef struct app_config {
     const char *store_location; /* data dir or postgres:// URL */
     hh_plans *plans;            /* loaded plans; app_new takes ownership, even on failure */
     int key_usage_flush_ms;     /* 0: default (5 s) */
+    int upload_ttl_s;           /* 0: default (900 s, the contract's 15 minutes) */
 } app_config;
 
 /*

@@ -13,6 +13,11 @@ static const http_route routes[] = {
     {HTTP_GET, "/api/v1/account", "account.get", HTTP_ROUTE_AUTH_KEY, 0, h_account_get, NULL},
     {HTTP_POST, "/api/v1/videos", "videos.create", HTTP_ROUTE_AUTH_KEY, 0, h_videos_create, NULL},
     {HTTP_GET, "/api/v1/videos/{id}", "videos.get", HTTP_ROUTE_AUTH_KEY, 0, h_videos_get, NULL},
+    {HTTP_POST, "/api/v1/uploads/presign", "uploads.presign", HTTP_ROUTE_AUTH_KEY, 0,
+     h_uploads_presign, NULL},
+    /* The signature in the URL is the authority here, not an API key. */
+    {HTTP_PUT, "/uploads/*", "uploads.put", HTTP_ROUTE_CORS, 50 * 1024 * 1024, NULL,
+     &h_uploads_put_ops},
     {HTTP_GET, "/files/*", "files.get", HTTP_ROUTE_CORS, 0, h_files_get, NULL},
     DASHBOARD_ROUTES,
     {0, NULL, NULL, 0, 0, NULL, NULL},

@@ -32,6 +32,27 @@ hh_status blob_remove(blob_store *bs, const char *key)
     return bs->ops->remove(bs, key);
 }
 
+hh_status blob_writer_new(blob_store *bs, const char *key, blob_writer **out)
+{
+    return bs->ops->writer_new(bs, key, out);
+}
+
+hh_status blob_writer_write(blob_writer *w, const void *data, size_t len)
+{
+    return w->bs->ops->writer_write(w, data, len);
+}
+
+hh_status blob_writer_commit(blob_writer *w)
+{
+    return w->bs->ops->writer_commit(w);
+}
+
+void blob_writer_abort(blob_writer *w)
+{
+    if (w)
+        w->bs->ops->writer_abort(w);
+}
+
 char *blob_public_url(const blob_store *bs, const char *key, char *buf, size_t size)
 {
     snprintf(buf, size, "%s/files/%s", bs->public_url, key);

@@ -17,6 +17,7 @@
 #include "util/status.h"
 
 typedef struct blob_store blob_store;
+typedef struct blob_writer blob_writer;
 
 typedef struct blob_info {
     uint64_t size;
@@ -31,12 +32,21 @@ typedef struct blob_ops {
     hh_status (*stat)(blob_store *bs, const char *key, blob_info *info);
     hh_status (*open_read)(blob_store *bs, const char *key, int *fd, blob_info *info);
     hh_status (*remove)(blob_store *bs, const char *key);
+    hh_status (*writer_new)(blob_store *bs, const char *key, blob_writer **out);
+    hh_status (*writer_write)(blob_writer *w, const void *data, size_t len);
+    hh_status (*writer_commit)(blob_writer *w);
+    void (*writer_abort)(blob_writer *w);
     void (*free)(blob_store *bs);
 } blob_ops;
 
 struct blob_store {
     const blob_ops *ops;
     char public_url[256]; /* base of public URLs, no trailing slash */
+};
+
+/* Backends embed this first in their writer, so dispatch finds the store. */
+struct blob_writer {
+    blob_store *bs;
 };
 
 /*
@@ -62,6 +72,18 @@ hh_status blob_open_read(blob_store *bs, const char *key, int *fd, blob_info *in
 hh_status blob_remove(blob_store *bs, const char *key);
 /* Writes the public URL of key into buf; returns buf. */
 char *blob_public_url(const blob_store *bs, const char *key, char *buf, size_t size);
+/*
+ * Receiving an object in pieces (an upload's body as it arrives): bytes go
+ * to a temporary object that nobody can read; commit makes it visible under
+ * key at once, and refuses (HH_ERR_EXISTS) if key already exists; abort
+ * throws it away. Either commit or abort frees the writer.
+ */
+hh_status blob_writer_new(blob_store *bs, const char *key, blob_writer **out);
+hh_status blob_writer_write(blob_writer *w, const void *data, size_t len);
+hh_status blob_writer_commit(blob_writer *w);
+/* NULL is fine. */
+void blob_writer_abort(blob_writer *w);
+
 /* Sets the base of public URLs (known once the server listens); trailing '/' dropped. */
 void blob_set_public_url(blob_store *bs, const char *url);
 /* Frees the store (NULL is fine). */

@@ -169,6 +169,77 @@ static hh_status local_remove(blob_store *bs, const char *key)
     return unlink(path) == 0 || errno == ENOENT ? HH_OK : HH_ERR_IO;
 }
 
+/* ---- receiving in pieces ---- */
+
+typedef struct local_writer {
+    blob_writer base;
+    int fd;
+    char tmp[PATH_MAX + 16];
+    char final[PATH_MAX];
+} local_writer;
+
+static hh_status local_writer_new(blob_store *bs, const char *key, blob_writer **out)
+{
+    local_writer *w = calloc(1, sizeof *w);
+    *out = NULL;
+    if (!w)
+        return HH_ERR_NOMEM;
+    w->base.bs = bs;
+    w->fd = -1;
+    hh_status rc = object_path((blob_local *)bs, key, w->final, sizeof w->final);
+    if (!rc)
+        rc = make_parents(w->final);
+    if (!rc) {
+        snprintf(w->tmp, sizeof w->tmp, "%s.part-XXXXXX", w->final);
+        w->fd = mkstemp(w->tmp); /* O_EXCL, mode 0600 */
+        rc = w->fd < 0 ? HH_ERR_IO : HH_OK;
+    }
+    if (rc) {
+        free(w);
+        return rc;
+    }
+    *out = &w->base;
+    return HH_OK;
+}
+
+static hh_status local_writer_write(blob_writer *bw, const void *data, size_t len)
+{
+    local_writer *w = (local_writer *)bw;
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(w->fd, p, len);
+        if (n < 0)
+            return HH_ERR_IO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return HH_OK;
+}
+
+static void local_writer_abort(blob_writer *bw)
+{
+    local_writer *w = (local_writer *)bw;
+    if (w->fd >= 0)
+        close(w->fd);
+    unlink(w->tmp);
+    free(w);
+}
+
+static hh_status local_writer_commit(blob_writer *bw)
+{
+    local_writer *w = (local_writer *)bw;
+    hh_status rc = fsync(w->fd) ? HH_ERR_IO : HH_OK;
+    if (close(w->fd) && !rc)
+        rc = HH_ERR_IO;
+    w->fd = -1;
+    /* link() refuses an existing name, so two uploads of one key cannot both win. */
+    if (!rc && link(w->tmp, w->final))
+        rc = errno == EEXIST ? HH_ERR_EXISTS : HH_ERR_IO;
+    unlink(w->tmp);
+    free(w);
+    return rc;
+}
+
 static void local_free(blob_store *bs)
 {
     free(bs);
@@ -180,6 +251,10 @@ static const blob_ops local_ops = {
     .stat = local_stat,
     .open_read = local_open_read,
     .remove = local_remove,
+    .writer_new = local_writer_new,
+    .writer_write = local_writer_write,
+    .writer_commit = local_writer_commit,
+    .writer_abort = local_writer_abort,
     .free = local_free,
 };
 

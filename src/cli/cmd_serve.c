@@ -37,6 +37,8 @@ static const char usage[] =
     "  --http-threads N      HTTP threads (HAPPYHORSE_HTTP_THREADS, default: one per core)\n"
     "  --max-connections N   concurrent connections (HAPPYHORSE_MAX_CONNECTIONS, default 1024)\n"
     "  --timeout SECONDS     idle/slow connection timeout (HAPPYHORSE_TIMEOUT, default 30)\n"
+    "  --upload-url-ttl S    lifetime of upload URLs in seconds (HAPPYHORSE_UPLOAD_URL_TTL,\n"
+    "                        default 900)\n"
     "  --log-level LEVEL     debug, info, warn or error (HAPPYHORSE_LOG_LEVEL, default info)\n"
     "  --web DIR             the dashboard's files (HAPPYHORSE_WEB, default: web/ found\n"
     "                        beside the binary)\n"
@@ -48,7 +50,7 @@ static const char usage[] =
 typedef struct serve_opts {
     const char *listen, *data, *public_url, *plans, *log_level, *web;
     int allow_signup;
-    int64_t workers, http_threads, max_connections, timeout;
+    int64_t workers, http_threads, max_connections, timeout, upload_ttl;
 } serve_opts;
 
 /* A whole number from flag, else env, else dflt, in [lo, hi]; -1 when not. */
@@ -70,12 +72,13 @@ static int parse(int argc, char **argv, serve_opts *o)
         {"max-connections", required_argument, NULL, 'c'},
         {"timeout", required_argument, NULL, 'T'},
         {"log-level", required_argument, NULL, 'L'},
+        {"upload-url-ttl", required_argument, NULL, 'U'},
         {"web", required_argument, NULL, 'W'},
         {"allow-signup", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *workers = NULL, *threads = NULL, *conns = NULL, *timeout = NULL;
+    const char *workers = NULL, *threads = NULL, *conns = NULL, *timeout = NULL, *ttl = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -107,6 +110,9 @@ static int parse(int argc, char **argv, serve_opts *o)
         case 'L':
             o->log_level = optarg;
             break;
+        case 'U':
+            ttl = optarg;
+            break;
         case 'W':
             o->web = optarg;
             break;
@@ -134,9 +140,10 @@ static int parse(int argc, char **argv, serve_opts *o)
     if (number(workers, "HAPPYHORSE_WORKERS", "1", 0, 256, &o->workers) ||
         number(threads, "HAPPYHORSE_HTTP_THREADS", "0", 0, 1024, &o->http_threads) ||
         number(conns, "HAPPYHORSE_MAX_CONNECTIONS", "1024", 1, 1000000, &o->max_connections) ||
-        number(timeout, "HAPPYHORSE_TIMEOUT", "30", 1, 3600, &o->timeout))
-        return cli_usage_error(PROG, "--workers, --http-threads, --max-connections and "
-                                     "--timeout take whole numbers in range (see --help)");
+        number(timeout, "HAPPYHORSE_TIMEOUT", "30", 1, 3600, &o->timeout) ||
+        number(ttl, "HAPPYHORSE_UPLOAD_URL_TTL", "900", 1, 7 * 86400, &o->upload_ttl))
+        return cli_usage_error(PROG, "--workers, --http-threads, --max-connections, --timeout and "
+                                     "--upload-url-ttl take whole numbers in range (see --help)");
     static const char *const levels[] = {"debug", "info", "warn", "error"};
     for (int i = 0; i < 4; i++)
         if (!strcmp(o->log_level, levels[i])) {
@@ -178,6 +185,7 @@ int cli_serve(int argc, char **argv)
         .data_dir = o.data,
         .store_location = cli_store_location(o.data),
         .plans = plans,
+        .upload_ttl_s = (int)o.upload_ttl,
     };
     if (app_new(&acfg, &app))
         return cli_fail(PROG, "cannot open the store at %s (see the log line above)",

@@ -37,7 +37,8 @@
 #define DEFAULT_CONN_LIMIT 1024
 #define DEFAULT_TIMEOUT_S  30
 #define STOP_WAIT_MS       10000
-/* After replying early, at most this much more body is read and dropped before we hang up. */
+/* After replying early, at most the route's body limit and this much more is read and
+ * dropped (so the client can read our answer) before we hang up. */
 #define DISCARD_MAX (1024 * 1024)
 
 typedef struct hdr {
@@ -540,7 +541,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         take_body(req, upload_data, *upload_data_size);
         *upload_data_size = 0;
         /* Past the discard budget, hang up rather than read an unbounded body. */
-        return req->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
+        return req->discarded > DISCARD_MAX + req->max_body ? MHD_NO : MHD_YES;
     }
     finish_request(req);
     return queue_pending(req);

@@ -1,0 +1,207 @@
+/*
+ * h_uploads.c - POST /api/v1/uploads/presign and the signed PUT of local
+ * storage (contract section 2).
+ *
+ * The PUT is a streaming route: the signature, expiry, type and length are
+ * checked on the headers before a byte of body is read; the body goes
+ * straight to a blob writer (never whole in memory), its first bytes are
+ * checked against the type's magic numbers, and only a body that arrived
+ * whole becomes an object and completes the upload. Anything else aborts
+ * the writer, so a refused or broken upload leaves nothing behind.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/routes.h"
+#include "blob/presign.h"
+#include "domain/upload_policy.h"
+#include "media/sniff.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/uuid.h"
+
+void h_uploads_presign(http_req *req, void *app_)
+{
+    hh_app *app = app_;
+    const api_principal *p = api_principal_of(req);
+    json_t *body = http_req_json(req);
+    if (!body)
+        return;
+    upload_request ur;
+    api_error err;
+    char field[64], msg[200];
+    if (upload_request_parse(body, &ur, &err, field, sizeof field, msg, sizeof msg)) {
+        http_reply_error(req, err, msg, field[0] ? json_pack("{s:s}", "field", field) : NULL);
+        return;
+    }
+    hh_upload up = {.size_bytes = ur.size_bytes};
+    char asset[HH_ID_LEN], sig[PRESIGN_SIG_HEX], url[1024], pub[1024];
+    if (uuid_v7(asset)) {
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not make an id.", NULL);
+        return;
+    }
+    upload_key(&ur, p->user.id, asset, up.key, sizeof up.key);
+    memcpy(up.user_id, p->user.id, HH_ID_LEN);
+    snprintf(up.kind, sizeof up.kind, "%s", upload_kind_name(ur.kind));
+    snprintf(up.content_type, sizeof up.content_type, "%s", ur.content_type);
+    int64_t expires = hh_time_now_ms() / 1000 + app->upload_ttl_s;
+    up.expires_at = expires * 1000;
+    if (store_upload_create(app->store, &up)) {
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not record the upload.", NULL);
+        return;
+    }
+    presign_sign(app->upload_secret, up.key, up.content_type, up.size_bytes, expires, sig);
+    snprintf(url, sizeof url, "%s/uploads/%s?expires=%lld&sig=%s", app->public_url, up.key,
+             (long long)expires, sig);
+    http_reply_json(req, 200,
+                    json_pack("{s:s, s:s, s:s, s:s}", "uploadUrl", url, "key", up.key, "publicUrl",
+                              blob_public_url(app->blob, up.key, pub, sizeof pub), "kind",
+                              up.kind));
+}
+
+/* ---- the signed PUT ---- */
+
+typedef struct put_state {
+    hh_upload up;
+    blob_writer *w; /* open until commit or abort */
+    int64_t received;
+    unsigned char head[SNIFF_NEED];
+    size_t headlen;
+    int sniffed;
+} put_state;
+
+static void put_state_free(void *p)
+{
+    put_state *ps = p;
+    blob_writer_abort(ps->w); /* a no-op after commit, which clears w */
+    free(ps);
+}
+
+static hh_status refuse(http_req *req, unsigned status, api_error code, const char *msg)
+{
+    http_reply_error_status(req, status, code, msg, NULL);
+    return HH_ERR_INVALID;
+}
+
+/* Signature, expiry, state, type and length: all decided on the headers. */
+static hh_status check_put(hh_app *app, http_req *req, hh_upload *up)
+{
+    const char *key = http_req_tail(req);
+    const char *sig = http_req_query(req, "sig");
+    const char *exp = http_req_query(req, "expires");
+    char *end = NULL;
+    long long expires = exp ? strtoll(exp, &end, 10) : 0;
+    if (!sig || !exp || !*exp || *end || store_upload_get(app->store, key, up) ||
+        up->expires_at / 1000 != expires ||
+        !presign_verify(app->upload_secret, up->key, up->content_type, up->size_bytes, expires,
+                        sig))
+        return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL's signature is not valid.");
+    if (expires * 1000 < hh_time_now_ms())
+        return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL has expired.");
+    if (up->complete)
+        return refuse(req, 409, API_ERR_INVALID_INPUT, "This upload is already complete.");
+    const char *type = http_req_header(req, "Content-Type");
+    if (!type || strcmp(type, up->content_type))
+        return refuse(req, 400, API_ERR_INVALID_INPUT,
+                      "Content-Type must be the one given at presign.");
+    if (http_req_content_length(req) != up->size_bytes)
+        return refuse(req, 400, API_ERR_INVALID_INPUT,
+                      "Content-Length must be exactly the sizeBytes given at presign.");
+    return HH_OK;
+}
+
+static hh_status put_begin(http_req *req, void *app_)
+{
+    hh_app *app = app_;
+    put_state *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return refuse(req, 500, API_ERR_INTERNAL_ERROR, "Out of memory.");
+    http_req_set_user(req, ps, put_state_free);
+    hh_status rc = check_put(app, req, &ps->up);
+    if (rc)
+        return rc;
+    if (blob_writer_new(app->blob, ps->up.key, &ps->w))
+        return refuse(req, 500, API_ERR_INTERNAL_ERROR, "Could not store the upload.");
+    return HH_OK;
+}
+
+static hh_status sniff_now(http_req *req, put_state *ps, int complete)
+{
+    sniff_result r = sniff_check(ps->up.content_type, ps->head, ps->headlen, complete);
+    if (r == SNIFF_NEED_MORE)
+        return HH_OK;
+    ps->sniffed = 1;
+    if (r == SNIFF_MISMATCH)
+        return refuse(req, 400, API_ERR_UPLOAD_TYPE_NOT_SUPPORTED,
+                      "The file's contents are not of the declared content type.");
+    return HH_OK;
+}
+
+static hh_status put_data(http_req *req, void *app_, const char *data, size_t len)
+{
+    put_state *ps = http_req_user(req);
+    if (ps->received + (int64_t)len > ps->up.size_bytes)
+        return refuse(req, 400, API_ERR_INVALID_INPUT, "The body is longer than sizeBytes.");
+    if (!ps->sniffed) {
+        size_t take = SNIFF_NEED - ps->headlen < len ? SNIFF_NEED - ps->headlen : len;
+        memcpy(ps->head + ps->headlen, data, take);
+        ps->headlen += take;
+        if (sniff_now(req, ps, 0))
+            return HH_ERR_INVALID;
+    }
+    if (blob_writer_write(ps->w, data, len))
+        return refuse(req, 500, API_ERR_INTERNAL_ERROR, "Could not store the upload.");
+    ps->received += (int64_t)len;
+    return HH_OK;
+}
+
+static void put_end(http_req *req, void *app_)
+{
+    hh_app *app = app_;
+    put_state *ps = http_req_user(req);
+    if (ps->received != ps->up.size_bytes) {
+        refuse(req, 400, API_ERR_INVALID_INPUT, "The body is shorter than sizeBytes.");
+        return;
+    }
+    if (!ps->sniffed && sniff_now(req, ps, 1))
+        return;
+    blob_writer *w = ps->w;
+    ps->w = NULL;
+    hh_status rc = blob_writer_commit(w);
+    if (rc == HH_OK)
+        rc = store_upload_complete(app->store, ps->up.key);
+    if (rc == HH_ERR_EXISTS || rc == HH_ERR_CONFLICT) {
+        refuse(req, 409, API_ERR_INVALID_INPUT, "This upload is already complete.");
+        return;
+    }
+    if (rc) {
+        /* The object is there but not marked complete: remove it so the state stays one. */
+        blob_remove(app->blob, ps->up.key);
+        refuse(req, 500, API_ERR_INTERNAL_ERROR, "Could not complete the upload.");
+        return;
+    }
+    http_reply_json(req, 200,
+                    json_pack("{s:s, s:I, s:s}", "key", ps->up.key, "sizeBytes",
+                              (json_int_t)ps->up.size_bytes, "contentType", ps->up.content_type));
+}
+
+static void put_abort(http_req *req, void *app_)
+{
+    put_state *ps = http_req_user(req);
+    if (ps && ps->w) {
+        blob_writer_abort(ps->w);
+        ps->w = NULL;
+        hh_log_fields(
+            HH_LOG_INFO, "upload aborted",
+            json_pack("{s:s, s:I}", "key", ps->up.key, "received", (json_int_t)ps->received));
+    }
+}
+
+const http_stream_ops h_uploads_put_ops = {
+    .on_begin = put_begin,
+    .on_data = put_data,
+    .on_end = put_end,
+    .on_abort = put_abort,
+};
