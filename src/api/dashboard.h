@@ -93,64 +93,44 @@ void h_dash_static(http_req *req, void *app);
  * The dashboard's entries of the route table, for api/routes.c to splice
  * in before its terminator. Session routes carry HTTP_ROUTE_AUTH_SESSION.
  */
-#define DASHBOARD_ROUTES                                                                           \
-    {HTTP_GET, "/api/dashboard/config", "dash.config", 0, 0, h_dash_config, NULL},                 \
-        {HTTP_POST, "/api/dashboard/login", "dash.login", 0, 4096, h_dash_login, NULL},            \
-        {HTTP_POST, "/api/dashboard/signup", "dash.signup", 0, 4096, h_dash_signup, NULL},         \
-        {HTTP_POST, "/api/dashboard/logout", "dash.logout", HTTP_ROUTE_AUTH_SESSION,               \
-         0,         h_dash_logout,           NULL},                                                \
-        {HTTP_GET, "/api/dashboard/me", "dash.me", HTTP_ROUTE_AUTH_SESSION, 0, h_dash_me, NULL},   \
-        {HTTP_GET, "/api/dashboard/plans", "dash.plans", HTTP_ROUTE_AUTH_SESSION,                  \
-         0,        h_dash_plans,           NULL},                                                  \
-        {HTTP_GET,                                                                                 \
-         "/api/dashboard/keys",                                                                    \
-         "dash.keys.list",                                                                         \
-         HTTP_ROUTE_AUTH_SESSION,                                                                  \
-         0,                                                                                        \
-         h_dash_keys_list,                                                                         \
-         NULL},                                                                                    \
-        {HTTP_POST,                                                                                \
-         "/api/dashboard/keys",                                                                    \
-         "dash.keys.create",                                                                       \
-         HTTP_ROUTE_AUTH_SESSION,                                                                  \
-         4096,                                                                                     \
-         h_dash_keys_create,                                                                       \
-         NULL},                                                                                    \
-        {HTTP_DELETE,                                                                              \
-         "/api/dashboard/keys/{id}",                                                               \
-         "dash.keys.delete",                                                                       \
-         HTTP_ROUTE_AUTH_SESSION,                                                                  \
-         0,                                                                                        \
-         h_dash_keys_delete,                                                                       \
-         NULL},                                                                                    \
-        {HTTP_GET, "/api/dashboard/ledger", "dash.ledger", HTTP_ROUTE_AUTH_SESSION,                \
-         0,        h_dash_ledger,           NULL},                                                 \
-        {HTTP_POST,                                                                                \
-         "/api/dashboard/videos",                                                                  \
-         "dash.videos.create",                                                                     \
-         HTTP_ROUTE_AUTH_SESSION,                                                                  \
-         0,                                                                                        \
-         h_videos_create,                                                                          \
-         NULL},                                                                                    \
-        {HTTP_GET,                                                                                 \
-         "/api/dashboard/videos",                                                                  \
-         "dash.videos.list",                                                                       \
-         HTTP_ROUTE_AUTH_SESSION,                                                                  \
-         0,                                                                                        \
-         h_dash_videos_list,                                                                       \
-         NULL},                                                                                    \
-        {HTTP_GET,                                                                                 \
-         "/api/dashboard/videos/{id}",                                                             \
-         "dash.videos.get",                                                                        \
-         HTTP_ROUTE_AUTH_SESSION,                                                                  \
-         0,                                                                                        \
-         h_videos_get,                                                                             \
-         NULL},                                                                                    \
-        {HTTP_GET | HTTP_HEAD, "/", "web.index", 0, 0, h_dash_static, NULL},                       \
-        {HTTP_GET | HTTP_HEAD, "/app", "web.app", 0, 0, h_dash_static, NULL},                      \
-        {HTTP_GET | HTTP_HEAD, "/app/*", "web.app", 0, 0, h_dash_static, NULL},                    \
-    {                                                                                              \
-        HTTP_GET | HTTP_HEAD, "/assets/*", "web.asset", 0, 0, h_dash_static, NULL                  \
+/* DASH_SESS: the flag of the session routes, short so each route fits one line. */
+#define DASH_SESS HTTP_ROUTE_AUTH_SESSION
+#define DASHBOARD_ROUTES                                                                            \
+    {HTTP_GET, "/api/dashboard/config", "dash.config", 0, 0, h_dash_config, NULL},                  \
+        {HTTP_POST, "/api/dashboard/login", "dash.login", 0, 4096, h_dash_login, NULL},             \
+        {HTTP_POST, "/api/dashboard/signup", "dash.signup", 0, 4096, h_dash_signup, NULL},          \
+        {HTTP_POST, "/api/dashboard/logout", "dash.logout", DASH_SESS, 0, h_dash_logout, NULL},     \
+        {HTTP_GET, "/api/dashboard/me", "dash.me", DASH_SESS, 0, h_dash_me, NULL},                  \
+        {HTTP_GET, "/api/dashboard/plans", "dash.plans", DASH_SESS, 0, h_dash_plans, NULL},         \
+        {HTTP_GET, "/api/dashboard/keys", "dash.keys.list", DASH_SESS, 0, h_dash_keys_list, NULL},  \
+        {HTTP_POST, "/api/dashboard/keys", "dash.keys.create", DASH_SESS, 4096, h_dash_keys_create, \
+         NULL},                                                                                     \
+        {HTTP_DELETE,                                                                               \
+         "/api/dashboard/keys/{id}",                                                                \
+         "dash.keys.delete",                                                                        \
+         DASH_SESS,                                                                                 \
+         0,                                                                                         \
+         h_dash_keys_delete,                                                                        \
+         NULL},                                                                                     \
+        {HTTP_GET, "/api/dashboard/ledger", "dash.ledger", DASH_SESS, 0, h_dash_ledger, NULL},      \
+        {HTTP_POST,                                                                                 \
+         "/api/dashboard/uploads/presign",                                                          \
+         "dash.uploads.presign",                                                                    \
+         DASH_SESS,                                                                                 \
+         0,                                                                                         \
+         h_uploads_presign,                                                                         \
+         NULL},                                                                                     \
+        {HTTP_POST, "/api/dashboard/videos", "dash.videos.create", DASH_SESS, 0, h_videos_create,   \
+         NULL},                                                                                     \
+        {HTTP_GET, "/api/dashboard/videos", "dash.videos.list", DASH_SESS, 0, h_dash_videos_list,   \
+         NULL},                                                                                     \
+        {HTTP_GET, "/api/dashboard/videos/{id}", "dash.videos.get", DASH_SESS, 0, h_videos_get,     \
+         NULL},                                                                                     \
+        {HTTP_GET | HTTP_HEAD, "/", "web.index", 0, 0, h_dash_static, NULL},                        \
+        {HTTP_GET | HTTP_HEAD, "/app", "web.app", 0, 0, h_dash_static, NULL},                       \
+        {HTTP_GET | HTTP_HEAD, "/app/*", "web.app", 0, 0, h_dash_static, NULL},                     \
+    {                                                                                               \
+        HTTP_GET | HTTP_HEAD, "/assets/*", "web.asset", 0, 0, h_dash_static, NULL                   \
     }
 
 #endif
