@@ -181,6 +181,19 @@ for q in limit=0 limit=101 limit=x limit=-1 before=-5 'before=1e3' 'limit=%2B5';
   expect_error 400 invalid_input "ledger ?$q"
 done
 
+# --- presign through the dashboard: the Customer API's table and errors ---
+PRESIGN='{"kind":"image","contentType":"image/png","sizeBytes":1000}'
+json_post /api/dashboard/uploads/presign "$PRESIGN" "${A[@]}"
+expect_error 403 forbidden "presign without CSRF token"
+json_post /api/dashboard/uploads/presign "$PRESIGN" "${A[@]}" -H "X-CSRF-Token: $A_CSRF"
+assert_eq 200 "$STATUS" "presign"
+A_ID=$(sqlite3 "$DATA/happyhorse.db" "SELECT id FROM users WHERE email = 'a@example.com'")
+assert_match "^videos/inputs/$A_ID/[0-9a-f-]+\.png$" "$(jq -r .key "$BODY")" "key under the user's folder"
+json_post /api/dashboard/uploads/presign '{"kind":"audio","contentType":"audio/mp4","sizeBytes":10}' "${A[@]}" -H "X-CSRF-Token: $A_CSRF"
+expect_error 400 upload_type_not_supported "audio/mp4"
+json_post /api/dashboard/uploads/presign '{"kind":"image","contentType":"image/png","sizeBytes":10485761}' "${A[@]}" -H "X-CSRF-Token: $A_CSRF"
+expect_error 413 upload_file_too_large "10 MB + 1"
+
 # --- videos through the dashboard: the Customer API's rules, CSRF, isolation ---
 VID='{"prompt":"A quiet lake at dawn","durationSec":3}'
 json_post /api/dashboard/videos "$VID" "${A[@]}"
