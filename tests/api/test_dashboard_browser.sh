@@ -18,9 +18,9 @@ BASIC_EMAIL=basic@example.com BASIC_PASSWORD='basic-user-password'
 hh admin user create --email "$PRO_EMAIL" --plan pro --credits 1000 --password-stdin <<<"$PRO_PASSWORD" >/dev/null
 hh admin user create --email "$BASIC_EMAIL" --plan basic --credits 200 --password-stdin <<<"$BASIC_PASSWORD" >/dev/null
 
-# Fixtures: a real PNG of a few MB (noise does not compress), and a file that
+# Fixtures: a real PNG of about a megabyte (a Mandelbrot set), and a file that
 # is an MP4 by its magic bytes but holds nothing a decoder can use.
-ffmpeg -v error -f lavfi -i "nullsrc=s=1600x1000,geq=random(1)*255:128:128" -frames:v 1 \
+ffmpeg -v error -f lavfi -i "mandelbrot=s=1600x1000:end_pts=1:inner=convergence" -frames:v 1 \
   -y "$HH_TMP/reference.png"
 { printf '\000\000\000\030ftypmp42\000\000\000\000mp42isom'; head -c 200000 /dev/urandom; } \
   >"$HH_TMP/broken.mp4"

@@ -319,6 +319,11 @@ test('screenshots of each page at desktop and phone widths', async () => {
     for (const name of ['workbench', 'keys', 'credits']) {
       await go(page, name);
       await page.locator(`#page-${name} ${{ workbench: '#price', keys: '#keys-body tr', credits: '#ledger-body tr' }[name]}`).first().waitFor();
+      // Lazy thumbnails below the fold: load them all before the full-page shot.
+      await page.evaluate(() => Promise.all([...document.querySelectorAll('main img')].map((i) => {
+        i.loading = 'eager';
+        return i.complete ? 0 : new Promise((r) => { i.onload = r; i.onerror = r; });
+      })));
       await page.evaluate(() => window.scrollTo(0, 0));
       // No horizontal scrolling at any width.
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
