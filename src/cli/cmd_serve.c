@@ -191,8 +191,13 @@ int cli_serve(int argc, char **argv)
         return cli_fail(PROG, "cannot open the store at %s (see the log line above)",
                         cli_store_label(acfg.store_location));
     app->allow_signup = o.allow_signup;
-    if (dashboard_find_web_dir(o.web, app->web_dir, sizeof app->web_dir))
+    if (dashboard_find_web_dir(o.web, app->web_dir, sizeof app->web_dir)) {
+        if (o.web) { /* asked for by name: a typo must not start a server without its pages */
+            app_free(app);
+            return cli_usage_error(PROG, "--web %s: no index.html there", o.web);
+        }
         hh_warn("no dashboard files found (give --web DIR); the API works, the pages 404");
+    }
 
     http_config hcfg = {
         .listen = o.listen,

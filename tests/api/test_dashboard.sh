@@ -321,4 +321,14 @@ req GET /
 assert_contains "$(header Content-Security-Policy)" "media-src 'self' blob: https://video.example.test;" \
   "CSP lets the page play assets from the public URL"
 stop_server
+
+# --- --web: another copy of web/ is served; a wrong one is refused at start ---
+cp -r "$HH_SRC/web" "$HH_TMP/web2"
+echo '<!doctype html><title>custom</title><form id="auth-form"></form>' >"$HH_TMP/web2/index.html"
+start_server --web "$HH_TMP/web2"
+req GET /
+assert_contains "$(cat "$BODY")" "<title>custom</title>" "--web DIR serves that copy"
+stop_server
+assert_exit 2 hh serve --listen 127.0.0.1:0 --web "$HH_TMP/nowhere"
+assert_contains "$RUN_ERR" "no index.html" "a wrong --web is a usage error"
 hh_done
