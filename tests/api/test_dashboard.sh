@@ -329,6 +329,7 @@ start_server --web "$HH_TMP/web2"
 req GET /
 assert_contains "$(cat "$BODY")" "<title>custom</title>" "--web DIR serves that copy"
 stop_server
-assert_exit 2 hh serve --listen 127.0.0.1:0 --web "$HH_TMP/nowhere"
+assert_exit 2 env HAPPYHORSE_DATA="$DATA" timeout 20 "$HH_BIN" serve --listen 127.0.0.1:0 \
+  --web "$HH_TMP/nowhere"
 assert_contains "$RUN_ERR" "no index.html" "a wrong --web is a usage error"
 hh_done
