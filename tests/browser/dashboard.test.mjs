@@ -29,6 +29,8 @@ const IMAGE = env('HH_FIXTURE_IMAGE');
 const BROKEN_VIDEO = env('HH_FIXTURE_BROKEN_VIDEO');
 const SHOTS = process.env.HH_SCREENSHOTS || '';
 const RENDER_TIMEOUT_MS = Number(process.env.HH_RENDER_TIMEOUT_MS || 180000);
+// Generous: make check runs this beside the ASan build and the fuzzers on few cores.
+const STEP_TIMEOUT_MS = Number(process.env.HH_STEP_TIMEOUT_MS || 60000);
 
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 375, height: 812 };
@@ -56,6 +58,7 @@ after(async () => {
  */
 async function newPage(viewport = DESKTOP, storageState = undefined) {
   const context = await browser.newContext({ viewport, acceptDownloads: true, storageState });
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
   const page = await context.newPage();
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
