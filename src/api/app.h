@@ -27,6 +27,9 @@ typedef struct hh_app {
     char data_dir[1024];
     uint8_t upload_secret[32]; /* signs upload URLs (blob/presign.h) */
     int upload_ttl_s;          /* lifetime of an upload URL */
+    /* Dashboard (api/dashboard.h). */
+    int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */
+    char web_dir[1024]; /* the web app's files (serve --web / HAPPYHORSE_WEB) */
 } hh_app;
 
 typedef struct app_config {

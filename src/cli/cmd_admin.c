@@ -23,6 +23,7 @@
  */
 #include "auth/apikey.h"
 #include "api/video_json.h"
+#include "store/store_json.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "domain/plans.h"
@@ -257,20 +258,6 @@ static int print_json(const admin_cmd *cmd, json_t *v)
     return CLI_OK;
 }
 
-/* A time as ISO-8601 UTC with milliseconds, or JSON null for 0 (never). New reference. */
-static json_t *time_json(int64_t ms)
-{
-    char buf[32];
-    return ms ? json_string(hh_time_iso8601(ms, buf, sizeof buf)) : json_null();
-}
-
-static json_t *user_json(const hh_user *u)
-{
-    return json_pack("{s:s, s:s, s:s, s:I, s:b, s:o}", "id", u->id, "email", u->email, "plan",
-                     u->plan, "credits", (json_int_t)u->credits, "apiAccess", u->api_access,
-                     "createdAt", time_json(u->created_at));
-}
-
 /* Reads one line of stdin as the password into buf: -1 when fine, else 2 with a message. */
 static int read_password(const admin_cmd *cmd, char *buf, size_t size)
 {
@@ -373,7 +360,7 @@ static int user_show(int argc, char **argv)
     if (ex < 0)
         ex = open_user(cmd, &a, &st, &u);
     if (ex < 0)
-        ex = print_json(cmd, user_json(&u));
+        ex = print_json(cmd, store_user_json(&u));
     store_close(st);
     return ex;
 }
@@ -411,14 +398,6 @@ static const admin_cmd user_ledger_cmd = {
     "  --limit N        entries per page, 1..1000 (default 50)\n"
     "  --before ID      only entries older than this entry id (the next page)\n"};
 
-static json_t *entry_json(const hh_ledger_entry *e)
-{
-    return json_pack("{s:I, s:s, s:I, s:I, s:s?, s:s?, s:o}", "id", (json_int_t)e->id, "kind",
-                     hh_ledger_kind_str(e->kind), "amount", (json_int_t)e->amount, "balanceAfter",
-                     (json_int_t)e->balance_after, "ref", e->ref[0] ? e->ref : NULL, "note",
-                     e->note[0] ? e->note : NULL, "createdAt", time_json(e->created_at));
-}
-
 static int user_ledger(int argc, char **argv)
 {
     const admin_cmd *cmd = &user_ledger_cmd;
@@ -445,7 +424,7 @@ static int user_ledger(int argc, char **argv)
     }
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, entry_json(&e[i]));
+        json_array_append_new(arr, store_ledger_entry_json(&e[i]));
     ex = print_json(cmd, arr);
 done:
     free(e);
@@ -538,10 +517,7 @@ static int key_list(int argc, char **argv)
     }
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", keys[i].id, "name",
-                                             keys[i].name, "prefix", keys[i].prefix, "createdAt",
-                                             time_json(keys[i].created_at), "lastUsedAt",
-                                             time_json(keys[i].last_used_at)));
+        json_array_append_new(arr, store_key_json(&keys[i]));
     ex = print_json(cmd, arr);
 done:
     free(keys);
