@@ -72,7 +72,8 @@ const store_migration store_sqlite_migrations[] = {
     /* A video and its job are created with the charge in one transaction;
      * the job row is the queue entry (claimed with a lease). The plan and
      * its jobs-in-flight cap are snapshotted on the job so a queued job
-     * keeps the terms it was accepted under. */
+     * keeps the terms it was accepted under. users.last_served_at makes the
+     * queue round-robin across users. */
     {"videos",
      "CREATE TABLE videos ("
      " id TEXT PRIMARY KEY NOT NULL,"
@@ -110,6 +111,8 @@ const store_migration store_sqlite_migrations[] = {
      " updated_at INTEGER NOT NULL"
      ") STRICT;"
      "CREATE INDEX jobs_by_state ON jobs(state, enqueued_at);"
+     /* When a worker last started one of the user's jobs: claims go round-robin. */
+     "ALTER TABLE users ADD COLUMN last_served_at INTEGER NOT NULL DEFAULT 0;"
      "CREATE INDEX jobs_by_user_state ON jobs(user_id, state);"
      "CREATE TABLE idempotency ("
      " user_id TEXT NOT NULL REFERENCES users(id),"

@@ -39,6 +39,7 @@ enum {
     V_JOB_SPENT,
     V_JOB_PICK,
     V_JOB_TAKE,
+    V_USER_SERVED,
     V_VIDEO_START,
     V_JOB_HEARTBEAT,
     V_VIDEO_PROGRESS,
@@ -87,13 +88,18 @@ static const char *const sql[V_END - S_VIDEO_FIRST] = {
                       " ORDER BY v.id DESC LIMIT ?3",
     Q(V_JOB_SPENT) = "SELECT video_id FROM jobs WHERE state = 'running'"
                      " AND lease_expires_at <= ?1 AND attempts >= max_attempts LIMIT 1",
-    /* Fair pick: users with room under their cap, fewest running first, then oldest job. */
+    /* Fair pick: users with room under their cap; fewest running first, then the user
+     * served longest ago (round-robin), then the user's oldest job. */
     Q(V_JOB_PICK) = "WITH running AS (SELECT user_id, count(*) AS n FROM jobs"
                     "  WHERE state = 'running' AND lease_expires_at > ?1 GROUP BY user_id)"
-                    " SELECT j.video_id FROM jobs j LEFT JOIN running r ON r.user_id = j.user_id"
+                    " SELECT j.video_id FROM jobs j JOIN users u ON u.id = j.user_id"
+                    " LEFT JOIN running r ON r.user_id = j.user_id"
                     " WHERE (j.state = 'queued' OR (j.state = 'running' AND j.lease_expires_at"
                     " <= ?1)) AND coalesce(r.n, 0) < j.max_in_flight"
-                    " ORDER BY coalesce(r.n, 0), j.enqueued_at, j.video_id LIMIT 1",
+                    " ORDER BY coalesce(r.n, 0), u.last_served_at, j.enqueued_at, j.video_id"
+                    " LIMIT 1",
+    Q(V_USER_SERVED) = "UPDATE users SET last_served_at = ?2"
+                       " WHERE id = (SELECT user_id FROM jobs WHERE video_id = ?1)",
     Q(V_JOB_TAKE) = "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
                     " lease_owner = ?2, lease_expires_at = ?3, updated_at = ?4 WHERE video_id = ?1",
     Q(V_VIDEO_START) = "UPDATE videos SET status = 'processing',"
@@ -588,7 +594,11 @@ static hh_status claim_tx(conn *c, const char *worker_id, int64_t lease_ms, int6
     sqlite3_bind_text(s, 2, worker_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now + lease_ms);
     sqlite3_bind_int64(s, 4, now);
-    if ((rc = sq_exec_one(c, s, "job take")) || (rc = stmt(c, V_VIDEO_START, &s)))
+    if ((rc = sq_exec_one(c, s, "job take")) || (rc = stmt(c, V_USER_SERVED, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    if ((rc = sq_exec_one(c, s, "user served")) || (rc = stmt(c, V_VIDEO_START, &s)))
         return rc;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now);

@@ -31,11 +31,13 @@ wait_final() { # ID KEY -> echoes the final JSON
 hh admin user create --email race@example.com --plan max --credits 150 >/dev/null
 RACE=$(hh admin key create --email race@example.com)
 start_server --workers 0
+pids=()
 for i in $(seq 20); do
   curl -s -o /dev/null -w '%{http_code}\n' -X POST "$BASE/api/v1/videos" \
     -H "Authorization: Bearer $RACE" -d "{$PROMPT,\"durationSec\":3}" >"$HH_TMP/race.$i" &
+  pids+=($!)
 done
-wait
+wait "${pids[@]}" # not a bare wait: the server is a background job too
 codes=$(cat "$HH_TMP"/race.* | sort | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' ')
 assert_eq "202x5 402x15 " "$codes" "5 accepted, 15 refused"
 assert_eq 0 "$(credits race@example.com)" "balance 0"

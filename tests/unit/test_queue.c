@@ -232,6 +232,25 @@ static void fair_across_users_and_capped(void **state)
     assert_int_equal(counts[HH_VIDEO_QUEUED], 7);
 }
 
+/* One worker finishing each job before the next claim: users take turns. */
+static void round_robin_with_one_worker(void **state)
+{
+    fixture *f = *state;
+    char a_ids[3][HH_ID_LEN], b_id[HH_ID_LEN], got[HH_ID_LEN];
+    for (int i = 0; i < 3; i++)
+        create(f, &f->a, 20, a_ids[i]);
+    create(f, &f->b, 20, b_id);
+    const char *want[] = {a_ids[0], b_id, a_ids[1], a_ids[2]};
+    for (int i = 0; i < 4; i++) {
+        claim(f, "w1", 60000, HH_OK, got);
+        assert_string_equal(got, want[i]);
+        assert_int_equal(
+            store_job_finish(f->st, got, "w1", "videos/outputs/x.mp4", "videos/thumbnails/x.jpg"),
+            HH_OK);
+        usleep(2000); /* distinct claim times */
+    }
+}
+
 static void lease_expiry_reclaims_and_fences(void **state)
 {
     fixture *f = *state;
@@ -352,6 +371,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(insufficient_credits_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(racing_creates_never_overdraw, setup, teardown),
         cmocka_unit_test_setup_teardown(fair_across_users_and_capped, setup, teardown),
+        cmocka_unit_test_setup_teardown(round_robin_with_one_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(lease_expiry_reclaims_and_fences, setup, teardown),
         cmocka_unit_test_setup_teardown(spent_attempts_fail_and_refund_once, setup, teardown),
         cmocka_unit_test_setup_teardown(fail_retry_release, setup, teardown),
