@@ -119,6 +119,27 @@ const store_migration store_sqlite_migrations[] = {
      " created_at INTEGER NOT NULL,"
      " PRIMARY KEY (user_id, key)"
      ") STRICT;"},
+
+    /* The claim walks the users that have queued jobs (a skip-scan over
+     * jobs_queue) instead of sorting every queued job, so its cost grows
+     * with the number of waiting users, not with the backlog; expired
+     * leases are found by jobs_lease. jobs_queue's (state, user_id) prefix
+     * also serves the per-user running counts, so the two older indexes go.
+     * job_users numbers the turns (served: the claim sequence number of
+     * each user's latest claim), so users with
+     * equal running counts take turns (with one worker, "oldest job first"
+     * alone would run a whole burst before another user's single job).
+     * Idempotency records are pruned by age through idempotency_by_age. */
+    {"fair_queue", "CREATE INDEX jobs_queue ON jobs(state, user_id, enqueued_at, video_id);"
+                   "CREATE INDEX jobs_lease ON jobs(state, lease_expires_at);"
+                   "DROP INDEX jobs_by_state;"
+                   "DROP INDEX jobs_by_user_state;"
+                   "CREATE TABLE job_users ("
+                   " user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id),"
+                   " served INTEGER NOT NULL"
+                   ") STRICT;"
+                   "CREATE INDEX job_users_by_served ON job_users(served);"
+                   "CREATE INDEX idempotency_by_age ON idempotency(created_at);"},
 };
 
 const size_t store_sqlite_migration_count =

@@ -1,7 +1,7 @@
 /*
  * store.h - the persistent state of HappyHorse behind one interface:
- * users, API keys and the credit ledger (and, as the product grows, uploads,
- * videos, jobs, sessions and idempotency records).
+ * users, API keys, the credit ledger, uploads, videos, the job queue and
+ * idempotency records.
  *
  * The SQLite implementation (store_sqlite.c) is the default; a PostgreSQL
  * one will satisfy the same interface and the same contract tests. Nothing
@@ -250,12 +250,15 @@ void store_video_list_free(hh_video *videos, size_t n);
 
 /*
  * Claims the next job for worker_id with a lease of lease_ms, fairly: a
- * user never has more running jobs than the plan's jobs in flight; among
- * users with room, the one with the fewest running jobs goes first, then
- * the oldest job. A job whose lease expired is claimable again (attempts
- * counts claims); one that expired max_attempts times is failed and
- * refunded instead. Fills *out (its video); HH_ERR_NOTFOUND when no job is
- * ready.
+ * user never has more running jobs than the plan's jobs in flight (as
+ * snapshotted on the user's oldest queued job); among users with room, the
+ * one with the fewest running jobs goes first, then the one served least
+ * recently (users take turns, so a burst never starves another user's
+ * single job even with one worker), then the oldest job. First, every
+ * expired lease ends: the job goes back to the queue, or, when it has been
+ * claimed max_attempts times, fails and is refunded (attempts counts
+ * claims). Fills *out (its video, attempts included); HH_ERR_NOTFOUND when
+ * no job is ready. Cost does not grow with the backlog (docs/internals/queue.md).
  */
 hh_status store_job_claim(hh_store *st, const char *worker_id, int64_t lease_ms, hh_video *out);
 /*

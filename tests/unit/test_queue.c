@@ -1,8 +1,10 @@
 /*
  * test_queue.c - videos, charges and the job queue on a real SQLite file:
  * one charge per video, idempotent replays, the balance under racing
- * creates, fair claiming under in-flight caps, leases that expire and are
- * reclaimed, attempts that run out, and refunds made exactly once.
+ * creates, fair claiming under in-flight caps (a burst never starves a
+ * single job, with one worker or two), leases that expire and are
+ * reclaimed, attempts that run out, refunds made exactly once, and the
+ * 24-hour idempotency window.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <sqlite3.h>
 
 #include "store/store.h"
 
@@ -323,6 +326,138 @@ static void fail_retry_release(void **state)
     free(e);
 }
 
+/* Claims with worker and finishes at once: one worker serving the queue in turn. */
+static void serve_one(fixture *f, char got[HH_ID_LEN])
+{
+    claim(f, "solo", 60000, HH_OK, got);
+    assert_int_equal(
+        store_job_finish(f->st, got, "solo", "videos/outputs/s.mp4", "videos/thumbnails/s.jpg"),
+        HH_OK);
+}
+
+static void burst_never_starves_with_one_worker(void **state)
+{
+    fixture *f = *state;
+    hh_user c;
+    assert_int_equal(store_user_create(f->st, "c@example.com", NULL, "pro", 1, &c), HH_OK);
+    assert_int_equal(store_ledger_append(f->st, c.id, 1000, HH_LEDGER_GRANT, NULL, NULL, NULL),
+                     HH_OK);
+    static char a_ids[100][HH_ID_LEN];
+    char b_id[HH_ID_LEN], c_ids[3][HH_ID_LEN], got[HH_ID_LEN];
+    for (int i = 0; i < 100; i++)
+        create(f, &f->a, 20, a_ids[i]);
+    create(f, &f->b, 1, b_id); /* after A's whole burst */
+    for (int i = 0; i < 3; i++)
+        create(f, &c, 5, c_ids[i]);
+
+    /* Nobody runs anything between claims: users take turns. */
+    const char *want[] = {a_ids[0], b_id,     c_ids[0], a_ids[1], c_ids[1],
+                          a_ids[2], c_ids[2], a_ids[3], a_ids[4]};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        serve_one(f, got);
+        assert_string_equal(got, want[i]);
+    }
+}
+
+static void burst_never_starves_with_two_workers(void **state)
+{
+    fixture *f = *state;
+    static char a_ids[100][HH_ID_LEN];
+    char b_id[HH_ID_LEN], got[HH_ID_LEN];
+    for (int i = 0; i < 100; i++)
+        create(f, &f->a, 20, a_ids[i]);
+    create(f, &f->b, 1, b_id);
+    claim(f, "w1", 60000, HH_OK, got);
+    assert_string_equal(got, a_ids[0]);
+    claim(f, "w2", 60000, HH_OK, got);
+    assert_string_equal(got, b_id); /* second claim at the latest */
+    /* B is done; A fills its 20 slots and no more. */
+    for (int i = 1; i < 20; i++) {
+        claim(f, "w", 60000, HH_OK, got);
+        assert_string_equal(got, a_ids[i]);
+    }
+    claim(f, "w", 60000, HH_ERR_NOTFOUND, NULL);
+}
+
+/* Moves every idempotency record of the store back by ms (as if time had passed). */
+static void age_idempotency(fixture *f, int64_t ms, int *remaining)
+{
+    char path[128], q[160];
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    snprintf(path, sizeof path, "%s/happyhorse.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    snprintf(q, sizeof q, "UPDATE idempotency SET created_at = created_at - %lld", (long long)ms);
+    assert_int_equal(sqlite3_exec(db, ms ? q : "SELECT 1", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM idempotency", -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    *remaining = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+static void idempotency_window_is_24_hours(void **state)
+{
+    fixture *f = *state;
+    uint8_t h1[32] = {1}, h2[32] = {2};
+    hh_video_new in = req_for(&f->a, 60, 5);
+    in.idem_key = "old-key";
+    in.idem_hash = h1;
+    char id[HH_ID_LEN], id2[HH_ID_LEN];
+    char *replay = NULL;
+    int n;
+    assert_int_equal(store_video_create(f->st, &in, id, &replay, NULL), HH_OK);
+    in.idem_key = "other-old-key";
+    assert_int_equal(store_video_create(f->st, &in, id, &replay, NULL), HH_OK);
+    age_idempotency(f, 24LL * 3600 * 1000 - 60000, &n); /* 23 h 59 min: still remembered */
+    assert_int_equal(n, 2);
+    in.idem_key = "old-key";
+    in.idem_hash = h2;
+    assert_int_equal(store_video_create(f->st, &in, id2, &replay, NULL), HH_ERR_CONFLICT);
+    assert_int_equal(balance(f, &f->a), 10000 - 120);
+
+    age_idempotency(f, 120000, &n); /* 24 h 1 min: forgotten */
+    assert_int_equal(store_video_create(f->st, &in, id2, &replay, NULL), HH_OK);
+    assert_null(replay);
+    assert_string_not_equal(id2, id);
+    assert_int_equal(balance(f, &f->a), 10000 - 180); /* a new request, charged */
+    /* The other expired record was pruned by that create; the new one stays. */
+    age_idempotency(f, 0, &n);
+    assert_int_equal(n, 1);
+    in.idem_hash = h1;
+    assert_int_equal(store_video_create(f->st, &in, id2, &replay, NULL), HH_ERR_CONFLICT);
+}
+
+static void lists_are_per_user_newest_first(void **state)
+{
+    fixture *f = *state;
+    char ids[5][HH_ID_LEN], b_id[HH_ID_LEN];
+    for (int i = 0; i < 5; i++)
+        create(f, &f->a, 5, ids[i]);
+    create(f, &f->b, 5, b_id);
+    hh_video *list;
+    size_t n;
+    assert_int_equal(store_video_list(f->st, f->a.id, NULL, 3, &list, &n), HH_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0].id, ids[4]);
+    assert_string_equal(list[2].id, ids[2]);
+    char before[HH_ID_LEN];
+    memcpy(before, list[2].id, HH_ID_LEN);
+    store_video_list_free(list, n);
+    assert_int_equal(store_video_list(f->st, f->a.id, before, 3, &list, &n), HH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].id, ids[1]);
+    assert_string_equal(list[1].id, ids[0]);
+    store_video_list_free(list, n);
+    assert_int_equal(store_video_list(f->st, f->b.id, NULL, 10, &list, &n), HH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, b_id);
+    store_video_list_free(list, n);
+    assert_int_equal(store_video_list(f->st, f->b.id, NULL, 0, &list, &n), HH_ERR_INVALID);
+}
+
 static void uploads_pending_then_complete_once(void **state)
 {
     fixture *f = *state;
@@ -355,6 +490,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(lease_expiry_reclaims_and_fences, setup, teardown),
         cmocka_unit_test_setup_teardown(spent_attempts_fail_and_refund_once, setup, teardown),
         cmocka_unit_test_setup_teardown(fail_retry_release, setup, teardown),
+        cmocka_unit_test_setup_teardown(burst_never_starves_with_one_worker, setup, teardown),
+        cmocka_unit_test_setup_teardown(burst_never_starves_with_two_workers, setup, teardown),
+        cmocka_unit_test_setup_teardown(idempotency_window_is_24_hours, setup, teardown),
+        cmocka_unit_test_setup_teardown(lists_are_per_user_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(uploads_pending_then_complete_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
