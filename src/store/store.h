@@ -283,4 +283,28 @@ hh_status store_job_release(hh_store *st, const char *video_id, const char *work
 /* Number of jobs per video status, indexed by hh_video_status. */
 hh_status store_job_counts(hh_store *st, int64_t counts[4]);
 
+/* The queue as every node sees it, for metrics and alerts. */
+typedef struct hh_queue_stats {
+    int64_t queued;             /* waiting for a worker */
+    int64_t running;            /* under a live lease */
+    int64_t lease_expired;      /* running, lease expired, not yet reclaimed (a worker died) */
+    int64_t waiting_users;      /* users with at least one queued job */
+    int64_t oldest_enqueued_at; /* ms; 0 when nothing is queued */
+} hh_queue_stats;
+
+/* Reads *out in one statement (a consistent snapshot). */
+hh_status store_queue_stats(hh_store *st, hh_queue_stats *out);
+
+/*
+ * An operator's refund of a ready video (a customer complaint): credits
+ * the charge back to its owner with a ledger row whose ref is the video id
+ * and records it on the video, which stays ready. Once per video: the
+ * ledger's unique index backs this. *refunded (may be NULL) gets the
+ * amount. HH_ERR_NOTFOUND unknown id; HH_ERR_CONFLICT when the video is
+ * not ready (fail a queued or running one instead, which refunds) or was
+ * refunded already. note (<= 255 bytes) may be NULL.
+ */
+hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
+                             int64_t *refunded);
+
 #endif

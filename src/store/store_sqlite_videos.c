@@ -51,6 +51,8 @@ enum {
     V_VIDEO_FAIL,
     V_JOB_STATE,
     V_COUNTS,
+    V_VIDEO_REFUNDED,
+    V_QUEUE_STATS,
     V_END
 };
 _Static_assert((int)V_END <= (int)S_COUNT, "raise S_COUNT in store_sqlite_int.h");
@@ -138,6 +140,14 @@ static const char *const sql[V_END - S_VIDEO_FIRST] = {
                      " v.user_id, v.credits_charged, v.credits_refunded, v.status"
                      " FROM jobs j JOIN videos v ON v.id = j.video_id WHERE j.video_id = ?1",
     Q(V_COUNTS) = "SELECT status, count(*) FROM videos GROUP BY status",
+    Q(V_VIDEO_REFUNDED) = "UPDATE videos SET credits_refunded = credits_charged WHERE id = ?1",
+    Q(V_QUEUE_STATS) = "SELECT (SELECT count(*) FROM jobs WHERE state = 'queued'),"
+                       " (SELECT count(*) FROM jobs WHERE state = 'running'"
+                       "  AND lease_expires_at > ?1),"
+                       " (SELECT count(*) FROM jobs WHERE state = 'running'"
+                       "  AND lease_expires_at <= ?1),"
+                       " (SELECT count(DISTINCT user_id) FROM jobs WHERE state = 'queued'),"
+                       " (SELECT coalesce(min(enqueued_at), 0) FROM jobs WHERE state = 'queued')",
 #undef Q
 };
 
@@ -827,6 +837,73 @@ hh_status store_job_counts(hh_store *st, int64_t counts[4])
         }
         if (src != SQLITE_DONE)
             rc = sq_error(c->db, src, "job counts");
+        sq_done(s);
+    }
+    sq_conn_put(st, c);
+    return rc;
+}
+
+/* Inside a transaction: refunds what a ready video was charged, once. */
+static hh_status refund_tx(conn *c, const char *video_id, const char *note, int64_t *refunded)
+{
+    job_state js;
+    sqlite3_stmt *s;
+    hh_status rc = job_state_get(c, video_id, &js);
+    if (rc)
+        return rc;
+    /* Unfinished: fail it instead (that refunds). Failed: refunded already. */
+    if (js.video_status != HH_VIDEO_READY || js.charged - js.refunded <= 0)
+        return HH_ERR_CONFLICT;
+    rc = sq_ledger_append_tx(c, js.user_id, js.charged - js.refunded, HH_LEDGER_REFUND, video_id,
+                             note && *note ? note : "refunded by an operator", NULL);
+    if (rc == HH_ERR_EXISTS)
+        return HH_ERR_CONFLICT;
+    if (rc || (rc = stmt(c, V_VIDEO_REFUNDED, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    if ((rc = sq_exec_one(c, s, "video refunded")))
+        return rc;
+    if (refunded)
+        *refunded = js.charged - js.refunded;
+    return HH_OK;
+}
+
+hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
+                             int64_t *refunded)
+{
+    conn *c;
+    if (refunded)
+        *refunded = 0;
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if (!(rc = sq_begin(c))) {
+        rc = refund_tx(c, video_id, note, refunded);
+        rc = rc ? rc : sq_commit(c);
+        if (rc)
+            sq_rollback(c);
+    }
+    sq_conn_put(st, c);
+    return rc;
+}
+
+hh_status store_queue_stats(hh_store *st, hh_queue_stats *out)
+{
+    conn *c;
+    sqlite3_stmt *s;
+    memset(out, 0, sizeof *out);
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if (!(rc = stmt(c, V_QUEUE_STATS, &s))) {
+        sqlite3_bind_int64(s, 1, hh_time_now_ms());
+        if (!(rc = sq_step_one(c, s, "queue stats"))) {
+            out->queued = sqlite3_column_int64(s, 0);
+            out->running = sqlite3_column_int64(s, 1);
+            out->lease_expired = sqlite3_column_int64(s, 2);
+            out->waiting_users = sqlite3_column_int64(s, 3);
+            out->oldest_enqueued_at = sqlite3_column_int64(s, 4);
+        }
         sq_done(s);
     }
     sq_conn_put(st, c);

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
+#include "jobs/job_metrics.h"
 #include "store/store.h"
 
 typedef struct fixture {
@@ -458,6 +459,86 @@ static void lists_are_per_user_newest_first(void **state)
     assert_int_equal(store_video_list(f->st, f->b.id, NULL, 0, &list, &n), HH_ERR_INVALID);
 }
 
+static void operator_refund_of_a_ready_video_once(void **state)
+{
+    fixture *f = *state;
+    char ready[HH_ID_LEN], queued[HH_ID_LEN], failed[HH_ID_LEN];
+    create(f, &f->a, 5, ready);
+    claim(f, "w1", 60000, HH_OK, NULL);
+    assert_int_equal(
+        store_job_finish(f->st, ready, "w1", "videos/outputs/r.mp4", "videos/thumbnails/r.jpg"),
+        HH_OK);
+    create(f, &f->a, 5, failed);
+    claim(f, "w1", 60000, HH_OK, NULL);
+    assert_int_equal(store_job_fail(f->st, failed, "w1", "broken", 0), HH_OK);
+    create(f, &f->a, 5, queued);
+    assert_int_equal(balance(f, &f->a), 10000 - 120);
+
+    int64_t amount = -1;
+    assert_int_equal(store_video_refund(f->st, ready, "customer complaint", &amount), HH_OK);
+    assert_int_equal(amount, 60);
+    assert_int_equal(balance(f, &f->a), 10000 - 60);
+    assert_int_equal(store_video_refund(f->st, ready, NULL, &amount), HH_ERR_CONFLICT);
+    assert_int_equal(amount, 0);
+    assert_int_equal(store_video_refund(f->st, failed, NULL, NULL), HH_ERR_CONFLICT);
+    assert_int_equal(store_video_refund(f->st, queued, NULL, NULL), HH_ERR_CONFLICT);
+    assert_int_equal(store_video_refund(f->st, "01900000-0000-7000-8000-000000000000", NULL, NULL),
+                     HH_ERR_NOTFOUND);
+    assert_int_equal(balance(f, &f->a), 10000 - 60);
+
+    hh_video v;
+    assert_int_equal(store_video_get(f->st, ready, f->a.id, &v), HH_OK);
+    assert_int_equal(v.status, HH_VIDEO_READY); /* still served */
+    assert_int_equal(v.credits_refunded, 60);
+    store_video_clear(&v);
+    hh_ledger_entry *e;
+    size_t n;
+    assert_int_equal(store_ledger_list(f->st, f->a.id, 0, 10, &e, &n), HH_OK);
+    assert_int_equal(e[0].kind, HH_LEDGER_REFUND);
+    assert_string_equal(e[0].ref, ready);
+    assert_string_equal(e[0].note, "customer complaint");
+    free(e);
+}
+
+static void queue_stats_and_their_metrics(void **state)
+{
+    fixture *f = *state;
+    hh_queue_stats q;
+    assert_int_equal(store_queue_stats(f->st, &q), HH_OK);
+    assert_int_equal(q.queued + q.running + q.lease_expired + q.oldest_enqueued_at, 0);
+
+    char a_ids[3][HH_ID_LEN], b_id[HH_ID_LEN];
+    for (int i = 0; i < 3; i++)
+        create(f, &f->a, 5, a_ids[i]);
+    create(f, &f->b, 5, b_id);
+    claim(f, "w1", 60000, HH_OK, NULL); /* A's first */
+    claim(f, "w2", 1, HH_OK, NULL);     /* B's, and that worker dies */
+    usleep(20000);
+    assert_int_equal(store_queue_stats(f->st, &q), HH_OK);
+    assert_int_equal(q.queued, 2);
+    assert_int_equal(q.running, 1);
+    assert_int_equal(q.lease_expired, 1);
+    assert_int_equal(q.waiting_users, 1);
+    hh_video v;
+    assert_int_equal(store_video_get_any(f->st, a_ids[1], &v), HH_OK);
+    assert_true(q.oldest_enqueued_at >= v.created_at - 1 && q.oldest_enqueued_at <= v.created_at);
+    store_video_clear(&v);
+
+    char *text = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&text, &size);
+    assert_non_null(m);
+    assert_int_equal(job_metrics_write(f->st, q.oldest_enqueued_at + 2500, m), HH_OK);
+    assert_int_equal(fclose(m), 0);
+    assert_non_null(strstr(text, "# TYPE happyhorse_jobs gauge\n"));
+    assert_non_null(strstr(text, "happyhorse_jobs{state=\"queued\"} 2\n"));
+    assert_non_null(strstr(text, "happyhorse_jobs{state=\"running\"} 1\n"));
+    assert_non_null(strstr(text, "happyhorse_jobs{state=\"lease_expired\"} 1\n"));
+    assert_non_null(strstr(text, "happyhorse_queue_waiting_users 1\n"));
+    assert_non_null(strstr(text, "happyhorse_queue_oldest_seconds 2.500\n"));
+    free(text);
+}
+
 static void uploads_pending_then_complete_once(void **state)
 {
     fixture *f = *state;
@@ -494,6 +575,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(burst_never_starves_with_two_workers, setup, teardown),
         cmocka_unit_test_setup_teardown(idempotency_window_is_24_hours, setup, teardown),
         cmocka_unit_test_setup_teardown(lists_are_per_user_newest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(operator_refund_of_a_ready_video_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(queue_stats_and_their_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(uploads_pending_then_complete_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
