@@ -4,7 +4,10 @@
  * Each render thread loops: claim, run, report. The heartbeat thread, not
  * the render thread, extends leases, because a render may go long without
  * reporting progress (an exec generator loading a model) and must not lose
- * its lease for it. A refused heartbeat raises that slot's cancel flag.
+ * its lease for it. It beats every min(lease / 4, 1 s), so the progress a
+ * customer polls is at most a second old, at the price of one small write
+ * per busy worker per second. A refused heartbeat raises that slot's
+ * cancel flag.
  */
 #include "jobs/worker.h"
 
@@ -26,6 +29,10 @@
 
 #define DEFAULT_LEASE_MS 60000
 #define DEFAULT_POLL_MS  500
+#define HEARTBEAT_MAX_MS 1000 /* progress reaches GET at least this often */
+#define LEASE_ENV        "HAPPYHORSE_JOB_LEASE_MS"
+#define LEASE_MIN_MS     1000
+#define LEASE_MAX_MS     3600000
 
 typedef struct slot {
     worker_pool *pool;
@@ -188,7 +195,8 @@ static void run_job(slot *s, const hh_video *v)
     char msg[HH_ENGINE_MSG_MAX] = "";
     int64_t started = hh_time_mono_us();
     memset(&f, 0, sizeof f);
-    hh_histogram_observe(&p->queue_wait, (hh_time_now_ms() - v->created_at) * 1000);
+    if (v->attempts == 1) /* a retry's wait is not the customer's queue wait */
+        hh_histogram_observe(&p->queue_wait, (hh_time_now_ms() - v->created_at) * 1000);
 
     snprintf(f.dir, sizeof f.dir, "%s/%s-XXXXXX", p->cfg.scratch, v->id);
     hh_status rc = mkdtemp(f.dir) ? HH_OK : HH_ERR_IO;
@@ -260,8 +268,11 @@ static void *render_thread(void *arg)
 static void *heartbeat_thread(void *arg)
 {
     worker_pool *p = arg;
+    int64_t period = p->cfg.lease_ms / 4;
+    if (period > HEARTBEAT_MAX_MS)
+        period = HEARTBEAT_MAX_MS;
     while (!atomic_load(&p->stopping)) {
-        pool_sleep(p, p->cfg.lease_ms / 4);
+        pool_sleep(p, period);
         for (unsigned i = 0; i < p->nslots && !atomic_load(&p->stopping); i++) {
             slot *s = &p->slots[i];
             char id[HH_ID_LEN];
@@ -320,8 +331,11 @@ hh_status worker_pool_start(const worker_config *cfg, worker_pool **out)
     p->cfg = *cfg;
     snprintf(p->scratch, sizeof p->scratch, "%s", cfg->scratch);
     p->cfg.scratch = p->scratch;
-    if (!p->cfg.lease_ms)
-        p->cfg.lease_ms = DEFAULT_LEASE_MS;
+    if (!p->cfg.lease_ms) {
+        const char *env = getenv(LEASE_ENV);
+        long ms = env ? strtol(env, NULL, 10) : 0;
+        p->cfg.lease_ms = ms >= LEASE_MIN_MS && ms <= LEASE_MAX_MS ? ms : DEFAULT_LEASE_MS;
+    }
     if (!p->cfg.poll_ms)
         p->cfg.poll_ms = DEFAULT_POLL_MS;
     pthread_mutex_init(&p->lock, NULL);

@@ -8,7 +8,8 @@
  * pools may share a store: the queue's leases keep each job on one worker.
  *
  * Leases: a job is claimed with a lease that a heartbeat thread extends
- * every lease/4 while the render runs. A worker that dies stops
+ * (and stamps with the render's progress) every min(lease/4, 1 s) while
+ * the render runs. A worker that dies stops
  * heartbeating; its job is claimed again when the lease expires. A worker
  * whose heartbeat is refused (its lease expired and the job went to
  * another worker) cancels its render and writes nothing.
@@ -35,7 +36,7 @@ typedef struct worker_config {
     const hh_plans *plans; /* borrowed; each plan's engine is made at start */
     unsigned threads;      /* worker threads, >= 1 */
     const char *scratch;   /* directory for per-job temporary files (created) */
-    int64_t lease_ms;      /* 0: 60 s */
+    int64_t lease_ms;      /* 0: $HAPPYHORSE_JOB_LEASE_MS (1000..3600000), else 60 s */
     int poll_ms;           /* idle wait between empty claims; 0: 500 ms */
 } worker_config;
 

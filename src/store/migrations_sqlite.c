@@ -72,8 +72,7 @@ const store_migration store_sqlite_migrations[] = {
     /* A video and its job are created with the charge in one transaction;
      * the job row is the queue entry (claimed with a lease). The plan and
      * its jobs-in-flight cap are snapshotted on the job so a queued job
-     * keeps the terms it was accepted under. users.last_served_at makes the
-     * queue round-robin across users. */
+     * keeps the terms it was accepted under. */
     {"videos",
      "CREATE TABLE videos ("
      " id TEXT PRIMARY KEY NOT NULL,"
@@ -111,8 +110,7 @@ const store_migration store_sqlite_migrations[] = {
      " updated_at INTEGER NOT NULL"
      ") STRICT;"
      "CREATE INDEX jobs_by_state ON jobs(state, enqueued_at);"
-     /* When a worker last started one of the user's jobs: claims go round-robin. */
-     "ALTER TABLE users ADD COLUMN last_served_at INTEGER NOT NULL DEFAULT 0;"
+
      "CREATE INDEX jobs_by_user_state ON jobs(user_id, state);"
      "CREATE TABLE idempotency ("
      " user_id TEXT NOT NULL REFERENCES users(id),"
@@ -135,6 +133,26 @@ const store_migration store_sqlite_migrations[] = {
                  ") STRICT;"
                  "CREATE INDEX sessions_by_expiry ON sessions(expires_at);"
                  "CREATE INDEX sessions_by_user ON sessions(user_id);"},
+    /* The claim walks the users that have queued jobs (a skip-scan over
+     * jobs_queue) instead of sorting every queued job, so its cost grows
+     * with the number of waiting users, not with the backlog; expired
+     * leases are found by jobs_lease. jobs_queue's (state, user_id) prefix
+     * also serves the per-user running counts, so the two older indexes go.
+     * job_users numbers the turns (served: the claim sequence number of
+     * each user's latest claim), so users with
+     * equal running counts take turns (with one worker, "oldest job first"
+     * alone would run a whole burst before another user's single job).
+     * Idempotency records are pruned by age through idempotency_by_age. */
+    {"fair_queue", "CREATE INDEX jobs_queue ON jobs(state, user_id, enqueued_at, video_id);"
+                   "CREATE INDEX jobs_lease ON jobs(state, lease_expires_at);"
+                   "DROP INDEX jobs_by_state;"
+                   "DROP INDEX jobs_by_user_state;"
+                   "CREATE TABLE job_users ("
+                   " user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id),"
+                   " served INTEGER NOT NULL"
+                   ") STRICT;"
+                   "CREATE INDEX job_users_by_served ON job_users(served);"
+                   "CREATE INDEX idempotency_by_age ON idempotency(created_at);"},
 };
 
 const size_t store_sqlite_migration_count =

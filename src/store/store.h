@@ -1,7 +1,7 @@
 /*
  * store.h - the persistent state of HappyHorse behind one interface:
- * users, API keys and the credit ledger (and, as the product grows, uploads,
- * videos, jobs, sessions and idempotency records).
+ * users, API keys, the credit ledger, uploads, videos, the job queue and
+ * idempotency records.
  *
  * The SQLite implementation (store_sqlite.c) is the default; a PostgreSQL
  * one will satisfy the same interface and the same contract tests. Nothing
@@ -250,12 +250,15 @@ void store_video_list_free(hh_video *videos, size_t n);
 
 /*
  * Claims the next job for worker_id with a lease of lease_ms, fairly: a
- * user never has more running jobs than the plan's jobs in flight; among
- * users with room, the one with the fewest running jobs goes first, then
- * the oldest job. A job whose lease expired is claimable again (attempts
- * counts claims); one that expired max_attempts times is failed and
- * refunded instead. Fills *out (its video); HH_ERR_NOTFOUND when no job is
- * ready.
+ * user never has more running jobs than the plan's jobs in flight (as
+ * snapshotted on the user's oldest queued job); among users with room, the
+ * one with the fewest running jobs goes first, then the one served least
+ * recently (users take turns, so a burst never starves another user's
+ * single job even with one worker), then the oldest job. First, every
+ * expired lease ends: the job goes back to the queue, or, when it has been
+ * claimed max_attempts times, fails and is refunded (attempts counts
+ * claims). Fills *out (its video, attempts included); HH_ERR_NOTFOUND when
+ * no job is ready. Cost does not grow with the backlog (docs/internals/queue.md).
  */
 hh_status store_job_claim(hh_store *st, const char *worker_id, int64_t lease_ms, hh_video *out);
 /*
@@ -311,5 +314,28 @@ hh_status store_session_touch(hh_store *st, const uint8_t id_hash[32], int64_t n
 hh_status store_session_delete(hh_store *st, const uint8_t id_hash[32]);
 /* Deletes every session that expired before now; *removed (may be NULL) says how many. */
 hh_status store_session_purge(hh_store *st, int64_t now, int64_t *removed);
+/* The queue as every node sees it, for metrics and alerts. */
+typedef struct hh_queue_stats {
+    int64_t queued;             /* waiting for a worker */
+    int64_t running;            /* under a live lease */
+    int64_t lease_expired;      /* running, lease expired, not yet reclaimed (a worker died) */
+    int64_t waiting_users;      /* users with at least one queued job */
+    int64_t oldest_enqueued_at; /* ms; 0 when nothing is queued */
+} hh_queue_stats;
+
+/* Reads *out in one statement (a consistent snapshot). */
+hh_status store_queue_stats(hh_store *st, hh_queue_stats *out);
+
+/*
+ * An operator's refund of a ready video (a customer complaint): credits
+ * the charge back to its owner with a ledger row whose ref is the video id
+ * and records it on the video, which stays ready. Once per video: the
+ * ledger's unique index backs this. *refunded (may be NULL) gets the
+ * amount. HH_ERR_NOTFOUND unknown id; HH_ERR_CONFLICT when the video is
+ * not ready (fail a queued or running one instead, which refunds) or was
+ * refunded already. note (<= 255 bytes) may be NULL.
+ */
+hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
+                             int64_t *refunded);
 
 #endif

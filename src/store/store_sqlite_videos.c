@@ -36,10 +36,11 @@ enum {
     V_VIDEO_GET,
     V_VIDEO_GET_ANY,
     V_VIDEO_LIST,
-    V_JOB_SPENT,
+    V_IDEM_PRUNE,
+    V_JOB_EXPIRED,
     V_JOB_PICK,
+    V_JOB_SERVED,
     V_JOB_TAKE,
-    V_USER_SERVED,
     V_VIDEO_START,
     V_JOB_HEARTBEAT,
     V_VIDEO_PROGRESS,
@@ -50,6 +51,8 @@ enum {
     V_VIDEO_FAIL,
     V_JOB_STATE,
     V_COUNTS,
+    V_VIDEO_REFUNDED,
+    V_QUEUE_STATS,
     V_END
 };
 _Static_assert((int)V_END <= (int)S_COUNT, "raise S_COUNT in store_sqlite_int.h");
@@ -86,20 +89,36 @@ static const char *const sql[V_END - S_VIDEO_FIRST] = {
     Q(V_VIDEO_LIST) = "SELECT " VIDEO_COLS " FROM videos v JOIN jobs j ON j.video_id = v.id"
                       " WHERE v.user_id = ?1 AND (?2 = '' OR v.id < ?2)"
                       " ORDER BY v.id DESC LIMIT ?3",
-    Q(V_JOB_SPENT) = "SELECT video_id FROM jobs WHERE state = 'running'"
-                     " AND lease_expires_at <= ?1 AND attempts >= max_attempts LIMIT 1",
-    /* Fair pick: users with room under their cap; fewest running first, then the user
-     * served longest ago (round-robin), then the user's oldest job. */
-    Q(V_JOB_PICK) = "WITH running AS (SELECT user_id, count(*) AS n FROM jobs"
-                    "  WHERE state = 'running' AND lease_expires_at > ?1 GROUP BY user_id)"
-                    " SELECT j.video_id FROM jobs j JOIN users u ON u.id = j.user_id"
-                    " LEFT JOIN running r ON r.user_id = j.user_id"
-                    " WHERE (j.state = 'queued' OR (j.state = 'running' AND j.lease_expires_at"
-                    " <= ?1)) AND coalesce(r.n, 0) < j.max_in_flight"
-                    " ORDER BY coalesce(r.n, 0), u.last_served_at, j.enqueued_at, j.video_id"
-                    " LIMIT 1",
-    Q(V_USER_SERVED) = "UPDATE users SET last_served_at = ?2"
-                       " WHERE id = (SELECT user_id FROM jobs WHERE video_id = ?1)",
+    /* At most 100 per create: each create adds at most one record, so this keeps up. */
+    Q(V_IDEM_PRUNE) = "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency"
+                      " WHERE created_at < ?1 ORDER BY created_at LIMIT 100)",
+    Q(V_JOB_EXPIRED) = "SELECT video_id FROM jobs WHERE state = 'running'"
+                       " AND lease_expires_at <= ?1 ORDER BY lease_expires_at LIMIT 1",
+    /*
+     * Fair pick. u walks the users with queued jobs one index seek each
+     * (a skip-scan of jobs_queue); for each, its running jobs, its oldest
+     * queued job and when it was last served. Users under their cap (the
+     * oldest job's jobs-in-flight snapshot) qualify; the fewest running
+     * goes first, then the least recently served, then the oldest job.
+     * Cost: O(users waiting x log jobs), whatever the backlog.
+     */
+    Q(V_JOB_PICK) = "WITH RECURSIVE u(id) AS ("
+                    "  SELECT (SELECT min(user_id) FROM jobs WHERE state = 'queued')"
+                    "  UNION ALL SELECT (SELECT min(user_id) FROM jobs WHERE state = 'queued'"
+                    "   AND user_id > u.id) FROM u WHERE u.id IS NOT NULL),"
+                    " c(n, vid, last) AS (SELECT (SELECT count(*) FROM jobs WHERE"
+                    "   state = 'running' AND user_id = u.id), (SELECT video_id FROM jobs WHERE"
+                    "   state = 'queued' AND user_id = u.id ORDER BY enqueued_at, video_id"
+                    "   LIMIT 1), coalesce((SELECT served FROM job_users"
+                    "   WHERE user_id = u.id), 0)"
+                    "  FROM u WHERE u.id IS NOT NULL)"
+                    " SELECT j.video_id, j.user_id FROM c JOIN jobs j ON j.video_id = c.vid"
+                    " WHERE c.n < j.max_in_flight"
+                    " ORDER BY c.n, c.last, j.enqueued_at, j.video_id LIMIT 1",
+    /* A claim sequence, not a clock: two claims in one millisecond still take turns. */
+    Q(V_JOB_SERVED) = "INSERT INTO job_users (user_id, served) VALUES (?1,"
+                      " (SELECT coalesce(max(served), 0) + 1 FROM job_users))"
+                      " ON CONFLICT (user_id) DO UPDATE SET served = excluded.served",
     Q(V_JOB_TAKE) = "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
                     " lease_owner = ?2, lease_expires_at = ?3, updated_at = ?4 WHERE video_id = ?1",
     Q(V_VIDEO_START) = "UPDATE videos SET status = 'processing',"
@@ -121,6 +140,14 @@ static const char *const sql[V_END - S_VIDEO_FIRST] = {
                      " v.user_id, v.credits_charged, v.credits_refunded, v.status"
                      " FROM jobs j JOIN videos v ON v.id = j.video_id WHERE j.video_id = ?1",
     Q(V_COUNTS) = "SELECT status, count(*) FROM videos GROUP BY status",
+    Q(V_VIDEO_REFUNDED) = "UPDATE videos SET credits_refunded = credits_charged WHERE id = ?1",
+    Q(V_QUEUE_STATS) = "SELECT (SELECT count(*) FROM jobs WHERE state = 'queued'),"
+                       " (SELECT count(*) FROM jobs WHERE state = 'running'"
+                       "  AND lease_expires_at > ?1),"
+                       " (SELECT count(*) FROM jobs WHERE state = 'running'"
+                       "  AND lease_expires_at <= ?1),"
+                       " (SELECT count(DISTINCT user_id) FROM jobs WHERE state = 'queued'),"
+                       " (SELECT coalesce(min(enqueued_at), 0) FROM jobs WHERE state = 'queued')",
 #undef Q
 };
 
@@ -393,6 +420,17 @@ static hh_status idem_check(conn *c, const hh_video_new *in, int64_t now, char *
     return rc;
 }
 
+/* Deletes up to 100 records older than the 24 h window. */
+static hh_status idem_prune(conn *c, int64_t now)
+{
+    sqlite3_stmt *s;
+    hh_status rc = stmt(c, V_IDEM_PRUNE, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, now - IDEM_TTL_MS);
+    return sq_exec(c, s, "idempotency prune");
+}
+
 static hh_status insert_video_and_job(conn *c, const hh_video_new *in, const char *id, int64_t now)
 {
     sqlite3_stmt *s;
@@ -454,6 +492,8 @@ hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[H
         rc = idem_check(c, in, now, replay_body);
         if (rc != HH_ERR_NOTFOUND)
             goto done; /* a replay (HH_OK), a conflict or an error: write nothing */
+        if ((rc = idem_prune(c, now)))
+            goto done;
     }
     int64_t balance = 0;
     rc = sq_ledger_append_tx(c, in->user_id, -in->price, HH_LEDGER_CHARGE, id_out, "video",
@@ -548,13 +588,34 @@ static hh_status fail_tx(conn *c, const char *video_id, const job_state *js, con
     return rc;
 }
 
-/* Fails (and refunds) jobs whose lease expired with no attempts left. */
-static hh_status reap_spent(conn *c, int64_t now)
+/* Back to queued; uncount is 1 when the claim should not count as an attempt. */
+static hh_status requeue_tx(conn *c, const char *video_id, int uncount, int64_t now)
+{
+    sqlite3_stmt *s;
+    hh_status rc = stmt(c, V_JOB_REQUEUE, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int(s, 3, uncount);
+    if ((rc = sq_exec_one(c, s, "job requeue")) || (rc = stmt(c, V_VIDEO_REQUEUE, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    return sq_exec_one(c, s, "video requeue");
+}
+
+/*
+ * Ends every expired lease: a job with attempts left goes back to the
+ * queue (its attempt stays counted), one without is failed and refunded.
+ * After this, every running job holds a live lease, so the pick can count
+ * running jobs without looking at times.
+ */
+static hh_status expire_leases(conn *c, int64_t now)
 {
     for (;;) {
         sqlite3_stmt *s;
         char id[HH_ID_LEN];
-        hh_status rc = stmt(c, V_JOB_SPENT, &s);
+        hh_status rc = stmt(c, V_JOB_EXPIRED, &s);
         if (rc)
             return rc;
         sqlite3_bind_int64(s, 1, now);
@@ -567,6 +628,14 @@ static hh_status reap_spent(conn *c, int64_t now)
         job_state js;
         if ((rc = job_state_get(c, id, &js)))
             return rc;
+        if (js.attempts < js.max_attempts) {
+            hh_log_fields(HH_LOG_WARN, "job lease expired: requeued",
+                          json_pack("{s:s, s:s, s:i}", "video", id, "worker", js.owner, "attempts",
+                                    js.attempts));
+            if ((rc = requeue_tx(c, id, 0, now)))
+                return rc;
+            continue;
+        }
         char msg[128];
         snprintf(msg, sizeof msg, "The render did not finish after %d attempts.", js.attempts);
         hh_log_fields(HH_LOG_WARN, "job failed: attempts spent",
@@ -580,25 +649,27 @@ static hh_status claim_tx(conn *c, const char *worker_id, int64_t lease_ms, int6
                           char id[HH_ID_LEN])
 {
     sqlite3_stmt *s;
-    hh_status rc = reap_spent(c, now);
+    hh_status rc = expire_leases(c, now);
     if (rc || (rc = stmt(c, V_JOB_PICK, &s)))
         return rc;
     sqlite3_bind_int64(s, 1, now);
+    char user_id[HH_ID_LEN];
     rc = sq_step_one(c, s, "job pick");
-    if (!rc)
+    if (!rc) {
         sq_col_text(s, 0, id, HH_ID_LEN);
+        sq_col_text(s, 1, user_id, sizeof user_id);
+    }
     sq_done(s);
-    if (rc || (rc = stmt(c, V_JOB_TAKE, &s)))
+    if (rc || (rc = stmt(c, V_JOB_SERVED, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    if ((rc = sq_exec(c, s, "job served")) || (rc = stmt(c, V_JOB_TAKE, &s)))
         return rc;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, worker_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now + lease_ms);
     sqlite3_bind_int64(s, 4, now);
-    if ((rc = sq_exec_one(c, s, "job take")) || (rc = stmt(c, V_USER_SERVED, &s)))
-        return rc;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, now);
-    if ((rc = sq_exec_one(c, s, "user served")) || (rc = stmt(c, V_VIDEO_START, &s)))
+    if ((rc = sq_exec_one(c, s, "job take")) || (rc = stmt(c, V_VIDEO_START, &s)))
         return rc;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now);
@@ -699,22 +770,6 @@ out:
     return rc;
 }
 
-/* Back to queued; uncount is 1 when the claim should not count as an attempt. */
-static hh_status requeue_tx(conn *c, const char *video_id, int uncount, int64_t now)
-{
-    sqlite3_stmt *s;
-    hh_status rc = stmt(c, V_JOB_REQUEUE, &s);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, now);
-    sqlite3_bind_int(s, 3, uncount);
-    if ((rc = sq_exec_one(c, s, "job requeue")) || (rc = stmt(c, V_VIDEO_REQUEUE, &s)))
-        return rc;
-    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
-    return sq_exec_one(c, s, "video requeue");
-}
-
 static hh_status fail_or_retry_tx(conn *c, const char *video_id, const char *worker_id,
                                   const char *message, int retryable, int64_t now)
 {
@@ -782,6 +837,73 @@ hh_status store_job_counts(hh_store *st, int64_t counts[4])
         }
         if (src != SQLITE_DONE)
             rc = sq_error(c->db, src, "job counts");
+        sq_done(s);
+    }
+    sq_conn_put(st, c);
+    return rc;
+}
+
+/* Inside a transaction: refunds what a ready video was charged, once. */
+static hh_status refund_tx(conn *c, const char *video_id, const char *note, int64_t *refunded)
+{
+    job_state js;
+    sqlite3_stmt *s;
+    hh_status rc = job_state_get(c, video_id, &js);
+    if (rc)
+        return rc;
+    /* Unfinished: fail it instead (that refunds). Failed: refunded already. */
+    if (js.video_status != HH_VIDEO_READY || js.charged - js.refunded <= 0)
+        return HH_ERR_CONFLICT;
+    rc = sq_ledger_append_tx(c, js.user_id, js.charged - js.refunded, HH_LEDGER_REFUND, video_id,
+                             note && *note ? note : "refunded by an operator", NULL);
+    if (rc == HH_ERR_EXISTS)
+        return HH_ERR_CONFLICT;
+    if (rc || (rc = stmt(c, V_VIDEO_REFUNDED, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    if ((rc = sq_exec_one(c, s, "video refunded")))
+        return rc;
+    if (refunded)
+        *refunded = js.charged - js.refunded;
+    return HH_OK;
+}
+
+hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
+                             int64_t *refunded)
+{
+    conn *c;
+    if (refunded)
+        *refunded = 0;
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if (!(rc = sq_begin(c))) {
+        rc = refund_tx(c, video_id, note, refunded);
+        rc = rc ? rc : sq_commit(c);
+        if (rc)
+            sq_rollback(c);
+    }
+    sq_conn_put(st, c);
+    return rc;
+}
+
+hh_status store_queue_stats(hh_store *st, hh_queue_stats *out)
+{
+    conn *c;
+    sqlite3_stmt *s;
+    memset(out, 0, sizeof *out);
+    hh_status rc = sq_conn_get(st, &c);
+    if (rc)
+        return rc;
+    if (!(rc = stmt(c, V_QUEUE_STATS, &s))) {
+        sqlite3_bind_int64(s, 1, hh_time_now_ms());
+        if (!(rc = sq_step_one(c, s, "queue stats"))) {
+            out->queued = sqlite3_column_int64(s, 0);
+            out->running = sqlite3_column_int64(s, 1);
+            out->lease_expired = sqlite3_column_int64(s, 2);
+            out->waiting_users = sqlite3_column_int64(s, 3);
+            out->oldest_enqueued_at = sqlite3_column_int64(s, 4);
+        }
         sq_done(s);
     }
     sq_conn_put(st, c);

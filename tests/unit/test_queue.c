@@ -1,8 +1,10 @@
 /*
  * test_queue.c - videos, charges and the job queue on a real SQLite file:
  * one charge per video, idempotent replays, the balance under racing
- * creates, fair claiming under in-flight caps, leases that expire and are
- * reclaimed, attempts that run out, and refunds made exactly once.
+ * creates, fair claiming under in-flight caps (a burst never starves a
+ * single job, with one worker or two), leases that expire and are
+ * reclaimed, attempts that run out, refunds made exactly once, and the
+ * 24-hour idempotency window.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +16,9 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <sqlite3.h>
 
+#include "jobs/job_metrics.h"
 #include "store/store.h"
 
 typedef struct fixture {
@@ -342,6 +346,218 @@ static void fail_retry_release(void **state)
     free(e);
 }
 
+/* Claims with worker and finishes at once: one worker serving the queue in turn. */
+static void serve_one(fixture *f, char got[HH_ID_LEN])
+{
+    claim(f, "solo", 60000, HH_OK, got);
+    assert_int_equal(
+        store_job_finish(f->st, got, "solo", "videos/outputs/s.mp4", "videos/thumbnails/s.jpg"),
+        HH_OK);
+}
+
+static void burst_never_starves_with_one_worker(void **state)
+{
+    fixture *f = *state;
+    hh_user c;
+    assert_int_equal(store_user_create(f->st, "c@example.com", NULL, "pro", 1, &c), HH_OK);
+    assert_int_equal(store_ledger_append(f->st, c.id, 1000, HH_LEDGER_GRANT, NULL, NULL, NULL),
+                     HH_OK);
+    static char a_ids[100][HH_ID_LEN];
+    char b_id[HH_ID_LEN], c_ids[3][HH_ID_LEN], got[HH_ID_LEN];
+    for (int i = 0; i < 100; i++)
+        create(f, &f->a, 20, a_ids[i]);
+    create(f, &f->b, 1, b_id); /* after A's whole burst */
+    for (int i = 0; i < 3; i++)
+        create(f, &c, 5, c_ids[i]);
+
+    /* Nobody runs anything between claims: users take turns. */
+    const char *want[] = {a_ids[0], b_id,     c_ids[0], a_ids[1], c_ids[1],
+                          a_ids[2], c_ids[2], a_ids[3], a_ids[4]};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        serve_one(f, got);
+        assert_string_equal(got, want[i]);
+    }
+}
+
+static void burst_never_starves_with_two_workers(void **state)
+{
+    fixture *f = *state;
+    static char a_ids[100][HH_ID_LEN];
+    char b_id[HH_ID_LEN], got[HH_ID_LEN];
+    for (int i = 0; i < 100; i++)
+        create(f, &f->a, 20, a_ids[i]);
+    create(f, &f->b, 1, b_id);
+    claim(f, "w1", 60000, HH_OK, got);
+    assert_string_equal(got, a_ids[0]);
+    claim(f, "w2", 60000, HH_OK, got);
+    assert_string_equal(got, b_id); /* second claim at the latest */
+    /* B is done; A fills its 20 slots and no more. */
+    for (int i = 1; i < 20; i++) {
+        claim(f, "w", 60000, HH_OK, got);
+        assert_string_equal(got, a_ids[i]);
+    }
+    claim(f, "w", 60000, HH_ERR_NOTFOUND, NULL);
+}
+
+/* Moves every idempotency record of the store back by ms (as if time had passed). */
+static void age_idempotency(fixture *f, int64_t ms, int *remaining)
+{
+    char path[128], q[160];
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    snprintf(path, sizeof path, "%s/happyhorse.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    snprintf(q, sizeof q, "UPDATE idempotency SET created_at = created_at - %lld", (long long)ms);
+    assert_int_equal(sqlite3_exec(db, ms ? q : "SELECT 1", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM idempotency", -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    *remaining = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+static void idempotency_window_is_24_hours(void **state)
+{
+    fixture *f = *state;
+    uint8_t h1[32] = {1}, h2[32] = {2};
+    hh_video_new in = req_for(&f->a, 60, 5);
+    in.idem_key = "old-key";
+    in.idem_hash = h1;
+    char id[HH_ID_LEN], id2[HH_ID_LEN];
+    char *replay = NULL;
+    int n;
+    assert_int_equal(store_video_create(f->st, &in, id, &replay, NULL), HH_OK);
+    in.idem_key = "other-old-key";
+    assert_int_equal(store_video_create(f->st, &in, id, &replay, NULL), HH_OK);
+    age_idempotency(f, 24LL * 3600 * 1000 - 60000, &n); /* 23 h 59 min: still remembered */
+    assert_int_equal(n, 2);
+    in.idem_key = "old-key";
+    in.idem_hash = h2;
+    assert_int_equal(store_video_create(f->st, &in, id2, &replay, NULL), HH_ERR_CONFLICT);
+    assert_int_equal(balance(f, &f->a), 10000 - 120);
+
+    age_idempotency(f, 120000, &n); /* 24 h 1 min: forgotten */
+    assert_int_equal(store_video_create(f->st, &in, id2, &replay, NULL), HH_OK);
+    assert_null(replay);
+    assert_string_not_equal(id2, id);
+    assert_int_equal(balance(f, &f->a), 10000 - 180); /* a new request, charged */
+    /* The other expired record was pruned by that create; the new one stays. */
+    age_idempotency(f, 0, &n);
+    assert_int_equal(n, 1);
+    in.idem_hash = h1;
+    assert_int_equal(store_video_create(f->st, &in, id2, &replay, NULL), HH_ERR_CONFLICT);
+}
+
+static void lists_are_per_user_newest_first(void **state)
+{
+    fixture *f = *state;
+    char ids[5][HH_ID_LEN], b_id[HH_ID_LEN];
+    for (int i = 0; i < 5; i++)
+        create(f, &f->a, 5, ids[i]);
+    create(f, &f->b, 5, b_id);
+    hh_video *list;
+    size_t n;
+    assert_int_equal(store_video_list(f->st, f->a.id, NULL, 3, &list, &n), HH_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0].id, ids[4]);
+    assert_string_equal(list[2].id, ids[2]);
+    char before[HH_ID_LEN];
+    memcpy(before, list[2].id, HH_ID_LEN);
+    store_video_list_free(list, n);
+    assert_int_equal(store_video_list(f->st, f->a.id, before, 3, &list, &n), HH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].id, ids[1]);
+    assert_string_equal(list[1].id, ids[0]);
+    store_video_list_free(list, n);
+    assert_int_equal(store_video_list(f->st, f->b.id, NULL, 10, &list, &n), HH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, b_id);
+    store_video_list_free(list, n);
+    assert_int_equal(store_video_list(f->st, f->b.id, NULL, 0, &list, &n), HH_ERR_INVALID);
+}
+
+static void operator_refund_of_a_ready_video_once(void **state)
+{
+    fixture *f = *state;
+    char ready[HH_ID_LEN], queued[HH_ID_LEN], failed[HH_ID_LEN];
+    create(f, &f->a, 5, ready);
+    claim(f, "w1", 60000, HH_OK, NULL);
+    assert_int_equal(
+        store_job_finish(f->st, ready, "w1", "videos/outputs/r.mp4", "videos/thumbnails/r.jpg"),
+        HH_OK);
+    create(f, &f->a, 5, failed);
+    claim(f, "w1", 60000, HH_OK, NULL);
+    assert_int_equal(store_job_fail(f->st, failed, "w1", "broken", 0), HH_OK);
+    create(f, &f->a, 5, queued);
+    assert_int_equal(balance(f, &f->a), 10000 - 120);
+
+    int64_t amount = -1;
+    assert_int_equal(store_video_refund(f->st, ready, "customer complaint", &amount), HH_OK);
+    assert_int_equal(amount, 60);
+    assert_int_equal(balance(f, &f->a), 10000 - 60);
+    assert_int_equal(store_video_refund(f->st, ready, NULL, &amount), HH_ERR_CONFLICT);
+    assert_int_equal(amount, 0);
+    assert_int_equal(store_video_refund(f->st, failed, NULL, NULL), HH_ERR_CONFLICT);
+    assert_int_equal(store_video_refund(f->st, queued, NULL, NULL), HH_ERR_CONFLICT);
+    assert_int_equal(store_video_refund(f->st, "01900000-0000-7000-8000-000000000000", NULL, NULL),
+                     HH_ERR_NOTFOUND);
+    assert_int_equal(balance(f, &f->a), 10000 - 60);
+
+    hh_video v;
+    assert_int_equal(store_video_get(f->st, ready, f->a.id, &v), HH_OK);
+    assert_int_equal(v.status, HH_VIDEO_READY); /* still served */
+    assert_int_equal(v.credits_refunded, 60);
+    store_video_clear(&v);
+    hh_ledger_entry *e;
+    size_t n;
+    assert_int_equal(store_ledger_list(f->st, f->a.id, 0, 10, &e, &n), HH_OK);
+    assert_int_equal(e[0].kind, HH_LEDGER_REFUND);
+    assert_string_equal(e[0].ref, ready);
+    assert_string_equal(e[0].note, "customer complaint");
+    free(e);
+}
+
+static void queue_stats_and_their_metrics(void **state)
+{
+    fixture *f = *state;
+    hh_queue_stats q;
+    assert_int_equal(store_queue_stats(f->st, &q), HH_OK);
+    assert_int_equal(q.queued + q.running + q.lease_expired + q.oldest_enqueued_at, 0);
+
+    char a_ids[3][HH_ID_LEN], b_id[HH_ID_LEN];
+    for (int i = 0; i < 3; i++)
+        create(f, &f->a, 5, a_ids[i]);
+    create(f, &f->b, 5, b_id);
+    claim(f, "w1", 60000, HH_OK, NULL); /* A's first */
+    claim(f, "w2", 1, HH_OK, NULL);     /* B's, and that worker dies */
+    usleep(20000);
+    assert_int_equal(store_queue_stats(f->st, &q), HH_OK);
+    assert_int_equal(q.queued, 2);
+    assert_int_equal(q.running, 1);
+    assert_int_equal(q.lease_expired, 1);
+    assert_int_equal(q.waiting_users, 1);
+    hh_video v;
+    assert_int_equal(store_video_get_any(f->st, a_ids[1], &v), HH_OK);
+    assert_true(q.oldest_enqueued_at >= v.created_at - 1 && q.oldest_enqueued_at <= v.created_at);
+    store_video_clear(&v);
+
+    char *text = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&text, &size);
+    assert_non_null(m);
+    assert_int_equal(job_metrics_write(f->st, q.oldest_enqueued_at + 2500, m), HH_OK);
+    assert_int_equal(fclose(m), 0);
+    assert_non_null(strstr(text, "# TYPE happyhorse_jobs gauge\n"));
+    assert_non_null(strstr(text, "happyhorse_jobs{state=\"queued\"} 2\n"));
+    assert_non_null(strstr(text, "happyhorse_jobs{state=\"running\"} 1\n"));
+    assert_non_null(strstr(text, "happyhorse_jobs{state=\"lease_expired\"} 1\n"));
+    assert_non_null(strstr(text, "happyhorse_queue_waiting_users 1\n"));
+    assert_non_null(strstr(text, "happyhorse_queue_oldest_seconds 2.500\n"));
+    free(text);
+}
+
 static void uploads_pending_then_complete_once(void **state)
 {
     fixture *f = *state;
@@ -375,6 +591,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(lease_expiry_reclaims_and_fences, setup, teardown),
         cmocka_unit_test_setup_teardown(spent_attempts_fail_and_refund_once, setup, teardown),
         cmocka_unit_test_setup_teardown(fail_retry_release, setup, teardown),
+        cmocka_unit_test_setup_teardown(burst_never_starves_with_one_worker, setup, teardown),
+        cmocka_unit_test_setup_teardown(burst_never_starves_with_two_workers, setup, teardown),
+        cmocka_unit_test_setup_teardown(idempotency_window_is_24_hours, setup, teardown),
+        cmocka_unit_test_setup_teardown(lists_are_per_user_newest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(operator_refund_of_a_ready_video_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(queue_stats_and_their_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(uploads_pending_then_complete_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
