@@ -31,7 +31,12 @@ cat <<MSG
 
     export HAPPYHORSE_BASE_URL=http://$LISTEN
     export HAPPYHORSE_API_KEY=$KEY
-    curl -s "\$HAPPYHORSE_BASE_URL/api/v1/account" -H "Authorization: Bearer \$HAPPYHORSE_API_KEY"
+    curl -s -X POST "\$HAPPYHORSE_BASE_URL/api/v1/videos" \\
+      -H "Authorization: Bearer \$HAPPYHORSE_API_KEY" -H "Content-Type: application/json" \\
+      -d '{"prompt":"A cinematic shot of a chestnut horse running through a sunlit meadow","durationSec":6}'
+
+  then poll GET \$HAPPYHORSE_BASE_URL/api/v1/videos/<id> until "ready" and open its videoUrl.
+  The dashboard: http://$LISTEN/ (sign in with the demo account).
 
 MSG
 exec "$BIN" serve --listen "$LISTEN" --data "$HAPPYHORSE_DATA"
