@@ -93,8 +93,9 @@ static hh_status check_put(hh_app *app, http_req *req, hh_upload *up)
     const char *exp = http_req_query(req, "expires");
     char *end = NULL;
     long long expires = exp ? strtoll(exp, &end, 10) : 0;
-    if (!sig || !exp || !*exp || *end || store_upload_get(app->store, key, up) ||
-        up->expires_at / 1000 != expires ||
+    upload_key_class cls = upload_key_classify(key);
+    if (cls < UPLOAD_KEY_IMAGE || cls > UPLOAD_KEY_AUDIO || !sig || !exp || !*exp || *end ||
+        store_upload_get(app->store, key, up) || up->expires_at / 1000 != expires ||
         !presign_verify(app->upload_secret, up->key, up->content_type, up->size_bytes, expires,
                         sig))
         return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL's signature is not valid.");
