@@ -15,11 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blob/presign.h"
 #include "util/log.h"
 
 typedef struct blob_local {
     blob_store base; /* first: a blob_local is a blob_store */
     char root[PATH_MAX];
+    uint8_t secret[PRESIGN_SECRET_LEN]; /* signs upload URLs */
 } blob_local;
 
 static hh_status object_path(blob_local *bl, const char *key, char *out, size_t size)
@@ -45,6 +47,22 @@ static hh_status make_parents(const char *path)
         *p = '/';
     }
     return HH_OK;
+}
+
+/* fsync of the directory holding path, so a new name survives a crash. */
+static hh_status sync_parent(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return HH_ERR_IO;
+    hh_status rc = fsync(fd) ? HH_ERR_IO : HH_OK;
+    close(fd);
+    return rc;
 }
 
 /* Copies all of in to out with copy_file_range (in-kernel), falling back to read/write. */
@@ -236,12 +254,31 @@ static hh_status local_writer_commit(blob_writer *bw)
     if (!rc && link(w->tmp, w->final))
         rc = errno == EEXIST ? HH_ERR_EXISTS : HH_ERR_IO;
     unlink(w->tmp);
+    if (!rc)
+        rc = sync_parent(w->final);
     free(w);
     return rc;
 }
 
+static hh_status local_presign_put(blob_store *bs, const char *key, const char *content_type,
+                                   int64_t size, int64_t expires, char *url, size_t urlsize)
+{
+    char sig[PRESIGN_SIG_HEX];
+    presign_sign(((blob_local *)bs)->secret, key, content_type, size, expires, sig);
+    int n = snprintf(url, urlsize, "%s/uploads/%s?expires=%lld&sig=%s", bs->public_url, key,
+                     (long long)expires, sig);
+    return n < 0 || (size_t)n >= urlsize ? HH_ERR_LIMIT : HH_OK;
+}
+
+static hh_status local_check_put(blob_store *bs, const char *key, const char *content_type,
+                                 int64_t size, int64_t expires, const char *sig, int64_t now_s)
+{
+    return presign_check(((blob_local *)bs)->secret, key, content_type, size, expires, sig, now_s);
+}
+
 static void local_free(blob_store *bs)
 {
+    explicit_bzero(((blob_local *)bs)->secret, PRESIGN_SECRET_LEN);
     free(bs);
 }
 
@@ -251,6 +288,8 @@ static const blob_ops local_ops = {
     .stat = local_stat,
     .open_read = local_open_read,
     .remove = local_remove,
+    .presign_put = local_presign_put,
+    .check_put = local_check_put,
     .writer_new = local_writer_new,
     .writer_write = local_writer_write,
     .writer_commit = local_writer_commit,
@@ -277,6 +316,12 @@ hh_status blob_local_new(const char *data_dir, const char *public_url, blob_stor
     if (mkdir(bl->root, 0700) && errno != EEXIST) {
         free(bl);
         return HH_ERR_IO;
+    }
+    hh_status rc = presign_secret_load(data_dir, bl->secret);
+    if (rc) {
+        hh_error("cannot read or create %s/secret.key", data_dir);
+        free(bl);
+        return rc;
     }
     blob_set_public_url(&bl->base, public_url ? public_url : "");
     *out = &bl->base;
