@@ -78,4 +78,4 @@ printf '| (dd without fsync: page cache only, for scale) | %.3f s | %s MiB/s |\n
 echo
 echo "The fsync's cost on this virtual disk varies by a factor of 2-3 from run to run (other"
 echo "jobs share it), so the ratio moves with it; the part that is ours is loopback HTTP (curl to"
-echo "libmicrohttpd, the body handed over in connection-buffer-sized chunks, one write() each)."
+echo "libmicrohttpd, the body handed over in ~32 KiB pieces, gathered into 256 KiB write()s)."

@@ -189,21 +189,33 @@ static hh_status local_remove(blob_store *bs, const char *key)
 
 /* ---- receiving in pieces ---- */
 
+/*
+ * An HTTP body arrives in pieces the size of the connection's read buffer
+ * (about 32 KiB); gathering them into WRITE_BUF-sized write()s takes the
+ * syscall count of a 50 MiB upload from ~1600 to ~200. The buffer is the
+ * writer's whole memory cost, whatever the object's size.
+ */
+#define WRITE_BUF (256 * 1024)
+
 typedef struct local_writer {
     blob_writer base;
     int fd;
+    size_t buffered; /* bytes in buf not yet written */
     char tmp[PATH_MAX + 16];
     char final[PATH_MAX];
+    char buf[WRITE_BUF];
 } local_writer;
 
 static hh_status local_writer_new(blob_store *bs, const char *key, blob_writer **out)
 {
-    local_writer *w = calloc(1, sizeof *w);
+    local_writer *w = malloc(sizeof *w); /* not calloc: no need to touch the buffer's pages */
     *out = NULL;
     if (!w)
         return HH_ERR_NOMEM;
     w->base.bs = bs;
     w->fd = -1;
+    w->buffered = 0;
+    w->tmp[0] = '\0';
     hh_status rc = object_path((blob_local *)bs, key, w->final, sizeof w->final);
     if (!rc)
         rc = make_parents(w->final);
@@ -220,16 +232,40 @@ static hh_status local_writer_new(blob_store *bs, const char *key, blob_writer *
     return HH_OK;
 }
 
+/* write() all of p, however many calls it takes. */
+static hh_status write_all(int fd, const char *p, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0)
+            return HH_ERR_IO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return HH_OK;
+}
+
+static hh_status flush(local_writer *w)
+{
+    hh_status rc = write_all(w->fd, w->buf, w->buffered);
+    w->buffered = 0;
+    return rc;
+}
+
 static hh_status local_writer_write(blob_writer *bw, const void *data, size_t len)
 {
     local_writer *w = (local_writer *)bw;
     const char *p = data;
     while (len) {
-        ssize_t n = write(w->fd, p, len);
-        if (n < 0)
+        if (w->buffered == 0 && len >= WRITE_BUF)
+            return write_all(w->fd, p, len); /* big pieces go straight through */
+        size_t take = WRITE_BUF - w->buffered < len ? WRITE_BUF - w->buffered : len;
+        memcpy(w->buf + w->buffered, p, take);
+        w->buffered += take;
+        p += take;
+        len -= take;
+        if (w->buffered == WRITE_BUF && flush(w))
             return HH_ERR_IO;
-        p += n;
-        len -= (size_t)n;
     }
     return HH_OK;
 }
@@ -246,7 +282,9 @@ static void local_writer_abort(blob_writer *bw)
 static hh_status local_writer_commit(blob_writer *bw)
 {
     local_writer *w = (local_writer *)bw;
-    hh_status rc = fsync(w->fd) ? HH_ERR_IO : HH_OK;
+    hh_status rc = flush(w);
+    if (!rc && fsync(w->fd))
+        rc = HH_ERR_IO;
     if (close(w->fd) && !rc)
         rc = HH_ERR_IO;
     w->fd = -1;

@@ -100,7 +100,9 @@ static void exact_body_becomes_the_object(void **state)
     assert_int_equal(entries(f), 1);           /* the temporary file, invisible under KEY */
     blob_info info;
     assert_int_equal(blob_stat(f->bs, KEY, &info), HH_ERR_NOTFOUND);
-    assert_int_equal(feed(r, b + 5, size - 5, 65536), HH_OK);
+    /* Small pieces gathered in the writer's buffer, then pieces larger than it. */
+    assert_int_equal(feed(r, b + 5, 200000, 999), HH_OK);
+    assert_int_equal(feed(r, b + 200005, size - 200005, 300001), HH_OK);
     assert_int_equal(blob_receiver_received(r), size);
     assert_int_equal(blob_receiver_finish(r), HH_OK);
     assert_int_equal(blob_receiver_refusal(r), BLOB_REFUSE_NONE);
