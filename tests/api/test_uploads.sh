@@ -224,9 +224,14 @@ hwm2=$(server_status VmHWM)
 echo "RSS serving it back: peak VmHWM ${hwm1} -> ${hwm2} kB" >&2
 [ $((hwm2 - hwm1)) -lt 16384 ] || fail "peak RSS grew by $((hwm2 - hwm1)) kB serving 50 MiB"
 
-# The other kinds at exactly their limits.
+# The other kinds at exactly their limits (the audio one streamed by curl -T, with 100-continue).
+fresh_for_t=$(padded a.wav $((15 * MIB)))
+presign "{\"kind\":\"audio\",\"contentType\":\"audio/wav\",\"sizeBytes\":$((15 * MIB))}"
+sent=$(curl -s -o /dev/null -w '%{http_code} %{size_upload}' -X PUT -T "$fresh_for_t" \
+  -H "Content-Type: audio/wav" -H "Expect: 100-continue" "$(jq -r .uploadUrl "$BODY")")
+assert_eq "200 $((15 * MIB))" "$sent" "15 MiB WAV streamed with Expect: 100-continue"
+cmp -s "$fresh_for_t" "$DATA/objects/$(jq -r .key "$BODY")" || fail "streamed WAV differs"
 upload_ok image image/jpeg "$(padded a.jpg $((10 * MIB)))"
-upload_ok audio audio/wav "$(padded a.wav $((15 * MIB)))"
 
 # ---------------------------------------------------- refusals of the PUT
 
@@ -265,6 +270,11 @@ put "$URL" image/png "$HH_TMP/long.png"
 expect_put_refused 400 invalid_input "long body" "$UKEY"
 put "$URL" image/png "$png" -H "Transfer-Encoding: chunked"
 expect_put_refused 400 invalid_input "chunked body without a length" "$UKEY"
+# With Expect: 100-continue (curl -T, browsers' large bodies) a refusal comes before any body is sent.
+sent=$(curl -s -o "$PUT_BODY" -w '%{http_code} %{size_upload}' -X PUT -T "$png" -H "Content-Type: image/webp" \
+  -H "Expect: 100-continue" "$URL")
+assert_eq "400 0" "$sent" "refused on the headers, body never sent"
+no_leftovers "$UKEY" "refused before 100 Continue"
 # After all that the URL still works: refusals do not use it up.
 put "$URL" image/png "$png"
 assert_status 200 "$PUT_STATUS" "the same URL after refusals"
@@ -297,6 +307,20 @@ for bad in "videos/inputs/$USER_ID/x.png" "../secret.key" "videos/outputs/$(base
     --data-binary "@$png" "$BASE/uploads/$bad?expires=9999999999&sig=$sig")
   case $st in 403 | 404) ;; *) fail "PUT to $bad answered $st" ;; esac
 done
+
+# Two PUTs of one URL at once: exactly one object, one 200 and one 409.
+race=$(padded a.png $((8 * MIB)))
+fresh image/png $((8 * MIB))
+racers=()
+for i in 1 2; do
+  curl -s -o /dev/null -w '%{http_code}\n' -X PUT -T "$race" -H "Content-Type: image/png" \
+    -H "Expect:" --limit-rate 40M "$URL" >"$HH_TMP/race.$i" &
+  racers+=($!)
+done
+wait "${racers[@]}" # not a bare wait: the server is a child too
+assert_eq "200 409" "$(sort "$HH_TMP"/race.[12] | tr '\n' ' ' | sed 's/ $//')" "two concurrent PUTs of one key"
+cmp -s "$race" "$DATA/objects/$UKEY" || fail "the racing upload's object differs"
+[ -z "$(find "$DATA/objects" -name '*.part-*')" ] || fail "a racing upload left a temporary file"
 
 # --------------------------- the client hangs up half-way through the body
 
