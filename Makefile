@@ -11,7 +11,7 @@ MAKEFLAGS += --no-print-directory
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps deps-build build build-asan build-fuzz run check check-style test test-asan test-fuzz bench format clean
+.PHONY: all deps deps-build build build-asan build-fuzz run check check-style test test-asan test-fuzz bench format clean browser-deps
 
 all: build
 
@@ -36,13 +36,17 @@ build-fuzz: deps
 run: build
 	@scripts/run.sh
 
+# The dashboard's browser tests: playwright-core from the lockfile (npm ci).
+browser-deps: deps
+	@tests/browser/setup.sh
+
 check-style:
 	@scripts/checksrc.sh
 
-test: deps build
+test: deps build browser-deps
 	@cd build && ctest $(CTEST_FLAGS)
 
-test-asan: build-asan
+test-asan: build-asan browser-deps
 	@cd build-asan && ctest $(CTEST_FLAGS)
 
 test-fuzz: build-fuzz

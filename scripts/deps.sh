@@ -15,7 +15,7 @@ build_pkgs=(
 # Node for the dashboard's browser tests.
 test_pkgs=(
   libcmocka-dev clang libclang-rt-dev curl jq ffmpeg sqlite3 python3
-  postgresql
+  postgresql chromium nodejs
 )
 # Benchmarks (bench/): load generator, reference web server, command timer.
 bench_pkgs=(wrk nginx-light hyperfine time)
@@ -31,6 +31,8 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm ships inside NodeSource's nodejs but is its own package in Debian's.
+case "${1:-all}" in all) command -v npm >/dev/null || missing+=(npm) ;; esac
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "deps: installing ${missing[*]}" >&2

@@ -26,6 +26,9 @@ typedef struct hh_app {
     char public_url[256]; /* no trailing slash */
     char data_dir[1024];
     int upload_ttl_s; /* lifetime of an upload URL (the blob store signs them) */
+    /* Dashboard (api/dashboard.h). */
+    int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */
+    char web_dir[1024]; /* the web app's files (serve --web / HAPPYHORSE_WEB) */
 } hh_app;
 
 typedef struct app_config {

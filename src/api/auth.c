@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "api/app.h"
+#include "api/dashboard.h"
 #include "auth/apikey.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -107,6 +108,8 @@ int api_guard(http_req *req, const http_route *route, void *app)
 {
     if (route->flags & HTTP_ROUTE_AUTH_KEY)
         return guard_api_key(app, req);
+    if (route->flags & HTTP_ROUTE_AUTH_SESSION)
+        return dashboard_guard(app, req);
     return 0;
 }
 

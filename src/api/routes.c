@@ -3,6 +3,7 @@
  * is the quickest way to learn the HTTP surface of HappyHorse.
  */
 #include "api/app.h"
+#include "api/dashboard.h"
 #include "api/routes.h"
 
 static const http_route routes[] = {
@@ -18,6 +19,7 @@ static const http_route routes[] = {
     {HTTP_PUT, "/uploads/*", "uploads.put", HTTP_ROUTE_CORS, 50 * 1024 * 1024, NULL,
      &h_uploads_put_ops},
     {HTTP_GET, "/files/*", "files.get", HTTP_ROUTE_CORS, 0, h_files_get, NULL},
+    DASHBOARD_ROUTES,
     {0, NULL, NULL, 0, 0, NULL, NULL},
 };
 

@@ -22,6 +22,8 @@
  * store (1), so a typo never touches the database.
  */
 #include "auth/apikey.h"
+#include "api/video_json.h"
+#include "store/store_json.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "domain/plans.h"
@@ -59,11 +61,13 @@ enum {
     O_NOTE,
     O_LIMIT,
     O_BEFORE,
+    O_MESSAGE,
 };
 
 /* The parsed command line of one admin command. Strings are borrowed from argv. */
 typedef struct admin_args {
-    const char *data, *plans, *email, *plan, *credits, *name, *id, *amount, *note, *limit, *before;
+    const char *data, *plans, *email, *plan, *credits, *name, *id, *amount, *note, *limit, *before,
+        *message;
     int password_stdin, no_api_access, on, off;
 } admin_args;
 
@@ -99,6 +103,7 @@ static const admin_option all_options[] = {
     VALUE("note", O_NOTE, note),
     VALUE("limit", O_LIMIT, limit),
     VALUE("before", O_BEFORE, before),
+    VALUE("message", O_MESSAGE, message),
 };
 #define N_OPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -253,20 +258,6 @@ static int print_json(const admin_cmd *cmd, json_t *v)
     return CLI_OK;
 }
 
-/* A time as ISO-8601 UTC with milliseconds, or JSON null for 0 (never). New reference. */
-static json_t *time_json(int64_t ms)
-{
-    char buf[32];
-    return ms ? json_string(hh_time_iso8601(ms, buf, sizeof buf)) : json_null();
-}
-
-static json_t *user_json(const hh_user *u)
-{
-    return json_pack("{s:s, s:s, s:s, s:I, s:b, s:o}", "id", u->id, "email", u->email, "plan",
-                     u->plan, "credits", (json_int_t)u->credits, "apiAccess", u->api_access,
-                     "createdAt", time_json(u->created_at));
-}
-
 /* Reads one line of stdin as the password into buf: -1 when fine, else 2 with a message. */
 static int read_password(const admin_cmd *cmd, char *buf, size_t size)
 {
@@ -369,7 +360,7 @@ static int user_show(int argc, char **argv)
     if (ex < 0)
         ex = open_user(cmd, &a, &st, &u);
     if (ex < 0)
-        ex = print_json(cmd, user_json(&u));
+        ex = print_json(cmd, store_user_json(&u));
     store_close(st);
     return ex;
 }
@@ -407,14 +398,6 @@ static const admin_cmd user_ledger_cmd = {
     "  --limit N        entries per page, 1..1000 (default 50)\n"
     "  --before ID      only entries older than this entry id (the next page)\n"};
 
-static json_t *entry_json(const hh_ledger_entry *e)
-{
-    return json_pack("{s:I, s:s, s:I, s:I, s:s?, s:s?, s:o}", "id", (json_int_t)e->id, "kind",
-                     hh_ledger_kind_str(e->kind), "amount", (json_int_t)e->amount, "balanceAfter",
-                     (json_int_t)e->balance_after, "ref", e->ref[0] ? e->ref : NULL, "note",
-                     e->note[0] ? e->note : NULL, "createdAt", time_json(e->created_at));
-}
-
 static int user_ledger(int argc, char **argv)
 {
     const admin_cmd *cmd = &user_ledger_cmd;
@@ -441,7 +424,7 @@ static int user_ledger(int argc, char **argv)
     }
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, entry_json(&e[i]));
+        json_array_append_new(arr, store_ledger_entry_json(&e[i]));
     ex = print_json(cmd, arr);
 done:
     free(e);
@@ -534,10 +517,7 @@ static int key_list(int argc, char **argv)
     }
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", keys[i].id, "name",
-                                             keys[i].name, "prefix", keys[i].prefix, "createdAt",
-                                             time_json(keys[i].created_at), "lastUsedAt",
-                                             time_json(keys[i].last_used_at)));
+        json_array_append_new(arr, store_key_json(&keys[i]));
     ex = print_json(cmd, arr);
 done:
     free(keys);
@@ -663,16 +643,134 @@ static const cli_command plan_table[] = {
     {NULL, NULL, NULL},
 };
 
+/* ---- admin video ---- */
+
+static const int video_list_opts[] = {O_EMAIL, O_LIMIT, O_BEFORE, 0};
+static const admin_cmd video_list_cmd = {
+    "happyhorse admin video list", video_list_opts,
+    "--email E [--limit N] [--before ID]\n"
+    "Prints the user's videos as a JSON array, newest first (as GET /api/v1/videos/{id}\n"
+    "shows them, with storage keys instead of URLs).\n"
+    "  --limit N        at most N videos (default 100)\n"
+    "  --before ID      only videos older than video ID (paging)\n"};
+
+static int video_list(int argc, char **argv)
+{
+    const admin_cmd *cmd = &video_list_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    hh_video *v = NULL;
+    size_t n = 0;
+    int64_t limit = 100;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && a.limit && !cli_parse_i64(a.limit, 1, STORE_PAGE_MAX, &limit))
+        ex = cli_usage_error(cmd->prog, "--limit must be a whole number from 1 to %d",
+                             STORE_PAGE_MAX);
+    if (ex < 0 && a.before && !uuid_is_valid(a.before))
+        ex = cli_usage_error(cmd->prog, "--before must be a video id");
+    if (ex < 0)
+        ex = open_user(cmd, &a, &st, &u);
+    if (ex >= 0)
+        goto done;
+    hh_status rc = store_video_list(st, u.id, a.before, (int)limit, &v, &n);
+    if (rc) {
+        ex = cli_fail(cmd->prog, "cannot read the videos: %s", hh_status_str(rc));
+        goto done;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, video_json(&v[i], NULL));
+    ex = print_json(cmd, arr);
+done:
+    store_video_list_free(v, n);
+    store_close(st);
+    return ex;
+}
+
+static const int video_id_opts[] = {O_ID, O_MESSAGE, 0};
+static const admin_cmd video_fail_cmd = {
+    "happyhorse admin video fail", video_id_opts,
+    "--id VIDEO [--message TEXT]\n"
+    "Fails a video that is queued or stuck processing and refunds its credits (once).\n"
+    "  --message TEXT   the errorMessage the customer sees (default: cancelled by an operator)\n"};
+
+static int video_fail(int argc, char **argv)
+{
+    const admin_cmd *cmd = &video_fail_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && (!a.id || !uuid_is_valid(a.id)))
+        ex = cli_usage_error(cmd->prog, "--id must be a video id");
+    if (ex < 0)
+        ex = open_store(cmd, &a, &st);
+    if (ex >= 0)
+        goto done;
+    hh_status rc =
+        store_job_fail(st, a.id, NULL, a.message ? a.message : "Cancelled by an operator.", 0);
+    if (rc == HH_ERR_NOTFOUND)
+        ex = cli_fail(cmd->prog, "no video %s", a.id);
+    else if (rc == HH_ERR_CONFLICT)
+        ex = cli_fail(cmd->prog, "video %s has already finished", a.id);
+    else if (rc)
+        ex = cli_fail(cmd->prog, "cannot fail video %s: %s", a.id, hh_status_str(rc));
+    else
+        ex = CLI_OK;
+done:
+    store_close(st);
+    return ex;
+}
+
+static const admin_cmd video_show_cmd = {"happyhorse admin video show", video_id_opts,
+                                         "--id VIDEO\n"
+                                         "Prints one video as JSON, with its owner and plan.\n"};
+
+static int video_show(int argc, char **argv)
+{
+    const admin_cmd *cmd = &video_show_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_video v;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && (!a.id || !uuid_is_valid(a.id)))
+        ex = cli_usage_error(cmd->prog, "--id must be a video id");
+    if (ex < 0)
+        ex = open_store(cmd, &a, &st);
+    if (ex >= 0)
+        goto done;
+    hh_status rc = store_video_get_any(st, a.id, &v);
+    if (rc) {
+        ex = rc == HH_ERR_NOTFOUND ? cli_fail(cmd->prog, "no video %s", a.id)
+                                   : cli_fail(cmd->prog, "cannot read video %s", a.id);
+        goto done;
+    }
+    json_t *j = video_json(&v, NULL);
+    json_object_set_new(j, "userId", json_string(v.user_id));
+    json_object_set_new(j, "plan", json_string(v.plan));
+    json_object_set_new(j, "attempts", json_integer(v.attempts));
+    store_video_clear(&v);
+    ex = print_json(cmd, j);
+done:
+    store_close(st);
+    return ex;
+}
+
+static const cli_command video_table[] = {
+    {"list", video_list, "print a user's videos as JSON"},
+    {"show", video_show, "print one video as JSON"},
+    {"fail", video_fail, "fail a queued or stuck video and refund it"},
+    {NULL, NULL, NULL},
+};
+
 /* ---- admin ---- */
 
 static const struct {
     const char *name;
     const cli_command *table;
 } groups[] = {
-    {"user", user_table},
-    {"key", key_table},
-    {"credits", credits_table},
-    {"plan", plan_table},
+    {"user", user_table}, {"key", key_table},     {"credits", credits_table},
+    {"plan", plan_table}, {"video", video_table},
 };
 
 /* Runs `admin <group> <command>`: argv[0] names the group. */
@@ -693,6 +791,7 @@ static const cli_command admin_table[] = {
     {"key", admin_group, "create, list, delete API keys"},
     {"credits", admin_group, "grant credits"},
     {"plan", admin_group, "set a user's plan"},
+    {"video", admin_group, "list, show, fail videos"},
     {NULL, NULL, NULL},
 };
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/dashboard.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include <stdint.h>
@@ -39,11 +40,16 @@ static const char usage[] =
     "  --upload-url-ttl S    lifetime of upload URLs in seconds (HAPPYHORSE_UPLOAD_URL_TTL,\n"
     "                        default 900)\n"
     "  --log-level LEVEL     debug, info, warn or error (HAPPYHORSE_LOG_LEVEL, default info)\n"
+    "  --web DIR             the dashboard's files (HAPPYHORSE_WEB, default: web/ found\n"
+    "                        beside the binary)\n"
+    "  --allow-signup        let visitors create accounts in the dashboard\n"
+    "                        (HAPPYHORSE_ALLOW_SIGNUP=1; off by default)\n"
     "\n"
     "The store is SQLite under --data unless HAPPYHORSE_DATABASE_URL is set.\n";
 
 typedef struct serve_opts {
-    const char *listen, *data, *public_url, *plans, *log_level;
+    const char *listen, *data, *public_url, *plans, *log_level, *web;
+    int allow_signup;
     int64_t workers, http_threads, max_connections, timeout, upload_ttl;
 } serve_opts;
 
@@ -67,6 +73,8 @@ static int parse(int argc, char **argv, serve_opts *o)
         {"timeout", required_argument, NULL, 'T'},
         {"log-level", required_argument, NULL, 'L'},
         {"upload-url-ttl", required_argument, NULL, 'U'},
+        {"web", required_argument, NULL, 'W'},
+        {"allow-signup", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -105,6 +113,12 @@ static int parse(int argc, char **argv, serve_opts *o)
         case 'U':
             ttl = optarg;
             break;
+        case 'W':
+            o->web = optarg;
+            break;
+        case 'S':
+            o->allow_signup = 1;
+            break;
         case 'h':
             fputs(usage, stdout);
             return -1;
@@ -118,6 +132,11 @@ static int parse(int argc, char **argv, serve_opts *o)
     o->data = cli_data_dir(o->data);
     o->public_url = cli_opt(o->public_url, "HAPPYHORSE_PUBLIC_URL", NULL);
     o->log_level = cli_opt(o->log_level, "HAPPYHORSE_LOG_LEVEL", "info");
+    o->web = cli_opt(o->web, "HAPPYHORSE_WEB", NULL);
+    if (!o->allow_signup) {
+        const char *v = cli_opt(NULL, "HAPPYHORSE_ALLOW_SIGNUP", "0");
+        o->allow_signup = !strcmp(v, "1") || !strcmp(v, "true");
+    }
     if (number(workers, "HAPPYHORSE_WORKERS", "1", 0, 256, &o->workers) ||
         number(threads, "HAPPYHORSE_HTTP_THREADS", "0", 0, 1024, &o->http_threads) ||
         number(conns, "HAPPYHORSE_MAX_CONNECTIONS", "1024", 1, 1000000, &o->max_connections) ||
@@ -171,6 +190,14 @@ int cli_serve(int argc, char **argv)
     if (app_new(&acfg, &app))
         return cli_fail(PROG, "cannot open the store at %s (see the log line above)",
                         cli_store_label(acfg.store_location));
+    app->allow_signup = o.allow_signup;
+    if (dashboard_find_web_dir(o.web, app->web_dir, sizeof app->web_dir)) {
+        if (o.web) { /* asked for by name: a typo must not start a server without its pages */
+            app_free(app);
+            return cli_usage_error(PROG, "--web %s: no index.html there", o.web);
+        }
+        hh_warn("no dashboard files found (give --web DIR); the API works, the pages 404");
+    }
 
     http_config hcfg = {
         .listen = o.listen,

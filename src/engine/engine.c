@@ -19,8 +19,9 @@ struct hh_engine {
     engine_kind kind;
     char preset[32];
     int threads;
-    json_t *command; /* exec: argv array (owned) */
-    int timeout_sec; /* exec */
+    int draw_threads; /* procedural */
+    json_t *command;  /* exec: argv array (owned) */
+    int timeout_sec;  /* exec */
 };
 
 /* Reads the settings every engine shares: "preset" (x264) and "threads". */
@@ -47,6 +48,14 @@ static hh_status common_config(hh_engine *e, const json_t *config, char *err, si
             return HH_ERR_INVALID;
         }
         e->threads = (int)json_integer_value(t);
+    }
+    const json_t *d = json_object_get(config, "drawThreads");
+    if (d) {
+        if (!json_is_integer(d) || json_integer_value(d) < 0 || json_integer_value(d) > 8) {
+            snprintf(err, errsize, "engine config: drawThreads must be an integer 0..8");
+            return HH_ERR_INVALID;
+        }
+        e->draw_threads = (int)json_integer_value(d);
     }
     return HH_OK;
 }
@@ -143,7 +152,7 @@ hh_status engine_render(const hh_engine *e, const hh_render_job *job, char *msg,
     if (e->kind == ENGINE_EXEC)
         return engine_exec_render(job, e->command, e->timeout_sec, e->preset, e->threads, msg,
                                   msgsize);
-    return engine_procedural_render(job, e->preset, e->threads, msg, msgsize);
+    return engine_procedural_render(job, e->preset, e->threads, e->draw_threads, msg, msgsize);
 }
 
 /*
@@ -227,11 +236,11 @@ hh_status engine_run_frames(const hh_render_job *job, engine_frame_fn draw, void
     frame_pipe pipe = {.frames = frames, .draw = draw, .ctx = ctx};
     pthread_mutex_init(&pipe.mu, NULL);
     pthread_cond_init(&pipe.cv, NULL);
-    uint8_t *thumb = malloc(bytes);
+    uint8_t *thumb = media_frame_alloc(w, h);
     float *audio = NULL;
     media_encoder *enc = NULL;
     for (int b = 0; b < PIPE_DEPTH; b++)
-        pipe.buf[b] = malloc(bytes);
+        pipe.buf[b] = media_frame_alloc(w, h);
     if (!thumb || !pipe.buf[0] || !pipe.buf[PIPE_DEPTH - 1]) {
         snprintf(msg, msgsize, "out of memory");
         rc = HH_ERR_NOMEM;

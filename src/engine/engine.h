@@ -5,7 +5,8 @@
  *
  * Engines are chosen by name with a JSON config object, as the plans file
  * does per plan ("the model is chosen by the customer's plan"):
- *   "procedural"  built in, CPU only (config: optional "preset", "threads")
+ *   "procedural"  built in, CPU only (config: optional "preset", "threads",
+ *                 "drawThreads")
  *   "exec"        any external generator (config: "command" argv array,
  *                 optional "timeoutSec"); see docs/engines.md
  * An hh_engine holds only its configuration: it is immutable after
@@ -95,9 +96,13 @@ hh_status engine_run_frames(const hh_render_job *job, engine_frame_fn draw, void
                             const char *audio_path, const char *preset, int threads,
                             const char *comment, char *msg, size_t msgsize);
 
-/* The built-in renderer. preset/threads as media_encoder_opts. */
+/*
+ * The built-in renderer. preset/threads as media_encoder_opts; draw_threads
+ * draw row bands of each frame in parallel (0 = a quarter of the cores when
+ * there are 8 or more, else 1). The picture does not depend on it.
+ */
 hh_status engine_procedural_render(const hh_render_job *job, const char *preset, int threads,
-                                   char *msg, size_t msgsize);
+                                   int draw_threads, char *msg, size_t msgsize);
 
 /*
  * Encodes the pictures of frames_path (a video file or a "%05d" PNG

@@ -23,9 +23,11 @@
 #include "media/media.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_PARTICLES 400
 #define FADE_START    0.6 /* last-frame transition: from this fraction of the clip */
@@ -35,7 +37,51 @@ typedef struct particle {
     float x, y, speed, size, phase, depth;
 } particle;
 
-typedef struct renderer {
+#define MAX_BANDS 8 /* drawing threads, the caller's included */
+
+typedef struct renderer renderer;
+typedef struct frame_args frame_args;
+typedef void (*band_fn)(renderer *R, const frame_args *a, int y0, int y1);
+
+/*
+ * Row bands of one frame drawn in parallel: helper threads wait for a
+ * generation number to change, draw their band with the pass's function,
+ * and count down; the calling thread draws band 0 and waits for the count.
+ * Every pass writes only its own rows, so any number of bands gives the
+ * same picture.
+ */
+typedef struct band_worker {
+    struct band_pool *pool;
+    int k;
+} band_worker;
+
+typedef struct band_pool {
+    pthread_t th[MAX_BANDS];
+    band_worker w[MAX_BANDS];
+    int helpers; /* threads besides the caller; 0 = no pool */
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    unsigned generation;
+    int pending, quit;
+    band_fn fn;
+    const frame_args *args;
+    renderer *R;
+} band_pool;
+
+/* What the band passes of one frame need. */
+struct frame_args {
+    scene_camera cam;
+    float time;
+    int index;
+    int plate;      /* drawing over a plate */
+    int alpha;      /* terrain over the plate, 0..256 */
+    int sky_rows;   /* rows above which the sky is drawn */
+    int fade_first; /* cross-fade weights 0..256, -1 = none */
+    int fade_last;
+    uint8_t *out;
+};
+
+struct renderer {
     const hh_render_job *job;
     int W, H, frames;
     scene sc;
@@ -55,6 +101,7 @@ typedef struct renderer {
     uint8_t *sky;          /* [H][3] */
     uint8_t *cloudx;       /* [W]: cloud density by column */
     uint8_t *cloudy;       /* [H]: cloud weight by row */
+    int cloud_max;         /* tallest cloud puff of the frame */
     int32_t *xo, *yo;      /* plate sampling: byte offset of the left/top sample */
     uint16_t *xw, *yw;     /* and the weight of the right/bottom one, 0..256 */
     uint16_t *vigx, *vigy; /* vignette factors, 0..256 */
@@ -66,7 +113,8 @@ typedef struct renderer {
     int grain;      /* grain amplitude, 0 = none */
     particle part[MAX_PARTICLES];
     float star[600][3];
-} renderer;
+    band_pool pool;
+};
 
 static inline uint8_t clamp8(int v)
 {
@@ -158,8 +206,11 @@ static hh_status alloc_all(renderer *R)
     return HH_OK;
 }
 
+static void pool_stop(renderer *R);
+
 static void free_all(renderer *R)
 {
+    pool_stop(R);
     free(R->top);
     free(R->cover);
     free(R->wincol);
@@ -298,8 +349,8 @@ static void prepare(renderer *R)
     }
 }
 
-/* Plate through the camera: bilinear, separable tables, optional tint towards the palette. */
-static void draw_plate(renderer *R, scene_camera cam, uint8_t *out)
+/* Sampling tables of the plate through the camera (separable bilinear). */
+static void plate_tables(renderer *R, scene_camera cam)
 {
     int W = R->W, H = R->H;
     float scale = 1.0f / (R->plate_zb * cam.zoom);
@@ -322,10 +373,16 @@ static void draw_plate(renderer *R, scene_camera cam, uint8_t *out)
         R->yo[y] = yi;
         R->yw[y] = (uint16_t)lrintf((sy - (float)yi) * 256.0f);
     }
+}
+
+/* Rows [y0, y1) of the plate through the camera, with a tint towards the palette. */
+static void plate_rows(renderer *R, int y0, int y1, uint8_t *out)
+{
+    int W = R->W;
     int tint_a = (int)lrintf(R->cfg * 0.2f * 256.0f);
     int tr = to8(R->sc.sky_horizon.r), tg = to8(R->sc.sky_horizon.g), tb = to8(R->sc.sky_horizon.b);
     size_t stride = (size_t)W * 3;
-    for (int y = 0; y < H; y++) {
+    for (int y = y0; y < y1; y++) {
         const uint8_t *r0 = R->plate + (size_t)R->yo[y] * stride, *r1 = r0 + stride;
         int wy = R->yw[y], iy = 256 - wy;
         uint8_t *o = out + (size_t)y * stride;
@@ -356,11 +413,8 @@ static void fill_rgb(uint8_t *o, int n, const uint8_t *c)
     }
 }
 
-/*
- * Sky gradient and clouds (row x column tables), then the sun or moon and
- * the stars, in rows [0, rows): the rows below are all terrain.
- */
-static void draw_sky(renderer *R, scene_camera cam, float time, int rows, uint8_t *out)
+/* Sky tables of one frame: colour and cloud distance per row, cloud puffs per column. */
+static void sky_tables(renderer *R, scene_camera cam, float time)
 {
     const scene *s = &R->sc;
     int W = R->W, H = R->H;
@@ -386,13 +440,26 @@ static void draw_sky(renderer *R, scene_camera cam, float time, int rows, uint8_
         n = (n - 0.45f) * 2.2f;
         R->cloudx[x] = (uint8_t)(n > 0 ? lrintf(fminf(n, 1.0f) * 255.0f) : 0);
     }
+    R->cloud_max = 0;
+    for (int x = 0; x < W; x++)
+        R->cloud_max = R->cloudx[x] > R->cloud_max ? R->cloudx[x] : R->cloud_max;
+}
+
+/*
+ * Sky gradient and clouds, then the stars and the sun or moon, in rows
+ * [y0, y1) that are above `rows` (the rows below are all terrain).
+ */
+static void sky_rows(renderer *R, scene_camera cam, float time, int rows, int y0, int y1,
+                     uint8_t *out)
+{
+    const scene *s = &R->sc;
+    int W = R->W, H = R->H, cloud_max = R->cloud_max;
+    y1 = y1 < rows ? y1 : rows;
     uint8_t cloudc[3];
     put_graded(R, cloudc, s->cloud);
     int cr = cloudc[0], cg = cloudc[1], cb = cloudc[2];
-    int cover = (int)lrintf(s->clouds * 220.0f), cloud_max = 0;
-    for (int x = 0; x < W; x++)
-        cloud_max = R->cloudx[x] > cloud_max ? R->cloudx[x] : cloud_max;
-    for (int y = 0; y < rows; y++) {
+    int cover = (int)lrintf(s->clouds * 220.0f);
+    for (int y = y0; y < y1; y++) {
         uint8_t *o = out + (size_t)y * W * 3;
         const uint8_t *c = R->sky + y * 3;
         int cy = R->cloudy[y];
@@ -413,7 +480,7 @@ static void draw_sky(renderer *R, scene_camera cam, float time, int rows, uint8_
     for (int i = 0; i < s->stars && i < 600; i++) {
         int sx = (int)lrintf((float)W * 0.5f + (R->star[i][0] - cam.x * 0.03f) * (float)H);
         int sy = (int)lrintf((float)H * 0.5f + (R->star[i][1] - cam.y * 0.03f) * (float)H);
-        if (sx < 0 || sy < 0 || sx >= W || sy >= rows)
+        if (sx < 0 || sy < y0 || sx >= W || sy >= y1)
             continue;
         int v = 150 + (int)(105.0f * sinf(R->star[i][2] + time * 3.0f));
         uint8_t *o = out + ((size_t)sy * W + sx) * 3;
@@ -426,11 +493,11 @@ static void draw_sky(renderer *R, scene_camera cam, float time, int rows, uint8_
     float sy = (float)H * 0.5f + (s->sun_y - 0.5f - cam.y * ps) * (float)H * zs;
     float r = s->sun_r * (float)H * zs, glow = r * 4.0f;
     int x0 = (int)fmaxf(0, sx - glow), x1 = (int)fminf((float)W, sx + glow);
-    int y0 = (int)fmaxf(0, sy - glow), y1 = (int)fminf((float)rows, sy + glow);
+    int sy0 = (int)fmaxf((float)y0, sy - glow), sy1 = (int)fminf((float)y1, sy + glow);
     uint8_t sunc[3];
     put_graded(R, sunc, s->sun);
     int sr = sunc[0], sg = sunc[1], sb = sunc[2];
-    for (int y = y0; y < y1; y++) {
+    for (int y = sy0; y < sy1; y++) {
         uint8_t *o = out + ((size_t)y * W + x0) * 3;
         float dy = (float)y - sy;
         for (int x = x0; x < x1; x++, o += 3) {
@@ -509,7 +576,7 @@ static int layer_tables(renderer *R, scene_camera cam, float time, int first_lay
  * above the pixel. alpha (0..256) blends the terrain over what is there
  * (the plate); first_layer skips far layers. Needs layer_tables first.
  */
-static void draw_layers(renderer *R, int alpha, int first_layer, uint8_t *out)
+static void draw_layers(renderer *R, int alpha, int first_layer, int y0, int y1, uint8_t *out)
 {
     const scene *s = &R->sc;
     int W = R->W, H = R->H, n = s->nlayers;
@@ -517,7 +584,7 @@ static void draw_layers(renderer *R, int alpha, int first_layer, uint8_t *out)
     put_graded(R, windowc, s->window);
     int wr = windowc[0], wg = windowc[1], wb = windowc[2];
     int lit_pct = s->tod == TOD_NIGHT ? 45 : 20;
-    for (int y = 0; y < H; y++) {
+    for (int y = y0; y < y1; y++) {
         uint8_t *o = out + (size_t)y * W * 3;
         for (int x = 0; x < W; x++, o += 3) {
             if (y < R->cover[x]) /* above every ridge: the sky or plate stays */
@@ -672,15 +739,17 @@ static void draw_particles(renderer *R, scene_camera cam, float time, float stre
 }
 
 /* Style grade in place: saturation, tone LUTs, vignette, grain, letterbox. */
-static void grade(renderer *R, int index, uint8_t *out)
+static void grade(renderer *R, int index, int y0, int y1, uint8_t *out)
 {
     int W = R->W, H = R->H, grain = R->grain;
-    uint32_t rng = 0x9E3779B9u ^ (uint32_t)index * 2654435761u;
     int per_pixel = !R->pre_graded;
     if (!per_pixel && !R->vignette && !grain && !R->letterbox)
         return;
-    for (int y = 0; y < H; y++) {
+    for (int y = y0; y < y1; y++) {
         uint8_t *o = out + (size_t)y * W * 3;
+        /* Grain from a generator seeded per row: the same picture for any banding. */
+        uint32_t rng = (0x9E3779B9u ^ (uint32_t)index * 2654435761u) + (uint32_t)y * 0x85EBCA77u;
+        rng |= 1;
         if (y < R->letterbox || y >= H - R->letterbox) {
             memset(o, 0, (size_t)W * 3);
             continue;
@@ -721,10 +790,12 @@ static void grade(renderer *R, int index, uint8_t *out)
     }
 }
 
-/* out = out * (1 - a) + img * a, a in 0..256. */
-static void crossfade(renderer *R, const uint8_t *img, int a, uint8_t *out)
+/* Rows [y0, y1): out = out * (1 - a) + img * a, a in 0..256. */
+static void crossfade(renderer *R, const uint8_t *img, int a, int y0, int y1, uint8_t *out)
 {
-    size_t n = (size_t)R->W * R->H * 3;
+    size_t from = (size_t)y0 * R->W * 3, n = (size_t)(y1 - y0) * R->W * 3;
+    out += from;
+    img += from;
     if (a >= 256) {
         memcpy(out, img, n);
         return;
@@ -739,6 +810,121 @@ static float smooth(float x)
     return x * x * (3.0f - 2.0f * x);
 }
 
+static void band_range(const renderer *R, int k, int bands, int *y0, int *y1)
+{
+    *y0 = (int)((int64_t)R->H * k / bands);
+    *y1 = (int)((int64_t)R->H * (k + 1) / bands);
+}
+
+static void *band_thread(void *arg)
+{
+    band_worker *w = arg;
+    band_pool *p = w->pool;
+    unsigned seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (!p->quit && p->generation == seen)
+            pthread_cond_wait(&p->go, &p->mu);
+        if (p->quit) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        seen = p->generation;
+        band_fn fn = p->fn;
+        const frame_args *a = p->args;
+        pthread_mutex_unlock(&p->mu);
+        int y0, y1;
+        band_range(p->R, w->k, p->helpers + 1, &y0, &y1);
+        fn(p->R, a, y0, y1);
+        pthread_mutex_lock(&p->mu);
+        if (--p->pending == 0)
+            pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+/* Starts up to helpers drawing threads (fewer if the system refuses). */
+static void pool_start(renderer *R, int helpers)
+{
+    band_pool *p = &R->pool;
+    p->R = R;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->go, NULL);
+    pthread_cond_init(&p->done, NULL);
+    if (helpers > MAX_BANDS - 1)
+        helpers = MAX_BANDS - 1;
+    for (int k = 1; k <= helpers; k++) {
+        p->w[k] = (band_worker){p, k};
+        if (pthread_create(&p->th[k], NULL, band_thread, &p->w[k]))
+            break;
+        p->helpers = k;
+    }
+}
+
+static void pool_stop(renderer *R)
+{
+    band_pool *p = &R->pool;
+    if (!p->R)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->quit = 1;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    for (int k = 1; k <= p->helpers; k++)
+        pthread_join(p->th[k], NULL);
+    pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->go);
+    pthread_mutex_destroy(&p->mu);
+    p->R = NULL;
+}
+
+/* Runs fn over all rows, split into bands across the pool. */
+static void run_bands(renderer *R, band_fn fn, const frame_args *a)
+{
+    band_pool *p = &R->pool;
+    if (!p->helpers) {
+        fn(R, a, 0, R->H);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->args = a;
+    p->pending = p->helpers;
+    p->generation++;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    int y0, y1;
+    band_range(R, 0, p->helpers + 1, &y0, &y1);
+    fn(R, a, y0, y1);
+    pthread_mutex_lock(&p->mu);
+    while (p->pending)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Background (sky or plate) and terrain of rows [y0, y1). */
+static void band_scene(renderer *R, const frame_args *a, int y0, int y1)
+{
+    if (a->plate) {
+        plate_rows(R, y0, y1, a->out);
+        if (a->alpha > 0)
+            draw_layers(R, a->alpha, 2, y0, y1, a->out);
+    } else {
+        sky_rows(R, a->cam, a->time, a->sky_rows, y0, y1, a->out);
+        draw_layers(R, 256, 0, y0, y1, a->out);
+    }
+}
+
+/* Grade and cross-fades of rows [y0, y1). */
+static void band_finish(renderer *R, const frame_args *a, int y0, int y1)
+{
+    grade(R, a->index, y0, y1, a->out);
+    if (a->fade_first >= 0)
+        crossfade(R, R->first, a->fade_first, y0, y1, a->out);
+    if (a->fade_last >= 0)
+        crossfade(R, R->last, a->fade_last, y0, y1, a->out);
+}
+
 static hh_status draw_frame(void *ctx, int index, uint8_t *out, char *msg, size_t msgsize)
 {
     renderer *R = ctx;
@@ -751,32 +937,33 @@ static hh_status draw_frame(void *ctx, int index, uint8_t *out, char *msg, size_
         if (rc)
             return rc;
     }
+    frame_args a = {.cam = cam,
+                    .time = time,
+                    .index = index,
+                    .plate = R->plate != NULL,
+                    .fade_first = -1,
+                    .fade_last = -1,
+                    .out = out};
+    float k = 1.0f;
     if (R->plate) {
         /* The prompt's motifs come in as cfgScale asks, after the opening frames. */
-        float k = R->cfg * smooth((float)t / 0.3f);
-        draw_plate(R, cam, out);
-        int alpha = (int)lrintf(k * 0.8f * 256.0f);
-        if (alpha > 0) {
+        k = R->cfg * smooth((float)t / 0.3f);
+        plate_tables(R, cam);
+        a.alpha = (int)lrintf(k * 0.8f * 256.0f);
+        if (a.alpha > 0)
             layer_tables(R, cam, time, 2);
-            draw_layers(R, alpha, 2, out);
-        }
-        if (k > 0)
-            draw_particles(R, cam, time, k, out);
     } else {
-        int covered = layer_tables(R, cam, time, 0);
-        draw_sky(R, cam, time, covered, out);
-        draw_layers(R, 256, 0, out);
-        draw_particles(R, cam, time, 1.0f, out);
+        a.sky_rows = layer_tables(R, cam, time, 0);
+        sky_tables(R, cam, time);
     }
-    grade(R, index, out);
-    if (R->first && R->refvid && t < FADE_IN_END) {
-        int a = (int)lrintf(256.0f * (1.0f - smooth((float)t / (float)FADE_IN_END)));
-        crossfade(R, R->first, a, out);
-    }
-    if (R->last && t > FADE_START) {
-        int a = (int)lrintf(256.0f * smooth((float)((t - FADE_START) / (1.0 - FADE_START))));
-        crossfade(R, R->last, a, out);
-    }
+    run_bands(R, band_scene, &a);
+    if (k > 0)
+        draw_particles(R, cam, time, k, out);
+    if (R->first && R->refvid && t < FADE_IN_END)
+        a.fade_first = (int)lrintf(256.0f * (1.0f - smooth((float)t / (float)FADE_IN_END)));
+    if (R->last && t > FADE_START)
+        a.fade_last = (int)lrintf(256.0f * smooth((float)((t - FADE_START) / (1.0 - FADE_START))));
+    run_bands(R, band_finish, &a);
     return HH_OK;
 }
 
@@ -798,7 +985,7 @@ static float plate_base_zoom(const renderer *R)
 }
 
 hh_status engine_procedural_render(const hh_render_job *job, const char *preset, int threads,
-                                   char *msg, size_t msgsize)
+                                   int draw_threads, char *msg, size_t msgsize)
 {
     renderer *R = calloc(1, sizeof *R);
     hh_status rc = HH_ERR_NOMEM;
@@ -821,7 +1008,7 @@ hh_status engine_procedural_render(const hh_render_job *job, const char *preset,
         if (!job->input[r])
             continue;
         uint8_t **dst = r == HH_REF_SOURCE_IMAGE ? &R->first : &R->last;
-        *dst = malloc(bytes);
+        *dst = media_frame_alloc(R->W, R->H);
         rc = *dst ? media_load_image_cover(job->input[r], what[r], R->W, R->H, *dst, msg, msgsize)
                   : HH_ERR_NOMEM;
         if (rc)
@@ -832,9 +1019,9 @@ hh_status engine_procedural_render(const hh_render_job *job, const char *preset,
                                &R->refvid, msg, msgsize);
         if (rc)
             goto done;
-        R->plate = malloc(bytes);
+        R->plate = media_frame_alloc(R->W, R->H);
     } else if (R->first) {
-        R->plate = malloc(bytes);
+        R->plate = media_frame_alloc(R->W, R->H);
         if (R->plate)
             memcpy(R->plate, R->first, bytes);
     }
@@ -844,6 +1031,12 @@ hh_status engine_procedural_render(const hh_render_job *job, const char *preset,
     }
     R->plate_zb = plate_base_zoom(R);
     prepare(R);
+    if (draw_threads <= 0) { /* auto: a quarter of the cores draw, x264 has the rest */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        draw_threads = n >= 8 ? (int)(n / 4) : 1;
+    }
+    if (draw_threads > 1)
+        pool_start(R, draw_threads - 1);
     rc = engine_run_frames(job, draw_frame, R, job->input[HH_REF_AUDIO], preset, threads,
                            "HappyHorse procedural renderer (not an AI model)", msg, msgsize);
 done:

@@ -112,6 +112,8 @@ const char *http_req_query(const http_req *req, const char *name);
 const char *http_req_param(const http_req *req, const char *name);
 /* The tail matched by a "/prefix/..." pattern; "" when none. */
 const char *http_req_tail(const http_req *req);
+/* The peer's address as text ("127.0.0.1", "::1"); "unknown" if the socket has none. */
+const char *http_req_client_ip(http_req *req);
 /* Buffered body; len 0 and "" when there was none. */
 const char *http_req_body(const http_req *req, size_t *len);
 /* Content-Length the client declared, or -1. */

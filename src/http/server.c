@@ -83,6 +83,7 @@ struct http_req {
 
     void *user;
     void (*user_free)(void *);
+    char client_ip[INET6_ADDRSTRLEN]; /* filled on first http_req_client_ip */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -286,6 +287,23 @@ const char *http_req_param(const http_req *req, const char *name)
 const char *http_req_tail(const http_req *req)
 {
     return req->match.tail ? req->match.tail : "";
+}
+
+const char *http_req_client_ip(http_req *req)
+{
+    if (req->client_ip[0])
+        return req->client_ip;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    const void *addr = NULL;
+    if (sa && sa->sa_family == AF_INET)
+        addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa && sa->sa_family == AF_INET6)
+        addr = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (!addr || !inet_ntop(sa->sa_family, addr, req->client_ip, sizeof req->client_ip))
+        snprintf(req->client_ip, sizeof req->client_ip, "unknown");
+    return req->client_ip;
 }
 
 const char *http_req_body(const http_req *req, size_t *len)

@@ -35,9 +35,18 @@
 /* What an input is, for the format whitelist and the messages. */
 typedef enum media_kind {
     MEDIA_KIND_IMAGE, /* png, jpeg, webp */
-    MEDIA_KIND_VIDEO, /* mp4/mov, matroska/webm, avi, gif, png/jpeg sequence frames */
+    MEDIA_KIND_VIDEO, /* mp4/mov, matroska/webm, avi (e.g. MJPEG), gif */
     MEDIA_KIND_AUDIO, /* wav, mp3, ogg, webm, mp4 */
 } media_kind;
+
+/*
+ * Allocates a BGR24 picture of w x h for this interface. Every picture
+ * handed to or filled by these functions must come from here: swscale's
+ * SIMD readers and writers run past the last pixel (a 1:1 conversion of a
+ * picture that ends at a page boundary faults), so the buffer carries one
+ * spare row and 64 bytes after it. Free with free(); NULL on failure.
+ */
+uint8_t *media_frame_alloc(int w, int h);
 
 /* Installs the thread-safe av_log callback (idempotent, any thread). */
 void media_log_install(void);

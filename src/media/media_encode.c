@@ -32,6 +32,14 @@ struct media_encoder {
     int header_written;
 };
 
+uint8_t *media_frame_alloc(int w, int h)
+{
+    if (w <= 0 || h <= 0 || w > 16384 || h > 16384)
+        return NULL;
+    size_t row = (size_t)w * 3;
+    return malloc(row * ((size_t)h + 1) + 64);
+}
+
 /* Writes "what: FFmpeg's reason" into msg and returns HH_ERR_IO. */
 static hh_status av_fail(char *msg, size_t msgsize, const char *what, int err)
 {

@@ -119,6 +119,19 @@ const store_migration store_sqlite_migrations[] = {
      " created_at INTEGER NOT NULL,"
      " PRIMARY KEY (user_id, key)"
      ") STRICT;"},
+
+    /* Dashboard sessions: only the SHA-256 of the cookie's secret is kept,
+     * so a copy of the database holds no usable session. */
+    {"sessions", "CREATE TABLE sessions ("
+                 " id_hash BLOB PRIMARY KEY NOT NULL CHECK (length(id_hash) = 32),"
+                 " user_id TEXT NOT NULL REFERENCES users(id),"
+                 " csrf TEXT NOT NULL,"
+                 " created_at INTEGER NOT NULL,"
+                 " refreshed_at INTEGER NOT NULL,"
+                 " expires_at INTEGER NOT NULL"
+                 ") STRICT;"
+                 "CREATE INDEX sessions_by_expiry ON sessions(expires_at);"
+                 "CREATE INDEX sessions_by_user ON sessions(user_id);"},
 };
 
 const size_t store_sqlite_migration_count =

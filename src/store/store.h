@@ -280,4 +280,36 @@ hh_status store_job_release(hh_store *st, const char *video_id, const char *work
 /* Number of jobs per video status, indexed by hh_video_status. */
 hh_status store_job_counts(hh_store *st, int64_t counts[4]);
 
+/* ---- dashboard sessions (store_sqlite_sessions.c) ---- */
+#define STORE_CSRF_MAX 64 /* bytes of a CSRF token, NUL included */
+
+typedef struct hh_session {
+    char user_id[HH_ID_LEN];
+    char csrf[STORE_CSRF_MAX];
+    int64_t created_at;
+    int64_t refreshed_at; /* last time the expiry was moved */
+    int64_t expires_at;
+} hh_session;
+
+/*
+ * Records a session by the SHA-256 of its secret (never the secret), with
+ * its CSRF token (< STORE_CSRF_MAX bytes, else HH_ERR_INVALID). HH_ERR_NOTFOUND
+ * for an unknown user; HH_ERR_EXISTS if the hash is taken.
+ */
+hh_status store_session_create(hh_store *st, const uint8_t id_hash[32], const char *user_id,
+                               const char *csrf, int64_t now, int64_t expires_at);
+/*
+ * The live session with this hash and its user. An expired one is deleted
+ * and reported as HH_ERR_NOTFOUND, like an unknown one. user may be NULL.
+ */
+hh_status store_session_get(hh_store *st, const uint8_t id_hash[32], int64_t now, hh_session *out,
+                            hh_user *user);
+/* Moves a session's expiry (sliding sessions). HH_ERR_NOTFOUND if it is gone. */
+hh_status store_session_touch(hh_store *st, const uint8_t id_hash[32], int64_t now,
+                              int64_t expires_at);
+/* Deletes a session (logout). HH_ERR_NOTFOUND if there was none. */
+hh_status store_session_delete(hh_store *st, const uint8_t id_hash[32]);
+/* Deletes every session that expired before now; *removed (may be NULL) says how many. */
+hh_status store_session_purge(hh_store *st, int64_t now, int64_t *removed);
+
 #endif

@@ -1,0 +1,41 @@
+/*
+ * h_dashboard_videos.c - GET /api/dashboard/videos: the signed-in user's
+ * videos for the workbench gallery, newest first, a page at a time. Each
+ * element is the Customer API's own video object (api/video_json.h).
+ * Creating and reading one video are the Customer API's handlers on
+ * dashboard routes (see dashboard.h), so this is the only video code here.
+ */
+#include "api/dashboard.h"
+#include "api/video_json.h"
+#include "util/uuid.h"
+
+void h_dash_videos_list(http_req *req, void *app_)
+{
+    hh_app *app = app_;
+    const dash_principal *p = dash_principal_of(req);
+    long long limit;
+    if (dashboard_query_int(req, "limit", 1, DASH_PAGE_MAX, DASH_PAGE_DEFAULT, &limit))
+        return;
+    const char *before = http_req_query(req, "before");
+    if (before && !uuid_is_valid(before)) {
+        http_reply_error(req, API_ERR_INVALID_INPUT, "before must be a video id.",
+                         json_pack("{s:s}", "field", "before"));
+        return;
+    }
+    hh_video *v = NULL;
+    size_t n = 0;
+    /* One more than asked tells whether an older page exists. */
+    hh_status rc = store_video_list(app->store, p->base.user.id, before, (int)limit + 1, &v, &n);
+    if (rc) {
+        http_reply_error(req, api_error_from_status(rc), "Could not list the videos.", NULL);
+        return;
+    }
+    size_t shown = n > (size_t)limit ? (size_t)limit : n;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < shown; i++)
+        json_array_append_new(arr, video_json(&v[i], app->blob));
+    json_t *next = n > shown ? json_string(v[shown - 1].id) : json_null();
+    store_video_list_free(v, n);
+    http_req_add_header(req, "Cache-Control", "no-store");
+    http_reply_json(req, 200, json_pack("{s:o, s:o}", "videos", arr, "nextBefore", next));
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# test_dashboard_browser.sh - the dashboard's browser tests
+# (tests/browser/dashboard.test.mjs, node's test runner driving Debian's
+# chromium through playwright-core) against a real server: makes the
+# accounts and fixture files, starts `happyhorse serve`, runs node --test.
+# Screenshots go to $HH_SCREENSHOTS when set (e.g. docs/screenshots).
+set -euo pipefail
+. "$HH_SRC/tests/api/lib.sh"
+. "$HH_SRC/tests/api/server.sh"
+
+command -v node >/dev/null || fail "node is required (scripts/deps.sh installs nodejs)"
+[ -x "${HH_CHROMIUM:-/usr/bin/chromium}" ] || fail "chromium is required (scripts/deps.sh)"
+"$HH_SRC/tests/browser/setup.sh" || fail "npm ci of tests/browser failed"
+
+DATA=$HH_TMP/data
+PRO_EMAIL=pro@example.com PRO_PASSWORD='pro-user-password'
+BASIC_EMAIL=basic@example.com BASIC_PASSWORD='basic-user-password'
+hh admin user create --email "$PRO_EMAIL" --plan pro --credits 1000 --password-stdin <<<"$PRO_PASSWORD" >/dev/null
+hh admin user create --email "$BASIC_EMAIL" --plan basic --credits 200 --password-stdin <<<"$BASIC_PASSWORD" >/dev/null
+
+# Fixtures: a real PNG of about a megabyte (a Mandelbrot set), and a file that
+# is an MP4 by its magic bytes but holds nothing a decoder can use.
+ffmpeg -v error -f lavfi -i "mandelbrot=s=1600x1000:end_pts=1:inner=convergence" -frames:v 1 \
+  -y "$HH_TMP/reference.png"
+{ printf '\000\000\000\030ftypmp42\000\000\000\000mp42isom'; head -c 200000 /dev/urandom; } \
+  >"$HH_TMP/broken.mp4"
+
+start_server
+shots=${HH_SCREENSHOTS:-}
+[ -z "$shots" ] || shots=$(mkdir -p "$shots" && cd "$shots" && pwd)
+(cd "$HH_SRC/tests/browser" &&
+  HH_BASE=$BASE HH_PRO_EMAIL=$PRO_EMAIL HH_PRO_PASSWORD=$PRO_PASSWORD \
+    HH_BASIC_EMAIL=$BASIC_EMAIL HH_BASIC_PASSWORD=$BASIC_PASSWORD \
+    HH_FIXTURE_IMAGE=$HH_TMP/reference.png HH_FIXTURE_BROKEN_VIDEO=$HH_TMP/broken.mp4 \
+    HH_SCREENSHOTS=$shots node --test --test-reporter=spec dashboard.test.mjs) ||
+  fail "browser tests failed (server log: $(tail -5 "$SERVER_LOG"))"
+HH_ASSERTS=$((HH_ASSERTS + 1))
+stop_server
+hh_done

@@ -1,0 +1,90 @@
+// credits.js - Credits & plan: the balance, the plans and their limits (the
+// user's own highlighted), and the ledger with cursor pagination.
+import { api } from './api.js';
+import { state, onUserChange, el, $, fmtDate, fmtNum } from './ui.js';
+
+const PAGE = 20;
+let cursors = [0]; // cursors[i] = `before` of page i (0: newest)
+let pageIndex = 0;
+let stale = false;
+
+const KIND_LABEL = { grant: 'Grant', charge: 'Charge', refund: 'Refund', adjustment: 'Adjustment' };
+
+function renderLedger(page) {
+  const rows = (page.entries || []).map((e) => el('tr', { 'data-kind': e.kind },
+    el('td', { 'data-label': 'Date' }, fmtDate(e.createdAt)),
+    el('td', { 'data-label': 'Kind' }, el('span', { class: `badge kind-${e.kind}` }, KIND_LABEL[e.kind] || e.kind)),
+    el('td', { 'data-label': 'Details', class: 'ledger-note' },
+      e.note || (e.ref ? `Video ${e.ref.slice(0, 8)}…` : '–')),
+    el('td', { 'data-label': 'Amount', class: `num ${e.amount < 0 ? 'neg' : 'pos'}` },
+      `${e.amount > 0 ? '+' : '−'}${fmtNum(Math.abs(e.amount))}`),
+    el('td', { 'data-label': 'Balance', class: 'num' }, fmtNum(e.balanceAfter))));
+  $('ledger-body').replaceChildren(...rows);
+  $('ledger-empty').hidden = rows.length > 0;
+  if (page.nextBefore) cursors[pageIndex + 1] = page.nextBefore;
+  else cursors.length = pageIndex + 1;
+  $('ledger-older').disabled = !page.nextBefore;
+  $('ledger-newer').disabled = pageIndex === 0;
+  $('ledger-page').textContent = `Page ${pageIndex + 1}`;
+}
+
+async function go(index) {
+  pageIndex = index;
+  const before = cursors[index];
+  const page = await api('GET', `/ledger?limit=${PAGE}${before ? `&before=${encodeURIComponent(before)}` : ''}`);
+  renderLedger(page);
+  stale = false;
+}
+
+function renderPlans() {
+  const plans = state.plans;
+  const cur = state.user.plan;
+  const head = el('tr', {}, el('th', { scope: 'col' }, 'Limit'),
+    ...plans.map((p) => el('th', { scope: 'col', class: p.name === cur ? 'current' : '' },
+      p.name, p.name === cur ? el('span', { class: 'you' }, 'your plan') : '')));
+  const yes = (b) => (b ? el('span', { class: 'yes' }, 'Yes') : el('span', { class: 'no' }, '—'));
+  const rowOf = (label, f) => el('tr', {}, el('th', { scope: 'row' }, label),
+    ...plans.map((p) => el('td', { class: p.name === cur ? 'current' : '' }, f(p))));
+  $('plans-table').tHead.replaceChildren(head);
+  $('plans-table').tBodies[0].replaceChildren(
+    rowOf('Longest video', (p) => `${p.maxDurationSec} s`),
+    rowOf('1080p', (p) => yes(p.allow['1080p'])),
+    rowOf('First frame image', (p) => yes(p.allow.sourceImage)),
+    rowOf('Last frame image', (p) => yes(p.allow.lastFrame)),
+    rowOf('Reference video', (p) => yes(p.allow.referenceVideo)),
+    rowOf('Reference audio', (p) => yes(p.allow.referenceAudio)),
+    rowOf('Price, 720p', (p) => `${p.creditsPerSecond['720p']} credits/s`),
+    rowOf('Price, 1080p', (p) => `${p.creditsPerSecond['1080p']} credits/s`),
+    rowOf('API requests / min', (p) => fmtNum(p.requestsPerMinute)),
+    rowOf('Videos rendering at once', (p) => fmtNum(p.jobsInFlight)));
+}
+
+function renderSummary(s) {
+  $('credits-balance').textContent = fmtNum(s.user.credits);
+  $('credits-plan').textContent = s.user.plan;
+  if (s.plan) {
+    $('credits-plan-rate').textContent =
+      `up to ${s.plan.maxDurationSec} s · ${s.plan.creditsPerSecond['720p']} credits/s at 720p`;
+  }
+  renderPlans();
+  stale = true; // the balance moved: the ledger has news
+  if (!$('page-credits').hidden) go(0).catch(() => {});
+}
+
+/** Builds the page from the first ledger page (fetched by app.js in parallel). */
+export function init(firstLedger) {
+  $('ledger-older').addEventListener('click', () => go(pageIndex + 1));
+  $('ledger-newer').addEventListener('click', () => go(Math.max(0, pageIndex - 1)));
+  renderSummary(state);
+  stale = false;
+  renderLedger(firstLedger);
+  onUserChange(renderSummary);
+}
+
+/** Called when the page is shown: refreshes the ledger if the balance changed since. */
+export function show() {
+  if (stale) {
+    cursors = [0];
+    go(0).catch(() => {});
+  }
+}

@@ -1,0 +1,107 @@
+// keys.js - Settings / API Keys: create a key with a name (its secret shown
+// once, with a copy button), list keys, delete one after confirmation. The
+// page exists only when the workspace has API access.
+import { api } from './api.js';
+import { state, el, $, fmtDate, fmtAgo, toast, confirmDialog } from './ui.js';
+
+let loaded = false;
+
+function row(k) {
+  const del = el('button', { type: 'button', class: 'btn btn-ghost btn-sm danger-text',
+    'aria-label': `Delete key ${k.name}` }, 'Delete');
+  del.addEventListener('click', async () => {
+    const ok = await confirmDialog('Delete this key?',
+      `“${k.name}” (${k.prefix}…) will stop working immediately. This cannot be undone.`);
+    if (!ok) { del.focus(); return; }
+    del.disabled = true;
+    try {
+      await api('DELETE', `/keys/${encodeURIComponent(k.id)}`);
+      toast(`Key “${k.name}” deleted.`);
+      await load();
+      $('key-name').focus();
+    } catch (e) {
+      del.disabled = false;
+      toast(e.message);
+    }
+  });
+  return el('tr', { 'data-key-id': k.id },
+    el('td', { 'data-label': 'Name' }, el('strong', {}, k.name)),
+    el('td', { 'data-label': 'Key' }, el('code', { class: 'mono' }, `${k.prefix}…`)),
+    el('td', { 'data-label': 'Created' }, fmtDate(k.createdAt)),
+    el('td', { 'data-label': 'Last used', title: k.lastUsedAt ? fmtDate(k.lastUsedAt) : '' },
+      k.lastUsedAt ? fmtAgo(k.lastUsedAt) : 'Never'),
+    el('td', { class: 'actions' }, del));
+}
+
+function render(keys) {
+  $('keys-body').replaceChildren(...keys.map(row));
+  $('keys-empty').hidden = keys.length > 0;
+  $('keys-table').hidden = keys.length === 0;
+  loaded = true;
+}
+
+async function load() {
+  render((await api('GET', '/keys')).keys);
+}
+
+async function create(ev) {
+  ev.preventDefault();
+  const input = $('key-name');
+  const err = $('key-error');
+  err.textContent = '';
+  const name = input.value.trim();
+  if (!name) {
+    err.textContent = 'Give the key a name, so you know later where it is used.';
+    input.focus();
+    return;
+  }
+  const btn = $('key-create');
+  btn.disabled = true;
+  try {
+    const res = await api('POST', '/keys', { name });
+    input.value = '';
+    $('secret-name').textContent = res.key.name;
+    $('secret-value').value = res.secret;
+    $('secret-copied').textContent = '';
+    $('secret-card').hidden = false;
+    $('secret-card').focus();
+    $('secret-value').select();
+    await load();
+  } catch (e) {
+    err.textContent = e.message;
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+async function copySecret() {
+  const v = $('secret-value');
+  try {
+    await navigator.clipboard.writeText(v.value);
+  } catch (e) {
+    v.select();
+    document.execCommand('copy');
+  }
+  $('secret-copied').textContent = 'Copied to the clipboard.';
+}
+
+/** Wires the page (once), with the key list app.js fetched in parallel (null if none). */
+export function init(first) {
+  if (first) render(first.keys);
+  $('key-form').addEventListener('submit', create);
+  $('secret-copy').addEventListener('click', copySecret);
+  $('secret-done').addEventListener('click', () => {
+    // The secret leaves the page for good.
+    $('secret-value').value = '';
+    $('secret-card').hidden = true;
+    $('key-name').focus();
+  });
+}
+
+/** Called when the page is shown: loads the list the first time. */
+export function show() {
+  const on = !!(state.user && state.user.apiAccess);
+  $('keys-disabled').hidden = on;
+  $('keys-enabled').hidden = !on;
+  if (on && !loaded) load().catch((e) => toast(e.message));
+}

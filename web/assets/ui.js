@@ -1,0 +1,118 @@
+// ui.js - small DOM helpers and the app's shared state, used by every page module.
+import { api } from './api.js';
+
+/** The signed-in workspace: user, its plan, every plan, and listeners for changes. */
+export const state = {
+  user: null,
+  plan: null,
+  plans: [],
+  listeners: new Set(),
+};
+
+/** Replaces the user (e.g. a new balance) and tells every listener. */
+export function setUser(user) {
+  state.user = user;
+  state.plan = state.plans.find((p) => p.name === user.plan) || state.plan;
+  for (const fn of state.listeners) fn(state);
+}
+
+/** Calls fn(state) whenever the user changes. */
+export function onUserChange(fn) {
+  state.listeners.add(fn);
+}
+
+/**
+ * Makes an element: el('a', {href: '/x', class: 'btn'}, 'text', child...).
+ * Attributes starting with "on" become listeners; text is never parsed as HTML.
+ */
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') e.addEventListener(k.slice(2), v);
+    else if (k === 'class') e.className = v;
+    else if (v === true) e.setAttribute(k, '');
+    else e.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+const $ = (id) => document.getElementById(id);
+export { $ };
+
+const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const numFmt = new Intl.NumberFormat();
+
+/** "Nov 24, 2026, 2:30 PM" for an ISO time, "Never" for null. */
+export function fmtDate(iso) {
+  if (!iso) return 'Never';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '–' : dateFmt.format(d);
+}
+
+/** "3 minutes ago" style relative time. */
+export function fmtAgo(iso) {
+  if (!iso) return 'Never';
+  const s = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
+  if (s < 45) return 'just now';
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  if (s < 3600) return rtf.format(-Math.round(s / 60), 'minute');
+  if (s < 86400) return rtf.format(-Math.round(s / 3600), 'hour');
+  return rtf.format(-Math.round(s / 86400), 'day');
+}
+
+/** Thousands separators. */
+export function fmtNum(n) {
+  return numFmt.format(n);
+}
+
+let toastTimer = 0;
+/** Shows a short message at the bottom of the screen (announced politely). */
+export function toast(msg) {
+  const t = $('toast');
+  t.textContent = msg;
+  t.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { t.hidden = true; }, 3500);
+}
+
+/** Shows or clears the page-wide error banner. */
+export function showError(msg) {
+  const b = $('app-error');
+  b.textContent = msg || '';
+  b.hidden = !msg;
+}
+
+/** Opens the confirmation dialog; resolves true when the user confirms. */
+export function confirmDialog(title, text, okLabel = 'Delete') {
+  const d = $('confirm-dialog');
+  $('confirm-title').textContent = title;
+  $('confirm-text').textContent = text;
+  $('confirm-ok').textContent = okLabel;
+  d.returnValue = '';
+  d.showModal();
+  return new Promise((resolve) => {
+    d.addEventListener('close', () => resolve(d.returnValue === 'ok'), { once: true });
+  });
+}
+
+/** The cheapest plan (plans are cheapest first) for which test(plan) holds, or null. */
+export function cheapestPlan(test) {
+  return state.plans.find(test) || null;
+}
+
+/** Price in credits of a video, from the user's plan: durationSec x rate of the resolution. */
+export function priceOf(plan, durationSec, resolution) {
+  if (!plan) return 0;
+  return durationSec * plan.creditsPerSecond[resolution];
+}
+
+/** Re-reads the user (the balance after a charge or refund) and updates every page. */
+export async function refreshUser() {
+  const me = await api('GET', '/me');
+  setUser(me.user);
+}
