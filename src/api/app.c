@@ -4,7 +4,6 @@
  * rely on the previous; torn down in reverse.
  */
 #include "api/app.h"
-#include "blob/presign.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,10 +30,6 @@ hh_status app_new(const app_config *cfg, hh_app **out)
     }
     if ((rc = blob_local_new(cfg->data_dir, "", &app->blob))) {
         hh_error("cannot open object storage under %s: %s", cfg->data_dir, hh_status_str(rc));
-        goto fail;
-    }
-    if ((rc = presign_secret_load(cfg->data_dir, app->upload_secret))) {
-        hh_error("cannot read or create %s/secret.key", cfg->data_dir);
         goto fail;
     }
     app->upload_ttl_s = cfg->upload_ttl_s > 0 ? cfg->upload_ttl_s : 900;

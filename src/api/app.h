@@ -25,8 +25,7 @@ typedef struct hh_app {
     worker_pool *workers; /* owned; NULL with --workers 0 */
     char public_url[256]; /* no trailing slash */
     char data_dir[1024];
-    uint8_t upload_secret[32]; /* signs upload URLs (blob/presign.h) */
-    int upload_ttl_s;          /* lifetime of an upload URL */
+    int upload_ttl_s; /* lifetime of an upload URL (the blob store signs them) */
     /* Dashboard (api/dashboard.h). */
     int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */
     char web_dir[1024]; /* the web app's files (serve --web / HAPPYHORSE_WEB) */

@@ -13,35 +13,8 @@
 
 #include "api/app.h"
 #include "api/routes.h"
+#include "domain/upload_policy.h"
 #include "http/range.h"
-
-static const struct {
-    const char *ext;
-    const char *type;
-} types[] = {
-    {".mp4", "video/mp4"},  {".mov", "video/quicktime"}, {".webm", "video/webm"},
-    {".jpg", "image/jpeg"}, {".png", "image/png"},       {".webp", "image/webp"},
-    {".mp3", "audio/mpeg"}, {".wav", "audio/wav"},       {".weba", "audio/webm"},
-};
-
-static const char *content_type(const char *key)
-{
-    const char *dot = strrchr(key, '.');
-    for (size_t i = 0; dot && i < sizeof types / sizeof *types; i++)
-        if (!strcmp(dot, types[i].ext))
-            return types[i].type;
-    return "application/octet-stream";
-}
-
-/* Keys are server-made: letters, digits, '.', '_', '-' and single '/' between segments. */
-static int key_shape_ok(const char *key)
-{
-    size_t n = strlen(key);
-    if (n == 0 || n >= HH_KEY_MAX || key[0] == '/' || key[n - 1] == '/' || strstr(key, "//") ||
-        strstr(key, ".."))
-        return 0;
-    return strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") == n;
-}
 
 static void http_date(int64_t ms, char *buf, size_t size)
 {
@@ -57,7 +30,9 @@ void h_files_get(http_req *req, void *app_)
     const char *key = http_req_tail(req);
     blob_info info;
     int fd = -1;
-    if (!key_shape_ok(key) || blob_open_read(app->blob, key, &fd, &info)) {
+    /* Only the server's own key shapes are looked up: no temporary names, no other files. */
+    const char *type = upload_key_content_type(key);
+    if (!type || blob_open_read(app->blob, key, &fd, &info)) {
         http_reply_error(req, API_ERR_NOT_FOUND, "No such file.", NULL);
         return;
     }
@@ -91,8 +66,8 @@ void h_files_get(http_req *req, void *app_)
         snprintf(crange, sizeof crange, "bytes %llu-%llu/%llu", (unsigned long long)first,
                  (unsigned long long)last, (unsigned long long)info.size);
         http_req_add_header(req, "Content-Range", crange);
-        http_reply_fd(req, 206, content_type(key), fd, first, last - first + 1);
+        http_reply_fd(req, 206, type, fd, first, last - first + 1);
         return;
     }
-    http_reply_fd(req, 200, content_type(key), fd, 0, info.size);
+    http_reply_fd(req, 200, type, fd, 0, info.size);
 }

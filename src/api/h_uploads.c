@@ -15,9 +15,8 @@
 
 #include "api/app.h"
 #include "api/routes.h"
-#include "blob/presign.h"
+#include "blob/receiver.h"
 #include "domain/upload_policy.h"
-#include "media/sniff.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/uuid.h"
@@ -37,7 +36,7 @@ void h_uploads_presign(http_req *req, void *app_)
         return;
     }
     hh_upload up = {.size_bytes = ur.size_bytes};
-    char asset[HH_ID_LEN], sig[PRESIGN_SIG_HEX], url[1024], pub[1024];
+    char asset[HH_ID_LEN], url[1024], pub[1024];
     if (uuid_v7(asset)) {
         http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not make an id.", NULL);
         return;
@@ -48,13 +47,12 @@ void h_uploads_presign(http_req *req, void *app_)
     snprintf(up.content_type, sizeof up.content_type, "%s", ur.content_type);
     int64_t expires = hh_time_now_ms() / 1000 + app->upload_ttl_s;
     up.expires_at = expires * 1000;
-    if (store_upload_create(app->store, &up)) {
+    if (blob_presign_put(app->blob, up.key, up.content_type, up.size_bytes, expires, url,
+                         sizeof url) ||
+        store_upload_create(app->store, &up)) {
         http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not record the upload.", NULL);
         return;
     }
-    presign_sign(app->upload_secret, up.key, up.content_type, up.size_bytes, expires, sig);
-    snprintf(url, sizeof url, "%s/uploads/%s?expires=%lld&sig=%s", app->public_url, up.key,
-             (long long)expires, sig);
     http_reply_json(req, 200,
                     json_pack("{s:s, s:s, s:s, s:s}", "uploadUrl", url, "key", up.key, "publicUrl",
                               blob_public_url(app->blob, up.key, pub, sizeof pub), "kind",
@@ -65,22 +63,21 @@ void h_uploads_presign(http_req *req, void *app_)
 
 typedef struct put_state {
     hh_upload up;
-    blob_writer *w; /* open until commit or abort */
-    int64_t received;
-    unsigned char head[SNIFF_NEED];
-    size_t headlen;
-    int sniffed;
+    blob_receiver *rx; /* open until finished or aborted */
 } put_state;
 
 static void put_state_free(void *p)
 {
     put_state *ps = p;
-    blob_writer_abort(ps->w); /* a no-op after commit, which clears w */
+    blob_receiver_free(ps->rx); /* throws an unfinished body away */
     free(ps);
 }
 
 static hh_status refuse(http_req *req, unsigned status, api_error code, const char *msg)
 {
+    const char *key = http_req_tail(req);
+    hh_log_fields(HH_LOG_INFO, "upload refused",
+                  json_pack("{s:s, s:i, s:s}", "key", key, "status", (int)status, "why", msg));
     http_reply_error_status(req, status, code, msg, NULL);
     return HH_ERR_INVALID;
 }
@@ -93,13 +90,16 @@ static hh_status check_put(hh_app *app, http_req *req, hh_upload *up)
     const char *exp = http_req_query(req, "expires");
     char *end = NULL;
     long long expires = exp ? strtoll(exp, &end, 10) : 0;
-    if (!sig || !exp || !*exp || *end || store_upload_get(app->store, key, up) ||
-        up->expires_at / 1000 != expires ||
-        !presign_verify(app->upload_secret, up->key, up->content_type, up->size_bytes, expires,
-                        sig))
+    upload_key_class cls = upload_key_classify(key);
+    if (cls < UPLOAD_KEY_IMAGE || cls > UPLOAD_KEY_AUDIO || !sig || !exp || !*exp || *end ||
+        store_upload_get(app->store, key, up) || up->expires_at / 1000 != expires)
         return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL's signature is not valid.");
-    if (expires * 1000 < hh_time_now_ms())
+    hh_status rc = blob_check_put(app->blob, up->key, up->content_type, up->size_bytes, expires,
+                                  sig, hh_time_now_ms() / 1000);
+    if (rc == HH_ERR_LIMIT)
         return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL has expired.");
+    if (rc)
+        return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL's signature is not valid.");
     if (up->complete)
         return refuse(req, 409, API_ERR_INVALID_INPUT, "This upload is already complete.");
     const char *type = http_req_header(req, "Content-Type");
@@ -122,57 +122,52 @@ static hh_status put_begin(http_req *req, void *app_)
     hh_status rc = check_put(app, req, &ps->up);
     if (rc)
         return rc;
-    if (blob_writer_new(app->blob, ps->up.key, &ps->w))
+    if (blob_receiver_new(app->blob, ps->up.key, ps->up.content_type, ps->up.size_bytes, &ps->rx))
         return refuse(req, 500, API_ERR_INTERNAL_ERROR, "Could not store the upload.");
     return HH_OK;
 }
 
-static hh_status sniff_now(http_req *req, put_state *ps, int complete)
+/* The reply for a receiver's refusal. */
+static void refuse_body(http_req *req, const blob_receiver *rx)
 {
-    sniff_result r = sniff_check(ps->up.content_type, ps->head, ps->headlen, complete);
-    if (r == SNIFF_NEED_MORE)
-        return HH_OK;
-    ps->sniffed = 1;
-    if (r == SNIFF_MISMATCH)
-        return refuse(req, 400, API_ERR_UPLOAD_TYPE_NOT_SUPPORTED,
-                      "The file's contents are not of the declared content type.");
-    return HH_OK;
+    switch (blob_receiver_refusal(rx)) {
+    case BLOB_REFUSE_TOO_LONG:
+        refuse(req, 400, API_ERR_INVALID_INPUT, "The body is longer than sizeBytes.");
+        break;
+    case BLOB_REFUSE_TOO_SHORT:
+        refuse(req, 400, API_ERR_INVALID_INPUT, "The body is shorter than sizeBytes.");
+        break;
+    case BLOB_REFUSE_WRONG_TYPE:
+        refuse(req, 400, API_ERR_UPLOAD_TYPE_NOT_SUPPORTED,
+               "The file's contents are not of the declared content type.");
+        break;
+    case BLOB_REFUSE_EXISTS:
+        refuse(req, 409, API_ERR_INVALID_INPUT, "This upload is already complete.");
+        break;
+    default:
+        refuse(req, 500, API_ERR_INTERNAL_ERROR, "Could not store the upload.");
+    }
 }
 
 static hh_status put_data(http_req *req, void *app_, const char *data, size_t len)
 {
     put_state *ps = http_req_user(req);
-    if (ps->received + (int64_t)len > ps->up.size_bytes)
-        return refuse(req, 400, API_ERR_INVALID_INPUT, "The body is longer than sizeBytes.");
-    if (!ps->sniffed) {
-        size_t take = SNIFF_NEED - ps->headlen < len ? SNIFF_NEED - ps->headlen : len;
-        memcpy(ps->head + ps->headlen, data, take);
-        ps->headlen += take;
-        if (sniff_now(req, ps, 0))
-            return HH_ERR_INVALID;
-    }
-    if (blob_writer_write(ps->w, data, len))
-        return refuse(req, 500, API_ERR_INTERNAL_ERROR, "Could not store the upload.");
-    ps->received += (int64_t)len;
-    return HH_OK;
+    hh_status rc = blob_receiver_feed(ps->rx, data, len);
+    if (rc)
+        refuse_body(req, ps->rx);
+    return rc;
 }
 
 static void put_end(http_req *req, void *app_)
 {
     hh_app *app = app_;
     put_state *ps = http_req_user(req);
-    if (ps->received != ps->up.size_bytes) {
-        refuse(req, 400, API_ERR_INVALID_INPUT, "The body is shorter than sizeBytes.");
+    if (blob_receiver_finish(ps->rx)) {
+        refuse_body(req, ps->rx);
         return;
     }
-    if (!ps->sniffed && sniff_now(req, ps, 1))
-        return;
-    blob_writer *w = ps->w;
-    ps->w = NULL;
-    hh_status rc = blob_writer_commit(w);
-    if (rc == HH_OK)
-        rc = store_upload_complete(app->store, ps->up.key);
-    if (rc == HH_ERR_EXISTS || rc == HH_ERR_CONFLICT) {
+    hh_status rc = store_upload_complete(app->store, ps->up.key);
+    if (rc == HH_ERR_CONFLICT) {
         refuse(req, 409, API_ERR_INVALID_INPUT, "This upload is already complete.");
         return;
     }
@@ -190,12 +185,12 @@ static void put_end(http_req *req, void *app_)
 static void put_abort(http_req *req, void *app_)
 {
     put_state *ps = http_req_user(req);
-    if (ps && ps->w) {
-        blob_writer_abort(ps->w);
-        ps->w = NULL;
-        hh_log_fields(
-            HH_LOG_INFO, "upload aborted",
-            json_pack("{s:s, s:I}", "key", ps->up.key, "received", (json_int_t)ps->received));
+    if (ps && ps->rx) {
+        hh_log_fields(HH_LOG_INFO, "upload aborted",
+                      json_pack("{s:s, s:I}", "key", ps->up.key, "received",
+                                (json_int_t)blob_receiver_received(ps->rx)));
+        blob_receiver_free(ps->rx);
+        ps->rx = NULL;
     }
 }
 

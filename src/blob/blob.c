@@ -53,6 +53,20 @@ void blob_writer_abort(blob_writer *w)
         w->bs->ops->writer_abort(w);
 }
 
+hh_status blob_presign_put(blob_store *bs, const char *key, const char *content_type, int64_t size,
+                           int64_t expires, char *url, size_t urlsize)
+{
+    return bs->ops->presign_put(bs, key, content_type, size, expires, url, urlsize);
+}
+
+hh_status blob_check_put(blob_store *bs, const char *key, const char *content_type, int64_t size,
+                         int64_t expires, const char *sig, int64_t now_s)
+{
+    if (!bs->ops->check_put)
+        return HH_ERR_NOTFOUND;
+    return bs->ops->check_put(bs, key, content_type, size, expires, sig, now_s);
+}
+
 char *blob_public_url(const blob_store *bs, const char *key, char *buf, size_t size)
 {
     snprintf(buf, size, "%s/files/%s", bs->public_url, key);

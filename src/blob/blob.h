@@ -7,6 +7,26 @@
  * Keys are made by the server (domain/upload_policy.h validates their
  * shape) and are never built from client strings. Writes are atomic: an
  * object is either absent or whole, never partial.
+ *
+ * How an S3 backend fits (same operations, no caller changes):
+ *   presign_put  -> a SigV4 presigned PUT URL with Content-Type and
+ *                   Content-Length among the signed headers; the client
+ *                   PUTs to S3 directly, so check_put and the writer are
+ *                   not used for customer uploads (check_put answers
+ *                   HH_ERR_NOTFOUND and our PUT route 404s);
+ *   public_url   -> the bucket's (or CDN's) URL of the key;
+ *   open_read    -> HH_ERR_NOTFOUND: the asset route then answers with a
+ *                   redirect to a presigned GET (ranges, ETag and caching
+ *                   are S3's), so no bytes pass through us;
+ *   stat         -> HEAD Object (size, Last-Modified, ETag);
+ *   put_file     -> PutObject (multipart above a threshold), atomic in S3;
+ *   fetch_file   -> GetObject into a local file (workers render from it);
+ *   writer       -> a multipart upload: parts as they come, completed on
+ *                   commit (with If-None-Match: * to refuse an existing
+ *                   key), aborted on abort;
+ *   remove       -> DeleteObject.
+ * The existence of an object after a successful commit is the one fact
+ * the upload state machine in the store relies on.
  */
 #ifndef HH_BLOB_H
 #define HH_BLOB_H
@@ -32,6 +52,10 @@ typedef struct blob_ops {
     hh_status (*stat)(blob_store *bs, const char *key, blob_info *info);
     hh_status (*open_read)(blob_store *bs, const char *key, int *fd, blob_info *info);
     hh_status (*remove)(blob_store *bs, const char *key);
+    hh_status (*presign_put)(blob_store *bs, const char *key, const char *content_type,
+                             int64_t size, int64_t expires, char *url, size_t urlsize);
+    hh_status (*check_put)(blob_store *bs, const char *key, const char *content_type, int64_t size,
+                           int64_t expires, const char *sig, int64_t now_s);
     hh_status (*writer_new)(blob_store *bs, const char *key, blob_writer **out);
     hh_status (*writer_write)(blob_writer *w, const void *data, size_t len);
     hh_status (*writer_commit)(blob_writer *w);
@@ -51,8 +75,10 @@ struct blob_writer {
 
 /*
  * Local storage under <data_dir>/objects. public_url is the server's base
- * URL; objects are served at <public_url>/files/<key>. On success *out is
- * owned by the caller (blob_free).
+ * URL; objects are served at <public_url>/files/<key> and uploads are
+ * PUT to <public_url>/uploads/<key>?expires=..&sig=.. (blob/presign.h),
+ * signed with <data_dir>/secret.key (made on first open, 0600). On
+ * success *out is owned by the caller (blob_free).
  */
 hh_status blob_local_new(const char *data_dir, const char *public_url, blob_store **out);
 
@@ -70,13 +96,32 @@ hh_status blob_stat(blob_store *bs, const char *key, blob_info *info);
 hh_status blob_open_read(blob_store *bs, const char *key, int *fd, blob_info *info);
 /* Deletes key; HH_OK when it was already absent. */
 hh_status blob_remove(blob_store *bs, const char *key);
+/*
+ * Writes into url a URL that lets anyone PUT exactly size bytes of
+ * content_type to key until expires (Unix seconds) and nothing else.
+ * HH_ERR_LIMIT when urlsize is too small.
+ */
+hh_status blob_presign_put(blob_store *bs, const char *key, const char *content_type, int64_t size,
+                           int64_t expires, char *url, size_t urlsize);
+/*
+ * The receiving end of blob_presign_put's URLs, for backends that receive
+ * uploads through our own server (local): HH_OK when sig and expires (from
+ * the URL) are right for these values at now_s; HH_ERR_INVALID for a bad
+ * signature; HH_ERR_LIMIT when expired; HH_ERR_NOTFOUND when this backend
+ * does not receive uploads itself.
+ */
+hh_status blob_check_put(blob_store *bs, const char *key, const char *content_type, int64_t size,
+                         int64_t expires, const char *sig, int64_t now_s);
 /* Writes the public URL of key into buf; returns buf. */
 char *blob_public_url(const blob_store *bs, const char *key, char *buf, size_t size);
 /*
  * Receiving an object in pieces (an upload's body as it arrives): bytes go
- * to a temporary object that nobody can read; commit makes it visible under
- * key at once, and refuses (HH_ERR_EXISTS) if key already exists; abort
- * throws it away. Either commit or abort frees the writer.
+ * to a temporary object that nobody can read (local: a file created with
+ * O_EXCL, mode 0600, in the object's own directory, so the final step is a
+ * same-file-system link); commit makes it durable and visible under key at
+ * once, and refuses (HH_ERR_EXISTS) if key already exists; abort throws it
+ * away. Either commit or abort frees the writer. blob/receiver.h adds the
+ * checks an upload needs (declared length, content sniffing) on top.
  */
 hh_status blob_writer_new(blob_store *bs, const char *key, blob_writer **out);
 hh_status blob_writer_write(blob_writer *w, const void *data, size_t len);

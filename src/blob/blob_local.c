@@ -15,11 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blob/presign.h"
 #include "util/log.h"
 
 typedef struct blob_local {
     blob_store base; /* first: a blob_local is a blob_store */
     char root[PATH_MAX];
+    uint8_t secret[PRESIGN_SECRET_LEN]; /* signs upload URLs */
 } blob_local;
 
 static hh_status object_path(blob_local *bl, const char *key, char *out, size_t size)
@@ -45,6 +47,22 @@ static hh_status make_parents(const char *path)
         *p = '/';
     }
     return HH_OK;
+}
+
+/* fsync of the directory holding path, so a new name survives a crash. */
+static hh_status sync_parent(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return HH_ERR_IO;
+    hh_status rc = fsync(fd) ? HH_ERR_IO : HH_OK;
+    close(fd);
+    return rc;
 }
 
 /* Copies all of in to out with copy_file_range (in-kernel), falling back to read/write. */
@@ -171,21 +189,33 @@ static hh_status local_remove(blob_store *bs, const char *key)
 
 /* ---- receiving in pieces ---- */
 
+/*
+ * An HTTP body arrives in pieces the size of the connection's read buffer
+ * (about 32 KiB); gathering them into WRITE_BUF-sized write()s takes the
+ * syscall count of a 50 MiB upload from ~1600 to ~200. The buffer is the
+ * writer's whole memory cost, whatever the object's size.
+ */
+#define WRITE_BUF (256 * 1024)
+
 typedef struct local_writer {
     blob_writer base;
     int fd;
+    size_t buffered; /* bytes in buf not yet written */
     char tmp[PATH_MAX + 16];
     char final[PATH_MAX];
+    char buf[WRITE_BUF];
 } local_writer;
 
 static hh_status local_writer_new(blob_store *bs, const char *key, blob_writer **out)
 {
-    local_writer *w = calloc(1, sizeof *w);
+    local_writer *w = malloc(sizeof *w); /* not calloc: no need to touch the buffer's pages */
     *out = NULL;
     if (!w)
         return HH_ERR_NOMEM;
     w->base.bs = bs;
     w->fd = -1;
+    w->buffered = 0;
+    w->tmp[0] = '\0';
     hh_status rc = object_path((blob_local *)bs, key, w->final, sizeof w->final);
     if (!rc)
         rc = make_parents(w->final);
@@ -202,16 +232,40 @@ static hh_status local_writer_new(blob_store *bs, const char *key, blob_writer *
     return HH_OK;
 }
 
+/* write() all of p, however many calls it takes. */
+static hh_status write_all(int fd, const char *p, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0)
+            return HH_ERR_IO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return HH_OK;
+}
+
+static hh_status flush(local_writer *w)
+{
+    hh_status rc = write_all(w->fd, w->buf, w->buffered);
+    w->buffered = 0;
+    return rc;
+}
+
 static hh_status local_writer_write(blob_writer *bw, const void *data, size_t len)
 {
     local_writer *w = (local_writer *)bw;
     const char *p = data;
     while (len) {
-        ssize_t n = write(w->fd, p, len);
-        if (n < 0)
+        if (w->buffered == 0 && len >= WRITE_BUF)
+            return write_all(w->fd, p, len); /* big pieces go straight through */
+        size_t take = WRITE_BUF - w->buffered < len ? WRITE_BUF - w->buffered : len;
+        memcpy(w->buf + w->buffered, p, take);
+        w->buffered += take;
+        p += take;
+        len -= take;
+        if (w->buffered == WRITE_BUF && flush(w))
             return HH_ERR_IO;
-        p += n;
-        len -= (size_t)n;
     }
     return HH_OK;
 }
@@ -228,7 +282,9 @@ static void local_writer_abort(blob_writer *bw)
 static hh_status local_writer_commit(blob_writer *bw)
 {
     local_writer *w = (local_writer *)bw;
-    hh_status rc = fsync(w->fd) ? HH_ERR_IO : HH_OK;
+    hh_status rc = flush(w);
+    if (!rc && fsync(w->fd))
+        rc = HH_ERR_IO;
     if (close(w->fd) && !rc)
         rc = HH_ERR_IO;
     w->fd = -1;
@@ -236,12 +292,31 @@ static hh_status local_writer_commit(blob_writer *bw)
     if (!rc && link(w->tmp, w->final))
         rc = errno == EEXIST ? HH_ERR_EXISTS : HH_ERR_IO;
     unlink(w->tmp);
+    if (!rc)
+        rc = sync_parent(w->final);
     free(w);
     return rc;
 }
 
+static hh_status local_presign_put(blob_store *bs, const char *key, const char *content_type,
+                                   int64_t size, int64_t expires, char *url, size_t urlsize)
+{
+    char sig[PRESIGN_SIG_HEX];
+    presign_sign(((blob_local *)bs)->secret, key, content_type, size, expires, sig);
+    int n = snprintf(url, urlsize, "%s/uploads/%s?expires=%lld&sig=%s", bs->public_url, key,
+                     (long long)expires, sig);
+    return n < 0 || (size_t)n >= urlsize ? HH_ERR_LIMIT : HH_OK;
+}
+
+static hh_status local_check_put(blob_store *bs, const char *key, const char *content_type,
+                                 int64_t size, int64_t expires, const char *sig, int64_t now_s)
+{
+    return presign_check(((blob_local *)bs)->secret, key, content_type, size, expires, sig, now_s);
+}
+
 static void local_free(blob_store *bs)
 {
+    explicit_bzero(((blob_local *)bs)->secret, PRESIGN_SECRET_LEN);
     free(bs);
 }
 
@@ -251,6 +326,8 @@ static const blob_ops local_ops = {
     .stat = local_stat,
     .open_read = local_open_read,
     .remove = local_remove,
+    .presign_put = local_presign_put,
+    .check_put = local_check_put,
     .writer_new = local_writer_new,
     .writer_write = local_writer_write,
     .writer_commit = local_writer_commit,
@@ -277,6 +354,12 @@ hh_status blob_local_new(const char *data_dir, const char *public_url, blob_stor
     if (mkdir(bl->root, 0700) && errno != EEXIST) {
         free(bl);
         return HH_ERR_IO;
+    }
+    hh_status rc = presign_secret_load(data_dir, bl->secret);
+    if (rc) {
+        hh_error("cannot read or create %s/secret.key", data_dir);
+        free(bl);
+        return rc;
     }
     blob_set_public_url(&bl->base, public_url ? public_url : "");
     *out = &bl->base;

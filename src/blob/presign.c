@@ -80,12 +80,16 @@ void presign_sign(const uint8_t secret[PRESIGN_SECRET_LEN], const char *key,
     crypto_hex_encode(m, sizeof m, sig, PRESIGN_SIG_HEX);
 }
 
-int presign_verify(const uint8_t secret[PRESIGN_SECRET_LEN], const char *key,
-                   const char *content_type, int64_t size, int64_t expires, const char *sig)
+hh_status presign_check(const uint8_t secret[PRESIGN_SECRET_LEN], const char *key,
+                        const char *content_type, int64_t size, int64_t expires, const char *sig,
+                        int64_t now_s)
 {
     char want[PRESIGN_SIG_HEX];
     if (!sig || strlen(sig) != PRESIGN_SIG_HEX - 1)
-        return 0;
+        return HH_ERR_INVALID;
     presign_sign(secret, key, content_type, size, expires, want);
-    return crypto_equal(want, sig, PRESIGN_SIG_HEX - 1);
+    if (!crypto_equal(want, sig, PRESIGN_SIG_HEX - 1))
+        return HH_ERR_INVALID;
+    /* Judged after the signature, so an attacker cannot learn which URLs were once valid. */
+    return expires < now_s ? HH_ERR_LIMIT : HH_OK;
 }

@@ -26,8 +26,15 @@ void presign_sign(const uint8_t secret[PRESIGN_SECRET_LEN], const char *key,
                   const char *content_type, int64_t size, int64_t expires,
                   char sig[PRESIGN_SIG_HEX]);
 
-/* 1 when sig (hex text from the URL) is the signature of these values; constant time. */
-int presign_verify(const uint8_t secret[PRESIGN_SECRET_LEN], const char *key,
-                   const char *content_type, int64_t size, int64_t expires, const char *sig);
+/*
+ * Checks a PUT against its URL at time now_s (Unix seconds; a parameter so
+ * tests control the clock): HH_OK when sig (hex text from the URL) is the
+ * signature of these values and expires >= now_s; HH_ERR_INVALID for a
+ * wrong, malformed or missing signature; HH_ERR_LIMIT for a good signature
+ * whose time is up. The comparison is constant-time.
+ */
+hh_status presign_check(const uint8_t secret[PRESIGN_SECRET_LEN], const char *key,
+                        const char *content_type, int64_t size, int64_t expires, const char *sig,
+                        int64_t now_s);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/uuid.h"
+
 static const struct {
     const char *name;
     const char *prefix; /* key folder */
@@ -111,4 +113,104 @@ void upload_key(const upload_request *r, const char *user_id, const char *asset_
                 size_t size)
 {
     snprintf(out, size, "%s/%s/%s.%s", kinds[r->kind].prefix, user_id, asset_id, r->ext);
+}
+
+static hh_status id_key(const char *fmt_prefix, const char *id, const char *ext, char *out,
+                        size_t size)
+{
+    if (!uuid_is_valid(id))
+        return HH_ERR_INVALID;
+    int n = snprintf(out, size, "%s/%s.%s", fmt_prefix, id, ext);
+    return n < 0 || (size_t)n >= size ? HH_ERR_LIMIT : HH_OK;
+}
+
+hh_status upload_output_key(const char *video_id, char *out, size_t size)
+{
+    return id_key("videos/outputs", video_id, "mp4", out, size);
+}
+
+hh_status upload_thumbnail_key(const char *video_id, char *out, size_t size)
+{
+    return id_key("videos/thumbnails", video_id, "jpg", out, size);
+}
+
+const char *upload_ext_of_type(const char *content_type)
+{
+    for (int k = 0; content_type && k < UPLOAD_KIND_COUNT; k++)
+        for (int t = 0; t < 4 && kinds[k].types[t].type; t++)
+            if (!strcmp(content_type, kinds[k].types[t].type))
+                return kinds[k].types[t].ext;
+    return NULL;
+}
+
+/* Reads a canonical UUID at *p followed by the character end; advances past both. */
+static int take_uuid(const char **p, char end)
+{
+    char id[UUID_STR_LEN];
+    const char *stop = strchr(*p, end);
+    if (!stop || stop - *p != UUID_STR_LEN - 1)
+        return 0;
+    memcpy(id, *p, UUID_STR_LEN - 1);
+    id[UUID_STR_LEN - 1] = '\0';
+    if (!uuid_is_valid(id))
+        return 0;
+    *p = stop + 1;
+    return 1;
+}
+
+/* 1 if ext is one of kind's extensions. */
+static int ext_of_kind(upload_kind k, const char *ext)
+{
+    for (int t = 0; t < 4 && kinds[k].types[t].type; t++)
+        if (!strcmp(ext, kinds[k].types[t].ext))
+            return 1;
+    return 0;
+}
+
+upload_key_class upload_key_classify(const char *key)
+{
+    if (!key || strlen(key) >= UPLOAD_KEY_MAX)
+        return UPLOAD_KEY_INVALID;
+    static const struct {
+        const char *prefix;
+        upload_key_class cls;
+    } outputs[] = {{"videos/outputs/", UPLOAD_KEY_OUTPUT},
+                   {"videos/thumbnails/", UPLOAD_KEY_THUMBNAIL}};
+    for (size_t i = 0; i < sizeof outputs / sizeof *outputs; i++) {
+        size_t n = strlen(outputs[i].prefix);
+        const char *p = key + n;
+        if (strncmp(key, outputs[i].prefix, n) || !take_uuid(&p, '.'))
+            continue;
+        return !strcmp(p, outputs[i].cls == UPLOAD_KEY_OUTPUT ? "mp4" : "jpg") ? outputs[i].cls
+                                                                               : UPLOAD_KEY_INVALID;
+    }
+    for (int k = 0; k < UPLOAD_KIND_COUNT; k++) {
+        size_t n = strlen(kinds[k].prefix);
+        const char *p = key + n;
+        if (strncmp(key, kinds[k].prefix, n) || *p++ != '/')
+            continue;
+        if (!take_uuid(&p, '/') || !take_uuid(&p, '.') || !ext_of_kind((upload_kind)k, p))
+            return UPLOAD_KEY_INVALID;
+        return (upload_key_class)(UPLOAD_KEY_IMAGE + k);
+    }
+    return UPLOAD_KEY_INVALID;
+}
+
+const char *upload_key_content_type(const char *key)
+{
+    static const char *const thumb = "image/jpeg", *const output = "video/mp4";
+    upload_key_class c = upload_key_classify(key);
+    if (c == UPLOAD_KEY_INVALID)
+        return NULL;
+    if (c == UPLOAD_KEY_OUTPUT)
+        return output;
+    if (c == UPLOAD_KEY_THUMBNAIL)
+        return thumb;
+    const char *ext = strrchr(key, '.') + 1;
+    upload_kind k = (upload_kind)(c - UPLOAD_KEY_IMAGE);
+    /* The first type with this extension is the registered one (audio/mpeg before audio/mp3). */
+    for (int t = 0; t < 4 && kinds[k].types[t].type; t++)
+        if (!strcmp(ext, kinds[k].types[t].ext))
+            return kinds[k].types[t].type;
+    return NULL;
 }

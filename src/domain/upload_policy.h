@@ -1,7 +1,9 @@
 /*
  * upload_policy.h - what customers may upload (contract section 2): the
  * kinds, their content types and size limits, the presign request's rules,
- * and the storage keys the server makes. Pure: no I/O.
+ * and the storage keys the server makes (uploads and generated outputs),
+ * with the strict validator every route that takes a key from a URL uses.
+ * Pure: no I/O.
  */
 #ifndef HH_UPLOAD_POLICY_H
 #define HH_UPLOAD_POLICY_H
@@ -13,7 +15,8 @@
 #include "api/api_error.h"
 #include "util/status.h"
 
-#define UPLOAD_MB (1024LL * 1024)
+#define UPLOAD_MB      (1024LL * 1024)
+#define UPLOAD_KEY_MAX 160 /* bytes with the NUL; the store's HH_KEY_MAX is the same */
 
 typedef enum upload_kind {
     UPLOAD_IMAGE,
@@ -49,5 +52,41 @@ hh_status upload_request_parse(const json_t *body, upload_request *out, api_erro
  */
 void upload_key(const upload_request *r, const char *user_id, const char *asset_id, char *out,
                 size_t size);
+
+/*
+ * The key of a generated video (videos/outputs/<videoId>.mp4) or its
+ * thumbnail (videos/thumbnails/<videoId>.jpg). HH_ERR_INVALID unless
+ * video_id is a canonical UUID; HH_ERR_LIMIT when out is too small.
+ */
+hh_status upload_output_key(const char *video_id, char *out, size_t size);
+hh_status upload_thumbnail_key(const char *video_id, char *out, size_t size);
+
+/* The file extension ("png", "mp4", ...) of an accepted content type; NULL for others. */
+const char *upload_ext_of_type(const char *content_type);
+
+/* What a well-formed key names. */
+typedef enum upload_key_class {
+    UPLOAD_KEY_INVALID = 0,
+    UPLOAD_KEY_IMAGE,     /* videos/inputs/<userId>/<assetId>.(png|jpg|webp) */
+    UPLOAD_KEY_VIDEO,     /* videos/reference-video/<userId>/<assetId>.(mp4|mov|webm) */
+    UPLOAD_KEY_AUDIO,     /* videos/reference-audio/<userId>/<assetId>.(mp3|wav|weba) */
+    UPLOAD_KEY_OUTPUT,    /* videos/outputs/<videoId>.mp4 */
+    UPLOAD_KEY_THUMBNAIL, /* videos/thumbnails/<videoId>.jpg */
+} upload_key_class;
+
+/*
+ * Classifies key strictly: only the five shapes above, with canonical
+ * lower-case UUIDs and the extensions of the upload table. Anything else
+ * (other folders, "..", temporary names, upper case, extra segments) is
+ * UPLOAD_KEY_INVALID. NULL-safe.
+ */
+upload_key_class upload_key_classify(const char *key);
+
+/*
+ * The Content-Type an object is served with, from its key's extension
+ * (mp3 is served as audio/mpeg, its registered type). NULL for a key that
+ * upload_key_classify refuses.
+ */
+const char *upload_key_content_type(const char *key);
 
 #endif

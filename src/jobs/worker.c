@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "domain/upload_policy.h"
 #include "engine/engine.h"
 #include "util/histogram.h"
 #include "util/log.h"
@@ -178,9 +179,11 @@ static hh_status render(slot *s, const hh_video *v, job_files *f, char *msg, siz
 static hh_status publish(slot *s, const hh_video *v, const job_files *f)
 {
     char vkey[HH_KEY_MAX], tkey[HH_KEY_MAX];
-    snprintf(vkey, sizeof vkey, "videos/outputs/%s.mp4", v->id);
-    snprintf(tkey, sizeof tkey, "videos/thumbnails/%s.jpg", v->id);
-    hh_status rc = blob_put_file(s->pool->cfg.blob, vkey, f->video);
+    hh_status rc = upload_output_key(v->id, vkey, sizeof vkey);
+    if (!rc)
+        rc = upload_thumbnail_key(v->id, tkey, sizeof tkey);
+    if (!rc)
+        rc = blob_put_file(s->pool->cfg.blob, vkey, f->video);
     if (!rc)
         rc = blob_put_file(s->pool->cfg.blob, tkey, f->thumb);
     if (!rc)

@@ -42,9 +42,17 @@ static int is_ebml(const unsigned char *h, size_t n)
     return at(h, n, 0, "\x1a\x45\xdf\xa3", 4);
 }
 
+/*
+ * An ID3v2 tag, or an MPEG audio frame header: 11 sync bits, then a version
+ * other than the reserved 01 and a layer other than the reserved 00 (which
+ * is what tells MP3 from an AAC ADTS stream, whose sync looks the same).
+ */
 static int is_mp3(const unsigned char *h, size_t n)
 {
-    return at(h, n, 0, "ID3", 3) || (n >= 2 && h[0] == 0xff && (h[1] & 0xe0) == 0xe0);
+    if (at(h, n, 0, "ID3", 3))
+        return 1;
+    return n >= 2 && h[0] == 0xff && (h[1] & 0xe0) == 0xe0 && ((h[1] >> 3) & 3) != 1 &&
+           ((h[1] >> 1) & 3) != 0;
 }
 
 sniff_result sniff_check(const char *type, const unsigned char *h, size_t n, int complete)
