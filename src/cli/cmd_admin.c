@@ -156,9 +156,9 @@ static int need_email(const admin_cmd *cmd, const admin_args *a)
 
 /*
  * Parses argv (argv[0] is the command's name) for cmd into a, and checks
- * the --email every admin command needs. Returns -1 to go on, or the exit
- * status to return now (0 after --help, 2 on a bad command line, with its
- * message printed).
+ * the --email of the commands that take one (all but those naming a video). Returns -1 to go on, or
+ * the exit status to return now (0 after --help, 2 on a bad command line, with its message
+ * printed).
  */
 static int parse(const admin_cmd *cmd, int argc, char **argv, admin_args *a)
 {
@@ -198,7 +198,10 @@ static int parse(const admin_cmd *cmd, int argc, char **argv, admin_args *a)
     }
     if (optind < argc)
         return cli_usage_error(cmd->prog, "unexpected argument '%s' (see --help)", argv[optind]);
-    return need_email(cmd, a);
+    for (const int *o = cmd->options; *o; o++)
+        if (*o == O_EMAIL)
+            return need_email(cmd, a);
+    return -1;
 }
 
 /* Checks that plan names a plan of the loaded plans: 2 if not, 1 if they cannot be loaded. */
@@ -756,10 +759,48 @@ done:
     return ex;
 }
 
+static const int video_refund_opts[] = {O_ID, O_NOTE, 0};
+static const admin_cmd video_refund_cmd = {
+    "happyhorse admin video refund", video_refund_opts,
+    "--id VIDEO [--note TEXT]\n"
+    "Refunds a ready video's charge to its owner (once); the video stays ready.\n"
+    "Prints {\"refunded\": N}.\n"
+    "  --note TEXT      why, for the ledger (up to 255 bytes)\n"};
+
+static int video_refund(int argc, char **argv)
+{
+    const admin_cmd *cmd = &video_refund_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    int64_t refunded = 0;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && (!a.id || !uuid_is_valid(a.id)))
+        ex = cli_usage_error(cmd->prog, "--id must be a video id");
+    if (ex < 0 && a.note && strnlen(a.note, 256) > 255)
+        ex = cli_usage_error(cmd->prog, "--note is longer than 255 bytes");
+    if (ex < 0)
+        ex = open_store(cmd, &a, &st);
+    if (ex >= 0)
+        goto done;
+    hh_status rc = store_video_refund(st, a.id, a.note, &refunded);
+    if (rc == HH_ERR_NOTFOUND)
+        ex = cli_fail(cmd->prog, "no video %s", a.id);
+    else if (rc == HH_ERR_CONFLICT)
+        ex = cli_fail(cmd->prog, "video %s is not ready or was refunded already", a.id);
+    else if (rc)
+        ex = cli_fail(cmd->prog, "cannot refund video %s: %s", a.id, hh_status_str(rc));
+    else
+        ex = print_json(cmd, json_pack("{s:I}", "refunded", (json_int_t)refunded));
+done:
+    store_close(st);
+    return ex;
+}
+
 static const cli_command video_table[] = {
     {"list", video_list, "print a user's videos as JSON"},
     {"show", video_show, "print one video as JSON"},
     {"fail", video_fail, "fail a queued or stuck video and refund it"},
+    {"refund", video_refund, "refund a ready video's charge (once)"},
     {NULL, NULL, NULL},
 };
 
@@ -791,7 +832,7 @@ static const cli_command admin_table[] = {
     {"key", admin_group, "create, list, delete API keys"},
     {"credits", admin_group, "grant credits"},
     {"plan", admin_group, "set a user's plan"},
-    {"video", admin_group, "list, show, fail videos"},
+    {"video", admin_group, "list, show, fail, refund videos"},
     {NULL, NULL, NULL},
 };
 

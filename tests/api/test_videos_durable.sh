@@ -91,6 +91,7 @@ hh admin user create --email crash@example.com --plan max --credits 100000 >/dev
 CK=$(hh admin key create --email crash@example.com)
 export HAPPYHORSE_JOB_LEASE_MS=1500
 start_server --workers 2
+export HAPPYHORSE_DATA=$DATA # for assert_exit's direct CLI calls
 ids=()
 for _ in $(seq 4); do
   req POST /api/v1/videos -H "Authorization: Bearer $CK" -d "{$PROMPT,\"durationSec\":5,\"resolution\":\"1080p\"}"
@@ -109,6 +110,22 @@ for id in "${ids[@]}"; do
   assert_eq ready "$st" "video $id after the crash"
 done
 assert_eq $((100000 - 4 * 100)) "$(credits crash@example.com)" "four charges, no refund, no double"
+assert_eq "$(credits crash@example.com)" "$(ledger_sum crash@example.com)" "ledger sum equals the balance"
+
+# --- operators: refund a ready video once; fail a stuck one (refunds); a finished one cannot ---
+assert_exit 0 "$HH_BIN" admin video refund --id "${ids[0]}" --note "customer complaint"
+assert_json "$RUN_OUT" .refunded 100 "operator refund amount"
+assert_exit 1 "$HH_BIN" admin video refund --id "${ids[0]}"
+assert_exit 2 "$HH_BIN" admin video refund --id not-an-id
+assert_eq $((100000 - 3 * 100)) "$(credits crash@example.com)" "refunded once"
+assert_exit 1 "$HH_BIN" admin video fail --id "${ids[1]}"
+stop_server
+start_server --workers 0 # nothing will take the next video: it stays queued
+req POST /api/v1/videos -H "Authorization: Bearer $CK" -d "{$PROMPT,\"durationSec\":3}"
+STUCK=$(jq -r .id "$BODY")
+assert_exit 0 "$HH_BIN" admin video fail --id "$STUCK" --message "Cancelled: maintenance"
+assert_json "$("$HH_BIN" admin video show --id "$STUCK")" .errorMessage "Cancelled: maintenance" "operator's message"
+assert_eq $((100000 - 3 * 100)) "$(credits crash@example.com)" "the stuck video's charge came back"
 assert_eq "$(credits crash@example.com)" "$(ledger_sum crash@example.com)" "ledger sum equals the balance"
 stop_server
 hh_done
