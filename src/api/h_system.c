@@ -10,6 +10,8 @@
 
 #include "api/app.h"
 #include "api/routes.h"
+#include "jobs/job_metrics.h"
+#include "util/timeutil.h"
 
 void h_healthz(http_req *req, void *app)
 {
@@ -50,6 +52,7 @@ void h_metrics(http_req *req, void *app_)
     if (f) {
         fputs(http ? http : "", f);
         write_job_counts(app, f);
+        job_metrics_write(app->store, hh_time_now_ms(), f);
         fputs(jobs ? jobs : "", f);
         if (fclose(f)) {
             free(text);

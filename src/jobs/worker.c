@@ -34,6 +34,7 @@
 #define LEASE_ENV        "HAPPYHORSE_JOB_LEASE_MS"
 #define LEASE_MIN_MS     1000
 #define LEASE_MAX_MS     3600000
+#define STALE_MS         (48LL * 3600 * 1000) /* scratch left by a killed worker */
 
 typedef struct slot {
     worker_pool *pool;
@@ -111,6 +112,35 @@ static void remove_tree(const char *dir)
         }
     closedir(d);
     rmdir(dir);
+}
+
+/*
+ * Removes job directories left in the scratch directory by a worker that
+ * was killed mid-job (its clean-up never ran). Only ones untouched for
+ * STALE_MS: pools of other processes may share the directory, and no job
+ * of theirs lives that long (the exec engine's longest limit is 24 h).
+ */
+static void remove_stale_jobs(const char *scratch)
+{
+    DIR *d = opendir(scratch);
+    if (!d)
+        return;
+    struct dirent *e;
+    struct stat sb;
+    char path[1100];
+    int removed = 0;
+    int64_t cutoff = hh_time_now_ms() - STALE_MS;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof path, "%s/%s", scratch, e->d_name);
+            if (!lstat(path, &sb) && S_ISDIR(sb.st_mode) && (int64_t)sb.st_mtime * 1000 < cutoff) {
+                remove_tree(path);
+                removed++;
+            }
+        }
+    closedir(d);
+    if (removed)
+        hh_info("worker: removed %d stale job directories from %s", removed, scratch);
 }
 
 typedef struct job_files {
@@ -351,6 +381,8 @@ hh_status worker_pool_start(const worker_config *cfg, worker_pool **out)
         hh_error("cannot create the scratch directory %s: %s", p->scratch, strerror(errno));
         rc = HH_ERR_IO;
     }
+    if (!rc)
+        remove_stale_jobs(p->scratch);
     char node[UUID_STR_LEN];
     if (!rc)
         rc = uuid_v7(node);

@@ -16,7 +16,9 @@
  *
  * Stopping: worker_pool_stop cancels renders in progress and gives their
  * jobs back to the queue without counting an attempt, so a restart never
- * loses a job nor fails it for being interrupted.
+ * loses a job nor fails it for being interrupted. A killed worker leaves
+ * its job to lease expiry and its job directory in the scratch directory;
+ * worker_pool_start removes job directories untouched for 48 hours.
  */
 #ifndef HH_WORKER_H
 #define HH_WORKER_H

@@ -133,7 +133,8 @@ static const char *const sql[V_END - S_VIDEO_FIRST] = {
     Q(V_JOB_REQUEUE) = "UPDATE jobs SET state = 'queued', lease_owner = NULL,"
                        " lease_expires_at = NULL, updated_at = ?2, attempts = attempts - ?3"
                        " WHERE video_id = ?1",
-    Q(V_VIDEO_REQUEUE) = "UPDATE videos SET status = 'queued' WHERE id = ?1",
+    /* A retry renders from the start: progress says so rather than stall at the old figure. */
+    Q(V_VIDEO_REQUEUE) = "UPDATE videos SET status = 'queued', progress = 0 WHERE id = ?1",
     Q(V_VIDEO_FAIL) = "UPDATE videos SET status = 'failed', error_message = ?2,"
                       " credits_refunded = ?3 WHERE id = ?1",
     Q(V_JOB_STATE) = "SELECT j.state, j.attempts, j.max_attempts, coalesce(j.lease_owner, ''),"

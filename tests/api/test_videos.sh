@@ -224,5 +224,7 @@ assert_status 401 "$STATUS" "status needs a key"
 req GET /metrics
 grep -q '^happyhorse_videos{status="ready"} [1-9]' "$BODY" || fail "metrics: ready videos"
 grep -q '^happyhorse_job_render_seconds_count [1-9]' "$BODY" || fail "metrics: render times"
+grep -q '^happyhorse_jobs{state="lease_expired"} 0$' "$BODY" || fail "metrics: queue gauges"
+grep -q '^happyhorse_queue_oldest_seconds [0-9.]*$' "$BODY" || fail "metrics: oldest queued"
 stop_server
 hh_done

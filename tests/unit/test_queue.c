@@ -317,10 +317,12 @@ static void fail_retry_release(void **state)
     char id[HH_ID_LEN];
     create(f, &f->a, 5, id);
     claim(f, "w1", 60000, HH_OK, NULL);
+    assert_int_equal(store_job_heartbeat(f->st, id, "w1", 50, 60000), HH_OK);
     assert_int_equal(store_job_fail(f->st, id, "w1", "disk hiccup", 1), HH_OK); /* retry */
     hh_video v;
     assert_int_equal(store_video_get_any(f->st, id, &v), HH_OK);
     assert_int_equal(v.status, HH_VIDEO_QUEUED);
+    assert_int_equal(v.progress, 0); /* the retry starts over, and says so */
     store_video_clear(&v);
     claim(f, "w2", 60000, HH_OK, NULL);
     assert_int_equal(store_job_release(f->st, id, "w2"), HH_OK); /* stopping: not an attempt */

@@ -4,7 +4,8 @@
  * ready; an undecodable reference fails the job and refunds it once;
  * stopping the pool gives a running job back to the queue uncounted; an
  * operator failing a running job makes the worker cancel its render and
- * write nothing. The slow renders are an exec generator (a shell script)
+ * write nothing; a killed worker's old scratch is removed at start. The
+ * slow renders are an exec generator (a shell script)
  * that reports progress and sleeps.
  */
 #include <setjmp.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -321,6 +324,39 @@ static void operator_fail_cancels_the_render(void **state)
     assert_int_equal(balance(f), GRANT - 30);
 }
 
+/* Makes a job directory in the scratch directory, last touched age_s seconds ago. */
+static void make_job_dir(fixture *f, const char *name, long age_s)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", f->scratch, name);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/%s/out.mp4", f->scratch, name);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("partial", fp);
+    assert_int_equal(fclose(fp), 0);
+    struct timeval now, t[2];
+    gettimeofday(&now, NULL);
+    t[0] = t[1] = (struct timeval){now.tv_sec - age_s, 0};
+    snprintf(path, sizeof path, "%s/%s", f->scratch, name);
+    assert_int_equal(utimes(path, t), 0);
+}
+
+static void killed_workers_scratch_is_cleaned_at_start(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(mkdir(f->scratch, 0700), 0);
+    make_job_dir(f, "crashed-3-days-ago", 3 * 86400);
+    make_job_dir(f, "another-process-now", 60);
+    start(f, 1, 0);
+    char path[256];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/crashed-3-days-ago", f->scratch);
+    assert_int_not_equal(stat(path, &sb), 0);
+    snprintf(path, sizeof path, "%s/another-process-now/out.mp4", f->scratch);
+    assert_int_equal(stat(path, &sb), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +365,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(stop_gives_running_job_back_uncounted, setup, teardown),
         cmocka_unit_test_setup_teardown(operator_fail_cancels_the_render, setup, teardown),
+        cmocka_unit_test_setup_teardown(killed_workers_scratch_is_cleaned_at_start, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
