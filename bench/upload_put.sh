@@ -5,27 +5,18 @@
 # same bytes to the same file system with the same durability (conv=fsync).
 # Both read a source file that is already in the page cache. Prints a
 # Markdown section on stdout; bench/run.sh collects it into docs/benchmarks.md.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-BIN=${HH_BIN:-build/happyhorse}
+# The server's data dir and dd's target are both in lib.sh's $work: one disk.
+PORT=18094
 RUNS=${BENCH_RUNS:-5}
 SIZE=$((50 * 1024 * 1024))
-PORT=${BENCH_PORT:-18090}
-# The data dir and dd's target share one directory, hence one disk.
-work=$(mktemp -d "${BENCH_DIR:-$PWD}/.bench-upload.XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 # A real MP4 grown to exactly 50 MiB (a trailing free box), so the sniffing is real.
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=s=320x180:r=24" -t 1 -c:v libx264 \
   -pix_fmt yuv420p "$work/small.mp4"
 python3 tests/api/pad_media.py "$work/small.mp4" "$work/src.mp4" "$SIZE"
 cat "$work/src.mp4" >/dev/null # warm the page cache for both contenders
-
-export HAPPYHORSE_DATA="$work/data"
-"$BIN" admin user create --email bench@example.com --plan max --credits 0 >/dev/null
-KEY=$("$BIN" admin key create --email bench@example.com --name bench)
-"$BIN" serve --listen 127.0.0.1:$PORT --workers 0 --log-level warn 2>"$work/serve.log" &
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+bench_serve $PORT
 
 now() { date +%s.%N; }
 put_once() {
@@ -73,7 +64,7 @@ echo "| | time | throughput |"
 echo "|---|---|---|"
 printf '| signed PUT | %.3f s | %s MiB/s |\n' "$mp" "$(mibs "$mp")"
 printf '| dd conv=fsync | %.3f s | %s MiB/s |\n' "$md" "$(mibs "$md")"
-printf '| **ratio** | **%.2f** | |\n' "$(echo "$mp / $md" | bc -l)"
+printf '| **ratio** | **%s** | |\n' "$(ratio "$mp" "$md")"
 printf '| (dd without fsync: page cache only, for scale) | %.3f s | %s MiB/s |\n' "$mc" "$(mibs "$mc")"
 echo
 echo "The fsync's cost on this virtual disk varies by a factor of 2-3 from run to run (other"
