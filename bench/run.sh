@@ -17,7 +17,7 @@ tmp=$(mktemp)
   echo "Each figure is a ratio against a reference measured in the same run on the same machine."
   echo
   for b in bench/*.sh; do
-    [ "$(basename "$b")" = run.sh ] && continue
+    case $(basename "$b") in run.sh | lib.sh) continue ;; esac
     echo "running $b" >&2
     bash "$b"
     echo

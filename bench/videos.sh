@@ -5,25 +5,10 @@
 #    vs the sqlite3 CLI doing the same rows' inserts, one transaction each,
 #    on the same schema and settings (WAL, synchronous=NORMAL);
 #  - GET /api/v1/videos/{id} vs nginx serving a static JSON of the same size.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-BIN=${HH_BIN:-build/happyhorse}
-DUR=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-16}
 HH_PORT=18090 NGINX_PORT=18091
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-
-cat >"$work/plans.json" <<'JSON'
-{"plans":[{"name":"bench","maxDurationSec":12,"requestsPerMinute":1000000,"jobsInFlight":1,
- "allow":{"1080p":true,"sourceImage":true,"lastFrame":true,"referenceVideo":true,"referenceAudio":true},
- "creditsPerSecond":{"720p":1,"1080p":2}}]}
-JSON
-export HAPPYHORSE_DATA="$work/data" HAPPYHORSE_PLANS="$work/plans.json"
-"$BIN" admin user create --email bench@example.com --plan bench --credits 1000000000 >/dev/null
-KEY=$("$BIN" admin key create --email bench@example.com --name bench)
-"$BIN" serve --listen 127.0.0.1:$HH_PORT --workers 0 --log-level warn 2>"$work/serve.log" &
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$HH_PORT/healthz" >/dev/null && break; sleep 0.1; done
+. "$(dirname "$0")/lib.sh"
+bench_serve $HH_PORT
 
 BODY='{"prompt":"A cinematic shot of a chestnut horse running through a sunlit meadow","style":"cinematic","durationSec":6,"aspectRatio":"16:9","resolution":"720p"}'
 cat >"$work/create.lua" <<LUA
@@ -32,7 +17,6 @@ wrk.body = '$BODY'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $KEY"
 LUA
-rps() { wrk -t2 -c"$CONNS" -d"${DUR}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
 creates=$(rps -s "$work/create.lua" "http://127.0.0.1:$HH_PORT/api/v1/videos")
 made=$(curl -s "http://127.0.0.1:$HH_PORT/metrics" | awk '/^happyhorse_videos\{status="queued"\}/ {print $2}')
 
@@ -64,22 +48,10 @@ raw=$(awk -v n=$N -v a="$start" -v b="$end" 'BEGIN {printf "%.0f", n/(b-a)}')
 # Status polls against a static file of the same size.
 ID=$("$BIN" admin video list --email bench@example.com --limit 1 | jq -r '.[0].id')
 curl -sf -H "Authorization: Bearer $KEY" "http://127.0.0.1:$HH_PORT/api/v1/videos/$ID" >"$work/status.json"
-mkdir -p "$work/www" && cp "$work/status.json" "$work/www/status.json"
-cat >"$work/nginx.conf" <<CONF
-worker_processes 2;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.err warn;
-events { worker_connections 1024; }
-http { access_log off; default_type application/json;
-  server { listen 127.0.0.1:$NGINX_PORT; root $work/www; } }
-CONF
-nginx -c "$work/nginx.conf" -p "$work" &
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$NGINX_PORT/status.json" >/dev/null && break; sleep 0.1; done
+bench_nginx $NGINX_PORT "$work/status.json"
 gets=$(rps -H "Authorization: Bearer $KEY" "http://127.0.0.1:$HH_PORT/api/v1/videos/$ID")
 ng=$(rps "http://127.0.0.1:$NGINX_PORT/status.json")
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
 echo "## Creating videos and polling status"
 echo
 echo "wrk -t2 -c$CONNS -d${DUR}s on $(nproc) cores; SQLite store; no render workers running."

@@ -691,6 +691,21 @@ done:
     return ex;
 }
 
+/* Parses a command naming a video with --id and opens the store: -1 to go on, else the exit status.
+ */
+static int parse_video_cmd(const admin_cmd *cmd, int argc, char **argv, admin_args *a,
+                           hh_store **st)
+{
+    int ex = parse(cmd, argc, argv, a);
+    if (ex < 0 && (!a->id || !uuid_is_valid(a->id)))
+        ex = cli_usage_error(cmd->prog, "--id must be a video id");
+    if (ex < 0 && a->note && strnlen(a->note, 256) > 255)
+        ex = cli_usage_error(cmd->prog, "--note is longer than 255 bytes");
+    if (ex < 0)
+        ex = open_store(cmd, a, st);
+    return ex;
+}
+
 static const int video_id_opts[] = {O_ID, O_MESSAGE, 0};
 static const admin_cmd video_fail_cmd = {
     "happyhorse admin video fail", video_id_opts,
@@ -703,11 +718,7 @@ static int video_fail(int argc, char **argv)
     const admin_cmd *cmd = &video_fail_cmd;
     admin_args a;
     hh_store *st = NULL;
-    int ex = parse(cmd, argc, argv, &a);
-    if (ex < 0 && (!a.id || !uuid_is_valid(a.id)))
-        ex = cli_usage_error(cmd->prog, "--id must be a video id");
-    if (ex < 0)
-        ex = open_store(cmd, &a, &st);
+    int ex = parse_video_cmd(cmd, argc, argv, &a, &st);
     if (ex >= 0)
         goto done;
     hh_status rc =
@@ -735,11 +746,7 @@ static int video_show(int argc, char **argv)
     admin_args a;
     hh_store *st = NULL;
     hh_video v;
-    int ex = parse(cmd, argc, argv, &a);
-    if (ex < 0 && (!a.id || !uuid_is_valid(a.id)))
-        ex = cli_usage_error(cmd->prog, "--id must be a video id");
-    if (ex < 0)
-        ex = open_store(cmd, &a, &st);
+    int ex = parse_video_cmd(cmd, argc, argv, &a, &st);
     if (ex >= 0)
         goto done;
     hh_status rc = store_video_get_any(st, a.id, &v);
@@ -773,13 +780,7 @@ static int video_refund(int argc, char **argv)
     admin_args a;
     hh_store *st = NULL;
     int64_t refunded = 0;
-    int ex = parse(cmd, argc, argv, &a);
-    if (ex < 0 && (!a.id || !uuid_is_valid(a.id)))
-        ex = cli_usage_error(cmd->prog, "--id must be a video id");
-    if (ex < 0 && a.note && strnlen(a.note, 256) > 255)
-        ex = cli_usage_error(cmd->prog, "--note is longer than 255 bytes");
-    if (ex < 0)
-        ex = open_store(cmd, &a, &st);
+    int ex = parse_video_cmd(cmd, argc, argv, &a, &st);
     if (ex >= 0)
         goto done;
     hh_status rc = store_video_refund(st, a.id, a.note, &refunded);
