@@ -142,9 +142,10 @@ static hh_status local_open_read(blob_store *bs, const char *key, int *fd, blob_
     hh_status rc = object_path((blob_local *)bs, key, path, sizeof path);
     if (rc)
         return rc == HH_ERR_INVALID ? HH_ERR_NOTFOUND : rc;
-    int f = open(path, O_RDONLY | O_CLOEXEC);
+    /* Objects are regular files we wrote; a symlink planted in the tree is never followed. */
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (f < 0)
-        return errno == ENOENT || errno == ENOTDIR ? HH_ERR_NOTFOUND : HH_ERR_IO;
+        return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? HH_ERR_NOTFOUND : HH_ERR_IO;
     if (fstat(f, &st) || !S_ISREG(st.st_mode)) {
         close(f);
         return HH_ERR_NOTFOUND;

@@ -432,8 +432,6 @@ static void begin_request(http_req *req, const char *url, const char *method)
     if (check_framing(req))
         return;
     hh_status rc = router_match_path(srv->cfg.routes, req->method, url, &req->match);
-    if (rc == HH_ERR_CONFLICT && req->method == HTTP_OPTIONS && (req->match.allowed & HTTP_OPTIONS))
-        rc = HH_OK; /* CORS preflight on a CORS route */
     if (rc) {
         reply_not_routed(req, rc);
         return;

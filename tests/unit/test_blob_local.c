@@ -83,6 +83,11 @@ static void put_stat_fetch_remove(void **state)
     assert_int_equal(blob_put_file(bs, "a/../../x", src), HH_ERR_INVALID);
     assert_int_equal(blob_stat(bs, "videos", &a), HH_ERR_NOTFOUND); /* a directory */
     assert_int_equal(blob_put_file(bs, "videos/x.bin", "/nonexistent/file"), HH_ERR_IO);
+    /* A symlink planted among the objects is not served. */
+    char link_path[512];
+    snprintf(link_path, sizeof link_path, "%s/objects/videos/outputs/evil.mp4", dir);
+    assert_int_equal(symlink("/etc/hostname", link_path), 0);
+    assert_int_equal(blob_stat(bs, "videos/outputs/evil.mp4", &a), HH_ERR_NOTFOUND);
 
     blob_free(bs);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

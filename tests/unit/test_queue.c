@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "jobs/job_metrics.h"
 #include "store/store.h"
@@ -480,6 +481,81 @@ static void lists_are_per_user_newest_first(void **state)
     assert_int_equal(store_video_list(f->st, f->b.id, NULL, 0, &list, &n), HH_ERR_INVALID);
 }
 
+#define RACE_JOBS 60
+
+typedef struct claimer {
+    fixture *f;
+    const char *a_id;     /* user A's id: its jobs have cap 2, B's cap 3 */
+    int index;            /* worker number */
+    _Atomic int *running; /* [0]: A's jobs held now, [1]: B's */
+    _Atomic int *seen;    /* claims per job, by creation order */
+    char (*ids)[HH_ID_LEN];
+    int over_cap; /* set when a user ran more than its cap */
+    int claimed;
+} claimer;
+
+static void *claim_loop(void *arg)
+{
+    claimer *c = arg;
+    char worker[16];
+    snprintf(worker, sizeof worker, "w%d", c->index);
+    int idle = 0;
+    while (idle < 20) {
+        hh_video v;
+        hh_status rc = store_job_claim(c->f->st, worker, 60000, &v);
+        if (rc) {
+            idle++;
+            usleep(1000);
+            continue;
+        }
+        idle = 0;
+        int who = strcmp(v.user_id, c->a_id) != 0;
+        int now = atomic_fetch_add(&c->running[who], 1) + 1;
+        if (now > (who ? 3 : 2))
+            c->over_cap = 1;
+        for (int i = 0; i < RACE_JOBS; i++)
+            if (!strcmp(c->ids[i], v.id))
+                atomic_fetch_add(&c->seen[i], 1);
+        usleep(500); /* "render" */
+        atomic_fetch_sub(&c->running[who], 1);
+        if (store_job_finish(c->f->st, v.id, worker, "videos/outputs/r.mp4",
+                             "videos/thumbnails/r.jpg") == HH_OK)
+            c->claimed++;
+        store_video_clear(&v);
+    }
+    return NULL;
+}
+
+static void racing_workers_claim_each_job_once_within_caps(void **state)
+{
+    fixture *f = *state;
+    static char ids[RACE_JOBS][HH_ID_LEN];
+    _Atomic int running[2] = {0, 0};
+    static _Atomic int seen[RACE_JOBS];
+    for (int i = 0; i < RACE_JOBS; i++) {
+        create(f, i % 2 ? &f->b : &f->a, i % 2 ? 3 : 2, ids[i]);
+        atomic_store(&seen[i], 0);
+    }
+    pthread_t t[8];
+    claimer c[8];
+    for (int i = 0; i < 8; i++) {
+        c[i] = (claimer){f, f->a.id, i, running, seen, ids, 0, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, claim_loop, &c[i]), 0);
+    }
+    int finished = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        assert_false(c[i].over_cap);
+        finished += c[i].claimed;
+    }
+    assert_int_equal(finished, RACE_JOBS);
+    for (int i = 0; i < RACE_JOBS; i++)
+        assert_int_equal(atomic_load(&seen[i]), 1); /* never two workers on one job */
+    int64_t counts[4];
+    assert_int_equal(store_job_counts(f->st, counts), HH_OK);
+    assert_int_equal(counts[HH_VIDEO_READY], RACE_JOBS);
+}
+
 static void operator_refund_of_a_ready_video_once(void **state)
 {
     fixture *f = *state;
@@ -597,6 +673,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(burst_never_starves_with_two_workers, setup, teardown),
         cmocka_unit_test_setup_teardown(idempotency_window_is_24_hours, setup, teardown),
         cmocka_unit_test_setup_teardown(lists_are_per_user_newest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(racing_workers_claim_each_job_once_within_caps, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(operator_refund_of_a_ready_video_once, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_stats_and_their_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(uploads_pending_then_complete_once, setup, teardown),
