@@ -15,7 +15,7 @@ ledger_sum() { hh admin user ledger --email "$1" | jq '[.[].amount] | add // 0';
 credits() { hh admin user show --email "$1" | jq -r .credits; }
 wait_final() { # ID KEY -> echoes the final JSON
   local i body
-  for i in $(seq 600); do
+  for i in $(seq 1500); do # 300 s: renders under ASan on a busy 2-core machine are slow
     body=$(curl -s "$BASE/api/v1/videos/$1" -H "Authorization: Bearer $2")
     case $(printf '%s' "$body" | jq -r .status) in ready | failed)
       printf '%s' "$body"
@@ -94,7 +94,7 @@ start_server --workers 2
 export HAPPYHORSE_DATA=$DATA # for assert_exit's direct CLI calls
 ids=()
 for _ in $(seq 4); do
-  req POST /api/v1/videos -H "Authorization: Bearer $CK" -d "{$PROMPT,\"durationSec\":5,\"resolution\":\"1080p\"}"
+  req POST /api/v1/videos -H "Authorization: Bearer $CK" -d "{$PROMPT,\"durationSec\":4}"
   ids+=("$(jq -r .id "$BODY")")
 done
 for _ in $(seq 100); do # until a render is under way
@@ -109,15 +109,15 @@ for id in "${ids[@]}"; do
   st=$(wait_final "$id" "$CK" | jq -r .status)
   assert_eq ready "$st" "video $id after the crash"
 done
-assert_eq $((100000 - 4 * 100)) "$(credits crash@example.com)" "four charges, no refund, no double"
+assert_eq $((100000 - 4 * 40)) "$(credits crash@example.com)" "four charges, no refund, no double"
 assert_eq "$(credits crash@example.com)" "$(ledger_sum crash@example.com)" "ledger sum equals the balance"
 
 # --- operators: refund a ready video once; fail a stuck one (refunds); a finished one cannot ---
 assert_exit 0 "$HH_BIN" admin video refund --id "${ids[0]}" --note "customer complaint"
-assert_json "$RUN_OUT" .refunded 100 "operator refund amount"
+assert_json "$RUN_OUT" .refunded 40 "operator refund amount"
 assert_exit 1 "$HH_BIN" admin video refund --id "${ids[0]}"
 assert_exit 2 "$HH_BIN" admin video refund --id not-an-id
-assert_eq $((100000 - 3 * 100)) "$(credits crash@example.com)" "refunded once"
+assert_eq $((100000 - 3 * 40)) "$(credits crash@example.com)" "refunded once"
 assert_exit 1 "$HH_BIN" admin video fail --id "${ids[1]}"
 stop_server
 start_server --workers 0 # nothing will take the next video: it stays queued
@@ -125,7 +125,7 @@ req POST /api/v1/videos -H "Authorization: Bearer $CK" -d "{$PROMPT,\"durationSe
 STUCK=$(jq -r .id "$BODY")
 assert_exit 0 "$HH_BIN" admin video fail --id "$STUCK" --message "Cancelled: maintenance"
 assert_json "$("$HH_BIN" admin video show --id "$STUCK")" .errorMessage "Cancelled: maintenance" "operator's message"
-assert_eq $((100000 - 3 * 100)) "$(credits crash@example.com)" "the stuck video's charge came back"
+assert_eq $((100000 - 3 * 40)) "$(credits crash@example.com)" "the stuck video's charge came back"
 assert_eq "$(credits crash@example.com)" "$(ledger_sum crash@example.com)" "ledger sum equals the balance"
 stop_server
 hh_done
