@@ -13,7 +13,10 @@ hh() { HAPPYHORSE_DATA="$DATA" "$HH_BIN" "$@"; }
 start_server() {
   DATA=${DATA:-$HH_TMP/data}
   mkdir -p "$DATA"
-  SERVER_LOG="$DATA/server.log"
+  # A fresh log per start: the port is read from it, and an old "listening"
+  # line of a previous start must never be mistaken for this one's.
+  SERVER_STARTS=$((${SERVER_STARTS:-0} + 1))
+  SERVER_LOG="$DATA/server.$SERVER_STARTS.log"
   HAPPYHORSE_DATA="$DATA" "$HH_BIN" serve --listen 127.0.0.1:0 "$@" 2>"$SERVER_LOG" &
   SERVER_PID=$!
   local port="" i

@@ -16,7 +16,7 @@ credits() { hh admin user show --email "$1" | jq -r .credits; }
 wait_final() { # ID KEY -> echoes the final JSON
   local i body
   for i in $(seq 1500); do # 300 s: renders under ASan on a busy 2-core machine are slow
-    body=$(curl -s "$BASE/api/v1/videos/$1" -H "Authorization: Bearer $2")
+    body=$(curl -s "$BASE/api/v1/videos/$1" -H "Authorization: Bearer $2") || true
     case $(printf '%s' "$body" | jq -r .status) in ready | failed)
       printf '%s' "$body"
       return 0
