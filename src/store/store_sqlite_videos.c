@@ -62,6 +62,9 @@ _Static_assert((int)V_END <= (int)S_COUNT, "raise S_COUNT in store_sqlite_int.h"
     " v.aspect_ratio, v.resolution, v.progress, v.credits_charged, v.credits_refunded,"            \
     " v.video_key, v.thumbnail_key, j.plan, j.attempts, v.created_at, v.started_at, v.ready_at"
 
+/* Every read of a video joins its job (plan, attempts). */
+#define SELECT_VIDEO "SELECT " VIDEO_COLS " FROM videos v JOIN jobs j ON j.video_id = v.id"
+
 static const char *const sql[V_END - S_VIDEO_FIRST] = {
 #define Q(id) [id - S_VIDEO_FIRST]
     Q(V_UPLOAD_INSERT) = "INSERT INTO uploads (key, user_id, kind, content_type, size_bytes,"
@@ -82,13 +85,10 @@ static const char *const sql[V_END - S_VIDEO_FIRST] = {
     Q(V_JOB_INSERT) = "INSERT INTO jobs (video_id, user_id, plan, state, max_attempts,"
                       " max_in_flight, enqueued_at, updated_at)"
                       " VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?6)",
-    Q(V_VIDEO_GET) = "SELECT " VIDEO_COLS " FROM videos v JOIN jobs j ON j.video_id = v.id"
-                     " WHERE v.id = ?1 AND v.user_id = ?2",
-    Q(V_VIDEO_GET_ANY) = "SELECT " VIDEO_COLS " FROM videos v JOIN jobs j ON j.video_id = v.id"
-                         " WHERE v.id = ?1",
-    Q(V_VIDEO_LIST) = "SELECT " VIDEO_COLS " FROM videos v JOIN jobs j ON j.video_id = v.id"
-                      " WHERE v.user_id = ?1 AND (?2 = '' OR v.id < ?2)"
-                      " ORDER BY v.id DESC LIMIT ?3",
+    Q(V_VIDEO_GET) = SELECT_VIDEO " WHERE v.id = ?1 AND v.user_id = ?2",
+    Q(V_VIDEO_GET_ANY) = SELECT_VIDEO " WHERE v.id = ?1",
+    Q(V_VIDEO_LIST) = SELECT_VIDEO " WHERE v.user_id = ?1 AND (?2 = '' OR v.id < ?2)"
+                                   " ORDER BY v.id DESC LIMIT ?3",
     /* At most 100 per create: each create adds at most one record, so this keeps up. */
     Q(V_IDEM_PRUNE) = "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency"
                       " WHERE created_at < ?1 ORDER BY created_at LIMIT 100)",
