@@ -273,28 +273,23 @@ static const char *resp_header(const resp *r, const char *name, char *out, size_
 static void read_resp(int fd, resp *r, int head_only)
 {
     memset(r, 0, sizeof *r);
-    char buf[65536];
-    size_t have = 0;
-    char *end = NULL;
-    while (!end) {
-        if (have == sizeof buf - 1)
+    /* the head a byte at a time, so nothing of a pipelined next response is consumed */
+    size_t hl = 0;
+    while (hl < 4 || memcmp(r->head + hl - 4, "\r\n\r\n", 4)) {
+        if (hl == sizeof r->head - 1)
             fail_msg("response header block too big");
-        ssize_t n = recv(fd, buf + have, sizeof buf - 1 - have, 0);
+        ssize_t n = recv(fd, r->head + hl, 1, 0);
         if (n <= 0) {
             r->closed = 1;
+            r->head[0] = '\0';
             r->body = calloc(1, 1);
             return;
         }
-        have += (size_t)n;
-        buf[have] = '\0';
-        end = strstr(buf, "\r\n\r\n");
+        hl++;
     }
-    size_t hl = (size_t)(end - buf) + 4;
-    assert_true(hl < sizeof r->head);
-    memcpy(r->head, buf, hl);
     r->head[hl] = '\0';
-    assert_int_equal(strncmp(buf, "HTTP/1.1 ", 9), 0);
-    r->status = (int)strtol(buf + 9, NULL, 10);
+    assert_int_equal(strncmp(r->head, "HTTP/1.1 ", 9), 0);
+    r->status = (int)strtol(r->head + 9, NULL, 10);
     char v[64];
     long want = -1;
     if (resp_header(r, "Content-Length", v, sizeof v))
@@ -304,10 +299,7 @@ static void read_resp(int fd, resp *r, int head_only)
     size_t cap = want >= 0 ? (size_t)want + 1 : 1 << 20;
     r->body = calloc(1, cap);
     assert_non_null(r->body);
-    size_t got = have - hl;
-    if (got > cap - 1)
-        got = cap - 1;
-    memcpy(r->body, buf + hl, got);
+    size_t got = 0;
     while (want < 0 || got < (size_t)want) {
         if (got == cap - 1)
             break;
@@ -780,6 +772,39 @@ static void test_idle_timeout(void **state)
     assert_true(took < 4000);
 }
 
+/*
+ * A client trickling its headers (a byte every 250 ms, never idle for the
+ * 1 s timeout) is still cut off: the header deadline, not MHD's idle timer.
+ */
+static void test_slowloris_cut_off(void **state)
+{
+    (void)state;
+    int fd = connect_to(port, 2);
+    const char raw[] =
+        "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    int64_t t0 = hh_time_mono_ms();
+    int cut = 0;
+    for (size_t i = 0; i < sizeof raw - 1 && !cut; i++) {
+        if (send(fd, raw + i, 1, MSG_NOSIGNAL) != 1)
+            cut = 1;
+        struct timespec ts = {0, 250 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        char c;
+        if (recv(fd, &c, 1, MSG_DONTWAIT) == 0)
+            cut = 1;
+    }
+    int64_t took = hh_time_mono_ms() - t0;
+    close(fd);
+    assert_true(cut);
+    assert_true(took >= 900 && took < 3000);
+
+    /* and a well-behaved client is served meanwhile */
+    resp r;
+    exchange_str("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    free(r.body);
+}
+
 static void test_huge_header_block(void **state)
 {
     (void)state;
@@ -864,6 +889,7 @@ int main(void)
         cmocka_unit_test(test_streaming_whole_and_in_order),
         cmocka_unit_test(test_streaming_abort),
         cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_slowloris_cut_off),
         cmocka_unit_test(test_huge_header_block),
         cmocka_unit_test(test_free_lets_request_finish),
     };
