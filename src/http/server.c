@@ -54,13 +54,15 @@ typedef struct hdr {
  * One open connection, for the header deadline. libmicrohttpd's timeout
  * counts from the last byte received, so a client trickling its headers a
  * byte a second is never idle and would hold its slot for ever (slowloris).
- * The reaper shuts down a connection whose header block has not completed
- * within the timeout of the connection opening or its previous response.
+ * The reaper shuts down a connection whose request has not fully arrived
+ * within the timeout of the connection opening or its previous response:
+ * the header block, and for a buffered route (64 KiB by default) its body
+ * too. A streaming route's body is exempt once its headers are in.
  */
 typedef struct conn_track {
     struct conn_track *prev, *next;
     int fd;
-    atomic_llong waiting_since_ms; /* 0 while a request's headers are in */
+    atomic_llong waiting_since_ms; /* 0 once the request is in (or streaming) */
     int reaped;
 } conn_track;
 
@@ -546,6 +548,14 @@ static conn_track *track_of(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
+/* The request on conn is all in (or streaming): the deadline no longer applies. */
+static void deadline_clear(struct MHD_Connection *conn)
+{
+    conn_track *t = track_of(conn);
+    if (t)
+        atomic_store(&t->waiting_since_ms, 0);
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -563,12 +573,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         req->path = strdup(url ? url : "/");
         *con_cls = req;
         atomic_fetch_add(&srv->in_flight, 1);
-        conn_track *t = track_of(conn);
-        if (t)
-            atomic_store(&t->waiting_since_ms, 0); /* headers are in */
         if (!req->path)
             return MHD_NO;
         begin_request(req, req->path, method);
+        /* A stream may take long (a 50 MB upload); MHD's idle timer still applies to it. */
+        if (req->streaming)
+            deadline_clear(conn);
         return queue_pending(req);
     }
     if (*upload_data_size) {
@@ -577,6 +587,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         /* Past the discard budget, hang up rather than read an unbounded body. */
         return req->discarded > DISCARD_MAX + req->max_body ? MHD_NO : MHD_YES;
     }
+    deadline_clear(conn); /* a buffered request is all in */
     finish_request(req);
     return queue_pending(req);
 }

@@ -805,6 +805,47 @@ static void test_slowloris_cut_off(void **state)
     free(r.body);
 }
 
+/* Sends n bytes of body one every 250 ms after head; returns the ms until the
+ * server cut the connection, or -1 if it never did (then *r holds the answer). */
+static int64_t trickle_body(const char *head, size_t n, resp *r)
+{
+    int fd = connect_to(port, 3);
+    assert_int_equal(send_all(fd, head, strlen(head)), 0);
+    int64_t t0 = hh_time_mono_ms();
+    for (size_t i = 0; i < n; i++) {
+        struct timespec ts = {0, 250 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        char c;
+        if (send(fd, "x", 1, MSG_NOSIGNAL) != 1 || recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) == 0) {
+            close(fd);
+            return hh_time_mono_ms() - t0;
+        }
+    }
+    read_resp(fd, r, 0);
+    close(fd);
+    return -1;
+}
+
+/* A buffered body trickled slower than the timeout allows is cut off; a
+ * streaming body at the same pace (never idle for 1 s) is not. */
+static void test_slow_body(void **state)
+{
+    (void)state;
+    resp r;
+    int before = atomic_load(&small_calls);
+    int64_t took =
+        trickle_body("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\n", 16, &r);
+    assert_true(took >= 0 && took < 3000);
+    assert_int_equal(atomic_load(&small_calls), before);
+
+    took =
+        trickle_body("PUT /stream/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n", 10, &r);
+    assert_int_equal(took, -1);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "10");
+    free(r.body);
+}
+
 static void test_huge_header_block(void **state)
 {
     (void)state;
@@ -890,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_streaming_abort),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_slowloris_cut_off),
+        cmocka_unit_test(test_slow_body),
         cmocka_unit_test(test_huge_header_block),
         cmocka_unit_test(test_free_lets_request_finish),
     };
