@@ -826,17 +826,21 @@ hh_status http_server_new(const http_config *cfg, http_server **out)
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-    srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-        cfg->connection_limit ? cfg->connection_limit : DEFAULT_CONN_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        cfg->connection_memory ? cfg->connection_memory : (size_t)DEFAULT_CONN_MEM,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
-        MHD_OPTION_END);
+    /* The logger first, so MHD's messages about the other options come through it. No
+     * MHD_OPTION_LISTENING_ADDRESS_REUSE: its SO_REUSEPORT let a second server bind the same
+     * port and silently take half the connections; MHD's default (SO_REUSEADDR) still allows
+     * a restart while old connections linger in TIME_WAIT. */
+    srv->daemon =
+        MHD_start_daemon(flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                         on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+                         cfg->connection_limit ? cfg->connection_limit : DEFAULT_CONN_LIMIT,
+                         MHD_OPTION_CONNECTION_TIMEOUT,
+                         cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                         cfg->connection_memory ? cfg->connection_memory : (size_t)DEFAULT_CONN_MEM,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         hh_error("cannot listen on %s", cfg->listen);
         reaper_stop(srv);

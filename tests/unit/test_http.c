@@ -380,6 +380,14 @@ static void test_echo_and_request_ids(void **state)
     assert_int_equal(strspn(v, "0123456789abcdef"), 24);
     assert_non_null(resp_header(&r, "X-Content-Type-Options", v, sizeof v));
     free(r.body);
+    /* counted by route and status (the log line and metrics are written on completion) */
+    usleep(50000);
+    char *metrics = http_server_metrics(srv);
+    assert_non_null(metrics);
+    assert_non_null(
+        strstr(metrics, "happyhorse_http_requests_total{route=\"echo\",status=\"200\"}"));
+    assert_non_null(strstr(metrics, "happyhorse_http_request_duration_seconds_bucket"));
+    free(metrics);
 
     /* a sane id is echoed */
     exchange_str("GET /hello HTTP/1.1\r\nHost: x\r\nX-Request-Id: abc-123_X.y\r\n\r\n", &r);
@@ -895,6 +903,25 @@ static void *slow_client(void *arg)
     return NULL;
 }
 
+/* A second server on a port in use fails (no SO_REUSEPORT sharing); a bad address too. */
+static void test_port_in_use(void **state)
+{
+    (void)state;
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
+    http_config cfg = {.listen = listen, .threads = 1, .routes = routes};
+    http_server *other = NULL;
+    assert_int_equal(http_server_new(&cfg, &other), HH_ERR_IO);
+    assert_null(other);
+    static const char *const bad[] = {"nohost",  "127.0.0.1:",   "127.0.0.1:70000",
+                                      "[::1:80", "300.1.1.1:80", ":80"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cfg.listen = bad[i];
+        assert_int_equal(http_server_new(&cfg, &other), HH_ERR_INVALID);
+        assert_null(other);
+    }
+}
+
 /* Runs last: frees the shared server while a slow request is in flight. */
 static void test_free_lets_request_finish(void **state)
 {
@@ -933,6 +960,7 @@ int main(void)
         cmocka_unit_test(test_slowloris_cut_off),
         cmocka_unit_test(test_slow_body),
         cmocka_unit_test(test_huge_header_block),
+        cmocka_unit_test(test_port_in_use),
         cmocka_unit_test(test_free_lets_request_finish),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
