@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http/json_body.h"
@@ -40,6 +41,8 @@
 /* After replying early, at most the route's body limit and this much more is read and
  * dropped (so the client can read our answer) before we hang up. */
 #define DISCARD_MAX (1024 * 1024)
+/* How often the header-deadline reaper looks at the open connections. */
+#define REAP_EVERY_MS 200
 
 typedef struct hdr {
     struct hdr *next;
@@ -47,12 +50,36 @@ typedef struct hdr {
     char *value;
 } hdr;
 
+/*
+ * One open connection, for the header deadline. libmicrohttpd's timeout
+ * counts from the last byte received, so a client trickling its headers a
+ * byte a second is never idle and would hold its slot for ever (slowloris).
+ * The reaper shuts down a connection whose request has not fully arrived
+ * within the timeout of the connection opening or its previous response:
+ * the header block, and for a buffered route (64 KiB by default) its body
+ * too. A streaming route's body is exempt once its headers are in.
+ */
+typedef struct conn_track {
+    struct conn_track *prev, *next;
+    int fd;
+    atomic_llong waiting_since_ms; /* 0 once the request is in (or streaming) */
+    int reaped;
+} conn_track;
+
 struct http_server {
     struct MHD_Daemon *daemon;
     http_config cfg;
     unsigned port;
     http_metrics *metrics;
     atomic_int in_flight;
+
+    pthread_mutex_t conns_mu; /* guards conns, reaped, reaper_stop */
+    pthread_cond_t reaper_cv;
+    conn_track *conns;
+    int64_t header_timeout_ms;
+    int reaper_stop;
+    int reaper_running;
+    pthread_t reaper;
 };
 
 struct http_req {
@@ -513,6 +540,22 @@ static void finish_request(http_req *req)
     }
 }
 
+/* The tracker of conn (NULL if none: untracked or already closed). */
+static conn_track *track_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* The request on conn is all in (or streaming): the deadline no longer applies. */
+static void deadline_clear(struct MHD_Connection *conn)
+{
+    conn_track *t = track_of(conn);
+    if (t)
+        atomic_store(&t->waiting_since_ms, 0);
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -533,6 +576,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         if (!req->path)
             return MHD_NO;
         begin_request(req, req->path, method);
+        /* A stream may take long (a 50 MB upload); MHD's idle timer still applies to it. */
+        if (req->streaming)
+            deadline_clear(conn);
         return queue_pending(req);
     }
     if (*upload_data_size) {
@@ -541,6 +587,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         /* Past the discard budget, hang up rather than read an unbounded body. */
         return req->discarded > DISCARD_MAX + req->max_body ? MHD_NO : MHD_YES;
     }
+    deadline_clear(conn); /* a buffered request is all in */
     finish_request(req);
     return queue_pending(req);
 }
@@ -572,7 +619,120 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                             (json_int_t)req->bytes_out, "completed",
                             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
     req_free(req);
+    conn_track *t = track_of(conn);
+    if (t) /* a kept-alive connection now waits for the next request's headers */
+        atomic_store(&t->waiting_since_ms, hh_time_mono_ms());
     atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* Keeps the list of open connections for the reaper. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn_track *t = ci ? calloc(1, sizeof *t) : NULL;
+        if (!t)
+            return; /* untracked: only MHD's idle timeout applies */
+        t->fd = ci->connect_fd;
+        atomic_store(&t->waiting_since_ms, hh_time_mono_ms());
+        pthread_mutex_lock(&srv->conns_mu);
+        t->next = srv->conns;
+        if (srv->conns)
+            srv->conns->prev = t;
+        srv->conns = t;
+        pthread_mutex_unlock(&srv->conns_mu);
+        *socket_context = t;
+        return;
+    }
+    conn_track *t = *socket_context;
+    if (!t)
+        return;
+    /* MHD closes the socket only after this returns, so the reaper (which
+     * holds conns_mu while it calls shutdown) never touches a reused fd. */
+    pthread_mutex_lock(&srv->conns_mu);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        srv->conns = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    pthread_mutex_unlock(&srv->conns_mu);
+    *socket_context = NULL;
+    free(t);
+}
+
+/* Shuts down connections past the header deadline; MHD then sees the end of
+ * the stream and closes them through its own path. */
+static void *reaper_main(void *arg)
+{
+    http_server *srv = arg;
+    pthread_mutex_lock(&srv->conns_mu);
+    while (!srv->reaper_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += REAP_EVERY_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&srv->reaper_cv, &srv->conns_mu, &ts);
+        int64_t now = hh_time_mono_ms();
+        int reaped = 0;
+        for (conn_track *t = srv->conns; t; t = t->next) {
+            int64_t since = atomic_load(&t->waiting_since_ms);
+            if (since && !t->reaped && now - since > srv->header_timeout_ms) {
+                shutdown(t->fd, SHUT_RDWR);
+                t->reaped = 1;
+                reaped++;
+            }
+        }
+        if (reaped)
+            hh_log_fields(HH_LOG_INFO, "header deadline: closed slow clients",
+                          json_pack("{s:i}", "connections", reaped));
+    }
+    pthread_mutex_unlock(&srv->conns_mu);
+    return NULL;
+}
+
+/* Starts the reaper thread; 0 on success. */
+static int reaper_start(http_server *srv)
+{
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca))
+        return -1;
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&srv->reaper_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc)
+        return -1;
+    if (pthread_create(&srv->reaper, NULL, reaper_main, srv)) {
+        pthread_cond_destroy(&srv->reaper_cv);
+        return -1;
+    }
+    srv->reaper_running = 1;
+    return 0;
+}
+
+/* Stops the reaper and frees what is left of the list (empty once MHD has stopped). */
+static void reaper_stop(http_server *srv)
+{
+    if (srv->reaper_running) {
+        pthread_mutex_lock(&srv->conns_mu);
+        srv->reaper_stop = 1;
+        pthread_cond_signal(&srv->reaper_cv);
+        pthread_mutex_unlock(&srv->conns_mu);
+        pthread_join(srv->reaper, NULL);
+        pthread_cond_destroy(&srv->reaper_cv);
+        srv->reaper_running = 0;
+    }
+    while (srv->conns) {
+        conn_track *t = srv->conns;
+        srv->conns = t->next;
+        free(t);
+    }
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -652,22 +812,39 @@ hh_status http_server_new(const http_config *cfg, http_server **out)
         free(srv);
         return HH_ERR_NOMEM;
     }
+    pthread_mutex_init(&srv->conns_mu, NULL);
+    srv->header_timeout_ms =
+        1000 * (int64_t)(cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S);
+    if (reaper_start(srv)) {
+        hh_error("cannot start the header-deadline thread");
+        pthread_mutex_destroy(&srv->conns_mu);
+        http_metrics_free(srv->metrics);
+        free(srv);
+        return HH_ERR_IO;
+    }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-    srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-        cfg->connection_limit ? cfg->connection_limit : DEFAULT_CONN_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        cfg->connection_memory ? cfg->connection_memory : (size_t)DEFAULT_CONN_MEM,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    /* The logger first, so MHD's messages about the other options come through it. No
+     * MHD_OPTION_LISTENING_ADDRESS_REUSE: its SO_REUSEPORT let a second server bind the same
+     * port and silently take half the connections; MHD's default (SO_REUSEADDR) still allows
+     * a restart while old connections linger in TIME_WAIT. */
+    srv->daemon =
+        MHD_start_daemon(flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                         on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+                         cfg->connection_limit ? cfg->connection_limit : DEFAULT_CONN_LIMIT,
+                         MHD_OPTION_CONNECTION_TIMEOUT,
+                         cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                         cfg->connection_memory ? cfg->connection_memory : (size_t)DEFAULT_CONN_MEM,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         hh_error("cannot listen on %s", cfg->listen);
+        reaper_stop(srv);
+        pthread_mutex_destroy(&srv->conns_mu);
         http_metrics_free(srv->metrics);
         free(srv);
         return HH_ERR_IO;
@@ -699,6 +876,8 @@ void http_server_free(http_server *srv)
     while (atomic_load(&srv->in_flight) > 0 && hh_time_mono_ms() < until)
         usleep(10000);
     MHD_stop_daemon(srv->daemon);
+    reaper_stop(srv);
+    pthread_mutex_destroy(&srv->conns_mu);
     http_metrics_free(srv->metrics);
     free(srv);
 }

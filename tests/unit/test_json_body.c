@@ -101,12 +101,44 @@ static void length_bounded(void **state)
     assert_int_equal(json_body_parse(buf, 6, &obj, msg, sizeof msg), HH_ERR_INVALID);
 }
 
+/* Bodies with NUL bytes, given by length: a raw NUL in a string, after the
+ * object, before it; and numbers at the edges of 64 bits. */
+static void raw_bytes(void **state)
+{
+    static const struct {
+        const char *body;
+        size_t len;
+        hh_status want;
+    } raw[] = {
+        {"{\"a\":\"\0\"}", 9, HH_ERR_INVALID},
+        {"{\"a\":1}\0", 8, HH_ERR_INVALID},
+        {"\0{\"a\":1}", 8, HH_ERR_INVALID},
+        {"{\"\0\":1}", 7, HH_ERR_INVALID},
+        {" \n\t ", 4, HH_ERR_INVALID},
+        {"{\"a\":9223372036854775807}", 25, HH_OK},
+        {"{\"a\":9223372036854775808}", 25, HH_ERR_INVALID},
+        {"{\"a\":-9223372036854775808}", 26, HH_OK},
+        {"{\"a\":-1e400}", 12, HH_ERR_INVALID},
+        {"{\"a\":1e-400}", 12, HH_OK},
+    };
+    for (size_t i = 0; i < sizeof raw / sizeof *raw; i++) {
+        json_t *obj = NULL;
+        char msg[256] = "";
+        hh_status rc = json_body_parse(raw[i].body, raw[i].len, &obj, msg, sizeof msg);
+        if (rc != raw[i].want)
+            fail_msg("raw case %zu: %s, want %s (%s)", i, hh_status_str(rc),
+                     hh_status_str(raw[i].want), msg);
+        json_decref(obj);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(table),
         cmocka_unit_test(depth_limit),
         cmocka_unit_test(length_bounded),
+        cmocka_unit_test(raw_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
