@@ -20,12 +20,12 @@
  */
 #include "engine/engine.h"
 #include "media/media.h"
+#include "util/fsutil.h"
 #include "util/timeutil.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -61,23 +61,6 @@ static int join(char *dst, size_t size, const char *a, const char *b)
         return -1;
     }
     return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    if (flag == FTW_DP || flag == FTW_D)
-        rmdir(path);
-    else
-        unlink(path);
-    return 0;
-}
-
-/* Removes the directory tree at path (our own temporary directory). */
-static void remove_tree(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void on_stdout_line(child_io *io, const char *line)
@@ -490,6 +473,6 @@ done:
     free(argv);
     free(input);
     json_decref(j);
-    remove_tree(tmpl);
+    hh_remove_tree(tmpl);
     return rc;
 }
