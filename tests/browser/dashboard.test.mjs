@@ -97,10 +97,15 @@ async function go(page, name) {
   await page.locator(`#page-${name}`).waitFor({ state: 'visible' });
 }
 
-/** Whether the server has a route yet (404 means no; anything else means yes). */
-async function hasRoute(method, path) {
+/**
+ * Fails the test unless the server routes method + path. Asked without a
+ * session, a routed dashboard path answers 401 (or 403, 405); only a path
+ * with no route answers 404. The flows need every route they use, so a
+ * missing one is a failure that names it, never a skipped step.
+ */
+async function requireRoute(method, path) {
   const r = await fetch(`${BASE}${path}`, { method });
-  return r.status !== 404;
+  assert.notEqual(r.status, 404, `${method} ${path} answers 404: the server has no such route`);
 }
 
 function curlStatus(key) {
@@ -213,11 +218,8 @@ test('credits page: balance, plan limits, ledger', async () => {
   await context.close();
 });
 
-test('upload an image with the progress bar', async (t) => {
-  if (!(await hasRoute('POST', '/api/dashboard/uploads/presign'))) {
-    t.skip('the server has no presign route yet');
-    return;
-  }
+test('upload an image with the progress bar', async () => {
+  await requireRoute('POST', '/api/dashboard/uploads/presign');
   const { context, page } = await signedIn(PRO);
   // Record every value the progress bar shows.
   await page.evaluate(() => {
@@ -237,17 +239,13 @@ test('upload an image with the progress bar', async (t) => {
   await context.close();
 });
 
-test('create a video, watch it reach ready, play it, see the charge', async (t) => {
-  if (!(await hasRoute('POST', '/api/dashboard/videos'))) {
-    t.skip('the server has no create-video route yet');
-    return;
-  }
+test('create a video, watch it reach ready, play it, see the charge', async () => {
+  await requireRoute('POST', '/api/dashboard/videos');
+  await requireRoute('POST', '/api/dashboard/uploads/presign');
   const { context, page } = await signedIn(PRO);
   const before = await balance(page);
-  if (await hasRoute('POST', '/api/dashboard/uploads/presign')) { // the first frame, when uploads exist
-    await page.locator('#up-sourceImage').setInputFiles(IMAGE);
-    await page.locator('.upload[data-slot="sourceImage"] .upload-status.ok').waitFor();
-  }
+  await page.locator('#up-sourceImage').setInputFiles(IMAGE); // the first frame
+  await page.locator('.upload[data-slot="sourceImage"] .upload-status.ok').waitFor();
   await page.getByLabel('Prompt').fill('A bright orange kite over a calm sea, browser test');
   await page.getByLabel('Style').fill('watercolor');
   await page.locator('#f-duration').selectOption('3');
@@ -281,11 +279,8 @@ test('create a video, watch it reach ready, play it, see the charge', async (t) 
   await context.close();
 });
 
-test('a failed job shows its message and the refund', async (t) => {
-  if (!(await hasRoute('POST', '/api/dashboard/uploads/presign'))) {
-    t.skip('the server has no presign route yet (the failure comes from a broken upload)');
-    return;
-  }
+test('a failed job shows its message and the refund', async () => {
+  await requireRoute('POST', '/api/dashboard/uploads/presign'); // the failure comes from a broken upload
   const { context, page } = await signedIn(PRO);
   const before = await balance(page);
   await page.locator('#up-referenceVideo').setInputFiles(BROKEN_VIDEO);
