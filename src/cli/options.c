@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
+
 const char *cli_opt(const char *flag, const char *env, const char *def)
 {
     if (flag)
@@ -50,6 +52,10 @@ hh_status cli_plans_load(const char *plans_flag, hh_plans **out, char *err, size
     }
     char why[256] = "";
     hh_status rc = plans_load_file(path, out, why, sizeof why);
+    if (!rc && (rc = engine_check_plans(*out, why, sizeof why))) {
+        plans_free(*out);
+        *out = NULL;
+    }
     if (rc)
         snprintf(err, errsize, "plans file %s: %s", path, why[0] ? why : hh_status_str(rc));
     return rc;

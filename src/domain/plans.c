@@ -41,8 +41,6 @@ static const char *const feature_fields[HH_FEATURE_COUNT] = {
     "resolution", "sourceImage", "lastFrame", "referenceVideo", "referenceAudio",
 };
 
-static const char *const engine_names[] = {"procedural", "exec", "upstream"};
-
 static hh_status fail(char *err, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -104,15 +102,12 @@ static hh_status parse_engine(json_t *eng, hh_plan *p, const char *where, char *
         snprintf(p->engine, sizeof p->engine, "procedural");
         return HH_OK;
     }
+    /* Only the shape here: which engines exist and what their settings
+     * mean is the engine registry's to say (engine_check_plans). */
     json_t *name = json_object_get(eng, "name");
-    if (!json_is_object(eng) || !json_is_string(name))
+    if (!json_is_object(eng) || !json_is_string(name) || json_string_length(name) == 0 ||
+        json_string_length(name) >= sizeof p->engine)
         return fail(err, size, "%s: \"engine\" must be an object with a string \"name\"", where);
-    int known = 0;
-    for (size_t i = 0; i < sizeof engine_names / sizeof *engine_names; i++)
-        known |= !strcmp(engine_names[i], json_string_value(name));
-    if (!known)
-        return fail(err, size, "%s: unknown engine \"%s\" (procedural, exec, upstream)", where,
-                    json_string_value(name));
     snprintf(p->engine, sizeof p->engine, "%s", json_string_value(name));
     p->engine_config = json_deep_copy(eng);
     return p->engine_config ? HH_OK : HH_ERR_NOMEM;
@@ -295,6 +290,11 @@ const hh_plan *plans_cheapest_duration(const hh_plans *plans, int seconds)
 const char *plans_feature_field(hh_plan_feature feature)
 {
     return (unsigned)feature < HH_FEATURE_COUNT ? feature_fields[feature] : "";
+}
+
+const char *plans_allow_key(hh_plan_feature feature)
+{
+    return (unsigned)feature < HH_FEATURE_COUNT ? allow_keys[feature] : "";
 }
 
 int64_t plans_price(const hh_plan *plan, int seconds, int is_1080p)
