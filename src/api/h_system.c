@@ -33,11 +33,11 @@ void h_readyz(http_req *req, void *app_)
 /* Videos by status, read from the store: the same for every node. */
 static void write_job_counts(hh_app *app, FILE *f)
 {
-    int64_t counts[4];
+    int64_t counts[HH_VIDEO_STATUS_COUNT];
     if (store_job_counts(app->store, counts))
         return;
     fputs("# HELP happyhorse_videos Videos by status.\n# TYPE happyhorse_videos gauge\n", f);
-    for (int s = 0; s < 4; s++)
+    for (int s = 0; s < HH_VIDEO_STATUS_COUNT; s++)
         fprintf(f, "happyhorse_videos{status=\"%s\"} %lld\n",
                 hh_video_status_str((hh_video_status)s), (long long)counts[s]);
 }

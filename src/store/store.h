@@ -3,9 +3,9 @@
  * users, API keys, the credit ledger, uploads, videos, the job queue and
  * idempotency records.
  *
- * The SQLite implementation (store_sqlite.c) is the default; a PostgreSQL
- * one will satisfy the same interface and the same contract tests. Nothing
- * outside store_*.c may assume SQL or files.
+ * The SQLite implementation (store_sqlite*.c) is the only one built; a
+ * PostgreSQL one is planned to satisfy the same interface and the same
+ * contract tests. Nothing outside src/store/ may assume SQL or files.
  *
  * Threading: an hh_store is shared by all threads; every call is safe to
  * make concurrently (implementations keep a connection per caller or a
@@ -13,8 +13,11 @@
  * transaction: it happens whole or not at all.
  *
  * Ledger invariant: for every user, credits == SUM(ledger.amount) and
- * credits >= 0 at every commit. store_ledger_append is the only way a
- * balance changes.
+ * credits >= 0 at every commit. Every balance change appends its ledger
+ * row in the same transaction, through one ledger-append routine: the
+ * grants and adjustments of store_ledger_append, the charge of
+ * store_video_create, the refund of a video that fails for good
+ * (store_job_fail, store_job_claim) and store_video_refund.
  *
  * Ids are UUIDv7 strings (36 chars + NUL). Times are ms since the epoch.
  */
@@ -24,18 +27,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/crypto.h"
 #include "util/status.h"
 
 #define HH_ID_LEN      37   /* UUID text + NUL */
 #define STORE_KEYS_MAX 1000 /* ceiling of store_key_list */
 #define STORE_PAGE_MAX 1000 /* ceiling of one store_ledger_list page */
+#define STORE_PLAN_MAX 32   /* bytes of a plan name, NUL included */
+#define STORE_NOTE_MAX 256  /* bytes of a ledger note, NUL included */
 
 typedef struct hh_store hh_store;
 
 typedef struct hh_user {
     char id[HH_ID_LEN];
     char email[256];
-    char plan[32];
+    char plan[STORE_PLAN_MAX];
     int64_t credits;
     int api_access; /* 0 or 1 */
     int64_t created_at;
@@ -64,7 +70,7 @@ typedef struct hh_ledger_entry {
     int64_t balance_after;
     hh_ledger_kind kind;
     char ref[HH_ID_LEN]; /* video id for charge/refund, "" otherwise */
-    char note[256];
+    char note[STORE_NOTE_MAX];
     int64_t created_at;
 } hh_ledger_entry;
 
@@ -96,7 +102,7 @@ hh_status store_ping(hh_store *st);
  * Creates a user with 0 credits (grant credits through the ledger).
  * password_hash may be NULL (no dashboard login). Emails compare
  * case-insensitively (ASCII). HH_ERR_EXISTS if the email is taken;
- * HH_ERR_INVALID if email (<= 255 bytes) or plan (<= 31) does not fit.
+ * HH_ERR_INVALID if email (<= 255 bytes) or plan (< STORE_PLAN_MAX) does not fit.
  */
 hh_status store_user_create(hh_store *st, const char *email, const char *password_hash,
                             const char *plan, int api_access, hh_user *out);
@@ -110,9 +116,11 @@ hh_status store_user_password_hash(hh_store *st, const char *user_id, char *buf,
 /* ---- API keys ---- */
 /* Stores a key by the SHA-256 of its secret; never the secret itself. */
 hh_status store_key_insert(hh_store *st, const char *user_id, const char *name,
-                           const uint8_t hash[32], const char *prefix, hh_api_key *out);
+                           const uint8_t hash[CRYPTO_SHA256_LEN], const char *prefix,
+                           hh_api_key *out);
 /* Finds a live (not deleted) key by hash, with its user. HH_ERR_NOTFOUND otherwise. */
-hh_status store_key_lookup(hh_store *st, const uint8_t hash[32], hh_api_key *key, hh_user *user);
+hh_status store_key_lookup(hh_store *st, const uint8_t hash[CRYPTO_SHA256_LEN], hh_api_key *key,
+                           hh_user *user);
 /* Live keys of a user, newest first, at most STORE_KEYS_MAX. *keys is malloc'd; caller frees. */
 hh_status store_key_list(hh_store *st, const char *user_id, hh_api_key **keys, size_t *n);
 /* Soft-deletes; HH_ERR_NOTFOUND if no live key of this user has that id. */
@@ -125,11 +133,12 @@ hh_status store_key_touch(hh_store *st, const char *const *key_ids, const int64_
 /*
  * Appends one row and moves the balance by amount, atomically (one BEGIN
  * IMMEDIATE transaction). Fails with HH_ERR_CREDITS (and changes nothing)
- * if the balance would go below zero; HH_ERR_INVALID for amount 0;
- * HH_ERR_NOTFOUND for an unknown user; HH_ERR_EXISTS for a second charge
- * or a second refund with the same ref (each video is charged and
- * refunded at most once). ref (an id, <= 36 chars) and note (<= 255) may
- * be NULL. *balance_after may be NULL; on HH_ERR_CREDITS it gets the balance.
+ * if the balance would go below zero; HH_ERR_LIMIT if it would overflow;
+ * HH_ERR_INVALID for amount 0 or INT64_MIN; HH_ERR_NOTFOUND for an unknown
+ * user; HH_ERR_EXISTS for a second charge or a second refund with the same
+ * ref (each video is charged and refunded at most once). ref (an id, <= 36
+ * chars) and note (< STORE_NOTE_MAX bytes) may be NULL. *balance_after may
+ * be NULL; on HH_ERR_CREDITS it gets the balance.
  */
 hh_status store_ledger_append(hh_store *st, const char *user_id, int64_t amount,
                               hh_ledger_kind kind, const char *ref, const char *note,
@@ -174,6 +183,7 @@ typedef enum hh_video_status {
     HH_VIDEO_PROCESSING,
     HH_VIDEO_READY,
     HH_VIDEO_FAILED,
+    HH_VIDEO_STATUS_COUNT /* the number of statuses, not a status */
 } hh_video_status;
 
 /* "queued", "processing", "ready", "failed". */
@@ -196,7 +206,7 @@ typedef struct hh_video {
     int64_t credits_refunded;
     char video_key[HH_KEY_MAX];     /* "" until ready */
     char thumbnail_key[HH_KEY_MAX]; /* "" until ready */
-    char plan[32];                  /* the plan that priced it; picks the engine */
+    char plan[STORE_PLAN_MAX];      /* the plan that priced it; picks the engine */
     int attempts;
     int64_t created_at, started_at, ready_at; /* 0 when not yet */
 } hh_video;
@@ -217,7 +227,7 @@ typedef struct hh_video_new {
     int max_in_flight;         /* the plan's jobs in flight, snapshotted on the job */
     int max_attempts;          /* 0: default (3) */
     const char *idem_key;      /* Idempotency-Key or NULL */
-    const uint8_t *idem_hash;  /* SHA-256 of the canonical request when idem_key */
+    const uint8_t *idem_hash;  /* SHA-256 (CRYPTO_SHA256_LEN) of the request when idem_key */
     const char *response_body; /* the answer to remember for replays (JSON) */
 } hh_video_new;
 
@@ -230,6 +240,7 @@ typedef struct hh_video_new {
  *                  nothing was charged
  *   HH_ERR_CONFLICT same Idempotency-Key, different body (nothing written)
  *   HH_ERR_CREDITS  balance too low; *balance_out holds it (nothing written)
+ *   HH_ERR_INVALID  price <= 0, or idem_key without idem_hash
  */
 hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[HH_ID_LEN],
                              char **replay_body, int64_t *balance_out);
@@ -271,49 +282,20 @@ hh_status store_job_heartbeat(hh_store *st, const char *video_id, const char *wo
 hh_status store_job_finish(hh_store *st, const char *video_id, const char *worker_id,
                            const char *video_key, const char *thumbnail_key);
 /*
- * Ends a running job as failed. retryable and attempts left: back to
+ * Ends a running job as failed, if worker_id still holds the lease
+ * (HH_ERR_CONFLICT otherwise). retryable and attempts left: back to
  * queued. Otherwise the video fails with message and its charge is
  * refunded in the same transaction, exactly once. worker_id NULL is an
- * operator's order: any state but ready, no lease needed.
+ * operator's order: no lease needed, never retried, any video that is not
+ * ready or failed already (those are HH_ERR_CONFLICT).
  */
 hh_status store_job_fail(hh_store *st, const char *video_id, const char *worker_id,
                          const char *message, int retryable);
 /* Gives a claimed job back to the queue without counting the attempt (worker stopping). */
 hh_status store_job_release(hh_store *st, const char *video_id, const char *worker_id);
-/* Number of jobs per video status, indexed by hh_video_status. */
-hh_status store_job_counts(hh_store *st, int64_t counts[4]);
+/* Number of videos per status, indexed by hh_video_status. */
+hh_status store_job_counts(hh_store *st, int64_t counts[HH_VIDEO_STATUS_COUNT]);
 
-/* ---- dashboard sessions (store_sqlite_sessions.c) ---- */
-#define STORE_CSRF_MAX 64 /* bytes of a CSRF token, NUL included */
-
-typedef struct hh_session {
-    char user_id[HH_ID_LEN];
-    char csrf[STORE_CSRF_MAX];
-    int64_t created_at;
-    int64_t refreshed_at; /* last time the expiry was moved */
-    int64_t expires_at;
-} hh_session;
-
-/*
- * Records a session by the SHA-256 of its secret (never the secret), with
- * its CSRF token (< STORE_CSRF_MAX bytes, else HH_ERR_INVALID). HH_ERR_NOTFOUND
- * for an unknown user; HH_ERR_EXISTS if the hash is taken.
- */
-hh_status store_session_create(hh_store *st, const uint8_t id_hash[32], const char *user_id,
-                               const char *csrf, int64_t now, int64_t expires_at);
-/*
- * The live session with this hash and its user. An expired one is deleted
- * and reported as HH_ERR_NOTFOUND, like an unknown one. user may be NULL.
- */
-hh_status store_session_get(hh_store *st, const uint8_t id_hash[32], int64_t now, hh_session *out,
-                            hh_user *user);
-/* Moves a session's expiry (sliding sessions). HH_ERR_NOTFOUND if it is gone. */
-hh_status store_session_touch(hh_store *st, const uint8_t id_hash[32], int64_t now,
-                              int64_t expires_at);
-/* Deletes a session (logout). HH_ERR_NOTFOUND if there was none. */
-hh_status store_session_delete(hh_store *st, const uint8_t id_hash[32]);
-/* Deletes every session that expired before now; *removed (may be NULL) says how many. */
-hh_status store_session_purge(hh_store *st, int64_t now, int64_t *removed);
 /* The queue as every node sees it, for metrics and alerts. */
 typedef struct hh_queue_stats {
     int64_t queued;             /* waiting for a worker */
@@ -337,5 +319,38 @@ hh_status store_queue_stats(hh_store *st, hh_queue_stats *out);
  */
 hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
                              int64_t *refunded);
+
+/* ---- dashboard sessions (store_sqlite_sessions.c) ---- */
+#define STORE_CSRF_MAX 64 /* bytes of a CSRF token, NUL included */
+
+typedef struct hh_session {
+    char user_id[HH_ID_LEN];
+    char csrf[STORE_CSRF_MAX];
+    int64_t created_at;
+    int64_t refreshed_at; /* last time the expiry was moved */
+    int64_t expires_at;
+} hh_session;
+
+/*
+ * Records a session by the SHA-256 of its secret (never the secret), with
+ * its CSRF token (< STORE_CSRF_MAX bytes, else HH_ERR_INVALID). HH_ERR_NOTFOUND
+ * for an unknown user; HH_ERR_EXISTS if the hash is taken.
+ */
+hh_status store_session_create(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN],
+                               const char *user_id, const char *csrf, int64_t now,
+                               int64_t expires_at);
+/*
+ * The live session with this hash and its user. An expired one is deleted
+ * and reported as HH_ERR_NOTFOUND, like an unknown one. user may be NULL.
+ */
+hh_status store_session_get(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN], int64_t now,
+                            hh_session *out, hh_user *user);
+/* Moves a session's expiry (sliding sessions). HH_ERR_NOTFOUND if it is gone. */
+hh_status store_session_touch(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN], int64_t now,
+                              int64_t expires_at);
+/* Deletes a session (logout). HH_ERR_NOTFOUND if there was none. */
+hh_status store_session_delete(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN]);
+/* Deletes every session that expired before now; *removed (may be NULL) says how many. */
+hh_status store_session_purge(hh_store *st, int64_t now, int64_t *removed);
 
 #endif

@@ -1,20 +1,25 @@
 /*
- * store_sqlite.c - the SQLite implementation of store.h.
+ * store_sqlite.c - the core of the SQLite implementation of store.h: the
+ * connection pool, the statement cache and the one transaction helper
+ * (store_sqlite_int.h), opening and migrating, users, API keys and the
+ * ledger. Uploads, videos and the queue are in store_sqlite_videos.c,
+ * dashboard sessions in store_sqlite_sessions.c.
  *
  * Connections: a small pool (at most POOL_MAX) opened lazily and guarded by
  * a mutex and a condition variable; a call borrows one connection for its
  * whole duration, so a connection is only ever used by one thread at a
  * time (SQLITE_OPEN_NOMUTEX). Each connection caches its prepared
- * statements (one slot per entry of stmt_sql).
+ * statements, one row per file (sq_sql).
  *
  * Settings per connection: WAL journal (readers never block the writer),
  * foreign_keys=ON, synchronous=NORMAL (durable across process crashes; a
  * power cut may lose the last transactions but never corrupts), and a
  * busy_timeout so writers queue behind each other instead of failing.
  *
- * Writes of more than one row run in BEGIN IMMEDIATE transactions: the
- * write lock is taken at BEGIN, so a read-then-write transaction never has
- * to be retried because another writer got in between.
+ * Writes of more than one row run through sq_tx, in BEGIN IMMEDIATE
+ * transactions: the write lock is taken at BEGIN, so a read-then-write
+ * transaction never has to be retried because another writer got in
+ * between. Each migration step is one such transaction too.
  */
 #include "store/store.h"
 #include "store/migrations_sqlite.h"
@@ -31,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 _Static_assert(UUID_STR_LEN == HH_ID_LEN, "store ids are uuid.h's UUIDv7 text");
 
@@ -41,7 +45,33 @@ _Static_assert(UUID_STR_LEN == HH_ID_LEN, "store ids are uuid.h's UUIDv7 text");
 
 #define USER_COLS "id, email, plan, credits, api_access, created_at"
 
-static const char *const stmt_sql[S_COUNT] = {
+/* This file's statements: the SQL of each in core_text, the cache row SQ_FILE_CORE. */
+enum core_stmt {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_PING,
+    S_USER_INSERT,
+    S_USER_BY_EMAIL,
+    S_USER_BY_ID,
+    S_USER_SET_PLAN,
+    S_USER_SET_ACCESS,
+    S_USER_PWHASH,
+    S_KEY_INSERT,
+    S_KEY_LOOKUP,
+    S_KEY_LIST,
+    S_KEY_DELETE,
+    S_KEY_TOUCH,
+    S_BALANCE,
+    S_BALANCE_SET,
+    S_LEDGER_INSERT,
+    S_LEDGER_LIST,
+    S_LEDGER_SUM,
+    S_COUNT
+};
+_Static_assert(S_COUNT <= SQ_STMTS_MAX, "raise SQ_STMTS_MAX in store_sqlite_int.h");
+
+static const char *const core_text[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
@@ -75,6 +105,8 @@ static const char *const stmt_sql[S_COUNT] = {
                       " ORDER BY id DESC LIMIT ?3",
     [S_LEDGER_SUM] = "SELECT coalesce(sum(amount), 0) FROM ledger WHERE user_id = ?1",
 };
+
+static const sq_sql core_sql = {SQ_FILE_CORE, S_COUNT, core_text};
 
 struct hh_store {
     char path[PATH_MAX];
@@ -135,20 +167,19 @@ hh_status sq_error(sqlite3 *db, int rc, const char *what)
 
 /* ---- statements ---- */
 
-/* This file's statement id, from stmt_sql. */
-static hh_status stmt_get(conn *c, enum stmt_id id, sqlite3_stmt **out)
+hh_status sq_stmt(conn *c, const sq_sql *q, int id, sqlite3_stmt **out)
 {
-    return sq_stmt(c, id, stmt_sql[id], out);
-}
-
-hh_status sq_stmt(conn *c, enum stmt_id id, const char *sql, sqlite3_stmt **out)
-{
-    if (!c->stmt[id]) {
-        int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id], NULL);
+    if (id < 0 || id >= q->n || id >= SQ_STMTS_MAX || !q->text[id]) {
+        hh_error("store: file %d has no statement %d", (int)q->file, id);
+        return HH_ERR_INVALID;
+    }
+    sqlite3_stmt **slot = &c->stmt[q->file][id];
+    if (!*slot) {
+        int rc = sqlite3_prepare_v3(c->db, q->text[id], -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
         if (rc != SQLITE_OK)
             return sq_error(c->db, rc, "prepare");
     }
-    *out = c->stmt[id];
+    *out = *slot;
     return HH_OK;
 }
 
@@ -194,29 +225,18 @@ hh_status sq_exec_one(conn *c, sqlite3_stmt *s, const char *what)
     return rc;
 }
 
-static hh_status run_simple(conn *c, enum stmt_id id, const char *what)
+/* Runs this file's statement id, which takes no parameters, for its effect. */
+static hh_status run_simple(conn *c, enum core_stmt id, const char *what)
 {
     sqlite3_stmt *s = NULL;
-    hh_status rc = stmt_get(c, id, &s);
+    hh_status rc = sq_stmt(c, &core_sql, id, &s);
     if (rc)
         return rc;
     return sq_exec(c, s, what);
 }
 
-hh_status sq_begin(conn *c)
-{
-    return run_simple(c, S_BEGIN, "begin");
-}
-
-hh_status sq_commit(conn *c)
-{
-    hh_status rc = run_simple(c, S_COMMIT, "commit");
-    if (rc && !sqlite3_get_autocommit(c->db))
-        run_simple(c, S_ROLLBACK, "rollback");
-    return rc;
-}
-
-void sq_rollback(conn *c)
+/* ROLLBACK when c is inside a transaction; a no-op otherwise. */
+static void tx_rollback(conn *c)
 {
     if (!sqlite3_get_autocommit(c->db))
         run_simple(c, S_ROLLBACK, "rollback");
@@ -248,8 +268,9 @@ static void conn_close(conn *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < S_COUNT; i++)
-        sqlite3_finalize(c->stmt[i]);
+    for (int f = 0; f < SQ_FILE_COUNT; f++)
+        for (int i = 0; i < SQ_STMTS_MAX; i++)
+            sqlite3_finalize(c->stmt[f][i]);
     sqlite3_close(c->db);
     free(c);
 }
@@ -308,7 +329,7 @@ fail:
 }
 
 /* Borrows a connection: an idle one, a new one while under POOL_MAX, else waits. */
-hh_status sq_conn_get(hh_store *st, conn **out)
+static hh_status conn_get(hh_store *st, conn **out)
 {
     pthread_mutex_lock(&st->mu);
     while (st->nidle == 0 && st->nopen >= POOL_MAX)
@@ -338,7 +359,7 @@ void sq_conn_put(hh_store *st, conn *c)
         return;
     if (!sqlite3_get_autocommit(c->db)) {
         hh_error("store: connection returned inside a transaction; rolling back");
-        sq_rollback(c);
+        tx_rollback(c);
     }
     pthread_mutex_lock(&st->mu);
     st->idle[st->nidle++] = c;
@@ -346,22 +367,43 @@ void sq_conn_put(hh_store *st, conn *c)
     pthread_mutex_unlock(&st->mu);
 }
 
-/*
- * Borrows a connection and its cached statement id for one call. On
- * failure nothing is held and *c is NULL (sq_conn_put(NULL) is a no-op).
- */
-static hh_status borrow(hh_store *st, enum stmt_id id, conn **c, sqlite3_stmt **s)
+/* Borrows a connection and its statement id of q; on failure nothing is held. */
+hh_status sq_borrow(hh_store *st, const sq_sql *q, int id, conn **c, sqlite3_stmt **s)
 {
-    *c = NULL;
-    *s = NULL;
-    hh_status rc = sq_conn_get(st, c);
+    conn *got = NULL;
+    hh_status rc = conn_get(st, &got);
     if (rc)
         return rc;
-    rc = stmt_get(*c, id, s);
+    rc = sq_stmt(got, q, id, s);
     if (rc) {
-        sq_conn_put(st, *c);
-        *c = NULL;
+        sq_conn_put(st, got);
+        return rc;
     }
+    *c = got;
+    return HH_OK;
+}
+
+/*
+ * The one transaction of the store: BEGIN IMMEDIATE takes the write lock
+ * at once, so a read-then-write body never has to be retried because
+ * another writer got in between. A COMMIT that fails is rolled back too.
+ */
+hh_status sq_tx(hh_store *st, sq_tx_fn fn, void *ctx)
+{
+    conn *c = NULL;
+    hh_status rc = conn_get(st, &c);
+    if (rc)
+        return rc;
+    rc = run_simple(c, S_BEGIN, "begin");
+    if (rc)
+        goto out;
+    rc = fn(c, ctx);
+    if (!rc)
+        rc = run_simple(c, S_COMMIT, "commit");
+out:
+    if (rc)
+        tx_rollback(c);
+    sq_conn_put(st, c);
     return rc;
 }
 
@@ -414,59 +456,70 @@ static hh_status read_version(sqlite3 *db, int *version)
     return HH_OK;
 }
 
+/* What one migration transaction found (version) and whether it was the last. */
+typedef struct migration_step {
+    int target;
+    int version; /* the schema version read at the start of the step */
+    int done;    /* version >= target: nothing was applied */
+} migration_step;
+
+/* The body of one migration transaction: reads the version, applies the next step. */
+static hh_status migrate_step(conn *c, void *ctx)
+{
+    migration_step *m = ctx;
+    char *errmsg = NULL;
+    int v = 0;
+    hh_status rc = read_version(c->db, &v);
+    if (rc)
+        return rc;
+    if (v > (int)store_sqlite_migration_count) {
+        hh_error("store: database schema version %d is newer than this binary's (%zu)", v,
+                 store_sqlite_migration_count);
+        return HH_ERR_CONFLICT;
+    }
+    m->version = v;
+    m->done = v >= m->target;
+    if (m->done)
+        return HH_OK;
+    const store_migration *step = &store_sqlite_migrations[v];
+    char bump[64];
+    snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v + 1);
+    int src = sqlite3_exec(c->db, step->sql, NULL, NULL, &errmsg);
+    if (src == SQLITE_OK)
+        src = sqlite3_exec(c->db, bump, NULL, NULL, &errmsg);
+    if (src != SQLITE_OK) {
+        hh_error("store: migration %d (%s) failed: %s", v + 1, step->name,
+                 errmsg ? errmsg : sqlite3_errstr(src));
+        rc = HH_ERR_DB;
+    }
+    sqlite3_free(errmsg);
+    return rc;
+}
+
 /*
  * Brings the database up to target, one step per transaction. The version
  * is re-read inside each transaction, so two processes opening the same
  * new database at once apply every step exactly once.
  */
-static hh_status migrate(conn *c, int target, int *version)
+static hh_status migrate(hh_store *st, int target)
 {
-    hh_status rc = HH_OK;
-    char *errmsg = NULL;
+    migration_step m = {.target = target};
     for (;;) {
-        int v = 0;
-        rc = sq_begin(c);
-        if (!rc)
-            rc = read_version(c->db, &v);
+        hh_status rc = sq_tx(st, migrate_step, &m);
         if (rc)
-            goto fail;
-        if (v > (int)store_sqlite_migration_count) {
-            hh_error("store: database schema version %d is newer than this binary's (%zu)", v,
-                     store_sqlite_migration_count);
-            rc = HH_ERR_CONFLICT;
-            goto fail;
+            return rc;
+        if (m.done) {
+            st->version = m.version;
+            return HH_OK;
         }
-        if (v >= target) {
-            *version = v;
-            return sq_commit(c);
-        }
-        const store_migration *m = &store_sqlite_migrations[v];
-        char bump[64];
-        snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v + 1);
-        int src = sqlite3_exec(c->db, m->sql, NULL, NULL, &errmsg);
-        if (src == SQLITE_OK)
-            src = sqlite3_exec(c->db, bump, NULL, NULL, &errmsg);
-        if (src != SQLITE_OK) {
-            hh_error("store: migration %d (%s) failed: %s", v + 1, m->name,
-                     errmsg ? errmsg : sqlite3_errstr(src));
-            rc = HH_ERR_DB;
-            goto fail;
-        }
-        rc = sq_commit(c);
-        if (rc)
-            goto fail;
-        hh_info("store: applied migration %d (%s)", v + 1, m->name);
+        hh_info("store: applied migration %d (%s)", m.version + 1,
+                store_sqlite_migrations[m.version].name);
     }
-fail:
-    sqlite3_free(errmsg);
-    sq_rollback(c);
-    return rc;
 }
 
 static hh_status open_at(const char *location, int target, hh_store **out)
 {
     hh_status rc;
-    conn *c = NULL;
     *out = NULL;
     if (!location || !*location)
         return HH_ERR_INVALID;
@@ -489,11 +542,7 @@ static hh_status open_at(const char *location, int target, hh_store **out)
         hh_error("store: cannot create the directory %s: %s", location, strerror(errno));
         goto fail;
     }
-    rc = sq_conn_get(st, &c);
-    if (rc)
-        goto fail;
-    rc = migrate(c, target, &st->version);
-    sq_conn_put(st, c);
+    rc = migrate(st, target);
     if (rc)
         goto fail;
     *out = st;
@@ -536,9 +585,10 @@ int store_schema_version(hh_store *st)
 hh_status store_ping(hh_store *st)
 {
     conn *c = NULL;
-    hh_status rc = sq_conn_get(st, &c);
+    sqlite3_stmt *s = NULL;
+    hh_status rc = sq_borrow(st, &core_sql, S_PING, &c, &s);
     if (!rc)
-        rc = run_simple(c, S_PING, "ping");
+        rc = sq_exec(c, s, "ping");
     sq_conn_put(st, c);
     return rc;
 }
@@ -573,9 +623,9 @@ hh_status store_user_create(hh_store *st, const char *email, const char *passwor
     u.api_access = api_access != 0;
     u.created_at = hh_time_now_ms();
 
-    rc = borrow(st, S_USER_INSERT, &c, &s);
+    rc = sq_borrow(st, &core_sql, S_USER_INSERT, &c, &s);
     if (rc)
-        goto done;
+        goto out;
     sqlite3_bind_text(s, 1, u.id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, u.email, -1, SQLITE_STATIC);
     sq_bind_text_or_null(s, 3, password_hash);
@@ -585,27 +635,27 @@ hh_status store_user_create(hh_store *st, const char *email, const char *passwor
     rc = sq_exec(c, s, "user insert");
     if (!rc && out)
         *out = u;
-done:
+out:
     sq_conn_put(st, c);
     return rc;
 }
 
 /* Runs the one-parameter user query id with key and reads the row into out. */
-static hh_status user_query(hh_store *st, enum stmt_id id, const char *key, hh_user *out)
+static hh_status user_query(hh_store *st, enum core_stmt id, const char *key, hh_user *out)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
     if (!key)
         return HH_ERR_NOTFOUND;
-    hh_status rc = borrow(st, id, &c, &s);
+    hh_status rc = sq_borrow(st, &core_sql, id, &c, &s);
     if (rc)
-        goto done;
+        goto out;
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     rc = sq_step_one(c, s, "user query");
     if (!rc)
         read_user(s, 0, out);
     sq_done(s);
-done:
+out:
     sq_conn_put(st, c);
     return rc;
 }
@@ -621,28 +671,28 @@ hh_status store_user_by_id(hh_store *st, const char *id, hh_user *out)
 }
 
 /* Runs an UPDATE of one user (?1 id, ?2 text or int); HH_ERR_NOTFOUND if no row changed. */
-static hh_status user_update(hh_store *st, enum stmt_id id, const char *user_id, const char *text,
+static hh_status user_update(hh_store *st, enum core_stmt id, const char *user_id, const char *text,
                              int64_t num)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
-    hh_status rc = borrow(st, id, &c, &s);
+    hh_status rc = sq_borrow(st, &core_sql, id, &c, &s);
     if (rc)
-        goto done;
+        goto out;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
     if (text)
         sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
     else
         sqlite3_bind_int64(s, 2, num);
     rc = sq_exec_one(c, s, "user update");
-done:
+out:
     sq_conn_put(st, c);
     return rc;
 }
 
 hh_status store_user_set_plan(hh_store *st, const char *user_id, const char *plan)
 {
-    if (!user_id || !plan || !*plan || strnlen(plan, 32) >= 32)
+    if (!user_id || !plan || !*plan || strnlen(plan, STORE_PLAN_MAX) >= STORE_PLAN_MAX)
         return HH_ERR_INVALID;
     return user_update(st, S_USER_SET_PLAN, user_id, plan, 0);
 }
@@ -661,9 +711,9 @@ hh_status store_user_password_hash(hh_store *st, const char *user_id, char *buf,
     if (!user_id || size == 0)
         return HH_ERR_INVALID;
     buf[0] = '\0';
-    hh_status rc = borrow(st, S_USER_PWHASH, &c, &s);
+    hh_status rc = sq_borrow(st, &core_sql, S_USER_PWHASH, &c, &s);
     if (rc)
-        goto done;
+        goto out;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
     rc = sq_step_one(c, s, "password hash");
     if (!rc && sqlite3_column_type(s, 0) != SQLITE_TEXT)
@@ -673,7 +723,7 @@ hh_status store_user_password_hash(hh_store *st, const char *user_id, char *buf,
     else if (!rc)
         sq_col_text(s, 0, buf, size);
     sq_done(s);
-done:
+out:
     sq_conn_put(st, c);
     return rc;
 }
@@ -714,9 +764,9 @@ hh_status store_key_insert(hh_store *st, const char *user_id, const char *name,
     memcpy(k.prefix, prefix, strlen(prefix) + 1);
     k.created_at = hh_time_now_ms();
 
-    rc = borrow(st, S_KEY_INSERT, &c, &s);
+    rc = sq_borrow(st, &core_sql, S_KEY_INSERT, &c, &s);
     if (rc)
-        goto done;
+        goto out;
     sqlite3_bind_text(s, 1, k.id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, k.user_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, k.name, -1, SQLITE_STATIC);
@@ -726,7 +776,7 @@ hh_status store_key_insert(hh_store *st, const char *user_id, const char *name,
     rc = sq_exec(c, s, "key insert");
     if (!rc && out)
         *out = k;
-done:
+out:
     sq_conn_put(st, c);
     return rc;
 }
@@ -735,9 +785,9 @@ hh_status store_key_lookup(hh_store *st, const uint8_t hash[32], hh_api_key *key
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
-    hh_status rc = borrow(st, S_KEY_LOOKUP, &c, &s);
+    hh_status rc = sq_borrow(st, &core_sql, S_KEY_LOOKUP, &c, &s);
     if (rc)
-        goto done;
+        goto out;
     sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
     rc = sq_step_one(c, s, "key lookup");
     if (!rc && key)
@@ -745,7 +795,7 @@ hh_status store_key_lookup(hh_store *st, const uint8_t hash[32], hh_api_key *key
     if (!rc && user)
         read_user(s, 6, user);
     sq_done(s);
-done:
+out:
     sq_conn_put(st, c);
     return rc;
 }
@@ -758,7 +808,7 @@ hh_status store_key_list(hh_store *st, const char *user_id, hh_api_key **keys, s
     *n = 0;
     if (!user_id)
         return HH_ERR_INVALID;
-    hh_status rc = borrow(st, S_KEY_LIST, &c, &s);
+    hh_status rc = sq_borrow(st, &core_sql, S_KEY_LIST, &c, &s);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
@@ -774,58 +824,63 @@ hh_status store_key_delete(hh_store *st, const char *user_id, const char *key_id
     sqlite3_stmt *s = NULL;
     if (!user_id || !key_id)
         return HH_ERR_NOTFOUND;
-    hh_status rc = borrow(st, S_KEY_DELETE, &c, &s);
+    hh_status rc = sq_borrow(st, &core_sql, S_KEY_DELETE, &c, &s);
     if (rc)
-        goto done;
+        goto out;
     sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, hh_time_now_ms());
     rc = sq_exec_one(c, s, "key delete");
-done:
+out:
     sq_conn_put(st, c);
+    return rc;
+}
+
+/* The keys and times of one store_key_touch. */
+typedef struct touch_call {
+    const char *const *key_ids;
+    const int64_t *used_at;
+    size_t n;
+} touch_call;
+
+static hh_status touch_tx(conn *c, void *ctx)
+{
+    const touch_call *t = ctx;
+    sqlite3_stmt *s = NULL;
+    hh_status rc = sq_stmt(c, &core_sql, S_KEY_TOUCH, &s);
+    for (size_t i = 0; i < t->n && !rc; i++) {
+        sqlite3_bind_text(s, 1, t->key_ids[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, t->used_at[i]);
+        rc = sq_exec(c, s, "key touch");
+    }
     return rc;
 }
 
 hh_status store_key_touch(hh_store *st, const char *const *key_ids, const int64_t *used_at,
                           size_t n)
 {
-    conn *c = NULL;
-    sqlite3_stmt *s = NULL;
     if (n == 0)
         return HH_OK;
-    hh_status rc = borrow(st, S_KEY_TOUCH, &c, &s);
-    if (!rc)
-        rc = sq_begin(c);
-    if (rc)
-        goto done;
-    for (size_t i = 0; i < n && !rc; i++) {
-        sqlite3_bind_text(s, 1, key_ids[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, used_at[i]);
-        rc = sq_exec(c, s, "key touch");
-    }
-    if (!rc)
-        rc = sq_commit(c);
-    else
-        sq_rollback(c);
-done:
-    sq_conn_put(st, c);
-    return rc;
+    touch_call t = {key_ids, used_at, n};
+    return sq_tx(st, touch_tx, &t);
 }
 
 /* ---- ledger ---- */
 
 /*
- * The ledger step inside an open transaction on c: reads the balance,
- * refuses to go below zero, writes the new balance and the row. Every
- * caller that moves credits (this file's store_ledger_append, and later
- * the video creation and the failed-job refund) goes through here, inside
- * its own transaction, so the invariant is kept in one place.
+ * The ledger step inside an open transaction on c (an sq_tx body): reads
+ * the balance, refuses to go below zero, writes the new balance and the
+ * row. Every change of a balance goes through here, inside the
+ * transaction of the call that makes it: store_ledger_append, the charge
+ * of store_video_create, the refund of a video that fails for good
+ * (store_job_fail, or store_job_claim ending a spent lease) and
+ * store_video_refund; so the invariant is kept in one place.
  */
 hh_status sq_ledger_append_tx(conn *c, const char *user_id, int64_t amount, hh_ledger_kind kind,
                               const char *ref, const char *note, int64_t *balance_after)
 {
     sqlite3_stmt *s = NULL;
-    hh_status rc = stmt_get(c, S_BALANCE, &s);
+    hh_status rc = sq_stmt(c, &core_sql, S_BALANCE, &s);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
@@ -841,7 +896,7 @@ hh_status sq_ledger_append_tx(conn *c, const char *user_id, int64_t amount, hh_l
     }
     int64_t next = balance + amount;
 
-    rc = stmt_get(c, S_BALANCE_SET, &s);
+    rc = sq_stmt(c, &core_sql, S_BALANCE_SET, &s);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
@@ -850,7 +905,7 @@ hh_status sq_ledger_append_tx(conn *c, const char *user_id, int64_t amount, hh_l
     if (rc)
         return rc;
 
-    rc = stmt_get(c, S_LEDGER_INSERT, &s);
+    rc = sq_stmt(c, &core_sql, S_LEDGER_INSERT, &s);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
@@ -882,27 +937,32 @@ static void read_entry_row(sqlite3_stmt *s, void *out)
     e->created_at = sqlite3_column_int64(s, 7);
 }
 
+/* The arguments of one store_ledger_append. */
+typedef struct ledger_call {
+    const char *user_id;
+    int64_t amount;
+    hh_ledger_kind kind;
+    const char *ref, *note;
+    int64_t *balance_after;
+} ledger_call;
+
+static hh_status ledger_append_tx(conn *c, void *ctx)
+{
+    const ledger_call *l = ctx;
+    return sq_ledger_append_tx(c, l->user_id, l->amount, l->kind, l->ref, l->note,
+                               l->balance_after);
+}
+
 hh_status store_ledger_append(hh_store *st, const char *user_id, int64_t amount,
                               hh_ledger_kind kind, const char *ref, const char *note,
                               int64_t *balance_after)
 {
-    conn *c = NULL;
     if (!user_id || amount == 0 || amount == INT64_MIN || (unsigned)kind > HH_LEDGER_ADJUSTMENT ||
-        (ref && strnlen(ref, HH_ID_LEN) >= HH_ID_LEN) || (note && strnlen(note, 256) >= 256))
+        (ref && strnlen(ref, HH_ID_LEN) >= HH_ID_LEN) ||
+        (note && strnlen(note, STORE_NOTE_MAX) >= STORE_NOTE_MAX))
         return HH_ERR_INVALID;
-    hh_status rc = sq_conn_get(st, &c);
-    if (!rc)
-        rc = sq_begin(c);
-    if (rc)
-        goto done;
-    rc = sq_ledger_append_tx(c, user_id, amount, kind, ref, note, balance_after);
-    if (!rc)
-        rc = sq_commit(c);
-    else
-        sq_rollback(c);
-done:
-    sq_conn_put(st, c);
-    return rc;
+    ledger_call l = {user_id, amount, kind, ref, note, balance_after};
+    return sq_tx(st, ledger_append_tx, &l);
 }
 
 hh_status store_ledger_list(hh_store *st, const char *user_id, int64_t before, int limit,
@@ -914,7 +974,7 @@ hh_status store_ledger_list(hh_store *st, const char *user_id, int64_t before, i
     *n = 0;
     if (!user_id || limit < 1 || limit > STORE_PAGE_MAX)
         return HH_ERR_INVALID;
-    hh_status rc = borrow(st, S_LEDGER_LIST, &c, &s);
+    hh_status rc = sq_borrow(st, &core_sql, S_LEDGER_LIST, &c, &s);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
@@ -931,15 +991,15 @@ hh_status store_ledger_sum(hh_store *st, const char *user_id, int64_t *sum)
     sqlite3_stmt *s = NULL;
     if (!user_id)
         return HH_ERR_INVALID;
-    hh_status rc = borrow(st, S_LEDGER_SUM, &c, &s);
+    hh_status rc = sq_borrow(st, &core_sql, S_LEDGER_SUM, &c, &s);
     if (rc)
-        goto done;
+        goto out;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
     rc = sq_step_one(c, s, "ledger sum");
     if (!rc)
         *sum = sqlite3_column_int64(s, 0);
     sq_done(s);
-done:
+out:
     sq_conn_put(st, c);
     return rc;
 }

@@ -1,12 +1,18 @@
 /*
  * store_sqlite_int.h - what the files of the SQLite store share and nothing
- * outside src/store/ may include: the connection type, the statement ids of
- * the per-connection cache, and the helpers every store call is written
- * with (borrow a connection, prepared statements, transactions, the ledger
- * append that must run inside a caller's transaction).
+ * outside src/store/ (and the store's unit tests) may include: the
+ * connection type, the prepared-statement cache, and the helpers every
+ * store call is written with (borrow a connection, run a transaction, step
+ * statements, the ledger append that must run inside a transaction).
  *
- * Each file owns the SQL of its statements; ids of store_sqlite_videos.c
- * start at S_VIDEO_FIRST.
+ * Statements: each file lists its SQL in one static table indexed by its
+ * own enum (0, 1, ...) and names the table with an sq_sql. Every connection
+ * keeps one row of prepared statements per file (sq_file), so a statement
+ * added to one file can never take another file's slot; each file checks
+ * its count against SQ_STMTS_MAX with a _Static_assert.
+ *
+ * Transactions: sq_tx is the only way to open one (BEGIN IMMEDIATE, the
+ * work, COMMIT or ROLLBACK, the connection given back).
  */
 #ifndef HH_STORE_SQLITE_INT_H
 #define HH_STORE_SQLITE_INT_H
@@ -17,43 +23,34 @@
 
 #include "store/store.h"
 
-/* The statement cache: one slot per statement of the implementation. */
-enum stmt_id {
-    S_BEGIN,
-    S_COMMIT,
-    S_ROLLBACK,
-    S_PING,
-    S_USER_INSERT,
-    S_USER_BY_EMAIL,
-    S_USER_BY_ID,
-    S_USER_SET_PLAN,
-    S_USER_SET_ACCESS,
-    S_USER_PWHASH,
-    S_KEY_INSERT,
-    S_KEY_LOOKUP,
-    S_KEY_LIST,
-    S_KEY_DELETE,
-    S_KEY_TOUCH,
-    S_BALANCE,
-    S_BALANCE_SET,
-    S_LEDGER_INSERT,
-    S_LEDGER_LIST,
-    S_LEDGER_SUM,
-    /* store_sqlite_videos.c: uploads, videos, jobs, idempotency */
-    S_VIDEO_FIRST,
-    S_COUNT = S_VIDEO_FIRST + 40
-};
+/* The files of the store that own statements: one row of the cache each. */
+typedef enum sq_file {
+    SQ_FILE_CORE,     /* store_sqlite.c: transactions, users, keys, ledger */
+    SQ_FILE_VIDEOS,   /* store_sqlite_videos.c: uploads, videos, jobs, idempotency */
+    SQ_FILE_SESSIONS, /* store_sqlite_sessions.c: dashboard sessions */
+    SQ_FILE_COUNT
+} sq_file;
+
+/* The most statements one file may own (the width of a row of the cache). */
+#define SQ_STMTS_MAX 32
+
+/* A file's statements: text[id] is the SQL of its statement id (0..n-1). */
+typedef struct sq_sql {
+    sq_file file;
+    int n;
+    const char *const *text;
+} sq_sql;
 
 typedef struct conn {
     sqlite3 *db;
-    sqlite3_stmt *stmt[S_COUNT];
+    sqlite3_stmt *stmt[SQ_FILE_COUNT][SQ_STMTS_MAX]; /* prepared on first use */
 } conn;
 
 /* Maps a SQLite result code to an hh_status, logging what failed. */
 hh_status sq_error(sqlite3 *db, int rc, const char *what);
-/* The cached statement id of c, prepared from sql on first use; reset and unbound. */
-hh_status sq_stmt(conn *c, enum stmt_id id, const char *sql, sqlite3_stmt **out);
-/* Returns a statement to the cache: ends its run and drops its bindings. */
+/* Statement id of q on c, prepared on first use; it comes reset and unbound. */
+hh_status sq_stmt(conn *c, const sq_sql *q, int id, sqlite3_stmt **out);
+/* Returns a statement to the cache: ends its run and drops its bindings. NULL-safe. */
 void sq_done(sqlite3_stmt *s);
 /* Runs a statement that returns no rows (or ignores them) to completion. */
 hh_status sq_exec(conn *c, sqlite3_stmt *s, const char *what);
@@ -61,17 +58,32 @@ hh_status sq_exec(conn *c, sqlite3_stmt *s, const char *what);
 hh_status sq_exec_one(conn *c, sqlite3_stmt *s, const char *what);
 /* One step of an at-most-one-row query: HH_OK with a row, HH_ERR_NOTFOUND, or the error. */
 hh_status sq_step_one(conn *c, sqlite3_stmt *s, const char *what);
-/* BEGIN IMMEDIATE / COMMIT (rolls back if the commit fails) / ROLLBACK if in a transaction. */
-hh_status sq_begin(conn *c);
-hh_status sq_commit(conn *c);
-void sq_rollback(conn *c);
 /* Copies text column i into buf (size bytes), "" for NULL. */
 void sq_col_text(sqlite3_stmt *s, int i, char *buf, size_t size);
 /* Binds s, or NULL when s is NULL or "". */
 int sq_bind_text_or_null(sqlite3_stmt *st, int i, const char *s);
-/* Borrows a connection of the pool (waits while all are busy) / gives it back. */
-hh_status sq_conn_get(hh_store *st, conn **out);
+
+/*
+ * Borrows a connection of the pool (waiting while all are busy) and its
+ * statement id of q, for a call that needs no transaction. *c and *s are
+ * set only on success (on failure nothing is held, so a caller that starts
+ * them NULL can always end at one label): sq_done(*s) if it stepped it,
+ * then sq_conn_put(st, *c).
+ */
+hh_status sq_borrow(hh_store *st, const sq_sql *q, int id, conn **c, sqlite3_stmt **s);
+/* Gives a borrowed connection back. NULL-safe. */
 void sq_conn_put(hh_store *st, conn *c);
+
+/* The work of one transaction, on the connection that holds it; ctx is the caller's. */
+typedef hh_status (*sq_tx_fn)(conn *c, void *ctx);
+/*
+ * Borrows a connection, runs fn inside BEGIN IMMEDIATE and commits when fn
+ * returns HH_OK, rolls back (nothing written) otherwise, and gives the
+ * connection back. Returns the first failure: the borrow's, BEGIN's, fn's
+ * or COMMIT's.
+ */
+hh_status sq_tx(hh_store *st, sq_tx_fn fn, void *ctx);
+
 /*
  * Steps s to the end, reading each row with read into a growing array of
  * elements of size elem; *out is malloc'd (NULL when no rows), caller frees.
@@ -79,11 +91,11 @@ void sq_conn_put(hh_store *st, conn *c);
 hh_status sq_collect_rows(conn *c, sqlite3_stmt *s, size_t elem,
                           void (*read)(sqlite3_stmt *, void *), void **out, size_t *n);
 /*
- * Inside the caller's BEGIN IMMEDIATE transaction: moves the balance by
+ * Inside the caller's transaction (an sq_tx body): moves the balance by
  * amount and appends the ledger row. HH_ERR_CREDITS (nothing written) if
  * the balance would go below zero, with *balance_after set to the balance
- * as it is; HH_ERR_EXISTS for a second charge or
- * refund of the same ref.
+ * as it is; HH_ERR_LIMIT if it would overflow; HH_ERR_NOTFOUND for an
+ * unknown user; HH_ERR_EXISTS for a second charge or refund of the same ref.
  */
 hh_status sq_ledger_append_tx(conn *c, const char *user_id, int64_t amount, hh_ledger_kind kind,
                               const char *ref, const char *note, int64_t *balance_after);

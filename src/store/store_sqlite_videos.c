@@ -24,8 +24,9 @@
 #define DEFAULT_MAX_ATTEMPTS 3
 #define IDEM_TTL_MS          (24LL * 3600 * 1000)
 
-enum {
-    V_UPLOAD_INSERT = S_VIDEO_FIRST,
+/* This file's statements: the SQL of each in video_text, the cache row SQ_FILE_VIDEOS. */
+enum video_stmt {
+    V_UPLOAD_INSERT,
     V_UPLOAD_GET,
     V_UPLOAD_COMPLETE,
     V_IDEM_GET,
@@ -53,9 +54,9 @@ enum {
     V_COUNTS,
     V_VIDEO_REFUNDED,
     V_QUEUE_STATS,
-    V_END
+    V_COUNT
 };
-_Static_assert((int)V_END <= (int)S_COUNT, "raise S_COUNT in store_sqlite_int.h");
+_Static_assert(V_COUNT <= SQ_STMTS_MAX, "raise SQ_STMTS_MAX in store_sqlite_int.h");
 
 #define VIDEO_COLS                                                                                 \
     "v.id, v.user_id, v.status, v.prompt, v.style, v.request, v.error_message, v.duration_sec,"    \
@@ -65,35 +66,34 @@ _Static_assert((int)V_END <= (int)S_COUNT, "raise S_COUNT in store_sqlite_int.h"
 /* Every read of a video joins its job (plan, attempts). */
 #define SELECT_VIDEO "SELECT " VIDEO_COLS " FROM videos v JOIN jobs j ON j.video_id = v.id"
 
-static const char *const sql[V_END - S_VIDEO_FIRST] = {
-#define Q(id) [id - S_VIDEO_FIRST]
-    Q(V_UPLOAD_INSERT) = "INSERT INTO uploads (key, user_id, kind, content_type, size_bytes,"
-                         " state, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending',"
-                         " ?6, ?7)",
-    Q(V_UPLOAD_GET) = "SELECT key, user_id, kind, content_type, size_bytes, state, expires_at,"
-                      " created_at, coalesce(completed_at, 0) FROM uploads WHERE key = ?1",
-    Q(V_UPLOAD_COMPLETE) = "UPDATE uploads SET state = 'complete', completed_at = ?2"
-                           " WHERE key = ?1 AND state = 'pending'",
-    Q(V_IDEM_GET) = "SELECT request_hash, response, created_at FROM idempotency"
-                    " WHERE user_id = ?1 AND key = ?2",
-    Q(V_IDEM_DELETE) = "DELETE FROM idempotency WHERE user_id = ?1 AND key = ?2",
-    Q(V_IDEM_INSERT) = "INSERT INTO idempotency (user_id, key, request_hash, response, created_at)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5)",
-    Q(V_VIDEO_INSERT) = "INSERT INTO videos (id, user_id, status, prompt, style, duration_sec,"
-                        " aspect_ratio, resolution, request, credits_charged, created_at)"
-                        " VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    Q(V_JOB_INSERT) = "INSERT INTO jobs (video_id, user_id, plan, state, max_attempts,"
-                      " max_in_flight, enqueued_at, updated_at)"
-                      " VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?6)",
-    Q(V_VIDEO_GET) = SELECT_VIDEO " WHERE v.id = ?1 AND v.user_id = ?2",
-    Q(V_VIDEO_GET_ANY) = SELECT_VIDEO " WHERE v.id = ?1",
-    Q(V_VIDEO_LIST) = SELECT_VIDEO " WHERE v.user_id = ?1 AND (?2 = '' OR v.id < ?2)"
-                                   " ORDER BY v.id DESC LIMIT ?3",
+static const char *const video_text[V_COUNT] = {
+    [V_UPLOAD_INSERT] = "INSERT INTO uploads (key, user_id, kind, content_type, size_bytes,"
+                        " state, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending',"
+                        " ?6, ?7)",
+    [V_UPLOAD_GET] = "SELECT key, user_id, kind, content_type, size_bytes, state, expires_at,"
+                     " created_at, coalesce(completed_at, 0) FROM uploads WHERE key = ?1",
+    [V_UPLOAD_COMPLETE] = "UPDATE uploads SET state = 'complete', completed_at = ?2"
+                          " WHERE key = ?1 AND state = 'pending'",
+    [V_IDEM_GET] = "SELECT request_hash, response, created_at FROM idempotency"
+                   " WHERE user_id = ?1 AND key = ?2",
+    [V_IDEM_DELETE] = "DELETE FROM idempotency WHERE user_id = ?1 AND key = ?2",
+    [V_IDEM_INSERT] = "INSERT INTO idempotency (user_id, key, request_hash, response, created_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [V_VIDEO_INSERT] = "INSERT INTO videos (id, user_id, status, prompt, style, duration_sec,"
+                       " aspect_ratio, resolution, request, credits_charged, created_at)"
+                       " VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [V_JOB_INSERT] = "INSERT INTO jobs (video_id, user_id, plan, state, max_attempts,"
+                     " max_in_flight, enqueued_at, updated_at)"
+                     " VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?6)",
+    [V_VIDEO_GET] = SELECT_VIDEO " WHERE v.id = ?1 AND v.user_id = ?2",
+    [V_VIDEO_GET_ANY] = SELECT_VIDEO " WHERE v.id = ?1",
+    [V_VIDEO_LIST] = SELECT_VIDEO " WHERE v.user_id = ?1 AND (?2 = '' OR v.id < ?2)"
+                                  " ORDER BY v.id DESC LIMIT ?3",
     /* At most 100 per create: each create adds at most one record, so this keeps up. */
-    Q(V_IDEM_PRUNE) = "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency"
-                      " WHERE created_at < ?1 ORDER BY created_at LIMIT 100)",
-    Q(V_JOB_EXPIRED) = "SELECT video_id FROM jobs WHERE state = 'running'"
-                       " AND lease_expires_at <= ?1 ORDER BY lease_expires_at LIMIT 1",
+    [V_IDEM_PRUNE] = "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency"
+                     " WHERE created_at < ?1 ORDER BY created_at LIMIT 100)",
+    [V_JOB_EXPIRED] = "SELECT video_id FROM jobs WHERE state = 'running'"
+                      " AND lease_expires_at <= ?1 ORDER BY lease_expires_at LIMIT 1",
     /*
      * Fair pick. u walks the users with queued jobs one index seek each
      * (a skip-scan of jobs_queue); for each, its running jobs, its oldest
@@ -102,71 +102,68 @@ static const char *const sql[V_END - S_VIDEO_FIRST] = {
      * goes first, then the least recently served, then the oldest job.
      * Cost: O(users waiting x log jobs), whatever the backlog.
      */
-    Q(V_JOB_PICK) = "WITH RECURSIVE u(id) AS ("
-                    "  SELECT (SELECT min(user_id) FROM jobs WHERE state = 'queued')"
-                    "  UNION ALL SELECT (SELECT min(user_id) FROM jobs WHERE state = 'queued'"
-                    "   AND user_id > u.id) FROM u WHERE u.id IS NOT NULL),"
-                    " c(n, vid, last) AS (SELECT (SELECT count(*) FROM jobs WHERE"
-                    "   state = 'running' AND user_id = u.id), (SELECT video_id FROM jobs WHERE"
-                    "   state = 'queued' AND user_id = u.id ORDER BY enqueued_at, video_id"
-                    "   LIMIT 1), coalesce((SELECT served FROM job_users"
-                    "   WHERE user_id = u.id), 0)"
-                    "  FROM u WHERE u.id IS NOT NULL)"
-                    " SELECT j.video_id, j.user_id FROM c JOIN jobs j ON j.video_id = c.vid"
-                    " WHERE c.n < j.max_in_flight"
-                    " ORDER BY c.n, c.last, j.enqueued_at, j.video_id LIMIT 1",
+    [V_JOB_PICK] = "WITH RECURSIVE u(id) AS ("
+                   "  SELECT (SELECT min(user_id) FROM jobs WHERE state = 'queued')"
+                   "  UNION ALL SELECT (SELECT min(user_id) FROM jobs WHERE state = 'queued'"
+                   "   AND user_id > u.id) FROM u WHERE u.id IS NOT NULL),"
+                   " c(n, vid, last) AS (SELECT (SELECT count(*) FROM jobs WHERE"
+                   "   state = 'running' AND user_id = u.id), (SELECT video_id FROM jobs WHERE"
+                   "   state = 'queued' AND user_id = u.id ORDER BY enqueued_at, video_id"
+                   "   LIMIT 1), coalesce((SELECT served FROM job_users"
+                   "   WHERE user_id = u.id), 0)"
+                   "  FROM u WHERE u.id IS NOT NULL)"
+                   " SELECT j.video_id, j.user_id FROM c JOIN jobs j ON j.video_id = c.vid"
+                   " WHERE c.n < j.max_in_flight"
+                   " ORDER BY c.n, c.last, j.enqueued_at, j.video_id LIMIT 1",
     /* A claim sequence, not a clock: two claims in one millisecond still take turns. */
-    Q(V_JOB_SERVED) = "INSERT INTO job_users (user_id, served) VALUES (?1,"
-                      " (SELECT coalesce(max(served), 0) + 1 FROM job_users))"
-                      " ON CONFLICT (user_id) DO UPDATE SET served = excluded.served",
-    Q(V_JOB_TAKE) = "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
-                    " lease_owner = ?2, lease_expires_at = ?3, updated_at = ?4 WHERE video_id = ?1",
-    Q(V_VIDEO_START) = "UPDATE videos SET status = 'processing',"
-                       " started_at = coalesce(started_at, ?2) WHERE id = ?1",
-    Q(V_JOB_HEARTBEAT) = "UPDATE jobs SET lease_expires_at = ?3, updated_at = ?4"
-                         " WHERE video_id = ?1 AND lease_owner = ?2 AND state = 'running'",
-    Q(V_VIDEO_PROGRESS) = "UPDATE videos SET progress = max(progress, ?2) WHERE id = ?1",
-    Q(V_JOB_END) = "UPDATE jobs SET state = ?2, lease_owner = NULL, lease_expires_at = NULL,"
-                   " updated_at = ?3 WHERE video_id = ?1",
-    Q(V_VIDEO_READY) = "UPDATE videos SET status = 'ready', progress = 100, video_key = ?2,"
-                       " thumbnail_key = ?3, ready_at = ?4 WHERE id = ?1",
-    Q(V_JOB_REQUEUE) = "UPDATE jobs SET state = 'queued', lease_owner = NULL,"
-                       " lease_expires_at = NULL, updated_at = ?2, attempts = attempts - ?3"
-                       " WHERE video_id = ?1",
+    [V_JOB_SERVED] = "INSERT INTO job_users (user_id, served) VALUES (?1,"
+                     " (SELECT coalesce(max(served), 0) + 1 FROM job_users))"
+                     " ON CONFLICT (user_id) DO UPDATE SET served = excluded.served",
+    [V_JOB_TAKE] = "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
+                   " lease_owner = ?2, lease_expires_at = ?3, updated_at = ?4 WHERE video_id = ?1",
+    [V_VIDEO_START] = "UPDATE videos SET status = 'processing',"
+                      " started_at = coalesce(started_at, ?2) WHERE id = ?1",
+    [V_JOB_HEARTBEAT] = "UPDATE jobs SET lease_expires_at = ?3, updated_at = ?4"
+                        " WHERE video_id = ?1 AND lease_owner = ?2 AND state = 'running'",
+    [V_VIDEO_PROGRESS] = "UPDATE videos SET progress = max(progress, ?2) WHERE id = ?1",
+    [V_JOB_END] = "UPDATE jobs SET state = ?2, lease_owner = NULL, lease_expires_at = NULL,"
+                  " updated_at = ?3 WHERE video_id = ?1",
+    [V_VIDEO_READY] = "UPDATE videos SET status = 'ready', progress = 100, video_key = ?2,"
+                      " thumbnail_key = ?3, ready_at = ?4 WHERE id = ?1",
+    [V_JOB_REQUEUE] = "UPDATE jobs SET state = 'queued', lease_owner = NULL,"
+                      " lease_expires_at = NULL, updated_at = ?2, attempts = attempts - ?3"
+                      " WHERE video_id = ?1",
     /* A retry renders from the start: progress says so rather than stall at the old figure. */
-    Q(V_VIDEO_REQUEUE) = "UPDATE videos SET status = 'queued', progress = 0 WHERE id = ?1",
-    Q(V_VIDEO_FAIL) = "UPDATE videos SET status = 'failed', error_message = ?2,"
-                      " credits_refunded = ?3 WHERE id = ?1",
-    Q(V_JOB_STATE) = "SELECT j.state, j.attempts, j.max_attempts, coalesce(j.lease_owner, ''),"
-                     " v.user_id, v.credits_charged, v.credits_refunded, v.status"
-                     " FROM jobs j JOIN videos v ON v.id = j.video_id WHERE j.video_id = ?1",
-    Q(V_COUNTS) = "SELECT status, count(*) FROM videos GROUP BY status",
-    Q(V_VIDEO_REFUNDED) = "UPDATE videos SET credits_refunded = credits_charged WHERE id = ?1",
-    Q(V_QUEUE_STATS) = "SELECT (SELECT count(*) FROM jobs WHERE state = 'queued'),"
-                       " (SELECT count(*) FROM jobs WHERE state = 'running'"
-                       "  AND lease_expires_at > ?1),"
-                       " (SELECT count(*) FROM jobs WHERE state = 'running'"
-                       "  AND lease_expires_at <= ?1),"
-                       " (SELECT count(DISTINCT user_id) FROM jobs WHERE state = 'queued'),"
-                       " (SELECT coalesce(min(enqueued_at), 0) FROM jobs WHERE state = 'queued')",
-#undef Q
+    [V_VIDEO_REQUEUE] = "UPDATE videos SET status = 'queued', progress = 0 WHERE id = ?1",
+    [V_VIDEO_FAIL] = "UPDATE videos SET status = 'failed', error_message = ?2,"
+                     " credits_refunded = ?3 WHERE id = ?1",
+    [V_JOB_STATE] = "SELECT j.state, j.attempts, j.max_attempts, coalesce(j.lease_owner, ''),"
+                    " v.user_id, v.credits_charged, v.credits_refunded, v.status"
+                    " FROM jobs j JOIN videos v ON v.id = j.video_id WHERE j.video_id = ?1",
+    [V_COUNTS] = "SELECT status, count(*) FROM videos GROUP BY status",
+    [V_VIDEO_REFUNDED] = "UPDATE videos SET credits_refunded = credits_charged WHERE id = ?1",
+    [V_QUEUE_STATS] = "SELECT (SELECT count(*) FROM jobs WHERE state = 'queued'),"
+                      " (SELECT count(*) FROM jobs WHERE state = 'running'"
+                      "  AND lease_expires_at > ?1),"
+                      " (SELECT count(*) FROM jobs WHERE state = 'running'"
+                      "  AND lease_expires_at <= ?1),"
+                      " (SELECT count(DISTINCT user_id) FROM jobs WHERE state = 'queued'),"
+                      " (SELECT coalesce(min(enqueued_at), 0) FROM jobs WHERE state = 'queued')",
 };
 
-static hh_status stmt(conn *c, int id, sqlite3_stmt **out)
-{
-    return sq_stmt(c, (enum stmt_id)id, sql[id - S_VIDEO_FIRST], out);
-}
+static const sq_sql video_sql = {SQ_FILE_VIDEOS, V_COUNT, video_text};
 
-static const char *const status_names[] = {"queued", "processing", "ready", "failed"};
+static const char *const status_names[HH_VIDEO_STATUS_COUNT] = {"queued", "processing", "ready",
+                                                                "failed"};
 
 const char *hh_video_status_str(hh_video_status s)
 {
-    return (unsigned)s < 4 ? status_names[s] : "failed";
+    return (unsigned)s < HH_VIDEO_STATUS_COUNT ? status_names[s] : "failed";
 }
 
 static hh_video_status status_parse(const char *s)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < HH_VIDEO_STATUS_COUNT; i++)
         if (!strcmp(status_names[i], s))
             return (hh_video_status)i;
     return HH_VIDEO_FAILED;
@@ -176,65 +173,67 @@ static hh_video_status status_parse(const char *s)
 
 hh_status store_upload_create(hh_store *st, const hh_upload *u)
 {
-    conn *c;
-    sqlite3_stmt *s;
-    hh_status rc = sq_conn_get(st, &c);
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    hh_status rc = sq_borrow(st, &video_sql, V_UPLOAD_INSERT, &c, &s);
     if (rc)
-        return rc;
-    if (!(rc = stmt(c, V_UPLOAD_INSERT, &s))) {
-        sqlite3_bind_text(s, 1, u->key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, u->user_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, u->kind, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, u->content_type, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, u->size_bytes);
-        sqlite3_bind_int64(s, 6, u->expires_at);
-        sqlite3_bind_int64(s, 7, hh_time_now_ms());
-        rc = sq_exec(c, s, "upload insert");
-    }
+        goto out;
+    sqlite3_bind_text(s, 1, u->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, u->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, u->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, u->content_type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, u->size_bytes);
+    sqlite3_bind_int64(s, 6, u->expires_at);
+    sqlite3_bind_int64(s, 7, hh_time_now_ms());
+    rc = sq_exec(c, s, "upload insert");
+out:
     sq_conn_put(st, c);
     return rc;
 }
 
+static void read_upload(sqlite3_stmt *s, hh_upload *out)
+{
+    char state[16];
+    sq_col_text(s, 0, out->key, sizeof out->key);
+    sq_col_text(s, 1, out->user_id, sizeof out->user_id);
+    sq_col_text(s, 2, out->kind, sizeof out->kind);
+    sq_col_text(s, 3, out->content_type, sizeof out->content_type);
+    out->size_bytes = sqlite3_column_int64(s, 4);
+    sq_col_text(s, 5, state, sizeof state);
+    out->complete = !strcmp(state, "complete");
+    out->expires_at = sqlite3_column_int64(s, 6);
+    out->created_at = sqlite3_column_int64(s, 7);
+    out->completed_at = sqlite3_column_int64(s, 8);
+}
+
 hh_status store_upload_get(hh_store *st, const char *key, hh_upload *out)
 {
-    conn *c;
-    sqlite3_stmt *s;
-    hh_status rc = sq_conn_get(st, &c);
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    hh_status rc = sq_borrow(st, &video_sql, V_UPLOAD_GET, &c, &s);
     if (rc)
-        return rc;
-    if (!(rc = stmt(c, V_UPLOAD_GET, &s))) {
-        sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-        if (!(rc = sq_step_one(c, s, "upload get"))) {
-            char state[16];
-            sq_col_text(s, 0, out->key, sizeof out->key);
-            sq_col_text(s, 1, out->user_id, sizeof out->user_id);
-            sq_col_text(s, 2, out->kind, sizeof out->kind);
-            sq_col_text(s, 3, out->content_type, sizeof out->content_type);
-            out->size_bytes = sqlite3_column_int64(s, 4);
-            sq_col_text(s, 5, state, sizeof state);
-            out->complete = !strcmp(state, "complete");
-            out->expires_at = sqlite3_column_int64(s, 6);
-            out->created_at = sqlite3_column_int64(s, 7);
-            out->completed_at = sqlite3_column_int64(s, 8);
-        }
-        sq_done(s);
-    }
+        goto out;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    rc = sq_step_one(c, s, "upload get");
+    if (!rc)
+        read_upload(s, out);
+out:
+    sq_done(s);
     sq_conn_put(st, c);
     return rc;
 }
 
 hh_status store_upload_complete(hh_store *st, const char *key)
 {
-    conn *c;
-    sqlite3_stmt *s;
-    hh_status rc = sq_conn_get(st, &c);
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    hh_status rc = sq_borrow(st, &video_sql, V_UPLOAD_COMPLETE, &c, &s);
     if (rc)
-        return rc;
-    if (!(rc = stmt(c, V_UPLOAD_COMPLETE, &s))) {
-        sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, hh_time_now_ms());
-        rc = sq_exec_one(c, s, "upload complete");
-    }
+        goto out;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, hh_time_now_ms());
+    rc = sq_exec_one(c, s, "upload complete");
+out:
     sq_conn_put(st, c);
     if (rc == HH_ERR_NOTFOUND) {
         /* Unknown, or no longer pending: tell the two apart for the caller. */
@@ -297,30 +296,21 @@ static hh_status read_video(sqlite3_stmt *s, hh_video *v)
     return HH_OK;
 }
 
-/* Reads the video id (of user_id when not NULL) on connection c. */
-static hh_status video_get_on(conn *c, const char *id, const char *user_id, hh_video *out)
+hh_status store_video_get(hh_store *st, const char *id, const char *user_id, hh_video *out)
 {
-    sqlite3_stmt *s;
-    hh_status rc = stmt(c, user_id ? V_VIDEO_GET : V_VIDEO_GET_ANY, &s);
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    hh_status rc = sq_borrow(st, &video_sql, user_id ? V_VIDEO_GET : V_VIDEO_GET_ANY, &c, &s);
     if (rc)
-        return rc;
+        goto out;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     if (user_id)
         sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
     rc = sq_step_one(c, s, "video get");
     if (!rc)
         rc = read_video(s, out);
+out:
     sq_done(s);
-    return rc;
-}
-
-hh_status store_video_get(hh_store *st, const char *id, const char *user_id, hh_video *out)
-{
-    conn *c;
-    hh_status rc = sq_conn_get(st, &c);
-    if (rc)
-        return rc;
-    rc = video_get_on(c, id, user_id, out);
     sq_conn_put(st, c);
     return rc;
 }
@@ -333,23 +323,20 @@ hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out)
 hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int limit,
                            hh_video **videos, size_t *n)
 {
-    conn *c;
-    sqlite3_stmt *s;
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
     hh_video *arr = NULL;
     size_t count = 0;
     *videos = NULL;
     *n = 0;
     if (limit < 1 || limit > STORE_PAGE_MAX)
         return HH_ERR_INVALID;
-    hh_status rc = sq_conn_get(st, &c);
+    hh_status rc = sq_borrow(st, &video_sql, V_VIDEO_LIST, &c, &s);
     if (rc)
-        return rc;
-    if ((rc = stmt(c, V_VIDEO_LIST, &s)))
         goto out;
     arr = calloc((size_t)limit, sizeof *arr);
     if (!arr) {
         rc = HH_ERR_NOMEM;
-        sq_done(s);
         goto out;
     }
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
@@ -360,9 +347,9 @@ hh_status store_video_list(hh_store *st, const char *user_id, const char *before
         if (!(rc = read_video(s, &arr[count])))
             count++;
     if (!rc && src != SQLITE_DONE)
-        rc = sq_error(NULL, src, "video list");
-    sq_done(s);
+        rc = sq_error(c->db, src, "video list");
 out:
+    sq_done(s);
     sq_conn_put(st, c);
     if (rc) {
         store_video_list_free(arr, count);
@@ -390,7 +377,7 @@ void store_video_list_free(hh_video *videos, size_t n)
 static hh_status idem_check(conn *c, const hh_video_new *in, int64_t now, char **replay)
 {
     sqlite3_stmt *s;
-    hh_status rc = stmt(c, V_IDEM_GET, &s);
+    hh_status rc = sq_stmt(c, &video_sql, V_IDEM_GET, &s);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, in->user_id, -1, SQLITE_STATIC);
@@ -400,7 +387,8 @@ static hh_status idem_check(conn *c, const hh_video_new *in, int64_t now, char *
     if (!rc) {
         expired = sqlite3_column_int64(s, 2) < now - IDEM_TTL_MS;
         const void *hash = sqlite3_column_blob(s, 0);
-        int same = sqlite3_column_bytes(s, 0) == 32 && !memcmp(hash, in->idem_hash, 32);
+        int same = sqlite3_column_bytes(s, 0) == CRYPTO_SHA256_LEN &&
+                   !memcmp(hash, in->idem_hash, CRYPTO_SHA256_LEN);
         if (expired)
             rc = HH_ERR_NOTFOUND;
         else if (!same)
@@ -410,7 +398,7 @@ static hh_status idem_check(conn *c, const hh_video_new *in, int64_t now, char *
     }
     sq_done(s);
     if (rc == HH_ERR_NOTFOUND && expired) {
-        hh_status drc = stmt(c, V_IDEM_DELETE, &s);
+        hh_status drc = sq_stmt(c, &video_sql, V_IDEM_DELETE, &s);
         if (drc)
             return drc;
         sqlite3_bind_text(s, 1, in->user_id, -1, SQLITE_STATIC);
@@ -425,7 +413,7 @@ static hh_status idem_check(conn *c, const hh_video_new *in, int64_t now, char *
 static hh_status idem_prune(conn *c, int64_t now)
 {
     sqlite3_stmt *s;
-    hh_status rc = stmt(c, V_IDEM_PRUNE, &s);
+    hh_status rc = sq_stmt(c, &video_sql, V_IDEM_PRUNE, &s);
     if (rc)
         return rc;
     sqlite3_bind_int64(s, 1, now - IDEM_TTL_MS);
@@ -435,7 +423,7 @@ static hh_status idem_prune(conn *c, int64_t now)
 static hh_status insert_video_and_job(conn *c, const hh_video_new *in, const char *id, int64_t now)
 {
     sqlite3_stmt *s;
-    hh_status rc = stmt(c, V_VIDEO_INSERT, &s);
+    hh_status rc = sq_stmt(c, &video_sql, V_VIDEO_INSERT, &s);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -448,7 +436,7 @@ static hh_status insert_video_and_job(conn *c, const hh_video_new *in, const cha
     sqlite3_bind_text(s, 8, in->request_json, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 9, in->price);
     sqlite3_bind_int64(s, 10, now);
-    if ((rc = sq_exec(c, s, "video insert")) || (rc = stmt(c, V_JOB_INSERT, &s)))
+    if ((rc = sq_exec(c, s, "video insert")) || (rc = sq_stmt(c, &video_sql, V_JOB_INSERT, &s)))
         return rc;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, in->user_id, -1, SQLITE_STATIC);
@@ -462,22 +450,54 @@ static hh_status insert_video_and_job(conn *c, const hh_video_new *in, const cha
 static hh_status idem_record(conn *c, const hh_video_new *in, const char *id, int64_t now)
 {
     sqlite3_stmt *s;
-    hh_status rc = stmt(c, V_IDEM_INSERT, &s);
+    hh_status rc = sq_stmt(c, &video_sql, V_IDEM_INSERT, &s);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, in->user_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, in->idem_key, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 3, in->idem_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, in->idem_hash, CRYPTO_SHA256_LEN, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, in->response_body ? in->response_body : id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, now);
     return sq_exec(c, s, "idempotency insert");
 }
 
+/* One store_video_create: its request, the new id and where its results go. */
+typedef struct create_call {
+    const hh_video_new *in;
+    const char *id;
+    int64_t now;
+    char **replay_body;
+    int64_t *balance_out;
+} create_call;
+
+/* The transaction of store_video_create. A replay returns HH_OK having written nothing. */
+static hh_status create_tx(conn *c, void *ctx)
+{
+    create_call *v = ctx;
+    const hh_video_new *in = v->in;
+    hh_status rc;
+    if (in->idem_key) {
+        rc = idem_check(c, in, v->now, v->replay_body);
+        if (rc != HH_ERR_NOTFOUND)
+            return rc; /* a replay (HH_OK), a conflict or an error: write nothing */
+        if ((rc = idem_prune(c, v->now)))
+            return rc;
+    }
+    int64_t balance = 0;
+    rc =
+        sq_ledger_append_tx(c, in->user_id, -in->price, HH_LEDGER_CHARGE, v->id, "video", &balance);
+    if (v->balance_out)
+        *v->balance_out = balance;
+    if (!rc)
+        rc = insert_video_and_job(c, in, v->id, v->now);
+    if (!rc && in->idem_key)
+        rc = idem_record(c, in, v->id, v->now);
+    return rc;
+}
+
 hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[HH_ID_LEN],
                              char **replay_body, int64_t *balance_out)
 {
-    conn *c;
-    int64_t now = hh_time_now_ms();
     *replay_body = NULL;
     id_out[0] = '\0';
     if (in->price <= 0 || (in->idem_key && !in->idem_hash))
@@ -485,36 +505,15 @@ hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[H
     hh_status rc = uuid_v7(id_out);
     if (rc)
         return rc;
-    if ((rc = sq_conn_get(st, &c)))
-        return rc;
-    if ((rc = sq_begin(c)))
-        goto out;
-    if (in->idem_key) {
-        rc = idem_check(c, in, now, replay_body);
-        if (rc != HH_ERR_NOTFOUND)
-            goto done; /* a replay (HH_OK), a conflict or an error: write nothing */
-        if ((rc = idem_prune(c, now)))
-            goto done;
+    create_call v = {in, id_out, hh_time_now_ms(), replay_body, balance_out};
+    rc = sq_tx(st, create_tx, &v);
+    if (*replay_body) {
+        id_out[0] = '\0'; /* a replay creates nothing */
+        if (rc) {
+            free(*replay_body); /* the (empty) transaction did not commit */
+            *replay_body = NULL;
+        }
     }
-    int64_t balance = 0;
-    rc = sq_ledger_append_tx(c, in->user_id, -in->price, HH_LEDGER_CHARGE, id_out, "video",
-                             &balance);
-    if (balance_out)
-        *balance_out = balance;
-    if (!rc)
-        rc = insert_video_and_job(c, in, id_out, now);
-    if (!rc && in->idem_key)
-        rc = idem_record(c, in, id_out, now);
-    if (!rc)
-        rc = sq_commit(c);
-done:
-    if (rc || *replay_body) {
-        sq_rollback(c);
-        if (*replay_body)
-            id_out[0] = '\0';
-    }
-out:
-    sq_conn_put(st, c);
     return rc;
 }
 
@@ -532,7 +531,7 @@ typedef struct job_state {
 static hh_status job_state_get(conn *c, const char *video_id, job_state *js)
 {
     sqlite3_stmt *s;
-    hh_status rc = stmt(c, V_JOB_STATE, &s);
+    hh_status rc = sq_stmt(c, &video_sql, V_JOB_STATE, &s);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
@@ -556,7 +555,7 @@ static hh_status job_state_get(conn *c, const char *video_id, job_state *js)
 static hh_status job_end(conn *c, const char *video_id, const char *state, int64_t now)
 {
     sqlite3_stmt *s;
-    hh_status rc = stmt(c, V_JOB_END, &s);
+    hh_status rc = sq_stmt(c, &video_sql, V_JOB_END, &s);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
@@ -579,7 +578,7 @@ static hh_status fail_tx(conn *c, const char *video_id, const job_state *js, con
         rc = sq_ledger_append_tx(c, js->user_id, owed, HH_LEDGER_REFUND, video_id, "video failed",
                                  NULL);
     sqlite3_stmt *s;
-    if (!rc && !(rc = stmt(c, V_VIDEO_FAIL, &s))) {
+    if (!rc && !(rc = sq_stmt(c, &video_sql, V_VIDEO_FAIL, &s))) {
         sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, message && *message ? message : "The render failed.", -1,
                           SQLITE_STATIC);
@@ -593,13 +592,14 @@ static hh_status fail_tx(conn *c, const char *video_id, const job_state *js, con
 static hh_status requeue_tx(conn *c, const char *video_id, int uncount, int64_t now)
 {
     sqlite3_stmt *s;
-    hh_status rc = stmt(c, V_JOB_REQUEUE, &s);
+    hh_status rc = sq_stmt(c, &video_sql, V_JOB_REQUEUE, &s);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now);
     sqlite3_bind_int(s, 3, uncount);
-    if ((rc = sq_exec_one(c, s, "job requeue")) || (rc = stmt(c, V_VIDEO_REQUEUE, &s)))
+    if ((rc = sq_exec_one(c, s, "job requeue")) ||
+        (rc = sq_stmt(c, &video_sql, V_VIDEO_REQUEUE, &s)))
         return rc;
     sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
     return sq_exec_one(c, s, "video requeue");
@@ -616,7 +616,7 @@ static hh_status expire_leases(conn *c, int64_t now)
     for (;;) {
         sqlite3_stmt *s;
         char id[HH_ID_LEN];
-        hh_status rc = stmt(c, V_JOB_EXPIRED, &s);
+        hh_status rc = sq_stmt(c, &video_sql, V_JOB_EXPIRED, &s);
         if (rc)
             return rc;
         sqlite3_bind_int64(s, 1, now);
@@ -646,57 +646,85 @@ static hh_status expire_leases(conn *c, int64_t now)
     }
 }
 
-static hh_status claim_tx(conn *c, const char *worker_id, int64_t lease_ms, int64_t now,
-                          char id[HH_ID_LEN])
+/*
+ * The arguments of one job call, read by its transaction body (each call
+ * sets the fields it uses), and what the claim found.
+ */
+typedef struct job_call {
+    const char *video_id;
+    const char *worker_id;
+    int64_t lease_ms;
+    int progress;
+    const char *video_key, *thumbnail_key;
+    const char *message; /* the failure's message, or the refund's note */
+    int retryable;
+    int64_t *refunded;
+    char claimed[HH_ID_LEN]; /* the claim's video; "" when no job was ready */
+} job_call;
+
+/* The fair pick (V_JOB_PICK): the job to claim and its user; HH_ERR_NOTFOUND when none. */
+static hh_status pick(conn *c, char id[HH_ID_LEN], char user_id[HH_ID_LEN])
 {
     sqlite3_stmt *s;
-    hh_status rc = expire_leases(c, now);
-    if (rc || (rc = stmt(c, V_JOB_PICK, &s)))
+    hh_status rc = sq_stmt(c, &video_sql, V_JOB_PICK, &s);
+    if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, now);
-    char user_id[HH_ID_LEN];
     rc = sq_step_one(c, s, "job pick");
     if (!rc) {
         sq_col_text(s, 0, id, HH_ID_LEN);
-        sq_col_text(s, 1, user_id, sizeof user_id);
+        sq_col_text(s, 1, user_id, HH_ID_LEN);
     }
     sq_done(s);
-    if (rc || (rc = stmt(c, V_JOB_SERVED, &s)))
+    return rc;
+}
+
+/* Takes the picked job id of user_id: the user's turn, the lease, the video started. */
+static hh_status take(conn *c, const job_call *j, const char *id, const char *user_id, int64_t now)
+{
+    sqlite3_stmt *s;
+    hh_status rc = sq_stmt(c, &video_sql, V_JOB_SERVED, &s);
+    if (rc)
         return rc;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-    if ((rc = sq_exec(c, s, "job served")) || (rc = stmt(c, V_JOB_TAKE, &s)))
+    if ((rc = sq_exec(c, s, "job served")) || (rc = sq_stmt(c, &video_sql, V_JOB_TAKE, &s)))
         return rc;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, worker_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, now + lease_ms);
+    sqlite3_bind_text(s, 2, j->worker_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now + j->lease_ms);
     sqlite3_bind_int64(s, 4, now);
-    if ((rc = sq_exec_one(c, s, "job take")) || (rc = stmt(c, V_VIDEO_START, &s)))
+    if ((rc = sq_exec_one(c, s, "job take")) || (rc = sq_stmt(c, &video_sql, V_VIDEO_START, &s)))
         return rc;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now);
     return sq_exec_one(c, s, "video start");
 }
 
+/* The claim's transaction. No job ready is HH_OK with j->claimed "": what reaping did is kept. */
+static hh_status claim_tx(conn *c, void *ctx)
+{
+    job_call *j = ctx;
+    int64_t now = hh_time_now_ms();
+    char id[HH_ID_LEN], user_id[HH_ID_LEN];
+    hh_status rc = expire_leases(c, now);
+    if (!rc)
+        rc = pick(c, id, user_id);
+    if (rc)
+        return rc == HH_ERR_NOTFOUND ? HH_OK : rc;
+    rc = take(c, j, id, user_id, now);
+    if (!rc)
+        memcpy(j->claimed, id, sizeof j->claimed);
+    return rc;
+}
+
 hh_status store_job_claim(hh_store *st, const char *worker_id, int64_t lease_ms, hh_video *out)
 {
-    conn *c;
-    char id[HH_ID_LEN];
-    hh_status rc = sq_conn_get(st, &c);
+    job_call j = {.worker_id = worker_id, .lease_ms = lease_ms};
+    hh_status rc = sq_tx(st, claim_tx, &j);
     if (rc)
         return rc;
-    if (!(rc = sq_begin(c))) {
-        rc = claim_tx(c, worker_id, lease_ms, hh_time_now_ms(), id);
-        if (rc == HH_ERR_NOTFOUND)
-            rc = sq_commit(c) ? HH_ERR_DB : HH_ERR_NOTFOUND; /* keep what reaping did */
-        else if (!rc)
-            rc = sq_commit(c);
-        if (rc)
-            sq_rollback(c);
-    }
-    if (!rc)
-        rc = video_get_on(c, id, NULL, out);
-    sq_conn_put(st, c);
-    return rc;
+    if (!j.claimed[0])
+        return HH_ERR_NOTFOUND;
+    return store_video_get_any(st, j.claimed, out);
 }
 
 /* Checks that worker_id holds the lease on video_id; fills js. */
@@ -710,203 +738,182 @@ static hh_status check_lease(conn *c, const char *video_id, const char *worker_i
     return HH_OK;
 }
 
+static hh_status heartbeat_tx(conn *c, void *ctx)
+{
+    const job_call *j = ctx;
+    int64_t now = hh_time_now_ms();
+    sqlite3_stmt *s;
+    hh_status rc = sq_stmt(c, &video_sql, V_JOB_HEARTBEAT, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, j->video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, j->worker_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now + j->lease_ms);
+    sqlite3_bind_int64(s, 4, now);
+    rc = sq_exec_one(c, s, "job heartbeat");
+    if (rc == HH_ERR_NOTFOUND)
+        return HH_ERR_CONFLICT; /* the lease is someone else's, or the job ended */
+    if (rc || (rc = sq_stmt(c, &video_sql, V_VIDEO_PROGRESS, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, j->video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, j->progress < 0 ? 0 : j->progress > 99 ? 99 : j->progress);
+    return sq_exec(c, s, "video progress");
+}
+
 hh_status store_job_heartbeat(hh_store *st, const char *video_id, const char *worker_id,
                               int progress, int64_t lease_ms)
 {
-    conn *c;
-    sqlite3_stmt *s;
+    job_call j = {
+        .video_id = video_id, .worker_id = worker_id, .progress = progress, .lease_ms = lease_ms};
+    return sq_tx(st, heartbeat_tx, &j);
+}
+
+static hh_status finish_tx(conn *c, void *ctx)
+{
+    const job_call *j = ctx;
     int64_t now = hh_time_now_ms();
-    hh_status rc = sq_conn_get(st, &c);
-    if (rc)
+    job_state js;
+    sqlite3_stmt *s;
+    hh_status rc = check_lease(c, j->video_id, j->worker_id, &js);
+    if (rc || (rc = job_end(c, j->video_id, "done", now)) ||
+        (rc = sq_stmt(c, &video_sql, V_VIDEO_READY, &s)))
         return rc;
-    if ((rc = sq_begin(c)))
-        goto out;
-    if (!(rc = stmt(c, V_JOB_HEARTBEAT, &s))) {
-        sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, worker_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, now + lease_ms);
-        sqlite3_bind_int64(s, 4, now);
-        rc = sq_exec_one(c, s, "job heartbeat");
-        if (rc == HH_ERR_NOTFOUND)
-            rc = HH_ERR_CONFLICT; /* the lease is someone else's, or the job ended */
-    }
-    if (!rc && !(rc = stmt(c, V_VIDEO_PROGRESS, &s))) {
-        sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 2, progress < 0 ? 0 : progress > 99 ? 99 : progress);
-        rc = sq_exec(c, s, "video progress");
-    }
-    rc = rc ? rc : sq_commit(c);
-    if (rc)
-        sq_rollback(c);
-out:
-    sq_conn_put(st, c);
-    return rc;
+    sqlite3_bind_text(s, 1, j->video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, j->video_key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, j->thumbnail_key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, now);
+    return sq_exec_one(c, s, "video ready");
 }
 
 hh_status store_job_finish(hh_store *st, const char *video_id, const char *worker_id,
                            const char *video_key, const char *thumbnail_key)
 {
-    conn *c;
-    sqlite3_stmt *s;
-    job_state js;
-    int64_t now = hh_time_now_ms();
-    hh_status rc = sq_conn_get(st, &c);
-    if (rc)
-        return rc;
-    if ((rc = sq_begin(c)))
-        goto out;
-    if (!(rc = check_lease(c, video_id, worker_id, &js)) &&
-        !(rc = job_end(c, video_id, "done", now)) && !(rc = stmt(c, V_VIDEO_READY, &s))) {
-        sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, video_key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, thumbnail_key, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, now);
-        rc = sq_exec_one(c, s, "video ready");
-    }
-    rc = rc ? rc : sq_commit(c);
-    if (rc)
-        sq_rollback(c);
-out:
-    sq_conn_put(st, c);
-    return rc;
+    job_call j = {.video_id = video_id,
+                  .worker_id = worker_id,
+                  .video_key = video_key,
+                  .thumbnail_key = thumbnail_key};
+    return sq_tx(st, finish_tx, &j);
 }
 
-static hh_status fail_or_retry_tx(conn *c, const char *video_id, const char *worker_id,
-                                  const char *message, int retryable, int64_t now)
+static hh_status fail_or_retry_tx(conn *c, void *ctx)
 {
+    const job_call *j = ctx;
+    int64_t now = hh_time_now_ms();
     job_state js;
-    hh_status rc =
-        worker_id ? check_lease(c, video_id, worker_id, &js) : job_state_get(c, video_id, &js);
+    hh_status rc = j->worker_id ? check_lease(c, j->video_id, j->worker_id, &js)
+                                : job_state_get(c, j->video_id, &js);
     if (rc)
         return rc;
     if (js.video_status == HH_VIDEO_READY || js.video_status == HH_VIDEO_FAILED)
         return HH_ERR_CONFLICT;
-    if (worker_id && retryable && js.attempts < js.max_attempts)
-        return requeue_tx(c, video_id, 0, now);
-    return fail_tx(c, video_id, &js, message, now);
+    if (j->worker_id && j->retryable && js.attempts < js.max_attempts)
+        return requeue_tx(c, j->video_id, 0, now);
+    return fail_tx(c, j->video_id, &js, j->message, now);
 }
 
 hh_status store_job_fail(hh_store *st, const char *video_id, const char *worker_id,
                          const char *message, int retryable)
 {
-    conn *c;
-    hh_status rc = sq_conn_get(st, &c);
-    if (rc)
-        return rc;
-    if (!(rc = sq_begin(c))) {
-        rc = fail_or_retry_tx(c, video_id, worker_id, message, retryable, hh_time_now_ms());
-        rc = rc ? rc : sq_commit(c);
-        if (rc)
-            sq_rollback(c);
-    }
-    sq_conn_put(st, c);
-    return rc;
+    job_call j = {
+        .video_id = video_id, .worker_id = worker_id, .message = message, .retryable = retryable};
+    return sq_tx(st, fail_or_retry_tx, &j);
+}
+
+static hh_status release_tx(conn *c, void *ctx)
+{
+    const job_call *j = ctx;
+    job_state js;
+    hh_status rc = check_lease(c, j->video_id, j->worker_id, &js);
+    return rc ? rc : requeue_tx(c, j->video_id, 1, hh_time_now_ms());
 }
 
 hh_status store_job_release(hh_store *st, const char *video_id, const char *worker_id)
 {
-    conn *c;
-    job_state js;
-    hh_status rc = sq_conn_get(st, &c);
+    job_call j = {.video_id = video_id, .worker_id = worker_id};
+    return sq_tx(st, release_tx, &j);
+}
+
+hh_status store_job_counts(hh_store *st, int64_t counts[HH_VIDEO_STATUS_COUNT])
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    memset(counts, 0, HH_VIDEO_STATUS_COUNT * sizeof *counts);
+    hh_status rc = sq_borrow(st, &video_sql, V_COUNTS, &c, &s);
     if (rc)
-        return rc;
-    if (!(rc = sq_begin(c))) {
-        rc = check_lease(c, video_id, worker_id, &js);
-        rc = rc ? rc : requeue_tx(c, video_id, 1, hh_time_now_ms());
-        rc = rc ? rc : sq_commit(c);
-        if (rc)
-            sq_rollback(c);
+        goto out;
+    int src;
+    char name[16];
+    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+        sq_col_text(s, 0, name, sizeof name);
+        counts[status_parse(name)] = sqlite3_column_int64(s, 1);
     }
+    if (src != SQLITE_DONE)
+        rc = sq_error(c->db, src, "job counts");
+out:
+    sq_done(s);
     sq_conn_put(st, c);
     return rc;
 }
 
-hh_status store_job_counts(hh_store *st, int64_t counts[4])
+/* The transaction of store_video_refund: refunds what a ready video was charged, once. */
+static hh_status refund_tx(conn *c, void *ctx)
 {
-    conn *c;
-    sqlite3_stmt *s;
-    memset(counts, 0, 4 * sizeof *counts);
-    hh_status rc = sq_conn_get(st, &c);
-    if (rc)
-        return rc;
-    if (!(rc = stmt(c, V_COUNTS, &s))) {
-        int src;
-        char name[16];
-        while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-            sq_col_text(s, 0, name, sizeof name);
-            counts[status_parse(name)] = sqlite3_column_int64(s, 1);
-        }
-        if (src != SQLITE_DONE)
-            rc = sq_error(c->db, src, "job counts");
-        sq_done(s);
-    }
-    sq_conn_put(st, c);
-    return rc;
-}
-
-/* Inside a transaction: refunds what a ready video was charged, once. */
-static hh_status refund_tx(conn *c, const char *video_id, const char *note, int64_t *refunded)
-{
+    const job_call *j = ctx;
+    const char *note = j->message && *j->message ? j->message : "refunded by an operator";
     job_state js;
     sqlite3_stmt *s;
-    hh_status rc = job_state_get(c, video_id, &js);
+    hh_status rc = job_state_get(c, j->video_id, &js);
     if (rc)
         return rc;
     /* Unfinished: fail it instead (that refunds). Failed: refunded already. */
     if (js.video_status != HH_VIDEO_READY || js.charged - js.refunded <= 0)
         return HH_ERR_CONFLICT;
-    rc = sq_ledger_append_tx(c, js.user_id, js.charged - js.refunded, HH_LEDGER_REFUND, video_id,
-                             note && *note ? note : "refunded by an operator", NULL);
+    rc = sq_ledger_append_tx(c, js.user_id, js.charged - js.refunded, HH_LEDGER_REFUND, j->video_id,
+                             note, NULL);
     if (rc == HH_ERR_EXISTS)
         return HH_ERR_CONFLICT;
-    if (rc || (rc = stmt(c, V_VIDEO_REFUNDED, &s)))
+    if (rc || (rc = sq_stmt(c, &video_sql, V_VIDEO_REFUNDED, &s)))
         return rc;
-    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 1, j->video_id, -1, SQLITE_STATIC);
     if ((rc = sq_exec_one(c, s, "video refunded")))
         return rc;
-    if (refunded)
-        *refunded = js.charged - js.refunded;
+    if (j->refunded)
+        *j->refunded = js.charged - js.refunded;
     return HH_OK;
 }
 
 hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
                              int64_t *refunded)
 {
-    conn *c;
     if (refunded)
         *refunded = 0;
-    hh_status rc = sq_conn_get(st, &c);
-    if (rc)
-        return rc;
-    if (!(rc = sq_begin(c))) {
-        rc = refund_tx(c, video_id, note, refunded);
-        rc = rc ? rc : sq_commit(c);
-        if (rc)
-            sq_rollback(c);
-    }
-    sq_conn_put(st, c);
-    return rc;
+    job_call j = {.video_id = video_id, .message = note, .refunded = refunded};
+    return sq_tx(st, refund_tx, &j);
+}
+
+static void read_queue_stats(sqlite3_stmt *s, hh_queue_stats *out)
+{
+    out->queued = sqlite3_column_int64(s, 0);
+    out->running = sqlite3_column_int64(s, 1);
+    out->lease_expired = sqlite3_column_int64(s, 2);
+    out->waiting_users = sqlite3_column_int64(s, 3);
+    out->oldest_enqueued_at = sqlite3_column_int64(s, 4);
 }
 
 hh_status store_queue_stats(hh_store *st, hh_queue_stats *out)
 {
-    conn *c;
-    sqlite3_stmt *s;
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
     memset(out, 0, sizeof *out);
-    hh_status rc = sq_conn_get(st, &c);
+    hh_status rc = sq_borrow(st, &video_sql, V_QUEUE_STATS, &c, &s);
     if (rc)
-        return rc;
-    if (!(rc = stmt(c, V_QUEUE_STATS, &s))) {
-        sqlite3_bind_int64(s, 1, hh_time_now_ms());
-        if (!(rc = sq_step_one(c, s, "queue stats"))) {
-            out->queued = sqlite3_column_int64(s, 0);
-            out->running = sqlite3_column_int64(s, 1);
-            out->lease_expired = sqlite3_column_int64(s, 2);
-            out->waiting_users = sqlite3_column_int64(s, 3);
-            out->oldest_enqueued_at = sqlite3_column_int64(s, 4);
-        }
-        sq_done(s);
-    }
+        goto out;
+    sqlite3_bind_int64(s, 1, hh_time_now_ms());
+    rc = sq_step_one(c, s, "queue stats");
+    if (!rc)
+        read_queue_stats(s, out);
+out:
+    sq_done(s);
     sq_conn_put(st, c);
     return rc;
 }

@@ -230,7 +230,7 @@ static void fair_across_users_and_capped(void **state)
     claim(f, "w1", 60000, HH_OK, got);
     assert_string_equal(got, a_ids[2]);
 
-    int64_t counts[4];
+    int64_t counts[HH_VIDEO_STATUS_COUNT];
     assert_int_equal(store_job_counts(f->st, counts), HH_OK);
     assert_int_equal(counts[HH_VIDEO_READY], 1);
     assert_int_equal(counts[HH_VIDEO_PROCESSING], 3);
@@ -551,7 +551,7 @@ static void racing_workers_claim_each_job_once_within_caps(void **state)
     assert_int_equal(finished, RACE_JOBS);
     for (int i = 0; i < RACE_JOBS; i++)
         assert_int_equal(atomic_load(&seen[i]), 1); /* never two workers on one job */
-    int64_t counts[4];
+    int64_t counts[HH_VIDEO_STATUS_COUNT];
     assert_int_equal(store_job_counts(f->st, counts), HH_OK);
     assert_int_equal(counts[HH_VIDEO_READY], RACE_JOBS);
 }

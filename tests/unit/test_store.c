@@ -3,6 +3,11 @@
  * directory per test: migrations (new database, reopen, upgrade from an
  * older schema, refusal of a newer one), users, API keys, and the credit
  * ledger, including its invariant under many threads charging one balance.
+ * Then the store's internal helpers (store_sqlite_int.h): sq_tx commits a
+ * body that succeeds, rolls back one that fails and one whose COMMIT fails
+ * (nothing written), and always gives its connection back outside a
+ * transaction; sq_borrow refuses a statement id its table lacks, holding
+ * nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +25,7 @@
 
 #include "store/migrations_sqlite.h"
 #include "store/store.h"
+#include "store/store_sqlite_int.h"
 #include "util/crypto.h"
 #include "util/uuid.h"
 
@@ -551,6 +557,155 @@ static void ledger_invariant_under_concurrency(void **state)
     free(e);
 }
 
+/* ---- the transaction helper and the statement cache (store_sqlite_int.h) ---- */
+
+/* What a test body does, and what it saw. */
+typedef struct body {
+    const char *user_id;
+    hh_status result;   /* what the body returns after its writes */
+    int defer_fk;       /* also write a row whose foreign key fails at COMMIT */
+    conn *seen;         /* the connection the body ran on */
+    int in_transaction; /* the body ran inside an open transaction */
+} body;
+
+/* Grants 100 credits (a balance change and a ledger row), then returns b->result. */
+static hh_status grant_body(conn *c, void *ctx)
+{
+    body *b = ctx;
+    b->seen = c;
+    b->in_transaction = !sqlite3_get_autocommit(c->db);
+    if (b->defer_fk) {
+        /* Foreign keys checked at COMMIT: an unknown user makes the COMMIT fail. */
+        assert_int_equal(
+            sqlite3_exec(c->db,
+                         "PRAGMA defer_foreign_keys = ON;"
+                         " INSERT INTO api_keys (id, user_id, name, hash, prefix,"
+                         " created_at) VALUES ('k', 'nobody', 'n', zeroblob(32), 'p', 1)",
+                         NULL, NULL, NULL),
+            SQLITE_OK);
+    }
+    hh_status rc = sq_ledger_append_tx(c, b->user_id, 100, HH_LEDGER_GRANT, NULL, "tx test", NULL);
+    return rc ? rc : b->result;
+}
+
+/* The user's balance, ledger sum and number of ledger rows. */
+static void assert_balance(hh_store *st, const hh_user *user, int64_t credits, size_t entries)
+{
+    hh_user u;
+    int64_t sum = -1;
+    assert_int_equal(store_user_by_id(st, user->id, &u), HH_OK);
+    assert_int_equal(u.credits, credits);
+    assert_int_equal(store_ledger_sum(st, user->id, &sum), HH_OK);
+    assert_int_equal(sum, credits);
+    assert_int_equal(ledger_count(st, user->id), entries);
+}
+
+/*
+ * After a transaction: a refused borrow holds nothing, and the next
+ * transaction runs on the same connection (its BEGIN would fail inside a
+ * transaction left open).
+ */
+static void assert_connection_back(hh_store *st, const hh_user *user, conn *expected)
+{
+    static const char *const text[] = {"SELECT 1"};
+    static const sq_sql probe = {SQ_FILE_SESSIONS, 1, text};
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sq_borrow(st, &probe, 5, &c, &s), HH_ERR_INVALID);
+    assert_null(c); /* refused: nothing held, nothing set */
+    assert_null(s);
+    body b = {.user_id = user->id, .result = HH_ERR_CONFLICT};
+    assert_int_equal(sq_tx(st, grant_body, &b), HH_ERR_CONFLICT);
+    assert_ptr_equal(b.seen, expected);
+}
+
+/* A store with one user, u, and no credits. */
+static hh_store *open_with_user(fixture *f, hh_user *u)
+{
+    hh_store *st = open_store(f);
+    make_user(st, "tx@example.com", u);
+    return st;
+}
+
+/* Runs b through sq_tx: want comes back, the body ran in a transaction, and none is left open. */
+static void run_tx(hh_store *st, body *b, hh_status want)
+{
+    assert_int_equal(sq_tx(st, grant_body, b), want);
+    assert_true(b->in_transaction);
+    assert_true(sqlite3_get_autocommit(b->seen->db));
+}
+
+static void tx_commits_a_body_that_succeeds(void **state)
+{
+    hh_user u;
+    hh_store *st = open_with_user(*state, &u);
+    body b = {.user_id = u.id, .result = HH_OK};
+    run_tx(st, &b, HH_OK);
+    assert_balance(st, &u, 100, 1);
+}
+
+static void tx_rolls_back_a_failing_body(void **state)
+{
+    hh_user u;
+    hh_store *st = open_with_user(*state, &u);
+    /* The body's status comes back unchanged, and its writes are gone. */
+    body b = {.user_id = u.id, .result = HH_ERR_CONFLICT};
+    run_tx(st, &b, HH_ERR_CONFLICT);
+    assert_balance(st, &u, 0, 0);
+    /* A body that fails at its first write: that write's status. */
+    body unknown = {.user_id = "no-such-user", .result = HH_OK};
+    run_tx(st, &unknown, HH_ERR_NOTFOUND);
+    assert_balance(st, &u, 0, 0);
+    assert_connection_back(st, &u, b.seen);
+}
+
+static void tx_rolls_back_when_commit_fails(void **state)
+{
+    hh_user u;
+    hh_store *st = open_with_user(*state, &u);
+    /* The failed COMMIT's status (a foreign key: HH_ERR_NOTFOUND), nothing written. */
+    body b = {.user_id = u.id, .result = HH_OK, .defer_fk = 1};
+    run_tx(st, &b, HH_ERR_NOTFOUND);
+    assert_balance(st, &u, 0, 0);
+    uint8_t hash[CRYPTO_SHA256_LEN] = {0};
+    hh_api_key k;
+    assert_int_equal(store_key_lookup(st, hash, &k, NULL), HH_ERR_NOTFOUND);
+    assert_connection_back(st, &u, b.seen);
+}
+
+static void tx_gives_the_connection_back(void **state)
+{
+    hh_user u;
+    hh_store *st = open_with_user(*state, &u);
+    conn *first = NULL;
+    /* More transactions than the pool has connections, failing and not. */
+    for (int i = 0; i < 40; i++) {
+        body b = {.user_id = u.id, .result = i % 2 ? HH_ERR_CONFLICT : HH_OK};
+        run_tx(st, &b, b.result);
+        if (!first)
+            first = b.seen;
+        assert_ptr_equal(b.seen, first); /* one call at a time: always the same connection */
+    }
+    assert_balance(st, &u, 20 * 100, 20);
+    assert_connection_back(st, &u, first);
+}
+
+static void stmt_refuses_ids_its_table_lacks(void **state)
+{
+    fixture *f = *state;
+    hh_store *st = open_store(f);
+    static const char *const text[] = {"SELECT 1", NULL};
+    static const sq_sql table = {SQ_FILE_SESSIONS, 2, text};
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sq_borrow(st, &table, 1, &c, &s), HH_ERR_INVALID); /* no SQL */
+    assert_int_equal(sq_borrow(st, &table, 2, &c, &s), HH_ERR_INVALID); /* past n */
+    assert_int_equal(sq_borrow(st, &table, -1, &c, &s), HH_ERR_INVALID);
+    assert_int_equal(sq_borrow(st, &table, SQ_STMTS_MAX, &c, &s), HH_ERR_INVALID);
+    assert_null(c);
+    assert_null(s);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -567,6 +722,11 @@ int main(void)
         T(ledger_is_append_only),
         T(ledger_pagination),
         T(ledger_invariant_under_concurrency),
+        T(tx_commits_a_body_that_succeeds),
+        T(tx_rolls_back_a_failing_body),
+        T(tx_rolls_back_when_commit_fails),
+        T(tx_gives_the_connection_back),
+        T(stmt_refuses_ids_its_table_lacks),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
