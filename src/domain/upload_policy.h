@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/api_error.h"
+#include "domain/api_error.h"
 #include "util/status.h"
 
 #define UPLOAD_MB      (1024LL * 1024)
