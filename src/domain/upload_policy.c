@@ -23,7 +23,7 @@ static const struct {
                       {{"image/png", "png"}, {"image/jpeg", "jpg"}, {"image/webp", "webp"}}},
     [UPLOAD_VIDEO] = {"video",
                       "videos/reference-video",
-                      50 * UPLOAD_MB,
+                      UPLOAD_MAX_BYTES,
                       {{"video/mp4", "mp4"}, {"video/quicktime", "mov"}, {"video/webm", "webm"}}},
     [UPLOAD_AUDIO] = {"audio",
                       "videos/reference-audio",

@@ -16,8 +16,9 @@
 #include "util/errdetail.h"
 #include "util/status.h"
 
-#define UPLOAD_MB      (1024LL * 1024)
-#define UPLOAD_KEY_MAX 160 /* bytes with the NUL; the store's HH_KEY_MAX is the same */
+#define UPLOAD_MB        (1024LL * 1024)
+#define UPLOAD_MAX_BYTES (50 * UPLOAD_MB) /* the largest upload of any kind (a video) */
+#define UPLOAD_KEY_MAX   160 /* bytes with the NUL; the store's HH_KEY_MAX is the same */
 
 typedef enum upload_kind {
     UPLOAD_IMAGE,

@@ -78,6 +78,12 @@ static void every_row_at_its_limit(void **state)
         }
         assert_string_equal(upload_ext_of_type(rows[i].type), rows[i].ext);
     }
+    /* The signed PUT's body limit (UPLOAD_MAX_BYTES) is the largest row, exactly. */
+    int64_t largest = 0;
+    for (int k = 0; k < UPLOAD_KIND_COUNT; k++)
+        if (upload_max_bytes((upload_kind)k) > largest)
+            largest = upload_max_bytes((upload_kind)k);
+    assert_int_equal(largest, UPLOAD_MAX_BYTES);
     assert_null(upload_ext_of_type("audio/mp4"));
     assert_null(upload_ext_of_type("IMAGE/PNG"));
     assert_null(upload_ext_of_type(NULL));
