@@ -183,8 +183,8 @@ static void echoed_strings_stay_utf8(void **state)
     const char *units[] = {"\xc3\xa9", "\xe6\xb0\xb4", "\xf0\x9f\x90\x8e"};
     for (size_t u = 0; u < 3; u++) {
         for (int shift = 0; shift < 4; shift++) {
-            char s[200] = "";
-            strncat(s, "xxx", (size_t)shift);
+            char s[200];
+            snprintf(s, sizeof s, "%.*s", shift, "xxx");
             for (int i = 0; i < 40; i++)
                 strncat(s, units[u], sizeof s - strlen(s) - 1);
             char text[400];
