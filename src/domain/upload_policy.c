@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/utf8.h"
 #include "util/uuid.h"
 
 static const struct {

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/utf8.h"
+
 static const char *const aspect_names[HH_ASPECT_COUNT] = {"16:9", "9:16", "1:1"};
 static const char *const resolution_names[HH_RES_COUNT] = {"720p", "1080p"};
 static const char *const camera_names[HH_CAM_COUNT] = {"none",      "static",   "pan-left",
@@ -63,50 +65,6 @@ hh_status video_frame_size(hh_resolution res, hh_aspect aspect, int *width, int 
     return HH_OK;
 }
 
-long utf8_count_codepoints(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    long count = 0;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        unsigned cp;
-        size_t n;
-        if (c == 0)
-            return -1;
-        if (c < 0x80) {
-            i++;
-            count++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return -1;
-        }
-        if (len - i <= n)
-            return -1;
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return -1;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        /* Overlong forms, UTF-16 surrogates and values past Unicode are invalid. */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-            return -1;
-        i += n + 1;
-        count++;
-    }
-    return count;
-}
-
 static int is_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -139,7 +97,7 @@ static hh_status take_string(const json_t *body, const str_rule *r, char *dst, s
         return FAIL(e, r->name, "%s must be a string", r->name);
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
-    if (utf8_count_codepoints(s, len) < 0)
+    if (hh_utf8_count(s, len) < 0)
         return FAIL(e, r->name, "%s is not valid UTF-8 text", r->name);
     while (len && is_space((unsigned char)s[0])) {
         s++;
@@ -147,7 +105,7 @@ static hh_status take_string(const json_t *body, const str_rule *r, char *dst, s
     }
     while (len && is_space((unsigned char)s[len - 1]))
         len--;
-    long cp = utf8_count_codepoints(s, len);
+    long cp = hh_utf8_count(s, len);
     if (cp < r->min_cp || cp > r->max_cp) {
         if (r->min_cp > 0)
             return FAIL(e, r->name, "%s must be %ld to %ld characters long (got %ld)", r->name,
@@ -301,7 +259,7 @@ hh_status video_request_parse(const json_t *body, hh_vr_mode mode, hh_video_requ
             return FAIL(e, name, "%s must not be empty", name);
         if (len >= HH_REF_MAX)
             return FAIL(e, name, "%s is longer than %d bytes", name, HH_REF_MAX - 1);
-        if (utf8_count_codepoints(json_string_value(v), len) < 0)
+        if (hh_utf8_count(json_string_value(v), len) < 0)
             return FAIL(e, name, "%s is not valid UTF-8 text", name);
         memcpy(out->ref[r], json_string_value(v), len + 1);
     }

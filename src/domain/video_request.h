@@ -111,11 +111,4 @@ const char *video_camera_name(hh_camera c);
 /* Field name of a reference in mode ("sourceImageKey" / "sourceImage", ...). Static. */
 const char *video_ref_field(hh_ref ref, hh_vr_mode mode);
 
-/*
- * Counts the Unicode code points of the len bytes at s. Returns -1 when
- * they are not valid UTF-8 (overlong forms, surrogates, > U+10FFFF, NUL,
- * truncated sequences).
- */
-long utf8_count_codepoints(const char *s, size_t len);
-
 #endif

@@ -28,20 +28,14 @@ typedef struct hh_errdetail {
  * `return hh_errdetail_set(d, HH_ERR_INVALID, "prompt", "...", ...);`.
  * field (NULL counts as "") is copied; the message is printf-formatted.
  * Both are cut to fit on a UTF-8 character boundary, never inside a
- * character. d may be NULL (the detail is then dropped).
+ * character, and before any byte that is not valid UTF-8 (util/utf8.h),
+ * so they can always go out in JSON. d may be NULL (the detail is then
+ * dropped).
  */
 hh_status hh_errdetail_set(hh_errdetail *d, hh_status rc, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Empties both strings of *d (NULL-safe). */
 void hh_errdetail_clear(hh_errdetail *d);
-
-/*
- * The length in bytes of the longest prefix of s that is at most max bytes
- * long and does not end inside a UTF-8 character: the precision to echo a
- * client's string with "%.*s" without splitting a character. s is read up
- * to its NUL or max bytes, whichever comes first.
- */
-size_t hh_utf8_prefix(const char *s, size_t max);
 
 #endif

@@ -13,14 +13,15 @@
 #include "domain/upload_policy.h"
 #include "domain/video_request.h"
 #include "http/json_body.h"
+#include "util/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Stops the run when a detail could not go out in a JSON reply. */
 static void check_detail(const hh_errdetail *d)
 {
-    if (utf8_count_codepoints(d->field, strlen(d->field)) < 0 ||
-        utf8_count_codepoints(d->message, strlen(d->message)) < 0)
+    if (hh_utf8_count(d->field, strlen(d->field)) < 0 ||
+        hh_utf8_count(d->message, strlen(d->message)) < 0)
         abort();
 }
 

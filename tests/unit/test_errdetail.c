@@ -1,8 +1,8 @@
 /*
- * test_errdetail.c - the validators' error detail: hh_utf8_prefix and
- * hh_errdetail_set cut text at a byte limit on a character boundary, with
- * a 2-, 3- and 4-byte character at every offset across the limit (limit-1,
- * limit, limit+1 bytes), and leave short text whole.
+ * test_errdetail.c - the validators' error detail: hh_errdetail_set cuts
+ * field and message at their byte limits on a character boundary, for 2-,
+ * 3- and 4-byte characters at every offset, keeps what fits whole, drops
+ * bytes that are not text, and returns the status it is given.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,38 +16,6 @@
 #include "util/errdetail.h"
 
 static const char *const units[] = {"\xc3\xa9", "\xe6\xb0\xb4", "\xf0\x9f\x90\x8e"};
-
-/* s = pad ASCII bytes, one character of unit u, then "z". */
-static void straddle(char *s, size_t size, size_t pad, size_t u)
-{
-    memset(s, 'a', pad);
-    snprintf(s + pad, size - pad, "%sz", units[u]);
-}
-
-static void prefix_at_every_offset(void **state)
-{
-    enum { LIMIT = 10 };
-    for (size_t u = 0; u < 3; u++) {
-        size_t ul = strlen(units[u]);
-        /* The character starts at LIMIT-ul-1 .. LIMIT+1: before, across and after the cut. */
-        for (size_t pad = LIMIT - ul - 1; pad <= LIMIT + 1; pad++) {
-            char s[32];
-            straddle(s, sizeof s, pad, u);
-            size_t got = hh_utf8_prefix(s, LIMIT);
-            /* Whole when the character ends by the limit or starts past it, else cut before it. */
-            size_t want = pad + ul <= LIMIT || pad >= LIMIT ? LIMIT : pad;
-            if (got != want)
-                fail_msg("unit %zu pad %zu: got %zu, want %zu", u, pad, got, want);
-        }
-    }
-    assert_int_equal(hh_utf8_prefix("", 10), 0);
-    assert_int_equal(hh_utf8_prefix("abc", 10), 3);
-    assert_int_equal(hh_utf8_prefix("abc", 0), 0);
-    assert_int_equal(hh_utf8_prefix("\xc3\xa9", 1), 0);
-    assert_int_equal(hh_utf8_prefix("\xc3\xa9", 2), 2);
-    assert_int_equal(hh_utf8_prefix("\xf0\x9f\x90\x8e", 3), 0);
-    assert_int_equal(hh_utf8_prefix("\xf0\x9f\x90\x8e", 4), 4);
-}
 
 static void set_cuts_field_and_message(void **state)
 {
@@ -83,6 +51,10 @@ static void set_keeps_short_text_and_rc(void **state)
     assert_string_equal(d.message, "x is 5");
     assert_int_equal(hh_errdetail_set(&d, HH_ERR_IO, NULL, "m"), HH_ERR_IO);
     assert_string_equal(d.field, "");
+    /* A stray byte (text that was never valid) ends the message before it. */
+    hh_errdetail_set(&d, HH_ERR_INVALID, "a\xc3", "near '%s' (line %d)", "\xe6\xb0", 1);
+    assert_string_equal(d.field, "a");
+    assert_string_equal(d.message, "near '");
     assert_int_equal(hh_errdetail_set(NULL, HH_ERR_INVALID, "f", "m"), HH_ERR_INVALID);
     hh_errdetail_clear(&d);
     assert_string_equal(d.field, "");
@@ -93,7 +65,6 @@ static void set_keeps_short_text_and_rc(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(prefix_at_every_offset),
         cmocka_unit_test(set_cuts_field_and_message),
         cmocka_unit_test(set_keeps_short_text_and_rc),
     };

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "domain/video_request.h"
+#include "util/utf8.h"
 
 typedef struct vr_case {
     const char *body; /* JSON text */
@@ -258,7 +259,7 @@ static void test_invalid_utf8(void **state)
         "ab\xc3",     "abc\xff",     "a\xc0\xafz", "ab\xed\xa0\x80", "ab\xf4\x90\x80\x80",
         "ab\xe2\x82", "\x80\x80\x80"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_true(utf8_count_codepoints(bad[i], strlen(bad[i])) < 0);
+        assert_true(hh_utf8_count(bad[i], strlen(bad[i])) < 0);
         json_t *body = json_object();
         json_object_set_new(body, "prompt", json_stringn_nocheck(bad[i], strlen(bad[i])));
         json_object_set_new(body, "durationSec", json_integer(5));
@@ -279,7 +280,7 @@ static void test_invalid_utf8(void **state)
     assert_int_equal(video_request_parse(body, HH_VR_API, r, &d), HH_ERR_INVALID);
     free(r);
     json_decref(body);
-    assert_int_equal(utf8_count_codepoints("h\xc3\xa9\xf0\x9f\x90\x8e", 7), 3);
+    assert_int_equal(hh_utf8_count("h\xc3\xa9\xf0\x9f\x90\x8e", 7), 3);
 }
 
 static void test_defaults_and_values(void **state)
@@ -412,8 +413,8 @@ static void test_long_unknown_key_cut_on_characters(void **state)
         size_t want = (sizeof d.field - 1) / ul * ul;
         assert_int_equal(strlen(d.field), want);
         assert_memory_equal(d.field, key, want);
-        assert_true(utf8_count_codepoints(d.field, strlen(d.field)) >= 0);
-        assert_true(utf8_count_codepoints(d.message, strlen(d.message)) >= 0);
+        assert_true(hh_utf8_count(d.field, strlen(d.field)) >= 0);
+        assert_true(hh_utf8_count(d.message, strlen(d.message)) >= 0);
         json_t *wire = json_pack("{s:s, s:s}", "field", d.field, "message", d.message);
         assert_non_null(wire);
         json_decref(wire);
