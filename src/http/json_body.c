@@ -6,6 +6,8 @@
  */
 #include "http/json_body.h"
 
+#include "util/utf8.h"
+
 int json_body_depth(const char *text, size_t len, int limit)
 {
     int depth = 0, max = 0, in_string = 0;
@@ -42,10 +44,11 @@ hh_status json_body_parse(const char *body, size_t len, json_t **out, hh_errdeta
                                 JSON_BODY_MAX_DEPTH);
     json_error_t err;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+    /* jansson quotes the bytes it stopped at, which may be part of a character: keep the text. */
     if (!root)
-        return hh_errdetail_set(d, HH_ERR_INVALID, "",
-                                "Request body is not valid JSON: %s (line %d, column %d).",
-                                err.text, err.line, err.column);
+        return hh_errdetail_set(
+            d, HH_ERR_INVALID, "", "Request body is not valid JSON: %.*s (line %d, column %d).",
+            (int)hh_utf8_prefix(err.text, sizeof err.text), err.text, err.line, err.column);
     if (!json_is_object(root)) {
         json_decref(root);
         return hh_errdetail_set(d, HH_ERR_INVALID, "", "Request body must be a JSON object.");

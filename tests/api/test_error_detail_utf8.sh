@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_error_detail_utf8.sh - client text echoed into an error (an unknown
-# key, a content type) is cut on a character boundary, over real HTTP: keys
+# key, a content type, the bytes the JSON parser stopped at) is cut on a
+# character boundary, over real HTTP: keys
 # and content types of 2-, 3- and 4-byte characters, shifted by 0-3 ASCII
 # bytes so every cut offset is met, must answer the contract's 400 with
 # the field named, never a 500 (a detail cut inside a character is invalid
@@ -71,6 +72,14 @@ for unit in 'é' '水' '🐎'; do
       check "$pad$(rep "$unit" "$n")" "$unit x$n after '$pad'"
     done
   done
+done
+
+# The parser's own message quotes the byte it stopped at: after a bad \u
+# escape that is the first byte of a character, which must not go out.
+for unit in 'é' '水' '🐎'; do
+  post /api/v1/videos "{\"prompt\":\"\\u00e$unit\",\"durationSec\":5}"
+  expect_error 400 invalid_input "videos: bad escape before $unit"
+  assert_contains "$(jq -r .error.message "$BODY")" "not valid JSON" "videos: bad escape before $unit"
 done
 
 stop_server

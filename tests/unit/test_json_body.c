@@ -44,6 +44,9 @@ static const struct {
     {"{\"a\": \xc3\xa9\xc3\xa9\xc3\xa9}", HH_ERR_INVALID},
     {"{\"a\": 1\xe6\xb0\xb4}", HH_ERR_INVALID},
     {"{\"\xf0\x9f\x90\x8e\": \xf0\x9f\x90\x8e}", HH_ERR_INVALID},
+    /* a bad \u escape makes jansson quote the first byte of the character after it */
+    {"{\"c\":\"\\u00e\xc7\xa3\"}", HH_ERR_INVALID},
+    {"{\"c\":\"\\u00e\xf0\x9f\x90\x8e\"}", HH_ERR_INVALID},
 };
 
 static void table(void **state)
@@ -64,6 +67,9 @@ static void table(void **state)
             if (!wire)
                 fail_msg("case %zu: message is not valid UTF-8: %s", i, d.message);
             json_decref(wire);
+            /* the parser's words are kept up to the bad byte, and the position after them */
+            if (strstr(d.message, "not valid JSON") && !strstr(d.message, "(line 1, column"))
+                fail_msg("case %zu: message lost its position: %s", i, d.message);
         }
         json_decref(obj);
     }
