@@ -59,11 +59,8 @@ hh_status app_start_workers(hh_app *app, unsigned n)
 {
     char scratch[1100];
     snprintf(scratch, sizeof scratch, "%s/tmp", app->data_dir);
-    /* The lease bounds how long a dead worker's job waits to be retried (docs/operations.md). */
-    const char *lease = getenv("HAPPYHORSE_JOB_LEASE_MS");
-    long lease_ms = lease ? strtol(lease, NULL, 10) : 0;
+    /* lease_ms 0: the pool reads HAPPYHORSE_JOB_LEASE_MS (docs/operations.md). */
     worker_config wc = {
-        .lease_ms = lease_ms >= 1000 && lease_ms <= 3600000 ? lease_ms : 0,
         .store = app->store,
         .blob = app->blob,
         .plans = app->plans,

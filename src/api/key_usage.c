@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "util/timeutil.h"
 
 /*
  * Distinct keys pending between two flushes. Past this, a record forces an
@@ -86,14 +87,7 @@ static void *flusher(void *arg)
     key_usage *ku = arg;
     pthread_mutex_lock(&ku->lock);
     while (!ku->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += ku->interval_ms / 1000;
-        until.tv_nsec += (long)(ku->interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = hh_deadline_after_ms(CLOCK_REALTIME, ku->interval_ms);
         pthread_cond_timedwait(&ku->wake, &ku->lock, &until);
         if (ku->stopping)
             break;

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
+
 #define NBUCKETS  4096 /* hash chains; keys per chain stay short for any real load */
 #define WINDOW_MS 60000
 #define UNIT      WINDOW_MS /* units per token */
@@ -60,10 +62,7 @@ void ratelimit_free(ratelimit *rl)
 /* FNV-1a: keys are already uniformly random ids, any decent mix will do. */
 static size_t hash_key(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)(h % NBUCKETS);
+    return (size_t)(hh_fnv1a(HH_FNV1A_INIT, s) % NBUCKETS);
 }
 
 static void refresh(bucket *b, int64_t now_ms)

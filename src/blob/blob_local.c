@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "blob/presign.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 
 typedef struct blob_local {
@@ -31,22 +32,6 @@ static hh_status object_path(blob_local *bl, const char *key, char *out, size_t 
         return HH_ERR_INVALID;
     int n = snprintf(out, size, "%s/%s", bl->root, key);
     return n < 0 || (size_t)n >= size ? HH_ERR_LIMIT : HH_OK;
-}
-
-/* mkdir -p of the directories above path (mode 0700). */
-static hh_status make_parents(const char *path)
-{
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0700) && errno != EEXIST)
-            return HH_ERR_IO;
-        *p = '/';
-    }
-    return HH_OK;
 }
 
 /* fsync of the directory holding path, so a new name survives a crash. */
@@ -95,7 +80,7 @@ static hh_status local_put_file(blob_store *bs, const char *key, const char *pat
     char final[PATH_MAX], tmp[PATH_MAX + 16];
     int in = -1, out = -1;
     hh_status rc = object_path(bl, key, final, sizeof final);
-    if (rc || (rc = make_parents(final)))
+    if (rc || (rc = hh_mkdir_parents(final)))
         return rc;
     snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", final);
     rc = HH_ERR_IO;
@@ -219,7 +204,7 @@ static hh_status local_writer_new(blob_store *bs, const char *key, blob_writer *
     w->tmp[0] = '\0';
     hh_status rc = object_path((blob_local *)bs, key, w->final, sizeof w->final);
     if (!rc)
-        rc = make_parents(w->final);
+        rc = hh_mkdir_parents(w->final);
     if (!rc) {
         snprintf(w->tmp, sizeof w->tmp, "%s.part-XXXXXX", w->final);
         w->fd = mkstemp(w->tmp); /* O_EXCL, mode 0600 */
@@ -348,11 +333,7 @@ hh_status blob_local_new(const char *data_dir, const char *public_url, blob_stor
         free(bl);
         return HH_ERR_LIMIT;
     }
-    if (mkdir(data_dir, 0700) && errno != EEXIST) {
-        free(bl);
-        return HH_ERR_IO;
-    }
-    if (mkdir(bl->root, 0700) && errno != EEXIST) {
+    if (hh_mkdir_p(bl->root)) { /* the data directory and objects/ in it */
         free(bl);
         return HH_ERR_IO;
     }

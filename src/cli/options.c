@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
+
 const char *cli_opt(const char *flag, const char *env, const char *def)
 {
     if (flag)
@@ -48,8 +50,12 @@ hh_status cli_plans_load(const char *plans_flag, hh_plans **out, char *err, size
             snprintf(err, errsize, "cannot build the default plans: %s", hh_status_str(rc));
         return rc;
     }
-    hh_errdetail why;
+    hh_errdetail why = {"", ""};
     hh_status rc = plans_load_file(path, out, &why);
+    if (!rc && (rc = engine_check_plans(*out, why.message, sizeof why.message))) {
+        plans_free(*out);
+        *out = NULL;
+    }
     if (rc)
         snprintf(err, errsize, "plans file %s: %s", path,
                  why.message[0] ? why.message : hh_status_str(rc));

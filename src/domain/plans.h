@@ -39,8 +39,8 @@ typedef struct hh_plan {
     int jobs_in_flight;
     int credits_per_sec_720p;
     int credits_per_sec_1080p;
-    char engine[32];       /* "procedural", "exec", "upstream" */
-    json_t *engine_config; /* engine settings object (owned by hh_plans), may be NULL */
+    char engine[32];       /* the engine's name; engine_check_plans says whether it exists */
+    json_t *engine_config; /* the plan's whole "engine" object (owned by hh_plans), may be NULL */
 } hh_plan;
 
 typedef struct hh_plans {
@@ -75,6 +75,9 @@ const hh_plan *plans_cheapest_duration(const hh_plans *plans, int seconds);
 
 /* The contract's `field` name of a feature ("resolution", "sourceImage", ...). */
 const char *plans_feature_field(hh_plan_feature feature);
+
+/* The key of a feature in the plans file's "allow" object ("1080p", "lastFrame", ...). */
+const char *plans_allow_key(hh_plan_feature feature);
 
 /* Credits for a video of seconds at 1080p (is_1080p) or 720p on plan. */
 int64_t plans_price(const hh_plan *plan, int seconds, int is_1080p);

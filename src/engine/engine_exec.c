@@ -18,14 +18,14 @@
  * grandchild outlives the job. It is spawned with posix_spawn (safe in a
  * threaded server) with every descriptor but its three pipes closed.
  */
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "media/media.h"
+#include "util/fsutil.h"
 #include "util/timeutil.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -61,23 +61,6 @@ static int join(char *dst, size_t size, const char *a, const char *b)
         return -1;
     }
     return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    if (flag == FTW_DP || flag == FTW_D)
-        rmdir(path);
-    else
-        unlink(path);
-    return 0;
-}
-
-/* Removes the directory tree at path (our own temporary directory). */
-static void remove_tree(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void on_stdout_line(child_io *io, const char *line)
@@ -351,50 +334,54 @@ static hh_status find_output(const char *outdir, char *frames, size_t fsize, cha
     return HH_OK;
 }
 
-typedef struct external_ctx {
-    media_frames *src;
-    const hh_render_job *job; /* the caller's, for its progress callback */
-} external_ctx;
+/* The exec engine's settings: the generator's argv and its time limit. */
+typedef struct exec_cfg {
+    json_t *command; /* argv array (owned) */
+    int timeout_sec;
+} exec_cfg;
 
-/* Our encode is the last tenth of an exec job: 90..100, after the generator's 0..90. */
-static void encode_progress(void *ctx, int pct)
+static void exec_release(void *impl)
 {
-    const external_ctx *x = ctx;
-    x->job->progress(x->job->progress_ctx, 90 + pct / 10);
+    exec_cfg *x = impl;
+    if (x)
+        json_decref(x->command);
+    free(x);
 }
 
-static hh_status draw_external(void *ctx, int index, uint8_t *rgb, char *msg, size_t msgsize)
+static hh_status exec_configure(hh_engine *e, const json_t *config, char *err, size_t errsize)
 {
-    external_ctx *x = ctx;
-    return media_frames_get(x->src, index, rgb, msg, msgsize);
-}
-
-hh_status engine_encode_external(const hh_render_job *job, const char *frames_path,
-                                 const char *audio_path, const char *preset, int threads, char *msg,
-                                 size_t msgsize)
-{
-    int w, h;
-    hh_status rc = video_frame_size(job->req->resolution, job->req->aspect, &w, &h);
-    if (rc)
-        return rc;
-    external_ctx x = {NULL, job};
-    hh_render_job j = *job;
-    if (job->progress) {
-        j.progress = encode_progress;
-        j.progress_ctx = &x;
+    exec_cfg *x = calloc(1, sizeof *x);
+    if (!x)
+        return HH_ERR_NOMEM;
+    e->impl = x;
+    const json_t *cmd = json_object_get(config, "command");
+    if (!json_is_array(cmd) || json_array_size(cmd) < 1 || json_array_size(cmd) > 64) {
+        snprintf(err, errsize, "engine config: exec needs \"command\", an array of 1..64 strings");
+        return HH_ERR_INVALID;
     }
-    rc = media_frames_open(frames_path, "generated video", w, h,
-                           job->req->duration_sec * HH_VIDEO_FPS, &x.src, msg, msgsize);
-    if (!rc)
-        rc = engine_run_frames(&j, draw_external, &x, audio_path, preset, threads,
-                               "HappyHorse exec engine", msg, msgsize);
-    media_frames_free(x.src);
-    return rc;
+    size_t i;
+    const json_t *arg;
+    json_array_foreach(cmd, i, arg)
+    {
+        if (!json_is_string(arg) || json_string_length(arg) == 0 ||
+            json_string_length(arg) > 4096 ||
+            strlen(json_string_value(arg)) != json_string_length(arg)) {
+            snprintf(err, errsize, "engine config: command[%zu] must be a non-empty string", i);
+            return HH_ERR_INVALID;
+        }
+    }
+    x->command = json_deep_copy(cmd);
+    if (!x->command)
+        return HH_ERR_NOMEM;
+    x->timeout_sec = 600;
+    return engine_cfg_int(config, "timeoutSec", 1, 86400, &x->timeout_sec, err, errsize);
 }
 
-hh_status engine_exec_render(const hh_render_job *job, const json_t *command, int timeout_sec,
-                             const char *preset, int threads, char *msg, size_t msgsize)
+static hh_status exec_render(const hh_engine *e, const hh_render_job *job, char *msg,
+                             size_t msgsize)
 {
+    const json_t *command = ((const exec_cfg *)e->impl)->command;
+    int timeout_sec = ((const exec_cfg *)e->impl)->timeout_sec;
     hh_status rc = HH_ERR_NOMEM;
     char tmpl[PATH_MAX], outdir[PATH_MAX];
     const char *tmp = getenv("TMPDIR");
@@ -475,7 +462,8 @@ hh_status engine_exec_render(const hh_render_job *job, const json_t *command, in
     if (rc)
         goto done;
     const char *audio_path = audio[0] ? audio : job->input[HH_REF_AUDIO];
-    rc = engine_encode_external(job, frames, audio_path, preset, threads, msg, msgsize);
+    rc = engine_encode_external(job, frames, audio_path, &e->enc, "HappyHorse exec engine", 90, msg,
+                                msgsize);
 done:
     if (rc == HH_ERR_NOMEM && !msg[0])
         snprintf(msg, msgsize, "out of memory");
@@ -490,6 +478,17 @@ done:
     free(argv);
     free(input);
     json_decref(j);
-    remove_tree(tmpl);
+    hh_remove_tree(tmpl);
     return rc;
 }
+
+static const char *const exec_keys[] = {"command", "timeoutSec", NULL};
+
+const engine_ops engine_exec_ops = {
+    .name = "exec",
+    .label = "external generator run by the exec engine (docs/engines.md)",
+    .keys = exec_keys,
+    .configure = exec_configure,
+    .release = exec_release,
+    .render = exec_render,
+};

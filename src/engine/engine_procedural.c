@@ -18,7 +18,7 @@
  * fireflies, bokeh, pollen), grade (style LUTs, saturation, vignette,
  * grain, letterbox), then the first-/last-frame cross-fades.
  */
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "engine/scene.h"
 #include "media/media.h"
 
@@ -984,9 +984,29 @@ static float plate_base_zoom(const renderer *R)
     return z / fminf(minz, 1.0f) * 1.001f;
 }
 
-hh_status engine_procedural_render(const hh_render_job *job, const char *preset, int threads,
-                                   int draw_threads, char *msg, size_t msgsize)
+/* The procedural engine's own setting: "drawThreads" (0..8, 0 = automatic). */
+typedef struct procedural_cfg {
+    int draw_threads;
+} procedural_cfg;
+
+static hh_status procedural_configure(hh_engine *e, const json_t *config, char *err, size_t errsize)
 {
+    procedural_cfg *pc = calloc(1, sizeof *pc);
+    if (!pc)
+        return HH_ERR_NOMEM;
+    e->impl = pc;
+    return engine_cfg_int(config, "drawThreads", 0, 8, &pc->draw_threads, err, errsize);
+}
+
+/*
+ * draw_threads draw row bands of each frame in parallel (0 = a quarter of
+ * the cores when there are 8 or more, else 1). The picture does not depend
+ * on it.
+ */
+static hh_status procedural_render(const hh_engine *e, const hh_render_job *job, char *msg,
+                                   size_t msgsize)
+{
+    int draw_threads = ((const procedural_cfg *)e->impl)->draw_threads;
     renderer *R = calloc(1, sizeof *R);
     hh_status rc = HH_ERR_NOMEM;
     if (!R)
@@ -1037,7 +1057,7 @@ hh_status engine_procedural_render(const hh_render_job *job, const char *preset,
     }
     if (draw_threads > 1)
         pool_start(R, draw_threads - 1);
-    rc = engine_run_frames(job, draw_frame, R, job->input[HH_REF_AUDIO], preset, threads,
+    rc = engine_run_frames(job, draw_frame, R, job->input[HH_REF_AUDIO], &e->enc,
                            "HappyHorse procedural renderer (not an AI model)", msg, msgsize);
 done:
     if (rc == HH_ERR_NOMEM && msg[0] == '\0')
@@ -1047,3 +1067,14 @@ done:
     free(R);
     return rc;
 }
+
+static const char *const procedural_keys[] = {"drawThreads", NULL};
+
+const engine_ops engine_procedural_ops = {
+    .name = "procedural",
+    .label = "built-in procedural preview renderer (CPU), not an AI model",
+    .keys = procedural_keys,
+    .configure = procedural_configure,
+    .release = free,
+    .render = procedural_render,
+};

@@ -11,6 +11,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "util/hash.h"
+
 typedef enum word_kind { W_SETTING, W_TIME, W_WEATHER, W_TINT } word_kind;
 
 typedef struct word_rule {
@@ -155,15 +157,6 @@ uint64_t scene_mix(uint64_t x)
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
     x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
     return x ^ (x >> 31);
-}
-
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001B3ull;
-    }
-    return h;
 }
 
 /* A float in [0, 1) drawn from *state. */
@@ -322,8 +315,8 @@ static scene_rgb ground_of(scene_setting set, uint64_t *st)
 void scene_build(const char *prompt, const char *style, uint64_t seed, double cfg_scale, scene *s)
 {
     memset(s, 0, sizeof *s);
-    uint64_t h = fnv1a(fnv1a(0xCBF29CE484222325ull, prompt), "\x1f");
-    h = fnv1a(h, style);
+    uint64_t h = hh_fnv1a(hh_fnv1a(HH_FNV1A_INIT, prompt), "\x1f");
+    h = hh_fnv1a(h, style);
     s->seed = scene_mix(h ^ scene_mix(seed));
     uint64_t st = s->seed;
     s->setting = SET_MEADOW;

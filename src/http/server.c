@@ -671,13 +671,7 @@ static void *reaper_main(void *arg)
     http_server *srv = arg;
     pthread_mutex_lock(&srv->conns_mu);
     while (!srv->reaper_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += REAP_EVERY_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = hh_deadline_after_ms(CLOCK_MONOTONIC, REAP_EVERY_MS);
         pthread_cond_timedwait(&srv->reaper_cv, &srv->conns_mu, &ts);
         int64_t now = hh_time_mono_ms();
         int reaped = 0;

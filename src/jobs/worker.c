@@ -23,6 +23,8 @@
 
 #include "domain/upload_policy.h"
 #include "engine/engine.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
 #include "util/histogram.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -68,14 +70,7 @@ static const double render_le[] = {1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800,
 /* Sleeps up to ms, or until the pool stops. */
 static void pool_sleep(worker_pool *p, int64_t ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = hh_deadline_after_ms(CLOCK_REALTIME, ms);
     pthread_mutex_lock(&p->lock);
     if (!atomic_load(&p->stopping))
         pthread_cond_timedwait(&p->wake, &p->lock, &until);
@@ -92,26 +87,7 @@ static void on_progress(void *ctx, int percent)
 /* A seed fixed by the video id, so a retried job renders the same video. */
 static uint64_t seed_of(const char *id)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *id; id++)
-        h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-    return h;
-}
-
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[1400];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-    closedir(d);
-    rmdir(dir);
+    return hh_fnv1a(HH_FNV1A_INIT, id);
 }
 
 /*
@@ -134,7 +110,7 @@ static void remove_stale_jobs(const char *scratch)
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
             snprintf(path, sizeof path, "%s/%s", scratch, e->d_name);
             if (!lstat(path, &sb) && S_ISDIR(sb.st_mode) && (int64_t)sb.st_mtime * 1000 < cutoff) {
-                remove_tree(path);
+                hh_remove_tree(path);
                 removed++;
             }
         }
@@ -267,7 +243,7 @@ static void run_job(slot *s, const hh_video *v)
                             s->worker_id, "outcome", outcome, "message", msg, "attempt",
                             v->attempts, "seconds", (double)(hh_time_mono_us() - started) / 1e6));
     if (f.dir[0])
-        remove_tree(f.dir);
+        hh_remove_tree(f.dir);
 }
 
 static void *render_thread(void *arg)
@@ -377,7 +353,7 @@ hh_status worker_pool_start(const worker_config *cfg, worker_pool **out)
     hh_histogram_init(&p->render_time, render_le, (int)(sizeof render_le / sizeof *render_le));
     p->slots = calloc(cfg->threads, sizeof *p->slots);
     hh_status rc = p->slots ? make_engines(p) : HH_ERR_NOMEM;
-    if (!rc && mkdir(p->scratch, 0700) && errno != EEXIST) {
+    if (!rc && hh_mkdir_p(p->scratch)) {
         hh_error("cannot create the scratch directory %s: %s", p->scratch, strerror(errno));
         rc = HH_ERR_IO;
     }

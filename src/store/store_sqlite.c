@@ -19,6 +19,7 @@
 #include "store/store.h"
 #include "store/migrations_sqlite.h"
 #include "store/store_sqlite_int.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/uuid.h"
@@ -403,33 +404,6 @@ hh_status sq_collect_rows(conn *c, sqlite3_stmt *s, size_t elem,
 
 /* ---- opening and migrations ---- */
 
-/* mkdir -p with mode 0700 for each directory created. */
-static hh_status make_dirs(const char *dir)
-{
-    char buf[PATH_MAX];
-    size_t n = strnlen(dir, sizeof buf);
-    if (n == 0 || n >= sizeof buf)
-        return HH_ERR_INVALID;
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char saved = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
-            hh_error("store: cannot create directory %s: %s", buf, strerror(errno));
-            return HH_ERR_IO;
-        }
-        buf[i] = saved;
-    }
-    struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        hh_error("store: %s is not a directory", dir);
-        return HH_ERR_IO;
-    }
-    return HH_OK;
-}
-
 static hh_status read_version(sqlite3 *db, int *version)
 {
     char v[32];
@@ -510,9 +484,11 @@ static hh_status open_at(const char *location, int target, hh_store **out)
         rc = HH_ERR_LIMIT;
         goto fail;
     }
-    rc = make_dirs(location);
-    if (rc)
+    rc = hh_mkdir_p(location);
+    if (rc) {
+        hh_error("store: cannot create the directory %s: %s", location, strerror(errno));
         goto fail;
+    }
     rc = sq_conn_get(st, &c);
     if (rc)
         goto fail;

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t hh_time_now_ms(void);
@@ -16,6 +17,13 @@ int64_t hh_time_mono_ms(void);
 
 /* Microseconds, monotonic; for durations. */
 int64_t hh_time_mono_us(void);
+
+/*
+ * The absolute time ms milliseconds from now on clock (CLOCK_REALTIME or
+ * CLOCK_MONOTONIC), normalised: the deadline pthread_cond_timedwait wants
+ * (on a condition variable made with that clock).
+ */
+struct timespec hh_deadline_after_ms(clockid_t clock, int64_t ms);
 
 /*
  * Formats ms since the epoch as ISO-8601 UTC with milliseconds into buf,

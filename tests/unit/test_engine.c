@@ -275,6 +275,8 @@ static void test_engine_lookup(void **state)
         "{\"threads\":2.5}",
         "{\"drawThreads\":9}",
         "{\"drawThreads\":-1}",
+        "{\"drawthreads\":1}", /* a key no engine reads: a typo must not pass silently */
+        "{\"command\":[\"/bin/true\"]}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *c = json_loads(bad[i], JSON_DECODE_ANY, NULL);
@@ -295,6 +297,7 @@ static void test_engine_lookup(void **state)
         "{\"command\":[\"/bin/true\"],\"timeoutSec\":0}",
         "{\"command\":[\"/bin/true\"],\"timeoutSec\":86401}",
         "{\"command\":[\"/bin/true\"],\"timeoutSec\":\"60\"}",
+        "{\"command\":[\"/bin/true\"],\"drawThreads\":1}",
     };
     for (size_t i = 0; i < sizeof bad_exec / sizeof bad_exec[0]; i++) {
         json_t *c = json_loads(bad_exec[i], 0, NULL);
@@ -310,6 +313,44 @@ static void test_engine_lookup(void **state)
 }
 
 /* Pan, tilt and zoom over a plate with cfgScale 0: the picture moves exactly as asked. */
+/* The plans file is held against the registry: names, settings, and what each engine can do. */
+static void test_engine_check_plans(void **state)
+{
+    (void)state;
+#define PLAN(engine)                                                                               \
+    "{\"plans\":[{\"name\":\"p\",\"maxDurationSec\":5,\"requestsPerMinute\":1,"                    \
+    "\"jobsInFlight\":1,\"allow\":{\"1080p\":true,\"sourceImage\":true,\"lastFrame\":true,"        \
+    "\"referenceVideo\":true,\"referenceAudio\":true},\"creditsPerSecond\":{\"720p\":1,"           \
+    "\"1080p\":2}" engine "}]}"
+    static const struct {
+        const char *json;
+        const char *err_has; /* NULL: accepted */
+    } cases[] = {
+        {PLAN(""), NULL},
+        {PLAN(",\"engine\":{\"name\":\"procedural\",\"preset\":\"fast\"}"), NULL},
+        {PLAN(",\"engine\":{\"name\":\"exec\",\"command\":[\"/bin/x\"]}"), NULL},
+        {PLAN(",\"engine\":{\"name\":\"upstream\"}"), "plan \"p\": engine: unknown engine"},
+        {PLAN(",\"engine\":{\"name\":\"exec\",\"command\":\"/bin/x\"}"),
+         "plan \"p\": engine: engine config: exec needs \"command\""},
+    };
+#undef PLAN
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hh_plans *plans = NULL;
+        char err[256] = "";
+        assert_int_equal(plans_load_json(cases[i].json, strlen(cases[i].json), &plans, NULL),
+                         HH_OK);
+        hh_status rc = engine_check_plans(plans, err, sizeof err);
+        if (!cases[i].err_has) {
+            assert_int_equal(rc, HH_OK);
+        } else {
+            assert_int_equal(rc, HH_ERR_INVALID);
+            if (!strstr(err, cases[i].err_has))
+                fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].err_has);
+        }
+        plans_free(plans);
+    }
+}
+
 static void test_plate_motion(void **state)
 {
     (void)state;
@@ -670,10 +711,15 @@ static void test_exec_progress_and_cancel(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_engine_lookup),     cmocka_unit_test(test_encoder_bt709),
-        cmocka_unit_test(test_plate_motion),      cmocka_unit_test(test_scene_pan_parallax),
-        cmocka_unit_test(test_prompts_and_seeds), cmocka_unit_test(test_progress_and_cancel),
-        cmocka_unit_test(test_broken_inputs),     cmocka_unit_test(test_exec_progress_and_cancel),
+        cmocka_unit_test(test_engine_lookup),
+        cmocka_unit_test(test_encoder_bt709),
+        cmocka_unit_test(test_engine_check_plans),
+        cmocka_unit_test(test_plate_motion),
+        cmocka_unit_test(test_scene_pan_parallax),
+        cmocka_unit_test(test_prompts_and_seeds),
+        cmocka_unit_test(test_progress_and_cancel),
+        cmocka_unit_test(test_broken_inputs),
+        cmocka_unit_test(test_exec_progress_and_cancel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

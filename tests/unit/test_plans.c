@@ -80,7 +80,6 @@ static const struct {
 } file_cases[] = {
     {"{\"plans\":[" PLAN_OK "}]}", NULL},
     {"{\"plans\":[" PLAN_OK ",\"engine\":{\"name\":\"exec\",\"command\":\"/bin/x\"}}]}", NULL},
-    {"{\"plans\":[" PLAN_OK ",\"engine\":{\"name\":\"gpu\"}}]}", "unknown engine"},
     {"{\"plans\":[" PLAN_OK ",\"colour\":1}]}", "unknown field \"colour\""},
     {"{\"plans\":[]}", "non-empty"},
     {"[]", "non-empty"},

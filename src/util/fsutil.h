@@ -1,0 +1,29 @@
+/*
+ * fsutil.h - the few filesystem chores several layers share: making a
+ * directory path (mkdir -p) and removing a directory tree of our own.
+ * POSIX has no call for either; nftw(3) does the walking for the removal.
+ */
+#ifndef HH_FSUTIL_H
+#define HH_FSUTIL_H
+
+#include "util/status.h"
+
+/*
+ * Creates dir and every missing directory above it with mode 0700 (an
+ * existing one is left as it is). HH_ERR_INVALID for an empty path or one
+ * longer than PATH_MAX; HH_ERR_IO when a component cannot be made or dir
+ * exists but is not a directory (errno tells why).
+ */
+hh_status hh_mkdir_p(const char *dir);
+
+/* Same for the directories above path (its last component is a file name). */
+hh_status hh_mkdir_parents(const char *path);
+
+/*
+ * Removes path and everything under it, never following a symbolic link
+ * (a link is removed, not its target). Best effort: what cannot be removed
+ * stays. Only for directories the program made itself (scratch, job dirs).
+ */
+void hh_remove_tree(const char *path);
+
+#endif
