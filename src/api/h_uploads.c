@@ -30,9 +30,10 @@ void h_uploads_presign(http_req *req, void *app_)
         return;
     upload_request ur;
     api_error err;
-    char field[64], msg[200];
-    if (upload_request_parse(body, &ur, &err, field, sizeof field, msg, sizeof msg)) {
-        http_reply_error(req, err, msg, field[0] ? json_pack("{s:s}", "field", field) : NULL);
+    hh_errdetail d;
+    if (upload_request_parse(body, &ur, &err, &d)) {
+        http_reply_error(req, err, d.message,
+                         d.field[0] ? json_pack("{s:s}", "field", d.field) : NULL);
         return;
     }
     hh_upload up = {.size_bytes = ur.size_bytes};

@@ -182,9 +182,9 @@ void h_videos_create(http_req *req, void *app_)
         http_reply_error(req, API_ERR_INTERNAL_ERROR, "Out of memory.", NULL);
         return;
     }
-    char field[64], msg[256];
-    if (video_request_parse(body, HH_VR_API, vr, field, sizeof field, msg, sizeof msg))
-        reply_invalid(req, field, msg);
+    hh_errdetail d;
+    if (video_request_parse(body, HH_VR_API, vr, &d))
+        reply_invalid(req, d.field, d.message);
     else if (!check_references(app, req, vr, p->user.id) &&
              !check_gates(req, app->plans, p->plan, vr))
         create(app, req, p, vr, idem);

@@ -5,6 +5,7 @@
 #include "api/app.h"
 #include "api/dashboard.h"
 #include "api/routes.h"
+#include "domain/upload_policy.h"
 
 static const http_route routes[] = {
     {HTTP_GET, "/healthz", "healthz", 0, 0, h_healthz, NULL},
@@ -16,7 +17,7 @@ static const http_route routes[] = {
     {HTTP_POST, "/api/v1/uploads/presign", "uploads.presign", HTTP_ROUTE_AUTH_KEY, 0,
      h_uploads_presign, NULL},
     /* The signature in the URL is the authority here, not an API key. */
-    {HTTP_PUT, "/uploads/*", "uploads.put", HTTP_ROUTE_CORS, 50 * 1024 * 1024, NULL,
+    {HTTP_PUT, "/uploads/*", "uploads.put", HTTP_ROUTE_CORS, UPLOAD_MAX_BYTES, NULL,
      &h_uploads_put_ops},
     {HTTP_GET, "/files/*", "files.get", HTTP_ROUTE_CORS, 0, h_files_get, NULL},
     DASHBOARD_ROUTES,

@@ -103,7 +103,8 @@ int cli_render(int argc, char **argv)
     hh_engine *eng = NULL;
     hh_video_request *req = malloc(sizeof *req);
     char(*paths)[PATH_MAX] = calloc(HH_REF_COUNT, PATH_MAX);
-    char err[512], field[64], msg[HH_ENGINE_MSG_MAX];
+    char err[512], msg[HH_ENGINE_MSG_MAX];
+    hh_errdetail d;
     if (!req || !paths) {
         ret = cli_fail(PROG, "out of memory");
         goto done;
@@ -127,8 +128,8 @@ int cli_render(int argc, char **argv)
         ret = cli_usage_error(PROG, "invalid job: %s", err);
         goto done;
     }
-    if (video_request_parse(job, HH_VR_JOB, req, field, sizeof field, msg, sizeof msg)) {
-        ret = cli_usage_error(PROG, "invalid job: %s", msg);
+    if (video_request_parse(job, HH_VR_JOB, req, &d)) {
+        ret = cli_usage_error(PROG, "invalid job: %s", d.message);
         goto done;
     }
     hh_render_job rj = {

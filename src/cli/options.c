@@ -50,14 +50,15 @@ hh_status cli_plans_load(const char *plans_flag, hh_plans **out, char *err, size
             snprintf(err, errsize, "cannot build the default plans: %s", hh_status_str(rc));
         return rc;
     }
-    char why[256] = "";
-    hh_status rc = plans_load_file(path, out, why, sizeof why);
-    if (!rc && (rc = engine_check_plans(*out, why, sizeof why))) {
+    hh_errdetail why = {"", ""};
+    hh_status rc = plans_load_file(path, out, &why);
+    if (!rc && (rc = engine_check_plans(*out, why.message, sizeof why.message))) {
         plans_free(*out);
         *out = NULL;
     }
     if (rc)
-        snprintf(err, errsize, "plans file %s: %s", path, why[0] ? why : hh_status_str(rc));
+        snprintf(err, errsize, "plans file %s: %s", path,
+                 why.message[0] ? why.message : hh_status_str(rc));
     return rc;
 }
 

@@ -5,7 +5,6 @@
  */
 #include "domain/plans.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,23 +40,12 @@ static const char *const feature_fields[HH_FEATURE_COUNT] = {
     "resolution", "sourceImage", "lastFrame", "referenceVideo", "referenceAudio",
 };
 
-static hh_status fail(char *err, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Records the loader's one-line reason in *d and returns HH_ERR_INVALID. */
+#define FAIL(d, ...) hh_errdetail_set((d), HH_ERR_INVALID, "", __VA_ARGS__)
 
-static hh_status fail(char *err, size_t size, const char *fmt, ...)
-{
-    if (err && size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, size, fmt, ap);
-        va_end(ap);
-    }
-    return HH_ERR_INVALID;
-}
-
-/* Rejects any member of obj not in allowed (NULL-terminated); names it in err. */
-static hh_status only_keys(json_t *obj, const char *const *allowed, const char *where, char *err,
-                           size_t size)
+/* Rejects any member of obj not in allowed (NULL-terminated); names it in *d. */
+static hh_status only_keys(json_t *obj, const char *const *allowed, const char *where,
+                           hh_errdetail *d)
 {
     const char *key;
     json_t *val;
@@ -67,20 +55,20 @@ static hh_status only_keys(json_t *obj, const char *const *allowed, const char *
         for (const char *const *a = allowed; *a; a++)
             ok |= !strcmp(*a, key);
         if (!ok)
-            return fail(err, size, "%s: unknown field \"%s\"", where, key);
+            return FAIL(d, "%s: unknown field \"%s\"", where, key);
     }
     return HH_OK;
 }
 
 static hh_status get_int(json_t *obj, const char *key, long lo, long hi, const char *where,
-                         int *out, char *err, size_t size)
+                         int *out, hh_errdetail *d)
 {
     json_t *v = json_object_get(obj, key);
     if (!json_is_integer(v))
-        return fail(err, size, "%s: \"%s\" must be an integer", where, key);
+        return FAIL(d, "%s: \"%s\" must be an integer", where, key);
     json_int_t n = json_integer_value(v);
     if (n < lo || n > hi)
-        return fail(err, size, "%s: \"%s\" must be between %ld and %ld", where, key, lo, hi);
+        return FAIL(d, "%s: \"%s\" must be between %ld and %ld", where, key, lo, hi);
     *out = (int)n;
     return HH_OK;
 }
@@ -96,7 +84,7 @@ static int valid_plan_name(const char *s)
     return 1;
 }
 
-static hh_status parse_engine(json_t *eng, hh_plan *p, const char *where, char *err, size_t size)
+static hh_status parse_engine(json_t *eng, hh_plan *p, const char *where, hh_errdetail *d)
 {
     if (!eng) {
         snprintf(p->engine, sizeof p->engine, "procedural");
@@ -107,13 +95,13 @@ static hh_status parse_engine(json_t *eng, hh_plan *p, const char *where, char *
     json_t *name = json_object_get(eng, "name");
     if (!json_is_object(eng) || !json_is_string(name) || json_string_length(name) == 0 ||
         json_string_length(name) >= sizeof p->engine)
-        return fail(err, size, "%s: \"engine\" must be an object with a string \"name\"", where);
+        return FAIL(d, "%s: \"engine\" must be an object with a string \"name\"", where);
     snprintf(p->engine, sizeof p->engine, "%s", json_string_value(name));
     p->engine_config = json_deep_copy(eng);
     return p->engine_config ? HH_OK : HH_ERR_NOMEM;
 }
 
-static hh_status parse_plan(json_t *obj, size_t index, hh_plan *p, char *err, size_t size)
+static hh_status parse_plan(json_t *obj, size_t index, hh_plan *p, hh_errdetail *d)
 {
     static const char *const keys[] = {"name",
                                        "maxDurationSec",
@@ -129,44 +117,43 @@ static hh_status parse_plan(json_t *obj, size_t index, hh_plan *p, char *err, si
 
     snprintf(where, sizeof where, "plans[%zu]", index);
     if (!json_is_object(obj))
-        return fail(err, size, "%s: must be an object", where);
+        return FAIL(d, "%s: must be an object", where);
     json_t *name = json_object_get(obj, "name");
     if (!json_is_string(name) || !valid_plan_name(json_string_value(name)))
-        return fail(err, size, "%s: \"name\" must be 1-31 characters of a-z 0-9 _ -", where);
+        return FAIL(d, "%s: \"name\" must be 1-31 characters of a-z 0-9 _ -", where);
     snprintf(p->name, sizeof p->name, "%s", json_string_value(name));
     snprintf(where, sizeof where, "plan \"%s\"", p->name);
 
-    if ((rc = only_keys(obj, keys, where, err, size)))
+    if ((rc = only_keys(obj, keys, where, d)))
         return rc;
-    if ((rc = get_int(obj, "maxDurationSec", 3, 12, where, &p->max_duration_sec, err, size)) ||
-        (rc = get_int(obj, "requestsPerMinute", 1, 1000000, where, &p->requests_per_minute, err,
-                      size)) ||
-        (rc = get_int(obj, "jobsInFlight", 1, 10000, where, &p->jobs_in_flight, err, size)))
+    if ((rc = get_int(obj, "maxDurationSec", 3, 12, where, &p->max_duration_sec, d)) ||
+        (rc = get_int(obj, "requestsPerMinute", 1, 1000000, where, &p->requests_per_minute, d)) ||
+        (rc = get_int(obj, "jobsInFlight", 1, 10000, where, &p->jobs_in_flight, d)))
         return rc;
 
     json_t *allow = json_object_get(obj, "allow");
     if (!json_is_object(allow))
-        return fail(err, size, "%s: \"allow\" must be an object", where);
-    if ((rc = only_keys(allow, allow_keys, where, err, size)))
+        return FAIL(d, "%s: \"allow\" must be an object", where);
+    if ((rc = only_keys(allow, allow_keys, where, d)))
         return rc;
     for (int f = 0; f < HH_FEATURE_COUNT; f++) {
         json_t *v = json_object_get(allow, allow_keys[f]);
         if (!json_is_boolean(v))
-            return fail(err, size, "%s: \"allow.%s\" must be true or false", where, allow_keys[f]);
+            return FAIL(d, "%s: \"allow.%s\" must be true or false", where, allow_keys[f]);
         p->allows[f] = json_is_true(v);
     }
 
     json_t *price = json_object_get(obj, "creditsPerSecond");
     if (!json_is_object(price))
-        return fail(err, size, "%s: \"creditsPerSecond\" must be an object", where);
-    if ((rc = only_keys(price, price_keys, where, err, size)) ||
-        (rc = get_int(price, "720p", 0, 1000000, where, &p->credits_per_sec_720p, err, size)) ||
-        (rc = get_int(price, "1080p", 0, 1000000, where, &p->credits_per_sec_1080p, err, size)))
+        return FAIL(d, "%s: \"creditsPerSecond\" must be an object", where);
+    if ((rc = only_keys(price, price_keys, where, d)) ||
+        (rc = get_int(price, "720p", 0, 1000000, where, &p->credits_per_sec_720p, d)) ||
+        (rc = get_int(price, "1080p", 0, 1000000, where, &p->credits_per_sec_1080p, d)))
         return rc;
-    return parse_engine(json_object_get(obj, "engine"), p, where, err, size);
+    return parse_engine(json_object_get(obj, "engine"), p, where, d);
 }
 
-hh_status plans_load_json(const char *text, size_t len, hh_plans **out, char *err, size_t errsize)
+hh_status plans_load_json(const char *text, size_t len, hh_plans **out, hh_errdetail *d)
 {
     json_error_t jerr;
     hh_plans *plans = NULL;
@@ -174,20 +161,21 @@ hh_status plans_load_json(const char *text, size_t len, hh_plans **out, char *er
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 
     *out = NULL;
+    hh_errdetail_clear(d);
     if (!root) {
-        rc = fail(err, errsize, "line %d: %s", jerr.line, jerr.text);
+        rc = FAIL(d, "line %d: %s", jerr.line, jerr.text);
         goto fail;
     }
     static const char *const top_keys[] = {"plans", NULL};
     json_t *arr = json_object_get(root, "plans");
     if (!json_is_object(root) || !json_is_array(arr) || json_array_size(arr) == 0) {
-        rc = fail(err, errsize, "the file must be an object with a non-empty \"plans\" array");
+        rc = FAIL(d, "the file must be an object with a non-empty \"plans\" array");
         goto fail;
     }
-    if ((rc = only_keys(root, top_keys, "top level", err, errsize)))
+    if ((rc = only_keys(root, top_keys, "top level", d)))
         goto fail;
     if (json_array_size(arr) > HH_PLANS_MAX) {
-        rc = fail(err, errsize, "at most %d plans", HH_PLANS_MAX);
+        rc = FAIL(d, "at most %d plans", HH_PLANS_MAX);
         goto fail;
     }
     plans = calloc(1, sizeof *plans);
@@ -197,11 +185,11 @@ hh_status plans_load_json(const char *text, size_t len, hh_plans **out, char *er
     }
     for (size_t i = 0; i < json_array_size(arr); i++) {
         hh_plan *p = &plans->plan[plans->count];
-        if ((rc = parse_plan(json_array_get(arr, i), i, p, err, errsize)))
+        if ((rc = parse_plan(json_array_get(arr, i), i, p, d)))
             goto fail;
         plans->count++;
         if (plans_find(plans, p->name) != p) {
-            rc = fail(err, errsize, "plan \"%s\" is defined twice", p->name);
+            rc = FAIL(d, "plan \"%s\" is defined twice", p->name);
             goto fail;
         }
     }
@@ -214,7 +202,7 @@ fail:
     return rc;
 }
 
-hh_status plans_load_file(const char *path, hh_plans **out, char *err, size_t errsize)
+hh_status plans_load_file(const char *path, hh_plans **out, hh_errdetail *d)
 {
     /* Plans files are small; 1 MiB is far beyond any sane one. */
     enum { MAX_FILE = 1 << 20 };
@@ -223,8 +211,9 @@ hh_status plans_load_file(const char *path, hh_plans **out, char *err, size_t er
     FILE *f = fopen(path, "rb");
 
     *out = NULL;
+    hh_errdetail_clear(d);
     if (!f) {
-        fail(err, errsize, "%s: cannot open", path);
+        hh_errdetail_set(d, rc, "", "%s: cannot open", path);
         goto fail;
     }
     buf = malloc(MAX_FILE + 1);
@@ -234,13 +223,13 @@ hh_status plans_load_file(const char *path, hh_plans **out, char *err, size_t er
     }
     size_t n = fread(buf, 1, MAX_FILE + 1, f);
     if (n > MAX_FILE) {
-        rc = fail(err, errsize, "%s: larger than 1 MiB", path);
+        rc = FAIL(d, "%s: larger than 1 MiB", path);
         goto fail;
     }
-    char inner[192];
-    rc = plans_load_json(buf, n, out, inner, sizeof inner);
-    if (rc)
-        fail(err, errsize, "%s: %s", path, inner);
+    hh_errdetail inner;
+    rc = plans_load_json(buf, n, out, &inner);
+    if (rc && inner.message[0]) /* allocation failures come without a reason */
+        hh_errdetail_set(d, rc, "", "%s: %s", path, inner.message);
 fail:
     free(buf);
     if (f)
@@ -250,8 +239,7 @@ fail:
 
 hh_status plans_default(hh_plans **out)
 {
-    char err[192];
-    return plans_load_json(default_plans_json, sizeof default_plans_json - 1, out, err, sizeof err);
+    return plans_load_json(default_plans_json, sizeof default_plans_json - 1, out, NULL);
 }
 
 void plans_free(hh_plans *plans)

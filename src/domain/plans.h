@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/errdetail.h"
 #include "util/status.h"
 
 #define HH_PLANS_MAX 16
@@ -51,13 +52,15 @@ typedef struct hh_plans {
 hh_status plans_default(hh_plans **out);
 
 /*
- * Loads plans from a JSON file. On a validation error returns HH_ERR_INVALID
- * and writes a one-line reason naming the plan and field into err.
+ * Loads plans from a JSON file. Empties *d (may be NULL); on a validation
+ * error returns HH_ERR_INVALID with a one-line reason naming the plan and
+ * field in d->message (d->field stays ""). A file that cannot be opened
+ * is HH_ERR_IO, with a reason too.
  */
-hh_status plans_load_file(const char *path, hh_plans **out, char *err, size_t errsize);
+hh_status plans_load_file(const char *path, hh_plans **out, hh_errdetail *d);
 
 /* Same, from a JSON text (used by the file loader and by tests). */
-hh_status plans_load_json(const char *text, size_t len, hh_plans **out, char *err, size_t errsize);
+hh_status plans_load_json(const char *text, size_t len, hh_plans **out, hh_errdetail *d);
 
 void plans_free(hh_plans *plans);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/utf8.h"
 #include "util/uuid.h"
 
 static const struct {
@@ -23,7 +24,7 @@ static const struct {
                       {{"image/png", "png"}, {"image/jpeg", "jpg"}, {"image/webp", "webp"}}},
     [UPLOAD_VIDEO] = {"video",
                       "videos/reference-video",
-                      50 * UPLOAD_MB,
+                      UPLOAD_MAX_BYTES,
                       {{"video/mp4", "mp4"}, {"video/quicktime", "mov"}, {"video/webm", "webm"}}},
     [UPLOAD_AUDIO] = {"audio",
                       "videos/reference-audio",
@@ -44,27 +45,23 @@ int64_t upload_max_bytes(upload_kind kind)
     return (unsigned)kind < UPLOAD_KIND_COUNT ? kinds[kind].max : 0;
 }
 
-static hh_status refuse(api_error e, const char *f, const char *m, api_error *err, char *field,
-                        size_t fieldsize, char *msg, size_t msgsize)
-{
-    *err = e;
-    snprintf(field, fieldsize, "%s", f);
-    snprintf(msg, msgsize, "%s", m);
-    return HH_ERR_INVALID;
-}
+/* Records a refusal as the contract error e (in *err) and a detail; returns HH_ERR_INVALID. */
+#define REFUSE(e, f, ...) (*err = (e), hh_errdetail_set(d, HH_ERR_INVALID, (f), __VA_ARGS__))
 
-hh_status upload_request_parse(const json_t *body, upload_request *out, api_error *err, char *field,
-                               size_t fieldsize, char *msg, size_t msgsize)
+/* Longest an echoed client string may be in a message, in bytes (cut on a character boundary). */
+#define ECHO_MAX 60
+
+hh_status upload_request_parse(const json_t *body, upload_request *out, api_error *err,
+                               hh_errdetail *d)
 {
     const char *key;
     json_t *val;
-    char m[160];
+    hh_errdetail_clear(d);
     json_object_foreach((json_t *)body, key, val)
     {
-        if (strcmp(key, "kind") && strcmp(key, "contentType") && strcmp(key, "sizeBytes")) {
-            snprintf(m, sizeof m, "Unknown field \"%.60s\".", key);
-            return refuse(API_ERR_INVALID_INPUT, key, m, err, field, fieldsize, msg, msgsize);
-        }
+        if (strcmp(key, "kind") && strcmp(key, "contentType") && strcmp(key, "sizeBytes"))
+            return REFUSE(API_ERR_INVALID_INPUT, key, "Unknown field \"%.*s\".",
+                          (int)hh_utf8_prefix(key, ECHO_MAX), key);
     }
     json_t *kind = json_object_get(body, "kind");
     out->kind = UPLOAD_KIND_COUNT;
@@ -76,18 +73,15 @@ hh_status upload_request_parse(const json_t *body, upload_request *out, api_erro
                 out->kind = (upload_kind)k;
     }
     if (out->kind == UPLOAD_KIND_COUNT)
-        return refuse(API_ERR_INVALID_INPUT, "kind", "kind must be image, video or audio.", err,
-                      field, fieldsize, msg, msgsize);
+        return REFUSE(API_ERR_INVALID_INPUT, "kind", "kind must be image, video or audio.");
     json_t *size = json_object_get(body, "sizeBytes");
     if (!json_is_integer(size) || json_integer_value(size) <= 0)
-        return refuse(API_ERR_INVALID_INPUT, "sizeBytes",
-                      "sizeBytes must be a positive integer: the exact size of the file.", err,
-                      field, fieldsize, msg, msgsize);
+        return REFUSE(API_ERR_INVALID_INPUT, "sizeBytes",
+                      "sizeBytes must be a positive integer: the exact size of the file.");
     out->size_bytes = json_integer_value(size);
     json_t *type = json_object_get(body, "contentType");
     if (!json_is_string(type))
-        return refuse(API_ERR_INVALID_INPUT, "contentType", "contentType must be a string.", err,
-                      field, fieldsize, msg, msgsize);
+        return REFUSE(API_ERR_INVALID_INPUT, "contentType", "contentType must be a string.");
     out->content_type = NULL;
     for (int t = 0; t < 4 && kinds[out->kind].types[t].type; t++)
         if (!strcmp(json_string_value(type), kinds[out->kind].types[t].type)) {
@@ -95,17 +89,15 @@ hh_status upload_request_parse(const json_t *body, upload_request *out, api_erro
             out->ext = kinds[out->kind].types[t].ext;
         }
     if (!out->content_type) {
-        snprintf(m, sizeof m, "Content type \"%.60s\" is not accepted for %s uploads.",
-                 json_string_value(type), kinds[out->kind].name);
-        return refuse(API_ERR_UPLOAD_TYPE_NOT_SUPPORTED, "contentType", m, err, field, fieldsize,
-                      msg, msgsize);
+        const char *t = json_string_value(type);
+        return REFUSE(API_ERR_UPLOAD_TYPE_NOT_SUPPORTED, "contentType",
+                      "Content type \"%.*s\" is not accepted for %s uploads.",
+                      (int)hh_utf8_prefix(t, ECHO_MAX), t, kinds[out->kind].name);
     }
-    if (out->size_bytes > kinds[out->kind].max) {
-        snprintf(m, sizeof m, "%s uploads are limited to %lld MB.", kinds[out->kind].name,
-                 (long long)(kinds[out->kind].max / UPLOAD_MB));
-        return refuse(API_ERR_UPLOAD_FILE_TOO_LARGE, "sizeBytes", m, err, field, fieldsize, msg,
-                      msgsize);
-    }
+    if (out->size_bytes > kinds[out->kind].max)
+        return REFUSE(API_ERR_UPLOAD_FILE_TOO_LARGE, "sizeBytes",
+                      "%s uploads are limited to %lld MB.", kinds[out->kind].name,
+                      (long long)(kinds[out->kind].max / UPLOAD_MB));
     return HH_OK;
 }
 

@@ -12,11 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/api_error.h"
+#include "domain/api_error.h"
+#include "util/errdetail.h"
 #include "util/status.h"
 
-#define UPLOAD_MB      (1024LL * 1024)
-#define UPLOAD_KEY_MAX 160 /* bytes with the NUL; the store's HH_KEY_MAX is the same */
+#define UPLOAD_MB        (1024LL * 1024)
+#define UPLOAD_MAX_BYTES (50 * UPLOAD_MB) /* the largest upload of any kind (a video) */
+#define UPLOAD_KEY_MAX   160 /* bytes with the NUL; the store's HH_KEY_MAX is the same */
 
 typedef enum upload_kind {
     UPLOAD_IMAGE,
@@ -38,13 +40,13 @@ const char *upload_kind_name(upload_kind kind);
 int64_t upload_max_bytes(upload_kind kind);
 
 /*
- * Validates a presign body: {"kind"?, "contentType", "sizeBytes"}. On
- * failure returns HH_ERR_INVALID with *err set to the contract's error
- * (invalid_input, upload_type_not_supported, upload_file_too_large), the
- * field in field ("" for the body) and a sentence in msg.
+ * Validates a presign body: {"kind"?, "contentType", "sizeBytes"}. Empties
+ * *d; on failure returns HH_ERR_INVALID with *err set to the contract's
+ * error (invalid_input, upload_type_not_supported, upload_file_too_large)
+ * and *d naming the field ("" for the body) with a sentence.
  */
-hh_status upload_request_parse(const json_t *body, upload_request *out, api_error *err, char *field,
-                               size_t fieldsize, char *msg, size_t msgsize);
+hh_status upload_request_parse(const json_t *body, upload_request *out, api_error *err,
+                               hh_errdetail *d);
 
 /*
  * The key of a new upload: videos/inputs/<user>/<asset>.<ext> for images,

@@ -7,9 +7,10 @@
 #include "domain/video_request.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "util/utf8.h"
 
 static const char *const aspect_names[HH_ASPECT_COUNT] = {"16:9", "9:16", "1:1"};
 static const char *const resolution_names[HH_RES_COUNT] = {"720p", "1080p"};
@@ -64,66 +65,6 @@ hh_status video_frame_size(hh_resolution res, hh_aspect aspect, int *width, int 
     return HH_OK;
 }
 
-long utf8_count_codepoints(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    long count = 0;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        unsigned cp;
-        size_t n;
-        if (c == 0)
-            return -1;
-        if (c < 0x80) {
-            i++;
-            count++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return -1;
-        }
-        if (len - i <= n)
-            return -1;
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return -1;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        /* Overlong forms, UTF-16 surrogates and values past Unicode are invalid. */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-            return -1;
-        i += n + 1;
-        count++;
-    }
-    return count;
-}
-
-/* Records a validation failure (field name and message) and returns HH_ERR_INVALID. */
-static hh_status __attribute__((format(printf, 6, 7)))
-fail(char *field, size_t fieldsize, const char *name, char *msg, size_t msgsize, const char *fmt,
-     ...)
-{
-    if (field && fieldsize)
-        snprintf(field, fieldsize, "%s", name);
-    if (msg && msgsize) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msgsize, fmt, ap);
-        va_end(ap);
-    }
-    return HH_ERR_INVALID;
-}
-
 static int is_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -139,18 +80,11 @@ typedef struct str_rule {
     long min_cp, max_cp;
 } str_rule;
 
-typedef struct errbuf {
-    char *field;
-    size_t fieldsize;
-    char *msg;
-    size_t msgsize;
-} errbuf;
-
-#define FAIL(e, name, ...)                                                                         \
-    fail((e)->field, (e)->fieldsize, (name), (e)->msg, (e)->msgsize, __VA_ARGS__)
+/* Records a validation failure of field name and returns HH_ERR_INVALID. */
+#define FAIL(d, name, ...) hh_errdetail_set((d), HH_ERR_INVALID, (name), __VA_ARGS__)
 
 static hh_status take_string(const json_t *body, const str_rule *r, char *dst, size_t dstsize,
-                             const errbuf *e)
+                             hh_errdetail *e)
 {
     const json_t *v = json_object_get(body, r->name);
     dst[0] = '\0';
@@ -163,7 +97,7 @@ static hh_status take_string(const json_t *body, const str_rule *r, char *dst, s
         return FAIL(e, r->name, "%s must be a string", r->name);
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
-    if (utf8_count_codepoints(s, len) < 0)
+    if (hh_utf8_count(s, len) < 0)
         return FAIL(e, r->name, "%s is not valid UTF-8 text", r->name);
     while (len && is_space((unsigned char)s[0])) {
         s++;
@@ -171,7 +105,7 @@ static hh_status take_string(const json_t *body, const str_rule *r, char *dst, s
     }
     while (len && is_space((unsigned char)s[len - 1]))
         len--;
-    long cp = utf8_count_codepoints(s, len);
+    long cp = hh_utf8_count(s, len);
     if (cp < r->min_cp || cp > r->max_cp) {
         if (r->min_cp > 0)
             return FAIL(e, r->name, "%s must be %ld to %ld characters long (got %ld)", r->name,
@@ -188,7 +122,7 @@ static hh_status take_string(const json_t *body, const str_rule *r, char *dst, s
 
 /* An optional integer member within [lo, hi]; *out keeps its default when absent. */
 static hh_status take_int(const json_t *body, const char *name, int required, long long lo,
-                          long long hi, long long *out, const errbuf *e)
+                          long long hi, long long *out, hh_errdetail *e)
 {
     const json_t *v = json_object_get(body, name);
     if (!v || json_is_null(v)) {
@@ -207,7 +141,7 @@ static hh_status take_int(const json_t *body, const char *name, int required, lo
 
 /* An optional enum member; *out keeps its default when absent. */
 static hh_status take_enum(const json_t *body, const char *name, const char *const *names,
-                           int count, int *out, const errbuf *e)
+                           int count, int *out, hh_errdetail *e)
 {
     const json_t *v = json_object_get(body, name);
     if (!v || json_is_null(v))
@@ -244,9 +178,8 @@ static int is_known_field(const char *key, hh_vr_mode mode)
 }
 
 hh_status video_request_parse(const json_t *body, hh_vr_mode mode, hh_video_request *out,
-                              char *field, size_t fieldsize, char *msg, size_t msgsize)
+                              hh_errdetail *e)
 {
-    errbuf e = {field, fieldsize, msg, msgsize};
     hh_status rc;
     memset(out, 0, sizeof *out);
     out->aspect = HH_ASPECT_16_9;
@@ -254,55 +187,52 @@ hh_status video_request_parse(const json_t *body, hh_vr_mode mode, hh_video_requ
     out->camera = HH_CAM_NONE;
     out->motion_intensity = HH_INTENSITY_DEF;
     out->cfg_scale = HH_CFG_DEFAULT;
-    if (field && fieldsize)
-        field[0] = '\0';
-    if (msg && msgsize)
-        msg[0] = '\0';
+    hh_errdetail_clear(e);
 
     if (!json_is_object(body))
-        return FAIL(&e, "", "the body must be a JSON object");
+        return FAIL(e, "", "the body must be a JSON object");
 
     const char *key;
     const json_t *value;
     json_object_foreach((json_t *)body, key, value)
     {
         if (!is_known_field(key, mode))
-            return FAIL(&e, key, "unknown field '%s'", key);
+            return FAIL(e, key, "unknown field '%s'", key);
     }
 
     const str_rule prompt = {"prompt", 1, HH_PROMPT_MIN_CP, HH_PROMPT_MAX_CP};
     const str_rule style = {"style", 0, 0, HH_STYLE_MAX_CP};
-    rc = take_string(body, &prompt, out->prompt, sizeof out->prompt, &e);
+    rc = take_string(body, &prompt, out->prompt, sizeof out->prompt, e);
     if (rc)
         return rc;
-    rc = take_string(body, &style, out->style, sizeof out->style, &e);
+    rc = take_string(body, &style, out->style, sizeof out->style, e);
     if (rc)
         return rc;
 
     long long n = 0;
-    rc = take_int(body, "durationSec", 1, HH_DURATION_MIN, HH_DURATION_MAX, &n, &e);
+    rc = take_int(body, "durationSec", 1, HH_DURATION_MIN, HH_DURATION_MAX, &n, e);
     if (rc)
         return rc;
     out->duration_sec = (int)n;
 
     int en = (int)out->aspect;
-    rc = take_enum(body, "aspectRatio", aspect_names, HH_ASPECT_COUNT, &en, &e);
+    rc = take_enum(body, "aspectRatio", aspect_names, HH_ASPECT_COUNT, &en, e);
     if (rc)
         return rc;
     out->aspect = (hh_aspect)en;
     en = (int)out->resolution;
-    rc = take_enum(body, "resolution", resolution_names, HH_RES_COUNT, &en, &e);
+    rc = take_enum(body, "resolution", resolution_names, HH_RES_COUNT, &en, e);
     if (rc)
         return rc;
     out->resolution = (hh_resolution)en;
     en = (int)out->camera;
-    rc = take_enum(body, "cameraMotion", camera_names, HH_CAM_COUNT, &en, &e);
+    rc = take_enum(body, "cameraMotion", camera_names, HH_CAM_COUNT, &en, e);
     if (rc)
         return rc;
     out->camera = (hh_camera)en;
 
     n = HH_INTENSITY_DEF;
-    rc = take_int(body, "motionIntensity", 0, HH_INTENSITY_MIN, HH_INTENSITY_MAX, &n, &e);
+    rc = take_int(body, "motionIntensity", 0, HH_INTENSITY_MIN, HH_INTENSITY_MAX, &n, e);
     if (rc)
         return rc;
     out->motion_intensity = (int)n;
@@ -310,10 +240,10 @@ hh_status video_request_parse(const json_t *body, hh_vr_mode mode, hh_video_requ
     const json_t *cfg = json_object_get(body, "cfgScale");
     if (cfg && !json_is_null(cfg)) {
         if (!json_is_number(cfg))
-            return FAIL(&e, "cfgScale", "cfgScale must be a number");
+            return FAIL(e, "cfgScale", "cfgScale must be a number");
         double d = json_number_value(cfg);
         if (!isfinite(d) || d < 0.0 || d > 1.0)
-            return FAIL(&e, "cfgScale", "cfgScale must be between 0 and 1");
+            return FAIL(e, "cfgScale", "cfgScale must be between 0 and 1");
         out->cfg_scale = d;
     }
 
@@ -323,14 +253,14 @@ hh_status video_request_parse(const json_t *body, hh_vr_mode mode, hh_video_requ
         if (!v || json_is_null(v))
             continue;
         if (!json_is_string(v))
-            return FAIL(&e, name, "%s must be a string", name);
+            return FAIL(e, name, "%s must be a string", name);
         size_t len = json_string_length(v);
         if (len == 0)
-            return FAIL(&e, name, "%s must not be empty", name);
+            return FAIL(e, name, "%s must not be empty", name);
         if (len >= HH_REF_MAX)
-            return FAIL(&e, name, "%s is longer than %d bytes", name, HH_REF_MAX - 1);
-        if (utf8_count_codepoints(json_string_value(v), len) < 0)
-            return FAIL(&e, name, "%s is not valid UTF-8 text", name);
+            return FAIL(e, name, "%s is longer than %d bytes", name, HH_REF_MAX - 1);
+        if (hh_utf8_count(json_string_value(v), len) < 0)
+            return FAIL(e, name, "%s is not valid UTF-8 text", name);
         memcpy(out->ref[r], json_string_value(v), len + 1);
     }
 
@@ -338,7 +268,7 @@ hh_status video_request_parse(const json_t *body, hh_vr_mode mode, hh_video_requ
         const json_t *s = json_object_get(body, "seed");
         if (s && !json_is_null(s)) {
             if (!json_is_integer(s))
-                return FAIL(&e, "seed", "seed must be an integer");
+                return FAIL(e, "seed", "seed must be an integer");
             out->has_seed = 1;
             out->seed = json_integer_value(s);
         }
@@ -346,7 +276,7 @@ hh_status video_request_parse(const json_t *body, hh_vr_mode mode, hh_video_requ
 
     if (out->ref[HH_REF_LAST_FRAME][0] && out->ref[HH_REF_SOURCE_IMAGE][0]) {
         const char *lf = video_ref_field(HH_REF_LAST_FRAME, mode);
-        return FAIL(&e, lf, "%s cannot be combined with %s", lf,
+        return FAIL(e, lf, "%s cannot be combined with %s", lf,
                     video_ref_field(HH_REF_SOURCE_IMAGE, mode));
     }
     return HH_OK;

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/errdetail.h"
 #include "util/status.h"
 
 #define HH_PROMPT_MIN_CP 3    /* code points, after trimming */
@@ -83,14 +84,14 @@ typedef struct hh_video_request {
 
 /*
  * Parses and validates body (borrowed; must be a JSON object) in mode into
- * *out (caller's storage, fully overwritten). On HH_ERR_INVALID writes the
- * offending field's name into field ("" when it is the body itself) and a
- * one-line message into msg, both NUL-terminated and truncated to their
- * sizes. Checks run in a fixed order: unknown fields first, then the
- * fields in the contract's table order, then the cross-field rules.
+ * *out (caller's storage, fully overwritten). Empties *d, and on
+ * HH_ERR_INVALID fills it: the offending field's name ("" when it is the
+ * body itself) and a one-line message. Checks run in a fixed order:
+ * unknown fields first, then the fields in the contract's table order,
+ * then the cross-field rules.
  */
 hh_status video_request_parse(const json_t *body, hh_vr_mode mode, hh_video_request *out,
-                              char *field, size_t fieldsize, char *msg, size_t msgsize);
+                              hh_errdetail *d);
 
 /*
  * The request as a JSON object with every field filled in (defaults made
@@ -109,12 +110,5 @@ const char *video_camera_name(hh_camera c);
 
 /* Field name of a reference in mode ("sourceImageKey" / "sourceImage", ...). Static. */
 const char *video_ref_field(hh_ref ref, hh_vr_mode mode);
-
-/*
- * Counts the Unicode code points of the len bytes at s. Returns -1 when
- * they are not valid UTF-8 (overlong forms, surrogates, > U+10FFFF, NUL,
- * truncated sequences).
- */
-long utf8_count_codepoints(const char *s, size_t len);
 
 #endif

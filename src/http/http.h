@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "api/api_error.h"
+#include "domain/api_error.h"
 #include "util/status.h"
 
 typedef struct http_server http_server;

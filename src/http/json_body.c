@@ -6,7 +6,7 @@
  */
 #include "http/json_body.h"
 
-#include <stdio.h>
+#include "util/utf8.h"
 
 int json_body_depth(const char *text, size_t len, int limit)
 {
@@ -32,28 +32,26 @@ int json_body_depth(const char *text, size_t len, int limit)
     return max;
 }
 
-hh_status json_body_parse(const char *body, size_t len, json_t **out, char *msg, size_t msgsize)
+hh_status json_body_parse(const char *body, size_t len, json_t **out, hh_errdetail *d)
 {
     *out = NULL;
-    if (len == 0) {
-        snprintf(msg, msgsize, "Request body is empty; expected a JSON object.");
-        return HH_ERR_INVALID;
-    }
-    if (json_body_depth(body, len, JSON_BODY_MAX_DEPTH) > JSON_BODY_MAX_DEPTH) {
-        snprintf(msg, msgsize, "JSON is nested deeper than %d levels.", JSON_BODY_MAX_DEPTH);
-        return HH_ERR_LIMIT;
-    }
+    hh_errdetail_clear(d);
+    if (len == 0)
+        return hh_errdetail_set(d, HH_ERR_INVALID, "",
+                                "Request body is empty; expected a JSON object.");
+    if (json_body_depth(body, len, JSON_BODY_MAX_DEPTH) > JSON_BODY_MAX_DEPTH)
+        return hh_errdetail_set(d, HH_ERR_LIMIT, "", "JSON is nested deeper than %d levels.",
+                                JSON_BODY_MAX_DEPTH);
     json_error_t err;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        snprintf(msg, msgsize, "Request body is not valid JSON: %s (line %d, column %d).", err.text,
-                 err.line, err.column);
-        return HH_ERR_INVALID;
-    }
+    /* jansson quotes the bytes it stopped at, which may be part of a character: keep the text. */
+    if (!root)
+        return hh_errdetail_set(
+            d, HH_ERR_INVALID, "", "Request body is not valid JSON: %.*s (line %d, column %d).",
+            (int)hh_utf8_prefix(err.text, sizeof err.text), err.text, err.line, err.column);
     if (!json_is_object(root)) {
         json_decref(root);
-        snprintf(msg, msgsize, "Request body must be a JSON object.");
-        return HH_ERR_INVALID;
+        return hh_errdetail_set(d, HH_ERR_INVALID, "", "Request body must be a JSON object.");
     }
     *out = root;
     return HH_OK;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "util/errdetail.h"
 #include "util/status.h"
 
 #define JSON_BODY_MAX_DEPTH 32
@@ -18,9 +19,9 @@
 /*
  * Parses len bytes of body. On success *out is a new reference to an
  * object. On failure returns HH_ERR_INVALID (or HH_ERR_LIMIT for depth)
- * and writes a client-facing sentence into msg.
+ * and puts a client-facing sentence in d->message (d->field is "").
  */
-hh_status json_body_parse(const char *body, size_t len, json_t **out, char *msg, size_t msgsize);
+hh_status json_body_parse(const char *body, size_t len, json_t **out, hh_errdetail *d);
 
 /* The nesting depth of JSON text (strings and escapes respected); stops counting past limit. */
 int json_body_depth(const char *text, size_t len, int limit);

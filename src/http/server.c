@@ -348,9 +348,9 @@ json_t *http_req_json(http_req *req)
 {
     if (req->json)
         return req->json;
-    char msg[256];
-    if (json_body_parse(req->body ? req->body : "", req->body_len, &req->json, msg, sizeof msg)) {
-        http_reply_error(req, API_ERR_INVALID_INPUT, msg, NULL);
+    hh_errdetail d;
+    if (json_body_parse(req->body ? req->body : "", req->body_len, &req->json, &d)) {
+        http_reply_error(req, API_ERR_INVALID_INPUT, d.message, NULL);
         return NULL;
     }
     return req->json;

@@ -150,15 +150,15 @@ static hh_status render(slot *s, const hh_video *v, job_files *f, char *msg, siz
 {
     worker_pool *p = s->pool;
     hh_video_request req;
-    char field[64];
+    hh_errdetail d = {"", ""};
     json_error_t jerr;
     json_t *body = json_loads(v->request, 0, &jerr);
-    hh_status rc =
-        body ? video_request_parse(body, HH_VR_API, &req, field, sizeof field, msg, msgsize)
-             : HH_ERR_INTERNAL;
+    hh_status rc = body ? video_request_parse(body, HH_VR_API, &req, &d) : HH_ERR_INTERNAL;
     json_decref(body);
-    if (rc)
+    if (rc) {
+        snprintf(msg, msgsize, "%s", d.message);
         return HH_ERR_INTERNAL; /* stored requests were validated: this is a bug */
+    }
     const hh_plan *plan = plans_find(p->cfg.plans, v->plan);
     if (!plan) {
         snprintf(msg, msgsize, "The plan \"%s\" is no longer offered.", v->plan);

@@ -4,7 +4,7 @@
  * Every fallible function returns an hh_status: HH_OK (zero) on success or a
  * positive code saying what kind of failure it was. Callers test `if (rc)`
  * and jump to a single cleanup label. The HTTP layer maps these codes to the
- * contract's error envelope in one table (api/api_error.c); nowhere else
+ * contract's error envelope in one table (domain/api_error.c); nowhere else
  * turns an hh_status into a status line.
  */
 #ifndef HH_STATUS_H

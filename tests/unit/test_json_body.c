@@ -40,21 +40,37 @@ static const struct {
     {"{\"a\":123456789012345678901234567890}", HH_ERR_INVALID},
     {"{'a':1}", HH_ERR_INVALID},
     {"{\"a\":NaN}", HH_ERR_INVALID},
+    /* the parser's message quotes the token it stopped at: it must stay UTF-8 */
+    {"{\"a\": \xc3\xa9\xc3\xa9\xc3\xa9}", HH_ERR_INVALID},
+    {"{\"a\": 1\xe6\xb0\xb4}", HH_ERR_INVALID},
+    {"{\"\xf0\x9f\x90\x8e\": \xf0\x9f\x90\x8e}", HH_ERR_INVALID},
+    /* a bad \u escape makes jansson quote the first byte of the character after it */
+    {"{\"c\":\"\\u00e\xc7\xa3\"}", HH_ERR_INVALID},
+    {"{\"c\":\"\\u00e\xf0\x9f\x90\x8e\"}", HH_ERR_INVALID},
 };
 
 static void table(void **state)
 {
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         json_t *obj = NULL;
-        char msg[256] = "";
-        hh_status rc = json_body_parse(cases[i].body, strlen(cases[i].body), &obj, msg, sizeof msg);
+        hh_errdetail d;
+        hh_status rc = json_body_parse(cases[i].body, strlen(cases[i].body), &obj, &d);
         if (rc != cases[i].want)
             fail_msg("case %zu (%s): %s, want %s (%s)", i, cases[i].body, hh_status_str(rc),
-                     hh_status_str(cases[i].want), msg);
+                     hh_status_str(cases[i].want), d.message);
         if (rc == HH_OK)
             assert_true(json_is_object(obj));
         else
-            assert_true(msg[0] != '\0');
+            assert_true(d.message[0] != '\0' && d.field[0] == '\0');
+        if (rc != HH_OK) {
+            json_t *wire = json_string(d.message);
+            if (!wire)
+                fail_msg("case %zu: message is not valid UTF-8: %s", i, d.message);
+            json_decref(wire);
+            /* the parser's words are kept up to the bad byte, and the position after them */
+            if (strstr(d.message, "not valid JSON") && !strstr(d.message, "(line 1, column"))
+                fail_msg("case %zu: message lost its position: %s", i, d.message);
+        }
         json_decref(obj);
     }
 }
@@ -72,11 +88,12 @@ static void nested(int depth, char *buf, size_t size)
 
 static void depth_limit(void **state)
 {
-    char buf[1024], msg[256];
+    char buf[1024];
+    hh_errdetail e;
     json_t *obj = NULL;
     for (int d = JSON_BODY_MAX_DEPTH - 1; d <= JSON_BODY_MAX_DEPTH + 1; d++) {
         nested(d, buf, sizeof buf);
-        hh_status rc = json_body_parse(buf, strlen(buf), &obj, msg, sizeof msg);
+        hh_status rc = json_body_parse(buf, strlen(buf), &obj, &e);
         assert_int_equal(rc, d <= JSON_BODY_MAX_DEPTH ? HH_OK : HH_ERR_LIMIT);
         json_decref(obj);
         obj = NULL;
@@ -85,7 +102,7 @@ static void depth_limit(void **state)
     const char *s = "{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"{{{{{{{{{{{{{{{{{{{{{{{{{"
                     "{{{{{{{{{\"}";
     assert_int_equal(json_body_depth(s, strlen(s), 100), 1);
-    assert_int_equal(json_body_parse(s, strlen(s), &obj, msg, sizeof msg), HH_OK);
+    assert_int_equal(json_body_parse(s, strlen(s), &obj, &e), HH_OK);
     json_decref(obj);
 }
 
@@ -94,11 +111,11 @@ static void length_bounded(void **state)
     /* The parser must stop at len even when the bytes after it are valid JSON. */
     const char *buf = "{\"a\":1}{\"b\":2}";
     json_t *obj = NULL;
-    char msg[256];
-    assert_int_equal(json_body_parse(buf, 7, &obj, msg, sizeof msg), HH_OK);
+    hh_errdetail d;
+    assert_int_equal(json_body_parse(buf, 7, &obj, &d), HH_OK);
     assert_non_null(json_object_get(obj, "a"));
     json_decref(obj);
-    assert_int_equal(json_body_parse(buf, 6, &obj, msg, sizeof msg), HH_ERR_INVALID);
+    assert_int_equal(json_body_parse(buf, 6, &obj, &d), HH_ERR_INVALID);
 }
 
 /* Bodies with NUL bytes, given by length: a raw NUL in a string, after the
@@ -123,11 +140,11 @@ static void raw_bytes(void **state)
     };
     for (size_t i = 0; i < sizeof raw / sizeof *raw; i++) {
         json_t *obj = NULL;
-        char msg[256] = "";
-        hh_status rc = json_body_parse(raw[i].body, raw[i].len, &obj, msg, sizeof msg);
+        hh_errdetail d;
+        hh_status rc = json_body_parse(raw[i].body, raw[i].len, &obj, &d);
         if (rc != raw[i].want)
             fail_msg("raw case %zu: %s, want %s (%s)", i, hh_status_str(rc),
-                     hh_status_str(raw[i].want), msg);
+                     hh_status_str(raw[i].want), d.message);
         json_decref(obj);
     }
 }

@@ -100,9 +100,9 @@ static void plans_file_cases(void **state)
 {
     for (size_t i = 0; i < sizeof file_cases / sizeof *file_cases; i++) {
         hh_plans *p = (hh_plans *)1;
-        char err[256] = "";
-        hh_status rc =
-            plans_load_json(file_cases[i].json, strlen(file_cases[i].json), &p, err, sizeof err);
+        hh_errdetail d;
+        hh_status rc = plans_load_json(file_cases[i].json, strlen(file_cases[i].json), &p, &d);
+        const char *err = d.message;
         if (!file_cases[i].err_has) {
             if (rc != HH_OK)
                 fail_msg("case %zu should load, got: %s", i, err);
@@ -126,8 +126,8 @@ static void plans_file_from_disk(void **state)
     close(fd);
 
     hh_plans *p = NULL;
-    char err[256];
-    assert_int_equal(plans_load_file(path, &p, err, sizeof err), HH_OK);
+    hh_errdetail d;
+    assert_int_equal(plans_load_file(path, &p, &d), HH_OK);
     assert_string_equal(p->plan[0].engine, "exec");
     assert_int_equal(json_integer_value(json_object_get(p->plan[0].engine_config, "timeoutSec")),
                      9);
@@ -136,8 +136,8 @@ static void plans_file_from_disk(void **state)
     plans_free(p);
     unlink(path);
 
-    assert_int_equal(plans_load_file(path, &p, err, sizeof err), HH_ERR_IO);
-    assert_non_null(strstr(err, "cannot open"));
+    assert_int_equal(plans_load_file(path, &p, &d), HH_ERR_IO);
+    assert_non_null(strstr(d.message, "cannot open"));
 }
 
 int main(void)

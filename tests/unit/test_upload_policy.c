@@ -38,8 +38,7 @@ static const struct {
 typedef struct outcome {
     hh_status rc;
     api_error err;
-    char field[64];
-    char msg[200];
+    hh_errdetail d;
     upload_request ur;
 } outcome;
 
@@ -50,7 +49,7 @@ static outcome parse_text(const char *text)
     json_error_t jerr;
     json_t *body = json_loads(text, 0, &jerr);
     assert_non_null(body);
-    o.rc = upload_request_parse(body, &o.ur, &o.err, o.field, sizeof o.field, o.msg, sizeof o.msg);
+    o.rc = upload_request_parse(body, &o.ur, &o.err, &o.d);
     json_decref(body);
     return o;
 }
@@ -74,11 +73,17 @@ static void every_row_at_its_limit(void **state)
             } else {
                 assert_int_equal(o.rc, HH_ERR_INVALID);
                 assert_int_equal(o.err, API_ERR_UPLOAD_FILE_TOO_LARGE);
-                assert_string_equal(o.field, "sizeBytes");
+                assert_string_equal(o.d.field, "sizeBytes");
             }
         }
         assert_string_equal(upload_ext_of_type(rows[i].type), rows[i].ext);
     }
+    /* The signed PUT's body limit (UPLOAD_MAX_BYTES) is the largest row, exactly. */
+    int64_t largest = 0;
+    for (int k = 0; k < UPLOAD_KIND_COUNT; k++)
+        if (upload_max_bytes((upload_kind)k) > largest)
+            largest = upload_max_bytes((upload_kind)k);
+    assert_int_equal(largest, UPLOAD_MAX_BYTES);
     assert_null(upload_ext_of_type("audio/mp4"));
     assert_null(upload_ext_of_type("IMAGE/PNG"));
     assert_null(upload_ext_of_type(NULL));
@@ -151,13 +156,52 @@ static void presign_body_rules(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         outcome o = parse_text(bad[i].body);
-        if (o.rc != HH_ERR_INVALID || o.err != bad[i].err || strcmp(o.field, bad[i].field))
-            fail_msg("%s: got rc %d err %d field '%s'", bad[i].body, o.rc, o.err, o.field);
-        assert_true(o.msg[0] != '\0');
+        if (o.rc != HH_ERR_INVALID || o.err != bad[i].err || strcmp(o.d.field, bad[i].field))
+            fail_msg("%s: got rc %d err %d field '%s'", bad[i].body, o.rc, o.err, o.d.field);
+        assert_true(o.d.message[0] != '\0');
     }
     outcome o = parse_text("{\"contentType\":\"image/webp\",\"sizeBytes\":5}");
     assert_int_equal(o.rc, HH_OK);
     assert_int_equal(o.ur.kind, UPLOAD_IMAGE);
+}
+
+/* 1 if the NUL-terminated s is valid UTF-8 (a JSON string can carry it). */
+static int valid_utf8(const char *s)
+{
+    json_t *j = json_string(s);
+    json_decref(j);
+    return j != NULL;
+}
+
+/*
+ * Client strings echoed into the message (an unknown key, a content type)
+ * are cut on a character boundary, whatever the byte offset of the cut:
+ * a 1-byte prefix shifts 2-, 3- and 4-byte characters across it.
+ */
+static void echoed_strings_stay_utf8(void **state)
+{
+    const char *units[] = {"\xc3\xa9", "\xe6\xb0\xb4", "\xf0\x9f\x90\x8e"};
+    for (size_t u = 0; u < 3; u++) {
+        for (int shift = 0; shift < 4; shift++) {
+            char s[200];
+            snprintf(s, sizeof s, "%.*s", shift, "xxx");
+            for (int i = 0; i < 40; i++)
+                strncat(s, units[u], sizeof s - strlen(s) - 1);
+            char text[400];
+            snprintf(text, sizeof text, "{\"%s\":1}", s);
+            outcome o = parse_text(text);
+            assert_int_equal(o.rc, HH_ERR_INVALID);
+            assert_int_equal(o.err, API_ERR_INVALID_INPUT);
+            assert_true(valid_utf8(o.d.field) && valid_utf8(o.d.message));
+            assert_true(strlen(o.d.field) > 0 && !strncmp(o.d.field, s, strlen(o.d.field)));
+            snprintf(text, sizeof text, "{\"contentType\":\"%s\",\"sizeBytes\":5}", s);
+            o = parse_text(text);
+            assert_int_equal(o.rc, HH_ERR_INVALID);
+            assert_int_equal(o.err, API_ERR_UPLOAD_TYPE_NOT_SUPPORTED);
+            assert_string_equal(o.d.field, "contentType");
+            assert_true(valid_utf8(o.d.message));
+        }
+    }
 }
 
 static void strict_keys(void **state)
@@ -209,6 +253,7 @@ int main(void)
         cmocka_unit_test(every_row_at_its_limit),
         cmocka_unit_test(keys_follow_the_layout),
         cmocka_unit_test(presign_body_rules),
+        cmocka_unit_test(echoed_strings_stay_utf8),
         cmocka_unit_test(strict_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "domain/video_request.h"
+#include "util/utf8.h"
 
 typedef struct vr_case {
     const char *body; /* JSON text */
@@ -150,17 +151,19 @@ static void check_case(const vr_case *c)
         fail_msg("bad test JSON %s: %s", c->body, jerr.text);
     hh_video_request *r = malloc(sizeof *r);
     assert_non_null(r);
-    char field[64], msg[256];
-    hh_status rc = video_request_parse(body, c->mode, r, field, sizeof field, msg, sizeof msg);
+    hh_errdetail d;
+    hh_status rc = video_request_parse(body, c->mode, r, &d);
     if (c->ok) {
         if (rc != HH_OK)
-            fail_msg("%s: expected ok, got %s (%s: %s)", c->body, hh_status_str(rc), field, msg);
+            fail_msg("%s: expected ok, got %s (%s: %s)", c->body, hh_status_str(rc), d.field,
+                     d.message);
     } else {
         if (rc != HH_ERR_INVALID)
             fail_msg("%s: expected invalid, got %s", c->body, hh_status_str(rc));
-        if (strcmp(field, c->field))
-            fail_msg("%s: expected field '%s', got '%s' (%s)", c->body, c->field, field, msg);
-        assert_true(strlen(msg) > 0);
+        if (strcmp(d.field, c->field))
+            fail_msg("%s: expected field '%s', got '%s' (%s)", c->body, c->field, d.field,
+                     d.message);
+        assert_true(strlen(d.message) > 0);
     }
     free(r);
     json_decref(body);
@@ -174,7 +177,7 @@ static void test_table(void **state)
 }
 
 /* Builds {"prompt": <n copies of unit>, "durationSec": 3} and parses it. */
-static hh_status parse_prompt_of(const char *unit, int n, const char *pad, char *field)
+static hh_status parse_prompt_of(const char *unit, int n, const char *pad, hh_errdetail *d)
 {
     size_t ul = strlen(unit), pl = strlen(pad);
     char *s = malloc(ul * (size_t)n + 2 * pl + 1);
@@ -191,8 +194,7 @@ static hh_status parse_prompt_of(const char *unit, int n, const char *pad, char 
     assert_non_null(body);
     hh_video_request *r = malloc(sizeof *r);
     assert_non_null(r);
-    char msg[256];
-    hh_status rc = video_request_parse(body, HH_VR_API, r, field, 64, msg, sizeof msg);
+    hh_status rc = video_request_parse(body, HH_VR_API, r, d);
     if (rc == HH_OK) {
         assert_int_equal(strlen(r->prompt), ul * (size_t)n);
     }
@@ -207,16 +209,16 @@ static void test_prompt_long_boundaries(void **state)
     (void)state;
     /* 1, 2, 3 and 4 byte code points: the limit is in code points, not bytes. */
     const char *units[] = {"a", "\xc3\xa9", "\xe6\xb0\xb4", "\xf0\x9f\x90\x8e"};
-    char field[64];
+    hh_errdetail d;
     for (size_t u = 0; u < 4; u++) {
-        assert_int_equal(parse_prompt_of(units[u], 1999, "", field), HH_OK);
-        assert_int_equal(parse_prompt_of(units[u], 2000, "", field), HH_OK);
-        assert_int_equal(parse_prompt_of(units[u], 2001, "", field), HH_ERR_INVALID);
-        assert_string_equal(field, "prompt");
+        assert_int_equal(parse_prompt_of(units[u], 1999, "", &d), HH_OK);
+        assert_int_equal(parse_prompt_of(units[u], 2000, "", &d), HH_OK);
+        assert_int_equal(parse_prompt_of(units[u], 2001, "", &d), HH_ERR_INVALID);
+        assert_string_equal(d.field, "prompt");
         /* white space around does not count */
-        assert_int_equal(parse_prompt_of(units[u], 2000, "  \n", field), HH_OK);
-        assert_int_equal(parse_prompt_of(units[u], 2, "   ", field), HH_ERR_INVALID);
-        assert_int_equal(parse_prompt_of(units[u], 3, "   ", field), HH_OK);
+        assert_int_equal(parse_prompt_of(units[u], 2000, "  \n", &d), HH_OK);
+        assert_int_equal(parse_prompt_of(units[u], 2, "   ", &d), HH_ERR_INVALID);
+        assert_int_equal(parse_prompt_of(units[u], 3, "   ", &d), HH_OK);
     }
 }
 
@@ -234,15 +236,14 @@ static void test_style_boundaries(void **state)
                 json_pack("{s:s, s:i, s:s}", "prompt", "abc", "durationSec", 3, "style", style);
             hh_video_request *r = malloc(sizeof *r);
             assert_non_null(r);
-            char field[64], msg[256];
-            hh_status rc =
-                video_request_parse(body, HH_VR_API, r, field, sizeof field, msg, sizeof msg);
+            hh_errdetail d;
+            hh_status rc = video_request_parse(body, HH_VR_API, r, &d);
             if (n <= 50) {
                 assert_int_equal(rc, HH_OK);
                 assert_int_equal(strlen(r->style), strlen(units[u]) * (size_t)n);
             } else {
                 assert_int_equal(rc, HH_ERR_INVALID);
-                assert_string_equal(field, "style");
+                assert_string_equal(d.field, "style");
             }
             free(r);
             json_decref(body);
@@ -258,17 +259,15 @@ static void test_invalid_utf8(void **state)
         "ab\xc3",     "abc\xff",     "a\xc0\xafz", "ab\xed\xa0\x80", "ab\xf4\x90\x80\x80",
         "ab\xe2\x82", "\x80\x80\x80"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_true(utf8_count_codepoints(bad[i], strlen(bad[i])) < 0);
+        assert_true(hh_utf8_count(bad[i], strlen(bad[i])) < 0);
         json_t *body = json_object();
         json_object_set_new(body, "prompt", json_stringn_nocheck(bad[i], strlen(bad[i])));
         json_object_set_new(body, "durationSec", json_integer(5));
         hh_video_request *r = malloc(sizeof *r);
         assert_non_null(r);
-        char field[64], msg[256];
-        assert_int_equal(
-            video_request_parse(body, HH_VR_API, r, field, sizeof field, msg, sizeof msg),
-            HH_ERR_INVALID);
-        assert_string_equal(field, "prompt");
+        hh_errdetail d;
+        assert_int_equal(video_request_parse(body, HH_VR_API, r, &d), HH_ERR_INVALID);
+        assert_string_equal(d.field, "prompt");
         free(r);
         json_decref(body);
     }
@@ -277,12 +276,11 @@ static void test_invalid_utf8(void **state)
     json_object_set_new(body, "prompt", json_stringn("abc\0def", 7));
     json_object_set_new(body, "durationSec", json_integer(5));
     hh_video_request *r = malloc(sizeof *r);
-    char field[64], msg[256];
-    assert_int_equal(video_request_parse(body, HH_VR_API, r, field, sizeof field, msg, sizeof msg),
-                     HH_ERR_INVALID);
+    hh_errdetail d;
+    assert_int_equal(video_request_parse(body, HH_VR_API, r, &d), HH_ERR_INVALID);
     free(r);
     json_decref(body);
-    assert_int_equal(utf8_count_codepoints("h\xc3\xa9\xf0\x9f\x90\x8e", 7), 3);
+    assert_int_equal(hh_utf8_count("h\xc3\xa9\xf0\x9f\x90\x8e", 7), 3);
 }
 
 static void test_defaults_and_values(void **state)
@@ -290,10 +288,9 @@ static void test_defaults_and_values(void **state)
     (void)state;
     hh_video_request *r = malloc(sizeof *r);
     assert_non_null(r);
-    char field[64], msg[256];
+    hh_errdetail d;
     json_t *body = json_loads("{\"prompt\":\" a sunlit meadow \",\"durationSec\":6}", 0, NULL);
-    assert_int_equal(video_request_parse(body, HH_VR_API, r, field, sizeof field, msg, sizeof msg),
-                     HH_OK);
+    assert_int_equal(video_request_parse(body, HH_VR_API, r, &d), HH_OK);
     assert_string_equal(r->prompt, "a sunlit meadow");
     assert_string_equal(r->style, "");
     assert_int_equal(r->duration_sec, 6);
@@ -310,8 +307,7 @@ static void test_defaults_and_values(void **state)
                       "\"zoom-out\",\"motionIntensity\":5,\"cfgScale\":1,\"referenceVideo\":"
                       "\"/tmp/v.mp4\",\"seed\":7}",
                       0, NULL);
-    assert_int_equal(video_request_parse(body, HH_VR_JOB, r, field, sizeof field, msg, sizeof msg),
-                     HH_OK);
+    assert_int_equal(video_request_parse(body, HH_VR_JOB, r, &d), HH_OK);
     assert_string_equal(r->style, "noir");
     assert_int_equal(r->aspect, HH_ASPECT_9_16);
     assert_int_equal(r->resolution, HH_RES_1080P);
@@ -327,8 +323,7 @@ static void test_defaults_and_values(void **state)
     assert_non_null(back);
     hh_video_request *r2 = malloc(sizeof *r2);
     assert_non_null(r2);
-    assert_int_equal(video_request_parse(back, HH_VR_JOB, r2, field, sizeof field, msg, sizeof msg),
-                     HH_OK);
+    assert_int_equal(video_request_parse(back, HH_VR_JOB, r2, &d), HH_OK);
     assert_memory_equal(r, r2, sizeof *r);
     json_decref(back);
     free(r2);
@@ -344,9 +339,8 @@ static void test_every_camera_name(void **state)
                                  "cameraMotion", video_camera_name((hh_camera)c));
         hh_video_request *r = malloc(sizeof *r);
         assert_non_null(r);
-        char field[64], msg[256];
-        assert_int_equal(
-            video_request_parse(body, HH_VR_API, r, field, sizeof field, msg, sizeof msg), HH_OK);
+        hh_errdetail d;
+        assert_int_equal(video_request_parse(body, HH_VR_API, r, &d), HH_OK);
         assert_int_equal(r->camera, c);
         free(r);
         json_decref(body);
@@ -383,15 +377,47 @@ static void test_reference_too_long(void **state)
                                  "referenceVideoKey", key);
         hh_video_request *r = malloc(sizeof *r);
         assert_non_null(r);
-        char field[64], msg[256];
-        hh_status rc =
-            video_request_parse(body, HH_VR_API, r, field, sizeof field, msg, sizeof msg);
+        hh_errdetail d;
+        hh_status rc = video_request_parse(body, HH_VR_API, r, &d);
         if (len <= HH_REF_MAX - 1) {
             assert_int_equal(rc, HH_OK);
         } else {
             assert_int_equal(rc, HH_ERR_INVALID);
-            assert_string_equal(field, "referenceVideoKey");
+            assert_string_equal(d.field, "referenceVideoKey");
         }
+        free(r);
+        json_decref(body);
+    }
+}
+
+/*
+ * An unknown key longer than the field buffer, of 1-, 2-, 3- and 4-byte
+ * characters: the field named is the longest whole-character prefix that
+ * fits, and field and message stay valid UTF-8 (JSON can carry them).
+ */
+static void test_long_unknown_key_cut_on_characters(void **state)
+{
+    (void)state;
+    const char *units[] = {"k", "\xc3\xa9", "\xe6\xb0\xb4", "\xf0\x9f\x90\x8e"};
+    for (size_t u = 0; u < 4; u++) {
+        size_t ul = strlen(units[u]);
+        char key[400] = ""; /* 80 characters: past the field buffer whatever their width */
+        for (int i = 0; i < 80; i++)
+            strncat(key, units[u], sizeof key - strlen(key) - 1);
+        json_t *body = json_pack("{s:s, s:i, s:i}", "prompt", "abc", "durationSec", 3, key, 1);
+        assert_non_null(body);
+        hh_video_request *r = malloc(sizeof *r);
+        assert_non_null(r);
+        hh_errdetail d;
+        assert_int_equal(video_request_parse(body, HH_VR_API, r, &d), HH_ERR_INVALID);
+        size_t want = (sizeof d.field - 1) / ul * ul;
+        assert_int_equal(strlen(d.field), want);
+        assert_memory_equal(d.field, key, want);
+        assert_true(hh_utf8_count(d.field, strlen(d.field)) >= 0);
+        assert_true(hh_utf8_count(d.message, strlen(d.message)) >= 0);
+        json_t *wire = json_pack("{s:s, s:s}", "field", d.field, "message", d.message);
+        assert_non_null(wire);
+        json_decref(wire);
         free(r);
         json_decref(body);
     }
@@ -408,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_every_camera_name),
         cmocka_unit_test(test_frame_sizes),
         cmocka_unit_test(test_reference_too_long),
+        cmocka_unit_test(test_long_unknown_key_cut_on_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,8 +77,7 @@ static int setup(void **state)
     fputs(slow_script, fp);
     assert_int_equal(fclose(fp), 0);
     snprintf(json, sizeof json, plans_fmt, f->dir);
-    char err[256];
-    assert_int_equal(plans_load_json(json, strlen(json), &f->plans, err, sizeof err), HH_OK);
+    assert_int_equal(plans_load_json(json, strlen(json), &f->plans, NULL), HH_OK);
     assert_int_equal(store_open(f->dir, &f->st), HH_OK);
     assert_int_equal(blob_local_new(f->dir, "http://127.0.0.1:1", &f->blob), HH_OK);
     assert_int_equal(store_user_create(f->st, "w@example.com", NULL, "fast", 1, &f->u), HH_OK);
@@ -118,9 +117,8 @@ static void start(fixture *f, unsigned threads, int64_t lease_ms)
 static void enqueue(fixture *f, const char *plan, json_t *body, char id[HH_ID_LEN])
 {
     hh_video_request vr;
-    char field[64], msg[256];
-    assert_int_equal(
-        video_request_parse(body, HH_VR_API, &vr, field, sizeof field, msg, sizeof msg), HH_OK);
+    hh_errdetail d;
+    assert_int_equal(video_request_parse(body, HH_VR_API, &vr, &d), HH_OK);
     json_decref(body);
     json_t *norm = video_request_to_json(&vr, HH_VR_API);
     char *text = json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS);

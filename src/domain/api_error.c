@@ -3,7 +3,7 @@
  * statuses (contract section 6). Nothing else in the tree spells a status
  * code for an error.
  */
-#include "api/api_error.h"
+#include "domain/api_error.h"
 
 static const struct {
     const char *code;

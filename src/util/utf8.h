@@ -1,0 +1,32 @@
+/*
+ * utf8.h - the one UTF-8 decoder of the tree: how much of a byte string is
+ * valid text, how many code points it holds, and where to cut it so that
+ * what is kept is still valid text (a cut inside a character, or a stray
+ * byte, makes a string the JSON encoder refuses).
+ *
+ * Valid means: well-formed sequences of 1 to 4 bytes, no NUL, no overlong
+ * forms, no UTF-16 surrogates, nothing past U+10FFFF.
+ */
+#ifndef HH_UTF8_H
+#define HH_UTF8_H
+
+#include <stddef.h>
+
+/*
+ * The length in bytes of the longest prefix of the len bytes at s that is
+ * valid UTF-8; *count (may be NULL) gets the code points in that prefix.
+ */
+size_t hh_utf8_valid_len(const char *s, size_t len, long *count);
+
+/* The code points of the len bytes at s, or -1 when they are not all valid UTF-8. */
+long hh_utf8_count(const char *s, size_t len);
+
+/*
+ * The length in bytes of the longest valid-UTF-8 prefix of s that is at
+ * most max bytes long: it never ends inside a character, and stops before
+ * any byte that is not text. s is read up to its NUL or max bytes. Use it
+ * as the precision to echo a string with "%.*s".
+ */
+size_t hh_utf8_prefix(const char *s, size_t max);
+
+#endif
