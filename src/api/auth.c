@@ -62,7 +62,7 @@ static int guard_api_key(hh_app *app, http_req *req)
         http_reply_error(req, API_ERR_INTERNAL_ERROR, "Out of memory.", NULL);
         return 1;
     }
-    uint8_t hash[32];
+    uint8_t hash[CRYPTO_SHA256_LEN];
     apikey_hash(token, hash);
     hh_status rc = store_key_lookup(app->store, hash, &p->key, &p->user);
     if (rc == HH_OK)

@@ -82,7 +82,7 @@ static hh_status random_token(size_t n, char *out, size_t outsize, uint8_t *raw)
 hh_status dashboard_session_start(hh_app *app, http_req *req, const hh_user *user, char *csrf)
 {
     char cookie[DASH_SECRET_CHARS + 4];
-    uint8_t secret[DASH_SECRET_BYTES], hash[32];
+    uint8_t secret[DASH_SECRET_BYTES], hash[CRYPTO_SHA256_LEN];
     int64_t now = hh_time_now_ms();
     hh_status rc = random_token(DASH_SECRET_BYTES, cookie, sizeof cookie, secret);
     if (!rc)

@@ -17,6 +17,7 @@
 #include "api/app.h"
 #include "api/routes.h"
 #include "store/store.h"
+#include "util/crypto.h"
 
 #define DASH_COOKIE          "hh_session"
 #define DASH_SESSION_TTL_MS  (7LL * 24 * 3600 * 1000) /* sliding: renewed on use */
@@ -30,7 +31,7 @@
 
 typedef struct dash_principal {
     api_principal base; /* first: api_principal_of() works on session routes */
-    uint8_t session_hash[32];
+    uint8_t session_hash[CRYPTO_SHA256_LEN];
     hh_session session;
 } dash_principal;
 

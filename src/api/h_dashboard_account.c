@@ -102,7 +102,7 @@ void h_dash_keys_create(http_req *req, void *app_)
         return;
     }
     char key[APIKEY_BUF], prefix[APIKEY_PREFIX_BUF];
-    uint8_t hash[32];
+    uint8_t hash[CRYPTO_SHA256_LEN];
     hh_api_key k;
     hh_status rc = apikey_generate(key);
     if (!rc) {

@@ -23,7 +23,7 @@ hh_status apikey_generate(char key[APIKEY_BUF])
     return rc;
 }
 
-void apikey_hash(const char *key, uint8_t out[32])
+void apikey_hash(const char *key, uint8_t out[CRYPTO_SHA256_LEN])
 {
     crypto_sha256(key, strnlen(key, APIKEY_BUF), out);
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/crypto.h"
 #include "util/status.h"
 
 #define APIKEY_TAG          "hh_live_"
@@ -31,7 +32,7 @@
 hh_status apikey_generate(char key[APIKEY_BUF]);
 
 /* SHA-256 of the whole key text (tag included): what the store indexes. */
-void apikey_hash(const char *key, uint8_t out[32]);
+void apikey_hash(const char *key, uint8_t out[CRYPTO_SHA256_LEN]);
 
 /* Copies the display prefix of a well-formed key into out. */
 void apikey_prefix(const char *key, char out[APIKEY_PREFIX_BUF]);

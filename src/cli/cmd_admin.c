@@ -474,7 +474,7 @@ static int key_create(int argc, char **argv)
                       a.email);
         goto done;
     }
-    uint8_t hash[32];
+    uint8_t hash[CRYPTO_SHA256_LEN];
     char prefix[APIKEY_PREFIX_BUF];
     hh_status rc = apikey_generate(key);
     if (!rc) {

@@ -238,9 +238,10 @@ void http_reply_json(http_req *req, unsigned status, json_t *body)
     char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(body);
     if (!text) {
-        http_reply_bytes(req, 500, "application/json",
-                         "{\"error\":{\"code\":\"internal_error\",\"message\":\"Out of memory.\"}}",
-                         63);
+        static const char oom[] =
+            "{\"error\":{\"code\":\"internal_error\",\"message\":\"Out of memory.\"}}";
+        http_reply_bytes(req, 500, "application/json", oom,
+                         sizeof oom - 1); /* no NUL on the wire */
         return;
     }
     size_t len = strlen(text);

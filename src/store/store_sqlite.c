@@ -781,7 +781,8 @@ out:
     return rc;
 }
 
-hh_status store_key_lookup(hh_store *st, const uint8_t hash[32], hh_api_key *key, hh_user *user)
+hh_status store_key_lookup(hh_store *st, const uint8_t hash[CRYPTO_SHA256_LEN], hh_api_key *key,
+                           hh_user *user)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
