@@ -11,6 +11,11 @@
 
 #include "util/log.h"
 
+/* Hot-read caches: a second at most, whatever the generation says; a few MiB at most. */
+#define APP_READ_CACHE_TTL_MS  1000
+#define APP_KEY_CACHE_SLOTS    1024
+#define APP_STATUS_CACHE_SLOTS 4096
+
 hh_status app_new(const app_config *cfg, hh_app **out)
 {
     hh_status rc;
@@ -38,6 +43,11 @@ hh_status app_new(const app_config *cfg, hh_app **out)
     if (!app->limiter)
         goto fail;
     if ((rc = key_usage_new(app->store, cfg->key_usage_flush_ms, &app->usage)))
+        goto fail;
+    rc = HH_ERR_NOMEM;
+    app->key_cache = read_cache_new(APP_KEY_CACHE_SLOTS, APP_READ_CACHE_TTL_MS);
+    app->status_cache = read_cache_new(APP_STATUS_CACHE_SLOTS, APP_READ_CACHE_TTL_MS);
+    if (!app->key_cache || !app->status_cache)
         goto fail;
     *out = app;
     return HH_OK;
@@ -77,6 +87,8 @@ void app_free(hh_app *app)
     /* Stop taking requests first, then work; the store goes last. */
     http_server_free(app->http);
     worker_pool_stop(app->workers);
+    read_cache_free(app->status_cache);
+    read_cache_free(app->key_cache);
     key_usage_free(app->usage);
     ratelimit_free(app->limiter);
     blob_free(app->blob);
