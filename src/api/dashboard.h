@@ -57,6 +57,13 @@ hh_status dashboard_session_start(hh_app *app, http_req *req, const hh_user *use
 /* Adds a Set-Cookie header that makes the browser forget the session. */
 void dashboard_cookie_clear(hh_app *app, http_req *req);
 
+/*
+ * The headers of every page and asset of the web app and the docs site: a
+ * strict Content-Security-Policy (no inline code), no framing, no referrer
+ * off-site.
+ */
+void dashboard_security_headers(hh_app *app, http_req *req);
+
 /* The plan named name as the dashboard shows it (plans_to_json's shape); new reference or null. */
 json_t *dashboard_plan_json(const hh_app *app, const char *name);
 
@@ -89,6 +96,7 @@ void h_dash_keys_delete(http_req *req, void *app);
 void h_dash_ledger(http_req *req, void *app);
 void h_dash_videos_list(http_req *req, void *app);
 void h_dash_static(http_req *req, void *app);
+void h_docs(http_req *req, void *app);
 
 /*
  * The dashboard's entries of the route table, for api/routes.c to splice
@@ -127,6 +135,11 @@ void h_dash_static(http_req *req, void *app);
          NULL},                                                                                     \
         {HTTP_GET, "/api/dashboard/videos/{id}", "dash.videos.get", DASH_SESS, 0, h_videos_get,     \
          NULL},                                                                                     \
+        {HTTP_GET, "/api/dashboard/templates", "dash.templates", DASH_SESS, 0, h_templates_list,    \
+         NULL},                                                                                     \
+        {HTTP_GET | HTTP_HEAD, "/docs", "web.docs", 0, 0, h_docs, NULL},                            \
+        {HTTP_GET | HTTP_HEAD, "/docs/*", "web.docs", 0, 0, h_docs, NULL},                          \
+        {HTTP_GET | HTTP_HEAD, "/i18n/*", "web.i18n", 0, 0, h_dash_static, NULL},                   \
         {HTTP_GET | HTTP_HEAD, "/", "web.index", 0, 0, h_dash_static, NULL},                        \
         {HTTP_GET | HTTP_HEAD, "/app", "web.app", 0, 0, h_dash_static, NULL},                       \
         {HTTP_GET | HTTP_HEAD, "/app/*", "web.app", 0, 0, h_dash_static, NULL},                     \
