@@ -203,6 +203,10 @@ static hh_status check_prompt(const json_t *tpl, const char *where, hh_errdetail
             rc = HH_ERR_NOMEM;
         if (!rc && json_object_get(body, "prompt"))
             rc = FAIL(d, "%s: settings: \"prompt\" belongs in the template's prompt", where);
+        for (int r = 0; !rc && r < HH_REF_COUNT; r++)
+            if (json_object_get(body, video_ref_field((hh_ref)r, HH_VR_API)))
+                rc = FAIL(d, "%s: settings: \"%s\": a template holds no references", where,
+                          video_ref_field((hh_ref)r, HH_VR_API));
         if (!rc && !json_object_get(body, "durationSec"))
             json_object_set_new(body, "durationSec", json_integer(5));
         if (!rc) {
