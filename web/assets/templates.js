@@ -4,7 +4,7 @@
 // "Use template" button that carries it into the workbench.
 import { el, $ } from './ui.js';
 import { t, currentLang } from './i18n.js';
-import { applyTemplate, fillTemplate } from './workbench.js';
+import { applyTemplate, fillTemplate, styleLabel } from './workbench.js';
 
 let library = { categories: [], templates: [] };
 let category = '';
@@ -26,7 +26,7 @@ function card(tpl) {
   });
   const st = tpl.settings || {};
   const cat = library.categories.find((c) => c.id === tpl.category);
-  const meta = [st.style, st.cameraMotion ? t(`camera.${st.cameraMotion}`) : null,
+  const meta = [st.style ? styleLabel(st.style) : null, st.cameraMotion ? t(`camera.${st.cameraMotion}`) : null,
     st.aspectRatio, st.durationSec ? t('wb.seconds', { n: st.durationSec }) : null].filter(Boolean).join(' · ');
   const use = el('button', { type: 'button', class: 'btn btn-primary btn-sm' }, t('tpl.use'));
   use.addEventListener('click', () => {

@@ -429,6 +429,12 @@ function buildStyles() {
   $('style-help').textContent = t('style.none.help');
 }
 
+/** The label of a style string: its preset's name in the page's language, else the text. */
+export function styleLabel(style) {
+  const preset = presets.styles.find((p) => p.style.toLowerCase() === String(style || '').toLowerCase());
+  return preset ? t(`style.${preset.id}`) : style;
+}
+
 /** Selects the chip of a style string (a preset's, else custom with the text). */
 function setStyle(style) {
   const preset = presets.styles.find((p) => p.style.toLowerCase() === String(style || '').toLowerCase());
