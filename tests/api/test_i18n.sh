@@ -63,6 +63,7 @@ for s in sourceImage lastFrame referenceVideo referenceAudio; do
 done
 for k in image video audio; do need "upload.choose.$k" "the upload slots"; done
 for n in 1 2 3 4 5; do need "intensity.$n" "the intensity help"; done
+for a in 16-9 9-16 1-1; do need "aspect.$a" "the aspect ratio help"; done
 for l in zh-CN en; do need "lang.$l" "the language switch"; done
 for g in start create operate integrate; do need "docs.group.$g" "the docs navigation"; done
 while read -r k; do need "$k" "src/api/docs_site.c"; done < \

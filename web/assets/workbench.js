@@ -207,10 +207,16 @@ function formValues() {
   };
 }
 
+// The contract's frame sizes, [resolution][aspect ratio].
+const FRAME = { '720p': { '16:9': '1280×720', '9:16': '720×1280', '1:1': '720×720' },
+  '1080p': { '16:9': '1920×1080', '9:16': '1080×1920', '1:1': '1080×1080' } };
+
 function updatePrice() {
   const plan = state.plan;
   if (!plan || !state.user) return;
   const { duration, resolution } = formValues();
+  const ar = form.querySelector('input[name="aspectRatio"]:checked').value;
+  $('aspect-help').textContent = t('wb.frame', { size: FRAME[resolution][ar], use: t(`aspect.${ar.replace(':', '-')}`) });
   const price = priceOf(plan, duration, resolution);
   $('price').textContent = t('wb.priceCredits', { n: fmtNum(price) });
   const short = price > state.user.credits;
