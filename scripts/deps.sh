@@ -7,7 +7,8 @@ set -euo pipefail
 # Build: compiler, CMake, pkg-config and the libraries we link.
 build_pkgs=(
   build-essential cmake pkg-config
-  libmicrohttpd-dev libjansson-dev libsqlite3-dev libargon2-dev libssl-dev libpq-dev libcmark-dev
+  libmicrohttpd-dev libjansson-dev libsqlite3-dev libargon2-dev libssl-dev libpq-dev
+  libcurl4-openssl-dev libcmark-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
 )
 # Tests: cmocka for unit tests, clang for libFuzzer, curl/jq/ffprobe for the

@@ -188,6 +188,7 @@ int cli_serve(int argc, char **argv)
     hh_plans *plans = NULL;
     if (cli_plans_load(o.plans, &plans, err, sizeof err))
         return cli_usage_error(PROG, "%s", err);
+    cli_log_plan_engines(plans);
     hh_templates *templates = NULL;
     hh_errdetail why = {"", ""};
     if (o.templates && templates_load_file(o.templates, &templates, &why)) {

@@ -1054,13 +1054,13 @@ typedef struct procedural_cfg {
     int draw_threads;
 } procedural_cfg;
 
-static hh_status procedural_configure(hh_engine *e, const json_t *config, char *err, size_t errsize)
+static hh_status procedural_configure(hh_engine *e, const json_t *config, hh_errdetail *d)
 {
     procedural_cfg *pc = calloc(1, sizeof *pc);
     if (!pc)
         return HH_ERR_NOMEM;
     e->impl = pc;
-    return engine_cfg_int(config, "drawThreads", 0, 8, &pc->draw_threads, err, errsize);
+    return engine_cfg_int(config, "drawThreads", 0, 8, &pc->draw_threads, d);
 }
 
 /*

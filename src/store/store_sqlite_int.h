@@ -28,6 +28,7 @@ typedef enum sq_file {
     SQ_FILE_CORE,     /* store_sqlite.c: transactions, users, keys, ledger */
     SQ_FILE_VIDEOS,   /* store_sqlite_videos.c: uploads, videos, jobs, idempotency */
     SQ_FILE_SESSIONS, /* store_sqlite_sessions.c: dashboard sessions */
+    SQ_FILE_REMOTE,   /* store_sqlite_remote.c: the remote tasks of provider engines */
     SQ_FILE_COUNT
 } sq_file;
 
@@ -99,5 +100,21 @@ hh_status sq_collect_rows(conn *c, sqlite3_stmt *s, size_t elem,
  */
 hh_status sq_ledger_append_tx(conn *c, const char *user_id, int64_t amount, hh_ledger_kind kind,
                               const char *ref, const char *note, int64_t *balance_after);
+
+/* ---- jobs and remote tasks, across store_sqlite_videos.c and _remote.c ---- */
+
+/* Inside a transaction: worker_id gives up its lease, the job stays running (HH_ERR_CONFLICT: no
+ * lease). */
+hh_status sq_job_hand_off_tx(conn *c, const char *video_id, const char *worker_id, int64_t now);
+/* Inside a transaction: a running, lease-less job back to the queue with attempts 0. */
+hh_status sq_job_collect_tx(conn *c, const char *video_id, int64_t now);
+/* Inside a transaction: raises the video's progress to progress (0..99; never lowers it). */
+hh_status sq_video_progress_tx(conn *c, const char *video_id, int progress);
+/* HH_OK when the video is processing with its job running; HH_ERR_CONFLICT otherwise. */
+hh_status sq_video_processing(conn *c, const char *video_id);
+/* Inside a transaction: fails the video with message and refunds it (HH_ERR_CONFLICT: settled). */
+hh_status sq_video_fail_tx(conn *c, const char *video_id, const char *message, int64_t now);
+/* Inside a transaction: the video's remote task (if any) ends in phase (DONE or FAILED). */
+hh_status sq_remote_settle_tx(conn *c, const char *video_id, hh_remote_phase phase, int64_t now);
 
 #endif

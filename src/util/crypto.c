@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char b64url_alphabet[] =
@@ -176,4 +177,14 @@ hh_status crypto_b64url_decode(const char *in, size_t len, uint8_t *out, size_t 
         return HH_ERR_INVALID;
     *outlen = o;
     return HH_OK;
+}
+
+char *crypto_b64_encode_new(const void *in, size_t n)
+{
+    if (n > (size_t)INT32_MAX / 4 * 3)
+        return NULL; /* EVP_EncodeBlock takes an int */
+    char *out = malloc((n + 2) / 3 * 4 + 1);
+    if (out)
+        EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+    return out;
 }

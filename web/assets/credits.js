@@ -1,7 +1,7 @@
 // credits.js - Credits & plan: the balance, the plans and their limits (the
 // user's own highlighted), and the ledger with cursor pagination.
 import { api } from './api.js';
-import { state, onUserChange, el, $, fmtDate, fmtNum } from './ui.js';
+import { state, onUserChange, el, $, fmtDate, fmtNum, engineName } from './ui.js';
 import { t } from './i18n.js';
 
 const PAGE = 20;
@@ -47,6 +47,7 @@ function renderPlans() {
     ...plans.map((p) => el('td', { class: p.name === cur ? 'current' : '' }, f(p))));
   $('plans-table').tHead.replaceChildren(head);
   $('plans-table').tBodies[0].replaceChildren(
+    rowOf(t('plans.madeBy'), (p) => engineName(p)),
     rowOf(t('plans.longest'), (p) => t('wb.seconds', { n: p.maxDurationSec })),
     rowOf('1080p', (p) => yes(p.allow['1080p'])),
     rowOf(t('upload.sourceImage'), (p) => yes(p.allow.sourceImage)),

@@ -1,6 +1,6 @@
 // ui.js - small DOM helpers and the app's shared state, used by every page module.
 import { api } from './api.js';
-import { t, currentLang } from './i18n.js';
+import { t, has, currentLang } from './i18n.js';
 
 /** The signed-in workspace: user, its plan, every plan, and listeners for changes. */
 export const state = {
@@ -102,6 +102,12 @@ export function confirmDialog(title, text, okLabel = t('dialog.delete')) {
 /** The cheapest plan (plans are cheapest first) for which test(plan) holds, or null. */
 export function cheapestPlan(test) {
   return state.plans.find(test) || null;
+}
+
+/** What makes a plan's videos, in words: the catalogue's name of its engine, else the server's label. */
+export function engineName(plan) {
+  const key = `engine.${plan.engine}`;
+  return has(key) ? t(key) : plan.engineLabel || plan.engine;
 }
 
 /** Price in credits of a video, from the user's plan: durationSec x rate of the resolution. */

@@ -6,7 +6,7 @@
 // user's videos with live status by polling.
 import { api, putWithProgress } from './api.js';
 import { state, onUserChange, el, $, fmtAgo, fmtNum, toast, cheapestPlan, priceOf,
-  refreshUser } from './ui.js';
+  refreshUser, engineName } from './ui.js';
 import { t, currentLang, errorText } from './i18n.js';
 
 const POLL_MS = 2000;
@@ -217,6 +217,7 @@ function updatePrice() {
   const { duration, resolution } = formValues();
   const ar = form.querySelector('input[name="aspectRatio"]:checked').value;
   $('aspect-help').textContent = t('wb.frame', { size: FRAME[resolution][ar], use: t(`aspect.${ar.replace(':', '-')}`) });
+  $('engine-note').textContent = plan.engineLabel ? t('wb.engineNote', { engine: engineName(plan) }) : '';
   const price = priceOf(plan, duration, resolution);
   $('price').textContent = t('wb.priceCredits', { n: fmtNum(price) });
   const short = price > state.user.credits;
