@@ -24,9 +24,21 @@ hh_status app_new(const app_config *cfg, hh_app **out)
     *out = NULL;
     if (!app) {
         plans_free(cfg->plans);
+        templates_free(cfg->templates);
         return HH_ERR_NOMEM;
     }
     app->plans = cfg->plans;
+    app->templates = cfg->templates;
+    char why[256] = "";
+    hh_errdetail tw = {"", ""};
+    if (!app->templates && (rc = templates_default(&app->templates, &tw))) {
+        hh_error("cannot load the built-in templates: %s", tw.message);
+        goto fail;
+    }
+    if ((rc = docs_site_new(&app->docs, why, sizeof why))) {
+        hh_error("cannot build the docs site: %s", why);
+        goto fail;
+    }
     snprintf(app->data_dir, sizeof app->data_dir, "%s", cfg->data_dir);
     rc = store_open(cfg->store_location, &app->store);
     if (rc) {
@@ -94,5 +106,7 @@ void app_free(hh_app *app)
     blob_free(app->blob);
     store_close(app->store);
     plans_free(app->plans);
+    templates_free(app->templates);
+    docs_site_free(app->docs);
     free(app);
 }

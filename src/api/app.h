@@ -7,11 +7,13 @@
 #ifndef HH_APP_H
 #define HH_APP_H
 
+#include "api/docs_site.h"
 #include "api/key_usage.h"
 #include "api/ratelimit.h"
 #include "api/read_cache.h"
 #include "blob/blob.h"
 #include "domain/plans.h"
+#include "domain/templates.h"
 #include "http/http.h"
 #include "jobs/worker.h"
 #include "store/store.h"
@@ -28,8 +30,10 @@ typedef struct hh_app {
     char data_dir[1024];
     int upload_ttl_s; /* lifetime of an upload URL (the blob store signs them) */
     /* Dashboard (api/dashboard.h). */
-    int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */
-    char web_dir[1024]; /* the web app's files (serve --web / HAPPYHORSE_WEB) */
+    int allow_signup;        /* serve --allow-signup: POST /api/dashboard/signup is open */
+    char web_dir[1024];      /* the web app's files (serve --web / HAPPYHORSE_WEB) */
+    hh_templates *templates; /* owned: the prompt template library (serve --templates) */
+    docs_site *docs;         /* owned: the docs site at /docs/ */
     /* Copies of hot reads, checked against the store's generation (read_cache.h). */
     read_cache *key_cache;    /* owned; key hash -> key and user */
     read_cache *status_cache; /* owned; video id + user id -> status JSON */
@@ -41,6 +45,7 @@ typedef struct app_config {
     hh_plans *plans;            /* loaded plans; app_new takes ownership, even on failure */
     int key_usage_flush_ms;     /* 0: default (5 s) */
     int upload_ttl_s;           /* 0: default (900 s, the contract's 15 minutes) */
+    hh_templates *templates;    /* app_new takes ownership, even on failure; NULL: built in */
 } app_config;
 
 /*

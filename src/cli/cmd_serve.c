@@ -34,6 +34,8 @@ static const char usage[] =
     "  --workers N           render worker threads in this process (HAPPYHORSE_WORKERS,\n"
     "                        default 1; 0 = API only)\n"
     "  --plans FILE          plans file replacing the built-in plans (HAPPYHORSE_PLANS)\n"
+    "  --templates FILE      prompt template library replacing the built-in one\n"
+    "                        (HAPPYHORSE_TEMPLATES; docs/templates.json is the example)\n"
     "  --http-threads N      HTTP threads (HAPPYHORSE_HTTP_THREADS, default: one per core)\n"
     "  --max-connections N   concurrent connections (HAPPYHORSE_MAX_CONNECTIONS, default 1024)\n"
     "  --timeout SECONDS     idle/slow connection timeout (HAPPYHORSE_TIMEOUT, default 30)\n"
@@ -48,7 +50,7 @@ static const char usage[] =
     "The store is SQLite under --data unless HAPPYHORSE_DATABASE_URL is set.\n";
 
 typedef struct serve_opts {
-    const char *listen, *data, *public_url, *plans, *log_level, *web;
+    const char *listen, *data, *public_url, *plans, *log_level, *web, *templates;
     int allow_signup;
     int64_t workers, http_threads, max_connections, timeout, upload_ttl;
 } serve_opts;
@@ -75,6 +77,7 @@ static int parse(int argc, char **argv, serve_opts *o)
         {"upload-url-ttl", required_argument, NULL, 'U'},
         {"web", required_argument, NULL, 'W'},
         {"allow-signup", no_argument, NULL, 'S'},
+        {"templates", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -119,6 +122,9 @@ static int parse(int argc, char **argv, serve_opts *o)
         case 'S':
             o->allow_signup = 1;
             break;
+        case 'P':
+            o->templates = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return -1;
@@ -133,6 +139,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     o->public_url = cli_opt(o->public_url, "HAPPYHORSE_PUBLIC_URL", NULL);
     o->log_level = cli_opt(o->log_level, "HAPPYHORSE_LOG_LEVEL", "info");
     o->web = cli_opt(o->web, "HAPPYHORSE_WEB", NULL);
+    o->templates = cli_opt(o->templates, "HAPPYHORSE_TEMPLATES", NULL);
     if (!o->allow_signup) {
         const char *v = cli_opt(NULL, "HAPPYHORSE_ALLOW_SIGNUP", "0");
         o->allow_signup = !strcmp(v, "1") || !strcmp(v, "true");
@@ -182,11 +189,19 @@ int cli_serve(int argc, char **argv)
     if (cli_plans_load(o.plans, &plans, err, sizeof err))
         return cli_usage_error(PROG, "%s", err);
     cli_log_plan_engines(plans);
+    hh_templates *templates = NULL;
+    hh_errdetail why = {"", ""};
+    if (o.templates && templates_load_file(o.templates, &templates, &why)) {
+        plans_free(plans);
+        return cli_usage_error(PROG, "templates file %s",
+                               why.message[0] ? why.message : "cannot be loaded");
+    }
     app_config acfg = {
         .data_dir = o.data,
         .store_location = cli_store_location(o.data),
         .plans = plans,
         .upload_ttl_s = (int)o.upload_ttl,
+        .templates = templates,
     };
     if (app_new(&acfg, &app))
         return cli_fail(PROG, "cannot open the store at %s (see the log line above)",
