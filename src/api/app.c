@@ -45,8 +45,9 @@ hh_status app_new(const app_config *cfg, hh_app **out)
         hh_error("cannot open the store: %s", hh_status_str(rc));
         goto fail;
     }
-    if ((rc = blob_local_new(cfg->data_dir, "", &app->blob))) {
-        hh_error("cannot open object storage under %s: %s", cfg->data_dir, hh_status_str(rc));
+    if ((rc = blob_open(cfg->data_dir, cfg->s3, &app->blob))) {
+        hh_error("cannot open object storage (%s): %s", cfg->s3 ? "S3" : cfg->data_dir,
+                 hh_status_str(rc));
         goto fail;
     }
     app->upload_ttl_s = cfg->upload_ttl_s > 0 ? cfg->upload_ttl_s : 900;

@@ -42,6 +42,7 @@ typedef struct hh_app {
 typedef struct app_config {
     const char *data_dir;       /* local state: objects, secrets */
     const char *store_location; /* data dir or postgres:// URL */
+    const blob_s3_config *s3;   /* objects in S3 (blob/blob_s3.h); NULL: under data_dir */
     hh_plans *plans;            /* loaded plans; app_new takes ownership, even on failure */
     int key_usage_flush_ms;     /* 0: default (5 s) */
     int upload_ttl_s;           /* 0: default (900 s, the contract's 15 minutes) */
