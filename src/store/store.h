@@ -329,6 +329,37 @@ hh_status store_queue_stats(hh_store *st, hh_queue_stats *out);
 hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
                              int64_t *refunded);
 
+/* ---- public share pages (store_sqlite_shares.c) ---- */
+#define STORE_SLUG_MAX 48 /* bytes of a share slug, NUL included */
+
+typedef struct hh_share {
+    char video_id[HH_ID_LEN];
+    char user_id[HH_ID_LEN];
+    char slug[STORE_SLUG_MAX];
+    int show_prompt; /* 0 or 1: the owner chose to show the prompt */
+    int64_t created_at;
+} hh_share;
+
+/*
+ * Publishes video_id of user_id under slug (1..STORE_SLUG_MAX-1 bytes) in
+ * one transaction. A video already published keeps its slug (slug is then
+ * unused) and takes the new show_prompt. *out gets the share as stored.
+ * HH_ERR_NOTFOUND when the video is not user_id's; HH_ERR_CONFLICT when it
+ * is not ready; HH_ERR_EXISTS when slug is taken by another video.
+ */
+hh_status store_share_publish(hh_store *st, const char *video_id, const char *user_id,
+                              const char *slug, int show_prompt, int64_t now, hh_share *out);
+/*
+ * Unpublishes (the slug is forgotten: a later publish gets a new one).
+ * HH_ERR_NOTFOUND when the video is not user_id's; HH_OK when it was not
+ * published.
+ */
+hh_status store_share_unpublish(hh_store *st, const char *video_id, const char *user_id);
+/* The share of slug whose video is ready and its owner's; HH_ERR_NOTFOUND otherwise. */
+hh_status store_share_by_slug(hh_store *st, const char *slug, hh_share *out);
+/* The share of video_id; HH_ERR_NOTFOUND when it is not published. */
+hh_status store_share_of_video(hh_store *st, const char *video_id, hh_share *out);
+
 /* ---- dashboard sessions (store_sqlite_sessions.c) ---- */
 #define STORE_CSRF_MAX 64 /* bytes of a CSRF token, NUL included */
 

@@ -327,8 +327,53 @@ function card(v) {
     info.append(el('div', { class: 'video-actions' },
       el('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => play(v) }, t('gallery.play')),
       el('a', { class: 'btn btn-ghost btn-sm', href: v.videoUrl, download: `happyhorse-${v.id}.mp4` }, t('gallery.download'))));
+    if (!state.plan || state.plan.publish !== false || v.shareUrl) info.append(shareRow(v));
   }
   return el('li', { class: 'video-card', 'data-id': v.id, 'data-status': status }, thumb, info);
+}
+
+// Publishing: a public page at /v/{slug}; the link is copied, the prompt shown only if chosen.
+function shareRow(v) {
+  const row = el('div', { class: 'share-row' });
+  if (v.shareUrl) {
+    row.append(
+      el('p', { class: 'small muted share-state' }, t('gallery.published'), ' ',
+        el('a', { href: v.shareUrl, target: '_blank', rel: 'noopener', class: 'share-link' }, v.shareUrl)),
+      el('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => copyLink(v.shareUrl) }, t('gallery.copyLink')),
+      el('button', { type: 'button', class: 'btn btn-ghost btn-sm', onclick: () => setPublished(v, false) }, t('gallery.unpublish')));
+    return row;
+  }
+  const id = `share-prompt-${v.id}`;
+  row.append(
+    el('label', { class: 'small share-prompt-opt', for: id }, el('input', { type: 'checkbox', id }), ' ', t('gallery.showPrompt')),
+    el('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => setPublished(v, true, $(id).checked) }, t('gallery.publish')));
+  return row;
+}
+
+async function copyLink(url) {
+  try {
+    await navigator.clipboard.writeText(url);
+    toast(t('gallery.linkCopied'));
+  } catch {
+    window.prompt(t('gallery.copyLink'), url);
+  }
+}
+
+async function setPublished(v, on, showPrompt = false) {
+  const path = `/videos/${encodeURIComponent(v.id)}/publish`;
+  try {
+    if (on) {
+      const r = await api('POST', path, { showPrompt });
+      upsert({ ...v, shareUrl: r.shareUrl, sharePrompt: r.showPrompt }, false);
+      await copyLink(r.shareUrl);
+    } else {
+      await api('DELETE', path);
+      upsert({ ...v, shareUrl: null }, false);
+      toast(t('gallery.unpublished'));
+    }
+  } catch (e) {
+    toast(errorText(e));
+  }
 }
 
 function upsert(v, prepend) {
