@@ -329,6 +329,38 @@ hh_status store_queue_stats(hh_store *st, hh_queue_stats *out);
 hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
                              int64_t *refunded);
 
+/* ---- the operator's lists and statistics (store_sqlite_admin.c) ---- */
+
+/*
+ * Users by creation (oldest first), with id > after ("" or NULL: from the
+ * first), only those on plan when plan is not NULL, at most limit
+ * (1..STORE_PAGE_MAX, else HH_ERR_INVALID). *users is malloc'd (NULL when
+ * *n is 0); caller frees.
+ */
+hh_status store_user_list(hh_store *st, const char *plan, const char *after, int limit,
+                          hh_user **users, size_t *n);
+/*
+ * Sets (or replaces) the user's dashboard password hash and ends every
+ * dashboard session of the user, in one transaction. HH_ERR_NOTFOUND for
+ * an unknown user.
+ */
+hh_status store_user_set_password(hh_store *st, const char *user_id, const char *password_hash);
+
+/* Credits charged and refunded on one UTC day (from the ledger). */
+typedef struct hh_credit_day {
+    char day[11];     /* YYYY-MM-DD */
+    int64_t charged;  /* sum of charges, as a positive number */
+    int64_t refunded; /* sum of refunds */
+    int64_t granted;  /* sum of grants */
+    int64_t adjusted; /* sum of adjustments (signed) */
+} hh_credit_day;
+
+/*
+ * The last `days` UTC days that have ledger rows (1..STORE_PAGE_MAX), newest
+ * first. *out is malloc'd (NULL when *n is 0); caller frees.
+ */
+hh_status store_credit_days(hh_store *st, int days, hh_credit_day **out, size_t *n);
+
 /* ---- public share pages (store_sqlite_shares.c) ---- */
 #define STORE_SLUG_MAX 48 /* bytes of a share slug, NUL included */
 
