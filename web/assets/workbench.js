@@ -306,7 +306,7 @@ function card(v) {
       onclick: () => play(v) }, el('span', { class: 'play-icon', 'aria-hidden': 'true' })));
   }
   const { charged, refunded } = creditsOf(v);
-  const meta = [`${v.durationSec} s`, v.aspectRatio, v.resolution].filter(Boolean).join(' · ');
+  const meta = settingsText(v);
   const info = el('div', { class: 'video-info' },
     el('div', { class: 'video-top' },
       el('span', { class: `badge status-${status}`, 'data-status': status }, statusLabel(status)),
@@ -329,6 +329,7 @@ function card(v) {
       el('a', { class: 'btn btn-ghost btn-sm', href: v.videoUrl, download: `happyhorse-${v.id}.mp4` }, t('gallery.download'))));
     if (!state.plan || state.plan.publish !== false || v.shareUrl) info.append(shareRow(v));
   }
+  info.append(el('button', { type: 'button', class: 'btn btn-ghost btn-sm reuse-btn', onclick: () => reuse(v) }, t('gallery.reuse')));
   return el('li', { class: 'video-card', 'data-id': v.id, 'data-status': status }, thumb, info);
 }
 
@@ -376,6 +377,51 @@ async function setPublished(v, on, showPrompt = false) {
   }
 }
 
+/** The settings of a video in words: style, duration, aspect ratio, resolution, camera. */
+function settingsText(v) {
+  const cam = v.cameraMotion && v.cameraMotion !== 'none' ? `${t(`camera.${v.cameraMotion}`)} ${v.motionIntensity || ''}`.trim() : '';
+  return [v.style ? styleLabel(v.style) : '', `${v.durationSec} s`, v.aspectRatio, v.resolution, cam]
+    .filter(Boolean).join(' · ');
+}
+
+/** Puts a video's prompt and settings back into the form ("reuse these settings"). */
+function reuse(v) {
+  template = null;
+  $('tpl-panel').hidden = true;
+  form.prompt.value = v.prompt || '';
+  form.prompt.dispatchEvent(new Event('input'));
+  setStyle(v.style || '');
+  const pick = (name, value) => {
+    const r = form.querySelector(`input[name="${name}"][value="${value}"]`);
+    if (r && !r.disabled) r.checked = true;
+  };
+  pick('aspectRatio', v.aspectRatio);
+  pick('resolution', v.resolution);
+  if (v.cameraMotion) pick('cameraMotion', v.cameraMotion);
+  if (v.motionIntensity) $('f-intensity').value = String(v.motionIntensity);
+  const sel = $('f-duration');
+  const opt = [...sel.options].find((o) => Number(o.value) === v.durationSec && !o.disabled);
+  if (opt) sel.value = opt.value;
+  updateIntensity();
+  updatePrice();
+  form.prompt.focus({ preventScroll: true });
+  form.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  toast(t('gallery.reused'));
+}
+
+/** Shows the cards matching the search box and the status filter (over the videos loaded). */
+function applyFilter() {
+  const q = $('gallery-search').value.trim().toLowerCase();
+  const status = $('gallery-filter').value;
+  let shown = 0;
+  for (const { v, li } of videos.values()) {
+    const ok = (!q || String(v.prompt || '').toLowerCase().includes(q)) && (!status || v.status === status);
+    li.hidden = !ok;
+    shown += ok ? 1 : 0;
+  }
+  $('gallery-nomatch').hidden = shown > 0 || videos.size === 0;
+}
+
 function upsert(v, prepend) {
   const old = videos.get(v.id);
   const merged = old ? { ...old.v, ...v } : v;
@@ -385,6 +431,7 @@ function upsert(v, prepend) {
   else $('gallery').append(li);
   videos.set(v.id, { v: merged, li });
   $('gallery-empty').hidden = videos.size > 0;
+  applyFilter();
   return { old: old ? old.v : null, now: merged };
 }
 
@@ -593,11 +640,29 @@ export async function init(firstVideos) {
   form.addEventListener('change', updatePrice);
   form.addEventListener('submit', submit);
   $('gallery-more').addEventListener('click', loadMore);
+  $('gallery-search').addEventListener('input', applyFilter);
+  $('gallery-filter').addEventListener('change', applyFilter);
   onUserChange(applyGates);
   applyGates();
   addPage(firstVideos);
+  openLinkedVideo();
   if (unfinished().length) schedulePoll(0);
   document.addEventListener('visibilitychange', () => { if (!document.hidden && unfinished().length) schedulePoll(0); });
+}
+
+/** A ledger row links to /app?video=<id>: the video is fetched, shown in the gallery and played. */
+async function openLinkedVideo() {
+  const id = new URLSearchParams(location.search).get('video');
+  if (!id) return;
+  try {
+    const { now } = upsert(await api('GET', `/videos/${encodeURIComponent(id)}`), true);
+    const li = videos.get(now.id).li;
+    li.classList.add('linked');
+    li.scrollIntoView({ block: 'center' });
+    if (now.status === 'ready' && now.videoUrl) play(now);
+  } catch (e) {
+    toast(errorText(e));
+  }
 }
 
 /** Called when the page is shown. */
