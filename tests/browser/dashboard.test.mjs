@@ -241,6 +241,13 @@ test('upload an image with the progress bar', async () => {
   assert.match(await slot.getAttribute('data-key'), /^videos\/inputs\/[0-9a-f-]+\/[0-9a-f-]+\.png$/);
   // First and last frame exclude each other.
   assert.equal(await page.locator('#up-lastFrame').isDisabled(), true);
+  // A failed upload leaves no broken preview and unlocks the other slot again.
+  await slot.getByRole('button', { name: /Remove/ }).click();
+  await page.locator('#up-sourceImage').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') });
+  await slot.locator('.upload-status.bad').waitFor();
+  assert.ok(await slot.locator('.upload-preview').isHidden(), 'no preview of a failed upload');
+  assert.equal(await slot.evaluate((n) => n.classList.contains('has-file')), false, 'the slot is empty again');
+  assert.equal(await page.locator('#up-lastFrame').isDisabled(), false, 'the last frame is free again');
   await context.close();
 });
 

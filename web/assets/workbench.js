@@ -110,7 +110,9 @@ async function startUpload(id, file) {
   u.status.textContent = t('upload.uploading', { name: file.name });
   u.preview.replaceChildren();
   if (u.slot.kind === 'image') {
-    u.preview.append(el('img', { src: URL.createObjectURL(file), alt: t('upload.preview', { name: file.name }) }));
+    const img = el('img', { src: URL.createObjectURL(file), alt: t('upload.preview', { name: file.name }) });
+    img.addEventListener('error', () => { u.preview.hidden = true; }, { once: true }); // no broken picture
+    u.preview.append(img);
     u.preview.hidden = false;
   }
   applyGates();
@@ -134,8 +136,15 @@ async function startUpload(id, file) {
     u.progress.hidden = true;
     u.status.textContent = e.code ? errorText(e) : t('upload.failed', { error: e.message });
     u.status.classList.add('bad');
+    // Nothing was uploaded: no preview, the slot empty again (and what it unlocks locked again).
+    u.preview.replaceChildren();
+    u.preview.hidden = true;
+    u.remove.hidden = true;
+    u.input.value = '';
+    u.node.classList.remove('has-file');
   } finally {
     u.busy = false;
+    applyGates();
     updateSubmit();
   }
 }
