@@ -11,6 +11,11 @@
 
 #include "util/log.h"
 
+/* Hot-read caches: a second at most, whatever the generation says; a few MiB at most. */
+#define APP_READ_CACHE_TTL_MS  1000
+#define APP_KEY_CACHE_SLOTS    1024
+#define APP_STATUS_CACHE_SLOTS 4096
+
 hh_status app_new(const app_config *cfg, hh_app **out)
 {
     hh_status rc;
@@ -40,8 +45,9 @@ hh_status app_new(const app_config *cfg, hh_app **out)
         hh_error("cannot open the store: %s", hh_status_str(rc));
         goto fail;
     }
-    if ((rc = blob_local_new(cfg->data_dir, "", &app->blob))) {
-        hh_error("cannot open object storage under %s: %s", cfg->data_dir, hh_status_str(rc));
+    if ((rc = blob_open(cfg->data_dir, cfg->s3, &app->blob))) {
+        hh_error("cannot open object storage (%s): %s", cfg->s3 ? "S3" : cfg->data_dir,
+                 hh_status_str(rc));
         goto fail;
     }
     app->upload_ttl_s = cfg->upload_ttl_s > 0 ? cfg->upload_ttl_s : 900;
@@ -50,6 +56,11 @@ hh_status app_new(const app_config *cfg, hh_app **out)
     if (!app->limiter)
         goto fail;
     if ((rc = key_usage_new(app->store, cfg->key_usage_flush_ms, &app->usage)))
+        goto fail;
+    rc = HH_ERR_NOMEM;
+    app->key_cache = read_cache_new(APP_KEY_CACHE_SLOTS, APP_READ_CACHE_TTL_MS);
+    app->status_cache = read_cache_new(APP_STATUS_CACHE_SLOTS, APP_READ_CACHE_TTL_MS);
+    if (!app->key_cache || !app->status_cache)
         goto fail;
     *out = app;
     return HH_OK;
@@ -89,6 +100,8 @@ void app_free(hh_app *app)
     /* Stop taking requests first, then work; the store goes last. */
     http_server_free(app->http);
     worker_pool_stop(app->workers);
+    read_cache_free(app->status_cache);
+    read_cache_free(app->key_cache);
     key_usage_free(app->usage);
     ratelimit_free(app->limiter);
     blob_free(app->blob);

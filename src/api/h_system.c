@@ -27,6 +27,12 @@ void h_readyz(http_req *req, void *app_)
             json_pack("{s:s, s:s}", "status", "unavailable", "reason", "store does not answer"));
         return;
     }
+    if (blob_ping(app->blob) != HH_OK) {
+        http_reply_json(req, 503,
+                        json_pack("{s:s, s:s}", "status", "unavailable", "reason",
+                                  "object storage does not answer"));
+        return;
+    }
     http_reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
 }
 

@@ -12,7 +12,9 @@ static const http_route routes[] = {
     {HTTP_GET, "/readyz", "readyz", 0, 0, h_readyz, NULL},
     {HTTP_GET, "/metrics", "metrics", 0, 0, h_metrics, NULL},
     {HTTP_GET, "/api/v1/account", "account.get", HTTP_ROUTE_AUTH_KEY, 0, h_account_get, NULL},
-    {HTTP_POST, "/api/v1/videos", "videos.create", HTTP_ROUTE_AUTH_KEY, 0, h_videos_create, NULL},
+    /* Blocking: a create waits for its group commit (store_video_create) off the I/O threads. */
+    {HTTP_POST, "/api/v1/videos", "videos.create", HTTP_ROUTE_AUTH_KEY | HTTP_ROUTE_BLOCKING, 0,
+     h_videos_create, NULL},
     {HTTP_GET, "/api/v1/videos/{id}", "videos.get", HTTP_ROUTE_AUTH_KEY, 0, h_videos_get, NULL},
     {HTTP_POST, "/api/v1/videos/{id}/publish", "videos.publish", HTTP_ROUTE_AUTH_KEY, 0,
      h_videos_publish, NULL},

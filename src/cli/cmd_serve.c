@@ -47,7 +47,8 @@ static const char usage[] =
     "  --allow-signup        let visitors create accounts in the dashboard\n"
     "                        (HAPPYHORSE_ALLOW_SIGNUP=1; off by default)\n"
     "\n"
-    "The store is SQLite under --data unless HAPPYHORSE_DATABASE_URL is set.\n";
+    "The store is SQLite under --data unless HAPPYHORSE_DATABASE_URL is set; objects\n"
+    "are files under --data unless HAPPYHORSE_S3_ENDPOINT is set (README, configuration).\n";
 
 typedef struct serve_opts {
     const char *listen, *data, *public_url, *plans, *log_level, *web, *templates;
@@ -196,9 +197,17 @@ int cli_serve(int argc, char **argv)
         return cli_usage_error(PROG, "templates file %s",
                                why.message[0] ? why.message : "cannot be loaded");
     }
+    blob_s3_config s3;
+    int use_s3 = cli_s3_config(&s3, err, sizeof err);
+    if (use_s3 < 0) {
+        templates_free(templates);
+        plans_free(plans);
+        return cli_usage_error(PROG, "%s", err);
+    }
     app_config acfg = {
         .data_dir = o.data,
         .store_location = cli_store_location(o.data),
+        .s3 = use_s3 ? &s3 : NULL,
         .plans = plans,
         .upload_ttl_s = (int)o.upload_ttl,
         .templates = templates,

@@ -15,7 +15,9 @@
  *   3. the server's guard hook runs (authentication, rate limits); it may
  *      reply and stop the request;
  *   4. a buffered route gets its whole body (up to its limit, else 400
- *      invalid_input "body too large") and its handler runs once;
+ *      invalid_input "body too large") and its handler runs once (on a
+ *      handler thread for an HTTP_ROUTE_BLOCKING route, the connection
+ *      suspended meanwhile);
  *      a streaming route gets on_begin / on_data / on_end callbacks and
  *      on_abort if the client goes away before the end;
  *   5. the handler replies exactly once with one of the http_reply_* calls.
@@ -53,6 +55,12 @@ enum {
     HTTP_ROUTE_AUTH_KEY = 1 << 0,     /* needs a customer API key (Bearer) */
     HTTP_ROUTE_AUTH_SESSION = 1 << 1, /* needs a dashboard session */
     HTTP_ROUTE_CORS = 1 << 2,         /* add CORS headers, answer preflight */
+    /*
+     * The handler may wait long on a shared resource (a create waits for its
+     * group commit): it runs on the server's handler threads, not on the
+     * connection's thread, which goes on serving its other connections.
+     */
+    HTTP_ROUTE_BLOCKING = 1 << 3,
 };
 
 typedef void (*http_handler_fn)(http_req *req, void *app);
@@ -86,6 +94,7 @@ typedef struct http_config {
     unsigned connection_timeout_s; /* 0: 30; idle or slow clients are closed */
     size_t connection_memory;      /* 0: 64 KiB per connection for headers */
     size_t max_body;               /* 0: 64 KiB for buffered bodies */
+    unsigned handler_threads;      /* 0: 32; threads for HTTP_ROUTE_BLOCKING handlers */
     const http_route *routes;      /* terminated by an entry with pattern NULL */
     http_guard_fn guard;           /* may be NULL */
     void *app;                     /* passed to handlers, guard and stream ops */

@@ -9,6 +9,12 @@
  * builds the response; queue_pending() hands it to MHD at the next moment
  * MHD accepts it. Body bytes that arrive after a reply is built are
  * discarded (bounded: see DISCARD_MAX), never buffered.
+ *
+ * A route marked HTTP_ROUTE_BLOCKING has its handler run on one of the
+ * server's handler threads: its connection is suspended, the request
+ * queued, and the connection resumed once the handler has built its reply,
+ * so a connection thread never waits (creates waiting for their group
+ * commit would otherwise hold it, and there is one such thread per core).
  */
 #include "http/http.h"
 
@@ -26,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/access_log.h"
 #include "http/json_body.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -33,8 +40,9 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
-#define DEFAULT_MAX_BODY   (64 * 1024)
-#define DEFAULT_CONN_MEM   (64 * 1024)
+#define DEFAULT_MAX_BODY (64 * 1024)
+/* MHD zeroes a connection's whole pool before each request: a size paid on every request. */
+#define DEFAULT_CONN_MEM   (32 * 1024)
 #define DEFAULT_CONN_LIMIT 1024
 #define DEFAULT_TIMEOUT_S  30
 #define STOP_WAIT_MS       10000
@@ -43,6 +51,9 @@
 #define DISCARD_MAX (1024 * 1024)
 /* How often the header-deadline reaper looks at the open connections. */
 #define REAP_EVERY_MS 200
+/* Handler threads for HTTP_ROUTE_BLOCKING routes; also bounds a create group's size. */
+#define DEFAULT_HANDLER_THREADS 32
+#define MAX_HANDLER_THREADS     256
 
 typedef struct hdr {
     struct hdr *next;
@@ -80,6 +91,14 @@ struct http_server {
     int reaper_stop;
     int reaper_running;
     pthread_t reaper;
+
+    /* Handler threads and their queue of suspended requests (HTTP_ROUTE_BLOCKING). */
+    pthread_mutex_t jobs_mu;
+    pthread_cond_t jobs_cv;
+    http_req *jobs_head, *jobs_tail;
+    int jobs_stop;
+    unsigned nhandlers;
+    pthread_t *handlers;
 };
 
 struct http_req {
@@ -111,6 +130,7 @@ struct http_req {
     void *user;
     void (*user_free)(void *);
     char client_ip[INET6_ADDRSTRLEN]; /* filled on first http_req_client_ip */
+    http_req *next_job;               /* in srv's queue of blocking handlers */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -134,17 +154,33 @@ static int sane_request_id(const char *s)
     return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
+/*
+ * A generated request id: 24 hex digits, 16 of a random number drawn once
+ * per thread and 8 of that thread's request count. Ids must be unique, not
+ * secret, so the CSPRNG is not asked for every request.
+ */
+static void generate_request_id(char *out, size_t size)
+{
+    static _Thread_local uint64_t seed;
+    static _Thread_local uint32_t count;
+    uint8_t raw[sizeof seed];
+    if (!seed) {
+        if (crypto_random(raw, sizeof raw))
+            seed = (uint64_t)hh_time_mono_us() ^ (uint64_t)(uintptr_t)&seed;
+        else
+            memcpy(&seed, raw, sizeof seed);
+        seed |= 1; /* drawn: never 0 again */
+    }
+    snprintf(out, size, "%016llx%08x", (unsigned long long)seed, (unsigned)count++);
+}
+
 static void make_request_id(http_req *req)
 {
     const char *given = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Request-Id");
-    if (sane_request_id(given)) {
+    if (sane_request_id(given))
         snprintf(req->id, sizeof req->id, "%s", given);
-        return;
-    }
-    uint8_t raw[12];
-    if (crypto_random(raw, sizeof raw) ||
-        crypto_hex_encode(raw, sizeof raw, req->id, sizeof req->id))
-        snprintf(req->id, sizeof req->id, "r%lld", (long long)hh_time_mono_us());
+    else
+        generate_request_id(req->id, sizeof req->id);
 }
 
 static void req_free(http_req *req)
@@ -522,12 +558,9 @@ static void take_body(http_req *req, const char *data, size_t size)
     req->body[req->body_len] = '\0';
 }
 
-/* Last call: the whole body is in. */
-static void finish_request(http_req *req)
+/* Runs the route's handler (or on_end); a handler that did not reply gets a 500. */
+static void run_handler(http_req *req)
 {
-    if (req->resp || req->queued || req->handled)
-        return;
-    req->handled = 1;
     void *app = req->srv->cfg.app;
     if (req->streaming) {
         req->streaming = 0;
@@ -539,6 +572,100 @@ static void finish_request(http_req *req)
         hh_error("route %s did not reply", req->route ? req->route->name : "?");
         http_reply_error(req, API_ERR_INTERNAL_ERROR, "The server did not answer.", NULL);
     }
+}
+
+/* Last call: the whole body is in. */
+static void finish_request(http_req *req)
+{
+    if (req->resp || req->queued || req->handled)
+        return;
+    req->handled = 1;
+    run_handler(req);
+}
+
+/* ------------------------------------------------- blocking handlers */
+
+/* A buffered request of a blocking route, not yet answered, with threads to run it. */
+static int runs_on_handler_thread(const http_req *req)
+{
+    return req->srv->nhandlers && req->route && req->route->handler && !req->streaming &&
+           (req->route->flags & HTTP_ROUTE_BLOCKING) && !req->resp && !req->queued && !req->handled;
+}
+
+static void jobs_push(http_server *srv, http_req *req)
+{
+    pthread_mutex_lock(&srv->jobs_mu);
+    req->next_job = NULL;
+    if (srv->jobs_tail)
+        srv->jobs_tail->next_job = req;
+    else
+        srv->jobs_head = req;
+    srv->jobs_tail = req;
+    pthread_cond_signal(&srv->jobs_cv);
+    pthread_mutex_unlock(&srv->jobs_mu);
+}
+
+/* Next queued request, or NULL once stopping with the queue empty. */
+static http_req *jobs_pop(http_server *srv)
+{
+    pthread_mutex_lock(&srv->jobs_mu);
+    while (!srv->jobs_head && !srv->jobs_stop)
+        pthread_cond_wait(&srv->jobs_cv, &srv->jobs_mu);
+    http_req *req = srv->jobs_head;
+    if (req) {
+        srv->jobs_head = req->next_job;
+        if (!srv->jobs_head)
+            srv->jobs_tail = NULL;
+    }
+    pthread_mutex_unlock(&srv->jobs_mu);
+    return req;
+}
+
+/*
+ * A handler thread: runs queued handlers while their connections are
+ * suspended (MHD touches neither the connection nor the request then), and
+ * resumes each when its reply is built. The queue is drained before it
+ * exits, so no connection stays suspended when MHD stops.
+ */
+static void *handler_main(void *arg)
+{
+    http_server *srv = arg;
+    http_req *req;
+    while ((req = jobs_pop(srv))) {
+        run_handler(req);
+        MHD_resume_connection(req->conn);
+    }
+    return NULL;
+}
+
+/* Starts n handler threads (n may be 0: blocking routes then run inline); 0 on success. */
+static int handlers_start(http_server *srv, unsigned n)
+{
+    srv->handlers = n ? calloc(n, sizeof *srv->handlers) : NULL;
+    if (n && !srv->handlers)
+        return -1;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024); /* handlers keep little on the stack */
+    for (; srv->nhandlers < n; srv->nhandlers++)
+        if (pthread_create(&srv->handlers[srv->nhandlers], &attr, handler_main, srv))
+            break;
+    pthread_attr_destroy(&attr);
+    return srv->nhandlers == n ? 0 : -1;
+}
+
+/* Lets the handler threads finish what is queued, then joins them. */
+static void handlers_stop(http_server *srv)
+{
+    pthread_mutex_lock(&srv->jobs_mu);
+    srv->jobs_stop = 1;
+    pthread_cond_broadcast(&srv->jobs_cv);
+    pthread_mutex_unlock(&srv->jobs_mu);
+    for (unsigned i = 0; i < srv->nhandlers; i++)
+        pthread_join(srv->handlers[i], NULL);
+    srv->nhandlers = 0;
+    free(srv->handlers);
+    srv->handlers = NULL;
 }
 
 /* The tracker of conn (NULL if none: untracked or already closed). */
@@ -589,6 +716,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return req->discarded > DISCARD_MAX + req->max_body ? MHD_NO : MHD_YES;
     }
     deadline_clear(conn); /* a buffered request is all in */
+    if (runs_on_handler_thread(req)) {
+        /* Resumed, MHD calls us again: the reply is queued then (below, handled is set). */
+        req->handled = 1;
+        MHD_suspend_connection(conn);
+        jobs_push(srv, req);
+        return MHD_YES;
+    }
     finish_request(req);
     return queue_pending(req);
 }
@@ -613,12 +747,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     for (int i = 0; i < 7; i++)
         if ((unsigned)req->method == (1u << i))
             mname = methods[i];
-    hh_log_fields(HH_LOG_INFO, "request",
-                  json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:I, s:b}", "method", mname, "route",
-                            route, "path", req->path ? req->path : "", "status", (int)status,
-                            "duration_ms", (double)dur / 1000.0, "request_id", req->id, "bytes",
-                            (json_int_t)req->bytes_out, "completed",
-                            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
+    /* The path is the client's bytes (%ff decodes to a stray byte): escaped, never dropped. */
+    http_access line = {.method = mname,
+                        .route = route,
+                        .path = req->path ? req->path : "",
+                        .status = status,
+                        .duration_us = dur,
+                        .request_id = req->id,
+                        .bytes = req->bytes_out,
+                        .completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK};
+    http_access_log(&line);
     req_free(req);
     conn_track *t = track_of(conn);
     if (t) /* a kept-alive connection now waits for the next request's headers */
@@ -785,6 +923,18 @@ static int parse_listen(const char *listen, struct sockaddr_storage *addr, sockl
     return 0;
 }
 
+/* Stops and frees whatever http_server_new started (MHD already stopped or never started). */
+static void server_release(http_server *srv)
+{
+    handlers_stop(srv);
+    reaper_stop(srv);
+    pthread_cond_destroy(&srv->jobs_cv);
+    pthread_mutex_destroy(&srv->jobs_mu);
+    pthread_mutex_destroy(&srv->conns_mu);
+    http_metrics_free(srv->metrics);
+    free(srv);
+}
+
 hh_status http_server_new(const http_config *cfg, http_server **out)
 {
     struct sockaddr_storage addr;
@@ -808,19 +958,21 @@ hh_status http_server_new(const http_config *cfg, http_server **out)
         return HH_ERR_NOMEM;
     }
     pthread_mutex_init(&srv->conns_mu, NULL);
+    pthread_mutex_init(&srv->jobs_mu, NULL);
+    pthread_cond_init(&srv->jobs_cv, NULL);
     srv->header_timeout_ms =
         1000 * (int64_t)(cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S);
-    if (reaper_start(srv)) {
-        hh_error("cannot start the header-deadline thread");
-        pthread_mutex_destroy(&srv->conns_mu);
-        http_metrics_free(srv->metrics);
-        free(srv);
+    unsigned nh = cfg->handler_threads ? cfg->handler_threads : DEFAULT_HANDLER_THREADS;
+    if (reaper_start(srv) ||
+        handlers_start(srv, nh > MAX_HANDLER_THREADS ? MAX_HANDLER_THREADS : nh)) {
+        hh_error("cannot start the server's threads");
+        server_release(srv);
         return HH_ERR_IO;
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     /* The logger first, so MHD's messages about the other options come through it. No
      * MHD_OPTION_LISTENING_ADDRESS_REUSE: its SO_REUSEPORT let a second server bind the same
      * port and silently take half the connections; MHD's default (SO_REUSEADDR) still allows
@@ -838,10 +990,7 @@ hh_status http_server_new(const http_config *cfg, http_server **out)
                          MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         hh_error("cannot listen on %s", cfg->listen);
-        reaper_stop(srv);
-        pthread_mutex_destroy(&srv->conns_mu);
-        http_metrics_free(srv->metrics);
-        free(srv);
+        server_release(srv);
         return HH_ERR_IO;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -870,9 +1019,7 @@ void http_server_free(http_server *srv)
     int64_t until = hh_time_mono_ms() + STOP_WAIT_MS;
     while (atomic_load(&srv->in_flight) > 0 && hh_time_mono_ms() < until)
         usleep(10000);
+    handlers_stop(srv); /* resumes every suspended connection: MHD may not stop with one */
     MHD_stop_daemon(srv->daemon);
-    reaper_stop(srv);
-    pthread_mutex_destroy(&srv->conns_mu);
-    http_metrics_free(srv->metrics);
-    free(srv);
+    server_release(srv);
 }

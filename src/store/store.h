@@ -96,6 +96,15 @@ void store_close(hh_store *st);
 int store_schema_version(hh_store *st);
 /* Cheap liveness query for /readyz. */
 hh_status store_ping(hh_store *st);
+/*
+ * A number that changes after every commit to the store, made by this
+ * process or any other one on the same machine; never 0 while changes are
+ * tracked, 0 when they cannot be (then a caller must not keep what it
+ * read). Read it before reading the store: if it is the same later,
+ * nothing was committed in between, so a copy of what was read is still
+ * what the store holds. Costs no query.
+ */
+uint64_t store_generation(hh_store *st);
 
 /* ---- users ---- */
 /*

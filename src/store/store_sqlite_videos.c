@@ -11,6 +11,11 @@
  *    checks that the worker still holds it, so a worker that lost its
  *    lease (and whose job another worker took) can change nothing;
  *  - a video is ready only with both output keys (a CHECK in the schema).
+ *
+ * Creates are group-committed (sq_tx_group): each create's checks and
+ * writes run in its own savepoint of a transaction shared with the creates
+ * that arrived meanwhile, one after another, so each sees the balance the
+ * ones before it left; its caller returns once that transaction committed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -535,7 +540,8 @@ hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[H
     if (rc)
         return rc;
     create_call v = {in, id_out, hh_time_now_ms(), replay_body, balance_out};
-    rc = sq_tx(st, create_tx, &v);
+    /* Group commit: concurrent creates share one transaction and one sync (store_sqlite.c). */
+    rc = sq_tx_group(st, create_tx, &v);
     if (*replay_body) {
         id_out[0] = '\0'; /* a replay creates nothing */
         if (rc) {

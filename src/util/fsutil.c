@@ -71,3 +71,17 @@ void hh_remove_tree(const char *path)
     /* FTW_DEPTH: children before their directory; FTW_PHYS: never follow a link. */
     nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+hh_status hh_write_all(int fd, const void *p, size_t len)
+{
+    for (const char *c = p; len;) {
+        ssize_t n = write(fd, c, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return HH_ERR_IO;
+        c += n;
+        len -= (size_t)n;
+    }
+    return HH_OK;
+}

@@ -1,10 +1,13 @@
 /*
  * fsutil.h - the few filesystem chores several layers share: making a
- * directory path (mkdir -p) and removing a directory tree of our own.
+ * directory path (mkdir -p), removing a directory tree of our own and
+ * writing a whole buffer.
  * POSIX has no call for either; nftw(3) does the walking for the removal.
  */
 #ifndef HH_FSUTIL_H
 #define HH_FSUTIL_H
+
+#include <stddef.h>
 
 #include "util/status.h"
 
@@ -25,5 +28,8 @@ hh_status hh_mkdir_parents(const char *path);
  * stays. Only for directories the program made itself (scratch, job dirs).
  */
 void hh_remove_tree(const char *path);
+
+/* write(2) all len bytes of p to fd, however many calls it takes (EINTR retried). */
+hh_status hh_write_all(int fd, const void *p, size_t len);
 
 #endif
