@@ -63,6 +63,8 @@ void dashboard_cookie_clear(hh_app *app, http_req *req);
  * off-site.
  */
 void dashboard_security_headers(hh_app *app, http_req *req);
+/* The same for a public share page, which other sites may frame (Twitter's player card). */
+void dashboard_share_headers(hh_app *app, http_req *req);
 
 /*
  * The plans as the dashboard shows them: plans_to_json's shape plus
@@ -103,6 +105,7 @@ void h_dash_ledger(http_req *req, void *app);
 void h_dash_videos_list(http_req *req, void *app);
 void h_dash_static(http_req *req, void *app);
 void h_docs(http_req *req, void *app);
+void h_share_page(http_req *req, void *app);
 
 /*
  * The dashboard's entries of the route table, for api/routes.c to splice
@@ -143,6 +146,21 @@ void h_docs(http_req *req, void *app);
          NULL},                                                                                     \
         {HTTP_GET, "/api/dashboard/templates", "dash.templates", DASH_SESS, 0, h_templates_list,    \
          NULL},                                                                                     \
+        {HTTP_POST,                                                                                 \
+         "/api/dashboard/videos/{id}/publish",                                                      \
+         "dash.videos.publish",                                                                     \
+         DASH_SESS,                                                                                 \
+         0,                                                                                         \
+         h_videos_publish,                                                                          \
+         NULL},                                                                                     \
+        {HTTP_DELETE,                                                                               \
+         "/api/dashboard/videos/{id}/publish",                                                      \
+         "dash.videos.unpublish",                                                                   \
+         DASH_SESS,                                                                                 \
+         0,                                                                                         \
+         h_videos_unpublish,                                                                        \
+         NULL},                                                                                     \
+        {HTTP_GET | HTTP_HEAD, "/v/{slug}", "web.share", 0, 0, h_share_page, NULL},                 \
         {HTTP_GET | HTTP_HEAD, "/docs", "web.docs", 0, 0, h_docs, NULL},                            \
         {HTTP_GET | HTTP_HEAD, "/docs/*", "web.docs", 0, 0, h_docs, NULL},                          \
         {HTTP_GET | HTTP_HEAD, "/i18n/*", "web.i18n", 0, 0, h_dash_static, NULL},                   \

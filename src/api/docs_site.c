@@ -51,6 +51,11 @@ static const char *T(const docs_site *s, hh_lang l, const char *key)
     return i18n_text(s->cat[l], key);
 }
 
+const char *docs_site_text(const docs_site *site, hh_lang lang, const char *key)
+{
+    return site && (unsigned)lang < HH_LANG_COUNT ? T(site, lang, key) : key;
+}
+
 static int page_index(const char *slug, size_t n)
 {
     for (size_t i = 0; i < NPAGES; i++)

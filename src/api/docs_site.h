@@ -42,4 +42,7 @@ int docs_site_has(const docs_site *site, const char *slug);
  */
 int docs_site_page(const docs_site *site, hh_lang lang, const char *slug, docs_page *out);
 
+/* The text of key in lang's catalogue (the key itself when missing, or when site is NULL). */
+const char *docs_site_text(const docs_site *site, hh_lang lang, const char *key);
+
 #endif

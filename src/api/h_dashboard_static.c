@@ -69,18 +69,31 @@ static void public_origin(const hh_app *app, char *out, size_t size)
     out[n] = '\0';
 }
 
-void dashboard_security_headers(hh_app *app, http_req *req)
+/* The CSP of our pages; a framable page (share pages, for players that embed them) allows any
+ * ancestor, every other page none. */
+static void security_headers(hh_app *app, http_req *req, int framable)
 {
     char origin[256], csp[1024];
     public_origin(app, origin, sizeof origin);
     snprintf(csp, sizeof csp,
              "default-src 'self'; img-src 'self' data: blob: %s; media-src 'self' blob: %s; "
              "connect-src 'self' %s; script-src 'self'; style-src 'self'; object-src 'none'; "
-             "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-             origin, origin, origin);
+             "base-uri 'none'; frame-ancestors %s; form-action 'self'",
+             origin, origin, origin, framable ? "*" : "'none'");
     http_req_add_header(req, "Content-Security-Policy", csp);
     http_req_add_header(req, "Referrer-Policy", "same-origin");
-    http_req_add_header(req, "X-Frame-Options", "DENY");
+    if (!framable)
+        http_req_add_header(req, "X-Frame-Options", "DENY");
+}
+
+void dashboard_security_headers(hh_app *app, http_req *req)
+{
+    security_headers(app, req, 0);
+}
+
+void dashboard_share_headers(hh_app *app, http_req *req)
+{
+    security_headers(app, req, 1);
 }
 
 /* 1 when dir/index.html is a readable regular file. */

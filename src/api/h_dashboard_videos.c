@@ -3,11 +3,30 @@
  * videos for the workbench gallery, newest first, a page at a time. Each
  * element is the Customer API's own video object (api/video_json.h).
  * Creating and reading one video are the Customer API's handlers on
- * dashboard routes (see dashboard.h), so this is the only video code here.
+ * dashboard routes (see dashboard.h), so this is the only video code here,
+ * besides the share page's address of each published video (h_share.c).
  */
+#include <stdio.h>
+
 #include "api/dashboard.h"
 #include "api/video_json.h"
 #include "util/uuid.h"
+
+/* The video object plus its share page, if published: "shareUrl" (or null) and "sharePrompt". */
+static json_t *with_share(hh_app *app, const hh_video *v)
+{
+    json_t *o = video_json(v, app->blob);
+    hh_share sh;
+    char url[512];
+    if (o && !store_share_of_video(app->store, v->id, &sh)) {
+        snprintf(url, sizeof url, "%s/v/%s", app->public_url, sh.slug);
+        json_object_set_new(o, "shareUrl", json_string(url));
+        json_object_set_new(o, "sharePrompt", json_boolean(sh.show_prompt));
+    } else if (o) {
+        json_object_set_new(o, "shareUrl", json_null());
+    }
+    return o;
+}
 
 void h_dash_videos_list(http_req *req, void *app_)
 {
@@ -33,7 +52,7 @@ void h_dash_videos_list(http_req *req, void *app_)
     size_t shown = n > (size_t)limit ? (size_t)limit : n;
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < shown; i++)
-        json_array_append_new(arr, video_json(&v[i], app->blob));
+        json_array_append_new(arr, with_share(app, &v[i]));
     json_t *next = n > shown ? json_string(v[shown - 1].id) : json_null();
     store_video_list_free(v, n);
     http_req_add_header(req, "Cache-Control", "no-store");

@@ -6,11 +6,16 @@
  *   admin user show       --email E
  *   admin user api-access --email E --on|--off
  *   admin user ledger     --email E [--limit N] [--before ID]
+ *   admin user list       [--plan P] [--limit N] [--after ID]
+ *   admin user password   --email E                 (the password on stdin)
  *   admin key create      --email E [--name NAME]
  *   admin key list        --email E
  *   admin key delete      --email E --id KEYID
  *   admin credits grant   --email E --amount N [--note TEXT]
+ *   admin credits adjust  --email E --amount N [--note TEXT]   (N may be negative)
  *   admin plan set        --email E --plan P
+ *   admin plan list
+ *   admin stats           [--days N]
  *
  * Every command takes --data DIR and --help; those that name a plan take
  * --plans FILE. Reads print JSON on stdout; `user create` prints the new
@@ -42,6 +47,8 @@
 
 #define GRANT_MAX   1000000000000LL /* the largest single grant: a ceiling against typos */
 #define LEDGER_PAGE 50              /* default --limit of user ledger */
+#define USER_PAGE   100             /* default --limit of user list */
+#define STATS_DAYS  30              /* default --days of stats */
 
 /* Option ids: every option of every admin command, in one table. */
 enum {
@@ -62,12 +69,14 @@ enum {
     O_LIMIT,
     O_BEFORE,
     O_MESSAGE,
+    O_AFTER,
+    O_DAYS,
 };
 
 /* The parsed command line of one admin command. Strings are borrowed from argv. */
 typedef struct admin_args {
     const char *data, *plans, *email, *plan, *credits, *name, *id, *amount, *note, *limit, *before,
-        *message;
+        *message, *after, *days;
     int password_stdin, no_api_access, on, off;
 } admin_args;
 
@@ -104,6 +113,8 @@ static const admin_option all_options[] = {
     VALUE("limit", O_LIMIT, limit),
     VALUE("before", O_BEFORE, before),
     VALUE("message", O_MESSAGE, message),
+    VALUE("after", O_AFTER, after),
+    VALUE("days", O_DAYS, days),
 };
 #define N_OPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -117,13 +128,22 @@ typedef struct admin_cmd {
 #define COMMON_HELP "  --data DIR       data directory (env HAPPYHORSE_DATA, default ./data)\n"
 #define PLANS_HELP  "  --plans FILE     plans file (env HAPPYHORSE_PLANS, default built-in plans)\n"
 
+/* 1 when cmd takes option id. */
+static int takes(const admin_cmd *cmd, int id)
+{
+    for (const int *o = cmd->options; *o; o++)
+        if (*o == id)
+            return 1;
+    return 0;
+}
+
 /* Prints "usage: prog <first line of help>", a blank line, the rest, then the common options. */
 static void print_help(const admin_cmd *cmd)
 {
     const char *nl = strchr(cmd->help, '\n');
     int first = nl ? (int)(nl - cmd->help) : (int)strlen(cmd->help);
     printf("usage: %s %.*s\n\n%s%s" COMMON_HELP "  --help           this text\n", cmd->prog, first,
-           cmd->help, nl ? nl + 1 : "", strstr(cmd->help, "--plan") ? PLANS_HELP : "");
+           cmd->help, nl ? nl + 1 : "", takes(cmd, O_PLANS) ? PLANS_HELP : "");
 }
 
 /* A plausible address: 3..254 bytes, one '@' with text on both sides, no spaces or controls. */
@@ -265,7 +285,7 @@ static int print_json(const admin_cmd *cmd, json_t *v)
 static int read_password(const admin_cmd *cmd, char *buf, size_t size)
 {
     if (!fgets(buf, (int)size, stdin))
-        return cli_usage_error(cmd->prog, "--password-stdin: no password on stdin");
+        return cli_usage_error(cmd->prog, "no password on stdin");
     size_t len = strlen(buf);
     int newline = len > 0 && buf[len - 1] == '\n';
     if (!newline && !feof(stdin))
@@ -276,6 +296,16 @@ static int read_password(const admin_cmd *cmd, char *buf, size_t size)
         buf[--len] = '\0';
     if (len < PASSWORD_MIN_LEN)
         return cli_usage_error(cmd->prog, "password shorter than %d characters", PASSWORD_MIN_LEN);
+    return -1;
+}
+
+/* Reads the optional --limit (1..STORE_PAGE_MAX) into *limit: -1 when fine, else 2 with a message.
+ */
+static int need_limit(const admin_cmd *cmd, const char *s, int64_t *limit)
+{
+    if (s && !cli_parse_i64(s, 1, STORE_PAGE_MAX, limit))
+        return cli_usage_error(cmd->prog, "--limit must be a whole number from 1 to %d",
+                               STORE_PAGE_MAX);
     return -1;
 }
 
@@ -411,9 +441,8 @@ static int user_ledger(int argc, char **argv)
     size_t n = 0;
     int64_t limit = LEDGER_PAGE, before = 0;
     int ex = parse(cmd, argc, argv, &a);
-    if (ex < 0 && a.limit && !cli_parse_i64(a.limit, 1, STORE_PAGE_MAX, &limit))
-        ex = cli_usage_error(cmd->prog, "--limit must be a whole number from 1 to %d",
-                             STORE_PAGE_MAX);
+    if (ex < 0)
+        ex = need_limit(cmd, a.limit, &limit);
     if (ex < 0 && a.before && !cli_parse_i64(a.before, 1, INT64_MAX, &before))
         ex = cli_usage_error(cmd->prog, "--before must be a ledger entry id");
     if (ex < 0)
@@ -435,11 +464,98 @@ done:
     return ex;
 }
 
+static const int user_list_opts[] = {O_PLAN, O_LIMIT, O_AFTER, 0};
+static const admin_cmd user_list_cmd = {
+    "happyhorse admin user list", user_list_opts,
+    "[--plan P] [--limit N] [--after ID]\n"
+    "Prints users as a JSON array, oldest first, as `user show` prints one.\n"
+    "  --plan P         only users on plan P (any name: also finds users of a plan\n"
+    "                   the plans file no longer has)\n"
+    "  --limit N        users per page, 1..1000 (default 100)\n"
+    "  --after ID       only users created after the user with this id (the next page)\n"};
+
+/* A plan name as the plans file allows: 1..31 of a-z 0-9 _ -. */
+static int plan_name_ok(const char *p)
+{
+    size_t n = strlen(p);
+    return n > 0 && n < STORE_PLAN_MAX && strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+static int user_list(int argc, char **argv)
+{
+    const admin_cmd *cmd = &user_list_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user *u = NULL;
+    size_t n = 0;
+    int64_t limit = USER_PAGE;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && a.plan && !plan_name_ok(a.plan))
+        ex = cli_usage_error(cmd->prog, "'%s' is not a plan name", a.plan);
+    if (ex < 0)
+        ex = need_limit(cmd, a.limit, &limit);
+    if (ex < 0 && a.after && !uuid_is_valid(a.after))
+        ex = cli_usage_error(cmd->prog, "--after must be a user id");
+    if (ex < 0)
+        ex = open_store(cmd, &a, &st);
+    if (ex >= 0)
+        goto done;
+    hh_status rc = store_user_list(st, a.plan, a.after, (int)limit, &u, &n);
+    if (rc) {
+        ex = cli_fail(cmd->prog, "cannot list users: %s", hh_status_str(rc));
+        goto done;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, store_user_json(&u[i]));
+    ex = print_json(cmd, arr);
+done:
+    free(u);
+    store_close(st);
+    return ex;
+}
+
+static const admin_cmd user_password_cmd = {
+    "happyhorse admin user password", email_only_opts,
+    "--email E\n"
+    "Sets or resets the user's dashboard password, read from one line of stdin\n"
+    "(>= 8 characters), and signs the user out of every dashboard session.\n"};
+
+static int user_password(int argc, char **argv)
+{
+    const admin_cmd *cmd = &user_password_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    char pw[PASSWORD_MAX_LEN + 2];
+    char hash[PASSWORD_HASH_MAX];
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0)
+        ex = read_password(cmd, pw, sizeof pw);
+    if (ex < 0) {
+        hh_status rc = password_hash(pw, hash, sizeof hash);
+        if (rc)
+            ex = cli_fail(cmd->prog, "cannot hash the password: %s", hh_status_str(rc));
+    }
+    OPENSSL_cleanse(pw, sizeof pw);
+    if (ex < 0)
+        ex = open_user(cmd, &a, &st, &u);
+    if (ex < 0) {
+        hh_status rc = store_user_set_password(st, u.id, hash);
+        ex = rc ? cli_fail(cmd->prog, "cannot set the password: %s", hh_status_str(rc)) : CLI_OK;
+    }
+    OPENSSL_cleanse(hash, sizeof hash);
+    store_close(st);
+    return ex;
+}
+
 static const cli_command user_table[] = {
     {"create", user_create, "create a user; prints its id"},
     {"show", user_show, "print a user as JSON"},
     {"api-access", user_api_access, "turn API access --on or --off"},
     {"ledger", user_ledger, "print a user's credit ledger as JSON"},
+    {"list", user_list, "print users as JSON, a page at a time, by plan"},
+    {"password", user_password, "set or reset a dashboard password from stdin"},
     {NULL, NULL, NULL},
 };
 
@@ -577,39 +693,78 @@ static const admin_cmd credits_grant_cmd = {
     "balance as JSON.\n"
     "  --note TEXT      why, kept in the ledger (up to 255 bytes)\n"};
 
+static int credits_move(const admin_cmd *cmd, hh_ledger_kind kind, int argc, char **argv);
+
 static int credits_grant(int argc, char **argv)
 {
-    const admin_cmd *cmd = &credits_grant_cmd;
+    return credits_move(&credits_grant_cmd, HH_LEDGER_GRANT, argc, argv);
+}
+
+static const admin_cmd credits_adjust_cmd = {
+    "happyhorse admin credits adjust", grant_opts,
+    "--email E --amount N [--note TEXT]\n"
+    "Moves the balance by N (a whole number, not 0; negative takes credits away) as an\n"
+    "adjustment in the ledger; prints the new balance as JSON. A negative N may take\n"
+    "the balance down to zero, never below: that is refused and nothing changes.\n"
+    "  --note TEXT      why, kept in the ledger (up to 255 bytes)\n"};
+
+static int credits_adjust(int argc, char **argv)
+{
+    return credits_move(&credits_adjust_cmd, HH_LEDGER_ADJUSTMENT, argc, argv);
+}
+
+/* Checks --amount for kind: a grant is 1..GRANT_MAX, an adjustment any non-zero within +-GRANT_MAX.
+ */
+static int need_amount(const admin_cmd *cmd, hh_ledger_kind kind, const char *s, int64_t *amount)
+{
+    int grant = kind == HH_LEDGER_GRANT;
+    if (!s)
+        return cli_usage_error(cmd->prog, "--amount is required (see --help)");
+    if (!cli_parse_i64(s, grant ? 1 : -GRANT_MAX, GRANT_MAX, amount) || *amount == 0)
+        return grant ? cli_usage_error(cmd->prog, "--amount must be a whole number from 1 to %lld",
+                                       GRANT_MAX)
+                     : cli_usage_error(cmd->prog,
+                                       "--amount must be a whole number from %lld to %lld, not 0",
+                                       -GRANT_MAX, GRANT_MAX);
+    return -1;
+}
+
+/* `credits grant` and `credits adjust`: one ledger row of kind, the new balance as JSON. */
+static int credits_move(const admin_cmd *cmd, hh_ledger_kind kind, int argc, char **argv)
+{
     admin_args a;
     hh_store *st = NULL;
     hh_user u;
     int64_t amount = 0, balance = 0;
     int ex = parse(cmd, argc, argv, &a);
-    if (ex < 0 && !a.amount)
-        ex = cli_usage_error(cmd->prog, "--amount is required (see --help)");
-    if (ex < 0 && !cli_parse_i64(a.amount, 1, GRANT_MAX, &amount))
-        ex =
-            cli_usage_error(cmd->prog, "--amount must be a whole number from 1 to %lld", GRANT_MAX);
+    if (ex < 0)
+        ex = need_amount(cmd, kind, a.amount, &amount);
     if (ex < 0 && a.note && strnlen(a.note, 256) > 255)
         ex = cli_usage_error(cmd->prog, "--note is longer than 255 bytes");
     if (ex < 0)
         ex = open_user(cmd, &a, &st, &u);
-    if (ex < 0) {
-        hh_status rc =
-            store_ledger_append(st, u.id, amount, HH_LEDGER_GRANT, NULL, a.note, &balance);
-        if (rc)
-            ex = cli_fail(cmd->prog, "cannot grant credits: %s", hh_status_str(rc));
-        else
-            ex = print_json(cmd, json_pack("{s:s, s:s, s:I, s:I}", "id", u.id, "email", u.email,
-                                           "granted", (json_int_t)amount, "credits",
-                                           (json_int_t)balance));
-    }
+    if (ex >= 0)
+        goto done;
+    hh_status rc = store_ledger_append(st, u.id, amount, kind, NULL, a.note, &balance);
+    if (rc == HH_ERR_CREDITS)
+        ex = cli_fail(cmd->prog,
+                      "the balance is %lld; an adjustment of %lld would take it below zero",
+                      (long long)balance, (long long)amount);
+    else if (rc)
+        ex = cli_fail(cmd->prog, "cannot %s credits: %s",
+                      kind == HH_LEDGER_GRANT ? "grant" : "adjust", hh_status_str(rc));
+    else
+        ex = print_json(cmd, json_pack("{s:s, s:s, s:I, s:I}", "id", u.id, "email", u.email,
+                                       kind == HH_LEDGER_GRANT ? "granted" : "adjusted",
+                                       (json_int_t)amount, "credits", (json_int_t)balance));
+done:
     store_close(st);
     return ex;
 }
 
 static const cli_command credits_table[] = {
     {"grant", credits_grant, "add credits to a user (a ledger grant)"},
+    {"adjust", credits_adjust, "correct a balance up or down (a ledger adjustment)"},
     {NULL, NULL, NULL},
 };
 
@@ -641,8 +796,31 @@ static int plan_set(int argc, char **argv)
     return ex;
 }
 
+static const int plan_list_opts[] = {O_PLANS, 0};
+static const admin_cmd plan_list_cmd = {
+    "happyhorse admin plan list", plan_list_opts,
+    "\n"
+    "Prints the plans as a JSON array, cheapest first: limits, gated features, prices,\n"
+    "publish, watermark and engine (as the plans file says them).\n"};
+
+static int plan_list(int argc, char **argv)
+{
+    const admin_cmd *cmd = &plan_list_cmd;
+    admin_args a;
+    char err[320];
+    hh_plans *plans = NULL;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && cli_plans_load(a.plans, &plans, err, sizeof err))
+        ex = cli_fail(cmd->prog, "%s", err);
+    if (ex < 0)
+        ex = print_json(cmd, plans_to_json(plans));
+    plans_free(plans);
+    return ex;
+}
+
 static const cli_command plan_table[] = {
     {"set", plan_set, "move a user to another plan"},
+    {"list", plan_list, "print the plans as JSON"},
     {NULL, NULL, NULL},
 };
 
@@ -667,9 +845,8 @@ static int video_list(int argc, char **argv)
     size_t n = 0;
     int64_t limit = 100;
     int ex = parse(cmd, argc, argv, &a);
-    if (ex < 0 && a.limit && !cli_parse_i64(a.limit, 1, STORE_PAGE_MAX, &limit))
-        ex = cli_usage_error(cmd->prog, "--limit must be a whole number from 1 to %d",
-                             STORE_PAGE_MAX);
+    if (ex < 0)
+        ex = need_limit(cmd, a.limit, &limit);
     if (ex < 0 && a.before && !uuid_is_valid(a.before))
         ex = cli_usage_error(cmd->prog, "--before must be a video id");
     if (ex < 0)
@@ -830,6 +1007,72 @@ static const cli_command video_table[] = {
     {NULL, NULL, NULL},
 };
 
+/* ---- admin stats ---- */
+
+static const int stats_opts[] = {O_DAYS, 0};
+static const admin_cmd stats_cmd = {
+    "happyhorse admin stats", stats_opts,
+    "[--days N]\n"
+    "Prints the service's numbers as JSON: \"videos\" (how many in each status),\n"
+    "\"queue\" (queued, running, leases expired, users waiting, oldest queued job) and\n"
+    "\"credits\" (per UTC day with ledger rows, newest first: credits charged, refunded,\n"
+    "granted and adjusted).\n"
+    "  --days N         days of \"credits\", 1..1000 (default 30)\n"};
+
+/* The "credits" member of stats: the per-day sums. New reference or NULL. */
+static json_t *credit_days_json(hh_store *st, int days)
+{
+    hh_credit_day *d = NULL;
+    size_t n = 0;
+    if (store_credit_days(st, days, &d, &n))
+        return NULL;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I}", "day", d[i].day,
+                                             "charged", (json_int_t)d[i].charged, "refunded",
+                                             (json_int_t)d[i].refunded, "granted",
+                                             (json_int_t)d[i].granted, "adjusted",
+                                             (json_int_t)d[i].adjusted));
+    free(d);
+    return arr;
+}
+
+static int stats(int argc, char **argv)
+{
+    const admin_cmd *cmd = &stats_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    int64_t days = STATS_DAYS, counts[HH_VIDEO_STATUS_COUNT];
+    hh_queue_stats q;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && a.days && !cli_parse_i64(a.days, 1, STORE_PAGE_MAX, &days))
+        ex = cli_usage_error(cmd->prog, "--days must be a whole number from 1 to %d",
+                             STORE_PAGE_MAX);
+    if (ex < 0)
+        ex = open_store(cmd, &a, &st);
+    if (ex >= 0)
+        goto done;
+    json_t *credits = NULL;
+    if (store_job_counts(st, counts) || store_queue_stats(st, &q) ||
+        !(credits = credit_days_json(st, (int)days))) {
+        ex = cli_fail(cmd->prog, "cannot read the statistics");
+        goto done;
+    }
+    json_t *videos = json_object();
+    for (int i = 0; videos && i < HH_VIDEO_STATUS_COUNT; i++)
+        json_object_set_new(videos, hh_video_status_str((hh_video_status)i),
+                            json_integer(counts[i]));
+    ex = print_json(cmd,
+                    json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:o}, s:o}", "videos", videos, "queue",
+                              "queued", (json_int_t)q.queued, "running", (json_int_t)q.running,
+                              "leaseExpired", (json_int_t)q.lease_expired, "waitingUsers",
+                              (json_int_t)q.waiting_users, "oldestQueuedAt",
+                              store_time_json(q.oldest_enqueued_at), "credits", credits));
+done:
+    store_close(st);
+    return ex;
+}
+
 /* ---- admin ---- */
 
 static const struct {
@@ -854,11 +1097,12 @@ static int admin_group(int argc, char **argv)
 }
 
 static const cli_command admin_table[] = {
-    {"user", admin_group, "create, show, api-access, ledger"},
+    {"user", admin_group, "create, show, api-access, ledger, list, password"},
     {"key", admin_group, "create, list, delete API keys"},
-    {"credits", admin_group, "grant credits"},
-    {"plan", admin_group, "set a user's plan"},
+    {"credits", admin_group, "grant or adjust credits"},
+    {"plan", admin_group, "set a user's plan, list the plans"},
     {"video", admin_group, "list, show, fail, refund videos"},
+    {"stats", stats, "videos by status, the queue, credits per day"},
     {NULL, NULL, NULL},
 };
 

@@ -8,6 +8,7 @@
  *
  *   happyhorse render --job job.json --out video.mp4 --thumb thumb.jpg
  *                     [--engine procedural|exec] [--engine-config JSON|@FILE]
+ *                     [--watermark]
  *
  * Exit 0 on success; 1 with one line on stderr when the render fails (the
  * partial outputs are removed); 2 on bad usage or an invalid job.
@@ -30,8 +31,10 @@
 static const char usage[] =
     "usage: happyhorse render --job FILE --out VIDEO.mp4 --thumb THUMB.jpg\n"
     "                         [--engine procedural|exec] [--engine-config JSON|@FILE]\n"
+    "                         [--watermark]\n"
     "Renders a job file (a create-video body with local paths sourceImage, lastFrame,\n"
-    "referenceVideo, referenceAudio and an optional integer seed) to an MP4 and a JPEG.\n";
+    "referenceVideo, referenceAudio and an optional integer seed) to an MP4 and a JPEG.\n"
+    "--watermark draws the \"HappyHorse\" mark of plans with the watermark setting.\n";
 
 /* Reads a whole file of at most JOB_MAX_SIZE bytes as JSON. New reference or NULL (err set). */
 static json_t *load_json_file(const char *path, char *err, size_t errsize)
@@ -72,11 +75,16 @@ int cli_render(int argc, char **argv)
 {
     const char *jobfile = NULL, *out = NULL, *thumb = NULL, *engine = "procedural";
     const char *config_arg = NULL;
+    int watermark = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage, stdout);
             return CLI_OK;
+        }
+        if (!strcmp(a, "--watermark")) {
+            watermark = 1;
+            continue;
         }
         if (i + 1 >= argc)
             return cli_usage_error(PROG, "unknown option or missing value: %s (see --help)", a);
@@ -134,7 +142,12 @@ int cli_render(int argc, char **argv)
         goto done;
     }
     hh_render_job rj = {
-        .req = req, .seed = (uint64_t)req->seed, .video_path = out, .thumb_path = thumb};
+        .req = req,
+        .seed = (uint64_t)req->seed,
+        .video_path = out,
+        .thumb_path = thumb,
+        .watermark = watermark,
+    };
     for (int r = 0; r < HH_REF_COUNT; r++) {
         if (!req->ref[r][0])
             continue;

@@ -15,7 +15,7 @@ static const char default_plans_json[] =
     "{\"name\":\"free\",\"maxDurationSec\":5,\"requestsPerMinute\":30,\"jobsInFlight\":1,"
     "\"allow\":{\"1080p\":false,\"sourceImage\":true,\"lastFrame\":false,"
     "\"referenceVideo\":false,\"referenceAudio\":false},"
-    "\"creditsPerSecond\":{\"720p\":10,\"1080p\":20}},"
+    "\"creditsPerSecond\":{\"720p\":10,\"1080p\":20},\"publish\":true,\"watermark\":true},"
     "{\"name\":\"basic\",\"maxDurationSec\":8,\"requestsPerMinute\":60,\"jobsInFlight\":2,"
     "\"allow\":{\"1080p\":true,\"sourceImage\":true,\"lastFrame\":false,"
     "\"referenceVideo\":true,\"referenceAudio\":false},"
@@ -101,6 +101,19 @@ static hh_status parse_engine(json_t *eng, hh_plan *p, const char *where, hh_err
     return p->engine_config ? HH_OK : HH_ERR_NOMEM;
 }
 
+/* Reads the optional boolean obj[key] into *out, which keeps its default when absent. */
+static hh_status get_flag(json_t *obj, const char *key, const char *where, int *out,
+                          hh_errdetail *d)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return HH_OK;
+    if (!json_is_boolean(v))
+        return FAIL(d, "%s: \"%s\" must be true or false", where, key);
+    *out = json_is_true(v);
+    return HH_OK;
+}
+
 static hh_status parse_plan(json_t *obj, size_t index, hh_plan *p, hh_errdetail *d)
 {
     static const char *const keys[] = {"name",
@@ -110,6 +123,8 @@ static hh_status parse_plan(json_t *obj, size_t index, hh_plan *p, hh_errdetail 
                                        "allow",
                                        "creditsPerSecond",
                                        "engine",
+                                       "publish",
+                                       "watermark",
                                        NULL};
     static const char *const price_keys[] = {"720p", "1080p", NULL};
     char where[64];
@@ -149,6 +164,11 @@ static hh_status parse_plan(json_t *obj, size_t index, hh_plan *p, hh_errdetail 
     if ((rc = only_keys(price, price_keys, where, d)) ||
         (rc = get_int(price, "720p", 0, 1000000, where, &p->credits_per_sec_720p, d)) ||
         (rc = get_int(price, "1080p", 0, 1000000, where, &p->credits_per_sec_1080p, d)))
+        return rc;
+    p->publish = 1;
+    p->watermark = 0;
+    if ((rc = get_flag(obj, "publish", where, &p->publish, d)) ||
+        (rc = get_flag(obj, "watermark", where, &p->watermark, d)))
         return rc;
     return parse_engine(json_object_get(obj, "engine"), p, where, d);
 }
@@ -267,6 +287,14 @@ const hh_plan *plans_cheapest_allowing(const hh_plans *plans, hh_plan_feature fe
     return NULL;
 }
 
+const hh_plan *plans_cheapest_publishing(const hh_plans *plans)
+{
+    for (size_t i = 0; i < plans->count; i++)
+        if (plans->plan[i].publish)
+            return &plans->plan[i];
+    return NULL;
+}
+
 const hh_plan *plans_cheapest_duration(const hh_plans *plans, int seconds)
 {
     for (size_t i = 0; i < plans->count; i++)
@@ -300,11 +328,12 @@ json_t *plans_to_json(const hh_plans *plans)
         for (int f = 0; allow && f < HH_FEATURE_COUNT; f++)
             json_object_set_new(allow, allow_keys[f], json_boolean(p->allows[f]));
         json_array_append_new(
-            arr, json_pack("{s:s, s:i, s:i, s:i, s:o, s:{s:i, s:i}, s:s}", "name", p->name,
-                           "maxDurationSec", p->max_duration_sec, "requestsPerMinute",
+            arr, json_pack("{s:s, s:i, s:i, s:i, s:o, s:{s:i, s:i}, s:b, s:b, s:s}", "name",
+                           p->name, "maxDurationSec", p->max_duration_sec, "requestsPerMinute",
                            p->requests_per_minute, "jobsInFlight", p->jobs_in_flight, "allow",
                            allow, "creditsPerSecond", "720p", p->credits_per_sec_720p, "1080p",
-                           p->credits_per_sec_1080p, "engine", p->engine));
+                           p->credits_per_sec_1080p, "publish", p->publish, "watermark",
+                           p->watermark, "engine", p->engine));
     }
     return arr;
 }

@@ -21,6 +21,9 @@
 
 #define HH_PLANS_MAX 16
 
+/* The `field` of plan_gate_exceeded when a plan may not publish. */
+#define HH_PLAN_PUBLISH_FIELD "publish"
+
 /* Features a plan may or may not allow; also the `field` of plan_gate_exceeded. */
 typedef enum hh_plan_feature {
     HH_FEATURE_1080P,           /* field "resolution" */
@@ -39,6 +42,8 @@ typedef struct hh_plan {
     int jobs_in_flight;
     int credits_per_sec_720p;
     int credits_per_sec_1080p;
+    int publish;           /* 0 or 1: may its users publish a video to a public share page */
+    int watermark;         /* 0 or 1: its outputs carry the visible "HappyHorse" mark */
     char engine[32];       /* the engine's name; engine_check_plans says whether it exists */
     json_t *engine_config; /* the plan's whole "engine" object (owned by hh_plans), may be NULL */
 } hh_plan;
@@ -69,6 +74,9 @@ const hh_plan *plans_find(const hh_plans *plans, const char *name);
 
 /* The cheapest plan allowing feature, or NULL if none does. */
 const hh_plan *plans_cheapest_allowing(const hh_plans *plans, hh_plan_feature feature);
+
+/* The cheapest plan that may publish, or NULL if none may. */
+const hh_plan *plans_cheapest_publishing(const hh_plans *plans);
 
 /* The cheapest plan whose max duration is at least seconds, or NULL. */
 const hh_plan *plans_cheapest_duration(const hh_plans *plans, int seconds);

@@ -2,7 +2,8 @@
  * engine_frames.c - the frame loop every engine ends in (encode, audio,
  * progress, cancel, thumbnail), so each engine only makes pictures: the
  * procedural renderer draws them, the others decode what a generator or a
- * provider made (engine_encode_external).
+ * provider made (engine_encode_external). The plan's watermark is drawn
+ * here too, so every engine's output carries it.
  */
 #include "engine/engine_int.h"
 #include "media/media.h"
@@ -142,6 +143,8 @@ hh_status engine_run_frames(const hh_render_job *job, engine_frame_fn draw, void
             rc = pipe.rc ? pipe.rc : HH_ERR_INTERNAL;
             break;
         }
+        if (job->watermark)
+            media_watermark(rgb, w, h, w * 3);
         if (i == frames / 3)
             memcpy(thumb, rgb, bytes);
         rc = media_encoder_write_bgr(enc, rgb, w * 3, msg, msgsize);

@@ -35,6 +35,8 @@ typedef struct hh_render_job {
     hh_progress_fn progress;
     void *progress_ctx;
     const atomic_int *cancel;
+    /* Non-zero: every frame (and the thumbnail) carries the plan's "HappyHorse" mark. */
+    int watermark;
 } hh_render_job;
 
 /* ---- remote engines: their limits and what an answer means ---- */

@@ -148,6 +148,7 @@ static hh_status render(slot *s, const hh_video *v, job_inputs *in, const char *
         .progress = on_progress,
         .progress_ctx = s,
         .cancel = &s->cancel,
+        .watermark = plan->watermark,
     };
     for (int r = 0; r < HH_REF_COUNT; r++)
         job.input[r] = in->input[r][0] ? in->input[r] : NULL;

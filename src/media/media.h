@@ -92,6 +92,18 @@ void media_encoder_free(media_encoder *enc);
 hh_status media_write_jpeg(const char *path, const uint8_t *rgb, int w, int h, int stride,
                            int max_side, char *msg, size_t msgsize);
 
+/*
+ * Draws the plan watermark, the word "HappyHorse" in white with a dark
+ * shadow, into the bottom-right corner of the BGR24 picture (w x h, rows
+ * of stride bytes), in place. Its size follows the picture's shorter side
+ * (media_watermark_box says where it lands), so it reads the same at 720p
+ * and 1080p and in portrait.
+ */
+void media_watermark(uint8_t *bgr, int w, int h, int stride);
+
+/* The rectangle media_watermark draws into (shadow included): left, top, width, height. */
+void media_watermark_box(int w, int h, int *x, int *y, int *bw, int *bh);
+
 /* ---- decoders of untrusted inputs ------------------------------------ */
 
 /*

@@ -187,6 +187,17 @@ const store_migration store_sqlite_migrations[] = {
      "ALTER TABLE jobs ADD COLUMN stage TEXT NOT NULL DEFAULT 'render'"
      " CHECK (stage IN ('render', 'collect'));"
      "CREATE INDEX remote_claims ON remote_tasks(claim_owner) WHERE claim_owner IS NOT NULL;"},
+    /* Public share pages (/v/{slug}): one row per published video, removed
+     * when it is unpublished. No foreign key to videos on purpose: a page
+     * is served only through a join with a ready video of the same owner,
+     * so a video that is deleted (or its table rebuilt) simply has no page. */
+    {"shares", "CREATE TABLE shares ("
+               " video_id TEXT PRIMARY KEY NOT NULL,"
+               " user_id TEXT NOT NULL REFERENCES users(id),"
+               " slug TEXT NOT NULL UNIQUE,"
+               " show_prompt INTEGER NOT NULL CHECK (show_prompt IN (0, 1)),"
+               " created_at INTEGER NOT NULL"
+               ") STRICT;"},
 };
 
 const size_t store_sqlite_migration_count =

@@ -338,6 +338,69 @@ hh_status store_queue_stats(hh_store *st, hh_queue_stats *out);
 hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
                              int64_t *refunded);
 
+/* ---- the operator's lists and statistics (store_sqlite_admin.c) ---- */
+
+/*
+ * Users by creation (oldest first), with id > after ("" or NULL: from the
+ * first), only those on plan when plan is not NULL, at most limit
+ * (1..STORE_PAGE_MAX, else HH_ERR_INVALID). *users is malloc'd (NULL when
+ * *n is 0); caller frees.
+ */
+hh_status store_user_list(hh_store *st, const char *plan, const char *after, int limit,
+                          hh_user **users, size_t *n);
+/*
+ * Sets (or replaces) the user's dashboard password hash and ends every
+ * dashboard session of the user, in one transaction. HH_ERR_NOTFOUND for
+ * an unknown user.
+ */
+hh_status store_user_set_password(hh_store *st, const char *user_id, const char *password_hash);
+
+/* Credits charged and refunded on one UTC day (from the ledger). */
+typedef struct hh_credit_day {
+    char day[11];     /* YYYY-MM-DD */
+    int64_t charged;  /* sum of charges, as a positive number */
+    int64_t refunded; /* sum of refunds */
+    int64_t granted;  /* sum of grants */
+    int64_t adjusted; /* sum of adjustments (signed) */
+} hh_credit_day;
+
+/*
+ * The last `days` UTC days that have ledger rows (1..STORE_PAGE_MAX), newest
+ * first. *out is malloc'd (NULL when *n is 0); caller frees.
+ */
+hh_status store_credit_days(hh_store *st, int days, hh_credit_day **out, size_t *n);
+
+/* ---- public share pages (store_sqlite_shares.c) ---- */
+#define STORE_SLUG_MAX 48 /* bytes of a share slug, NUL included */
+
+typedef struct hh_share {
+    char video_id[HH_ID_LEN];
+    char user_id[HH_ID_LEN];
+    char slug[STORE_SLUG_MAX];
+    int show_prompt; /* 0 or 1: the owner chose to show the prompt */
+    int64_t created_at;
+} hh_share;
+
+/*
+ * Publishes video_id of user_id under slug (1..STORE_SLUG_MAX-1 bytes) in
+ * one transaction. A video already published keeps its slug (slug is then
+ * unused) and takes the new show_prompt. *out gets the share as stored.
+ * HH_ERR_NOTFOUND when the video is not user_id's; HH_ERR_CONFLICT when it
+ * is not ready; HH_ERR_EXISTS when slug is taken by another video.
+ */
+hh_status store_share_publish(hh_store *st, const char *video_id, const char *user_id,
+                              const char *slug, int show_prompt, int64_t now, hh_share *out);
+/*
+ * Unpublishes (the slug is forgotten: a later publish gets a new one).
+ * HH_ERR_NOTFOUND when the video is not user_id's; HH_OK when it was not
+ * published.
+ */
+hh_status store_share_unpublish(hh_store *st, const char *video_id, const char *user_id);
+/* The share of slug whose video is ready and its owner's; HH_ERR_NOTFOUND otherwise. */
+hh_status store_share_by_slug(hh_store *st, const char *slug, hh_share *out);
+/* The share of video_id; HH_ERR_NOTFOUND when it is not published. */
+hh_status store_share_of_video(hh_store *st, const char *video_id, hh_share *out);
+
 /* ---- dashboard sessions (store_sqlite_sessions.c) ---- */
 #define STORE_CSRF_MAX 64 /* bytes of a CSRF token, NUL included */
 

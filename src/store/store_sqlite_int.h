@@ -34,6 +34,8 @@ typedef enum sq_file {
     SQ_FILE_VIDEOS,   /* store_sqlite_videos.c: uploads, videos, jobs, idempotency */
     SQ_FILE_SESSIONS, /* store_sqlite_sessions.c: dashboard sessions */
     SQ_FILE_REMOTE,   /* store_sqlite_remote.c: the remote tasks of provider engines */
+    SQ_FILE_SHARES,   /* store_sqlite_shares.c: public share pages */
+    SQ_FILE_ADMIN,    /* store_sqlite_admin.c: the operator's lists and statistics */
     SQ_FILE_COUNT
 } sq_file;
 

@@ -3,6 +3,11 @@
 # driven as an operator would: the real binary on a real data directory.
 # Every command, its JSON on stdout, and its exit status on every kind of
 # mistake (0 success, 1 runtime failure, 2 bad usage, one line on stderr).
+# The operator's additions at the end: user list (pages, --plan), user
+# password (stdin; the old password and sessions stop working, against a
+# real server), credits adjust (both ways, never below zero, an adjustment
+# row, balance == ledger sum), plan list, and stats against videos created
+# and failed over HTTP.
 . "$(dirname "$0")/lib.sh"
 
 unset HAPPYHORSE_DATA HAPPYHORSE_DATABASE_URL HAPPYHORSE_PLANS
@@ -263,5 +268,132 @@ assert_exit 1 "$HH_BIN" admin user show --email ann@example.com --data "$HH_TMP/
 assert_exit 0 admin user show --email ann@example.com
 assert_json "$RUN_OUT" .credits 250
 assert_json "$RUN_OUT" .plan pro
+
+# ---- the operator's additions ----
+for cmd in "user list" "user password" "credits adjust" "plan list" stats; do
+  # shellcheck disable=SC2086
+  assert_exit 0 "$HH_BIN" admin $cmd --help
+  assert_match "^usage: happyhorse admin $cmd" "$RUN_OUT" "$cmd --help"
+done
+
+# user list: oldest first, by plan, a page at a time.
+for i in 1 2 3 4 5; do
+  admin user create --email "page$i@example.com" --plan basic >/dev/null
+done
+assert_exit 0 admin user list --plan basic --limit 2
+assert_json "$RUN_OUT" '[.[].email] | join(",")' "page1@example.com,page2@example.com" "first page"
+assert_json "$RUN_OUT" '[.[] | keys_unsorted | join(",")] | unique | .[0]' \
+  "id,email,plan,credits,apiAccess,createdAt" "each user as user show prints it"
+after=$(jq -r '.[-1].id' <<<"$RUN_OUT")
+assert_exit 0 admin user list --plan basic --limit 2 --after "$after"
+assert_json "$RUN_OUT" '[.[].email] | join(",")' "page3@example.com,page4@example.com" "second page"
+after=$(jq -r '.[-1].id' <<<"$RUN_OUT")
+assert_exit 0 admin user list --plan basic --limit 2 --after "$after"
+assert_json "$RUN_OUT" '[.[].email] | join(",")' "page5@example.com" "last page"
+after=$(jq -r '.[-1].id' <<<"$RUN_OUT")
+assert_exit 0 admin user list --plan basic --after "$after"
+assert_eq "[]" "$RUN_OUT" "past the last page"
+assert_exit 0 admin user list
+all=$(jq length <<<"$RUN_OUT")
+[ "$all" -ge 7 ] || fail "user list without --plan shows only $all users"
+assert_json "$RUN_OUT" '[.[].plan] | unique | length > 1' true "every plan without --plan"
+assert_exit 0 admin user list --plan gone-plan
+assert_eq "[]" "$RUN_OUT" "a plan nobody is on"
+expect 2 user list --plan 'Not A Plan'
+expect 2 user list --limit 0
+expect 2 user list --limit 1001
+expect 2 user list --after 12
+expect 2 user list --email x@example.com
+
+# credits adjust: up and down to exactly zero, never below; an adjustment row each.
+admin user create --email adj@example.com --credits 100 >/dev/null
+assert_exit 0 admin credits adjust --email adj@example.com --amount 25 --note "goodwill"
+assert_json "$RUN_OUT" '[.adjusted, .credits] | join(",")' "25,125" "adjust up"
+assert_exit 0 admin credits adjust --email adj@example.com --amount -120 --note "mistaken grant"
+assert_json "$RUN_OUT" '[.adjusted, .credits] | join(",")' "-120,5" "adjust down"
+expect 1 credits adjust --email adj@example.com --amount -6
+assert_contains "$RUN_ERR" "below zero" "adjusting below zero"
+assert_exit 0 admin credits adjust --email adj@example.com --amount -5
+assert_json "$RUN_OUT" .credits 0 "down to exactly zero"
+expect 1 credits adjust --email adj@example.com --amount -1
+expect 2 credits adjust --email adj@example.com --amount 0
+expect 2 credits adjust --email adj@example.com --amount 1.5
+expect 2 credits adjust --email adj@example.com --amount -1000000000001
+expect 2 credits adjust --email adj@example.com
+expect 1 credits adjust --email nobody@example.com --amount 1
+assert_exit 0 admin user ledger --email adj@example.com
+assert_json "$RUN_OUT" '[.[] | select(.kind == "adjustment") | .amount] | join(",")' "-5,-120,25" \
+  "three adjustment rows, newest first"
+assert_json "$RUN_OUT" '[.[] | select(.kind == "adjustment")][1].note' "mistaken grant" "the note"
+assert_json "$RUN_OUT" '[.[].amount] | add' 0 "balance == ledger sum"
+
+# plan list: the plans as the plans file says them.
+assert_exit 0 admin plan list
+assert_json "$RUN_OUT" '[.[].name] | join(",")' "free,basic,pro,max" "the built-in plans"
+assert_json "$RUN_OUT" '[.[] | .watermark] | join(",")' "true,false,false,false" "watermark"
+assert_json "$RUN_OUT" '[.[] | .publish] | all' true "publish"
+printf '{"plans":[{"name":"solo","maxDurationSec":4,"requestsPerMinute":5,"jobsInFlight":1,%s' \
+  '"allow":{"1080p":true,"sourceImage":true,"lastFrame":true,"referenceVideo":true,"referenceAudio":true},"creditsPerSecond":{"720p":3,"1080p":6},"publish":false}]}' \
+  >"$HH_TMP/solo.json"
+assert_exit 0 admin plan list --plans "$HH_TMP/solo.json"
+assert_json "$RUN_OUT" '.[0] | [.name, .maxDurationSec, .publish, .watermark, .engine] | join(",")' \
+  "solo,4,false,false,procedural" "an operator's plans file"
+expect 1 plan list --plans "$HH_TMP/broken.json"
+
+# user password and stats, against a real server.
+. "$HH_SRC/tests/api/server.sh"
+hh admin user create --email pw@example.com --plan pro --credits 1000 --password-stdin \
+  <<<'first-password' >/dev/null
+start_server --workers 0
+login() { # PASSWORD -> sets STATUS, COOKIE
+  req POST /api/dashboard/login -H 'Content-Type: application/json' \
+    -d "$(jq -nc --arg p "$1" '{email:"pw@example.com",password:$p}')"
+  COOKIE=$(header Set-Cookie | sed -n 's/^hh_session=\([^;]*\);.*/\1/p' || true)
+}
+login first-password
+assert_status 200 "$STATUS" "login with the first password"
+OLD_COOKIE=$COOKIE
+expect 2 user password --email pw@example.com <<<"short"
+expect 2 user password --email pw@example.com </dev/null
+expect 1 user password --email nobody@example.com <<<"long-enough-password"
+assert_exit 0 admin user password --email pw@example.com <<<"second-password"
+assert_eq "" "$RUN_OUT" "user password prints nothing"
+login first-password
+assert_status 401 "$STATUS" "the old password no longer signs in"
+req GET /api/dashboard/me -H "Cookie: hh_session=$OLD_COOKIE"
+assert_status 401 "$STATUS" "the old session ended"
+login second-password
+assert_status 200 "$STATUS" "the new password signs in"
+admin user create --email nopw@example.com >/dev/null
+assert_exit 0 admin user password --email nopw@example.com <<<"set-for-the-first-time"
+
+# stats: two videos charged, one failed by the operator and refunded.
+KEY=$(hh admin key create --email pw@example.com)
+ids=()
+for d in 3 5; do
+  req POST /api/v1/videos -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+    -d "{\"prompt\":\"stats $d\",\"durationSec\":$d}"
+  assert_status 202 "$STATUS" "create"
+  ids+=("$(jq -r .id "$BODY")")
+done
+assert_exit 0 admin video fail --id "${ids[1]}"
+stop_server
+assert_exit 0 admin stats
+S=$RUN_OUT
+assert_json "$S" '.videos | [.queued, .processing, .ready, .failed] | join(",")' "1,0,0,1" "videos by status"
+assert_json "$S" '.queue | [.queued, .running, .leaseExpired, .waitingUsers] | join(",")' "1,0,0,1" "the queue"
+assert_match "$TIME_RE" "$(jq -r .queue.oldestQueuedAt <<<"$S")" "oldest queued job"
+# Sums over the days shown (a run that spans midnight UTC has two days; all rows are this test's).
+assert_json "$S" '[.credits[].day | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")] | all' true "UTC days"
+assert_json "$S" '[.credits[].charged] | add' 80 "credits charged (30 + 50)"
+assert_json "$S" '[.credits[].refunded] | add' 50 "credits refunded (the failed video)"
+assert_json "$S" '[.credits[].adjusted] | add' -100 "adjustments (+25 -120 -5)"
+granted=$(sqlite3 "$DATA/happyhorse.db" "SELECT SUM(amount) FROM ledger WHERE kind = 'grant'")
+assert_json "$S" '[.credits[].granted] | add' "$granted" "credits granted"
+assert_exit 0 admin stats --days 1
+assert_json "$RUN_OUT" '.credits | length' 1 "--days 1"
+expect 2 stats --days 0
+expect 2 stats --days x
+expect 2 stats --email a@example.com
 
 hh_done

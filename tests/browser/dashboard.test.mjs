@@ -7,7 +7,8 @@
 // Flows (issue 6): sign in; create an API key, see it once, use it with
 // curl, delete it and see the API refuse it; upload an image with the
 // progress bar; create a video, watch it reach ready and play it; the
-// charge in the ledger; a failed job's message and refund; a basic-plan
+// charge in the ledger, linked to its video (settings on the card, reuse,
+// search and status filter, publish and unpublish); a failed job's message and refund; a basic-plan
 // user sees referenceAudio locked with "pro"; sign out. Issue 13: the docs
 // site's every page at desktop and phone widths in both languages, the
 // language switch (following the browser, remembered), translated error
@@ -240,6 +241,13 @@ test('upload an image with the progress bar', async () => {
   assert.match(await slot.getAttribute('data-key'), /^videos\/inputs\/[0-9a-f-]+\/[0-9a-f-]+\.png$/);
   // First and last frame exclude each other.
   assert.equal(await page.locator('#up-lastFrame').isDisabled(), true);
+  // A failed upload leaves no broken preview and unlocks the other slot again.
+  await slot.getByRole('button', { name: /Remove/ }).click();
+  await page.locator('#up-sourceImage').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') });
+  await slot.locator('.upload-status.bad').waitFor();
+  assert.ok(await slot.locator('.upload-preview').isHidden(), 'no preview of a failed upload');
+  assert.equal(await slot.evaluate((n) => n.classList.contains('has-file')), false, 'the slot is empty again');
+  assert.equal(await page.locator('#up-lastFrame').isDisabled(), false, 'the last frame is free again');
   await context.close();
 });
 
@@ -280,6 +288,52 @@ test('create a video, watch it reach ready, play it, see the charge', async () =
   const charge = page.locator('#ledger-body tr[data-kind="charge"]').first();
   await charge.waitFor();
   assert.match(await charge.textContent(), /−30/);
+
+  // The charge links to its video: the workbench opens with the card marked and the player open.
+  const link = charge.locator('a.ledger-video');
+  const videoId = (await link.getAttribute('href')).match(/[?&]video=([0-9a-f-]+)/)[1];
+  await link.click();
+  await page.locator(`.video-card.linked[data-id="${videoId}"]`).waitFor();
+  await page.locator('#player-dialog[open]').waitFor();
+  await page.keyboard.press('Escape');
+
+  // The card says its settings and puts them back into the form.
+  const linked = page.locator(`.video-card[data-id="${videoId}"]`);
+  assert.match(await linked.locator('.video-meta').textContent(), /Watercolor.*3 s · 1:1 · 720p/);
+  await page.locator('label[for="ar-16-9"]').click();
+  await page.locator('#f-prompt').fill('something else');
+  await linked.getByRole('button', { name: 'Reuse these settings' }).click();
+  assert.match(await page.locator('#f-prompt').inputValue(), /orange kite/);
+  assert.ok(await page.locator('#ar-1-1').isChecked(), 'aspect ratio reused');
+  assert.ok(await page.locator('#styleChip-watercolor').isChecked(), 'style reused');
+
+  // Search and status filter over the gallery.
+  await page.locator('#gallery-search').fill('ORANGE KITE');
+  assert.ok(await linked.isVisible(), 'search by prompt, any case');
+  await page.locator('#gallery-search').fill('no prompt says this');
+  await page.locator('#gallery-nomatch').waitFor();
+  assert.ok(!(await linked.isVisible()), 'a card that does not match is hidden');
+  await page.locator('#gallery-search').fill('');
+  await page.locator('#gallery-filter').selectOption('failed');
+  assert.ok(!(await linked.isVisible()), 'a ready video is hidden by the failed filter');
+  await page.locator('#gallery-filter').selectOption('');
+  assert.ok(await linked.isVisible(), 'all statuses');
+
+  // Publish: the link appears on the card and serves the share page; unpublish removes it.
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await linked.locator('.share-prompt-opt input').check();
+  await linked.getByRole('button', { name: 'Publish' }).click();
+  const shareLink = page.locator(`.video-card[data-id="${videoId}"] a.share-link`);
+  await shareLink.waitFor();
+  const shareUrl = await shareLink.getAttribute('href');
+  assert.match(shareUrl, /\/v\/[A-Za-z0-9_-]{22}$/);
+  const shared = await context.newPage();
+  await shared.goto(shareUrl);
+  assert.equal(await shared.locator('meta[property="og:video:type"]').getAttribute('content'), 'video/mp4');
+  assert.match(await shared.locator('.share-prompt').textContent(), /orange kite/);
+  await shared.close();
+  await page.locator(`.video-card[data-id="${videoId}"]`).getByRole('button', { name: 'Unpublish' }).click();
+  await page.locator(`.video-card[data-id="${videoId}"]`).getByRole('button', { name: 'Publish' }).waitFor();
   await context.close();
 });
 

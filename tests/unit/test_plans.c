@@ -48,6 +48,12 @@ static void defaults_match_contract(void **state)
     plans_free(p);
 }
 
+/* A valid one-plan file; cases below replace one fragment of it. */
+#define PLAN_OK                                                                                    \
+    "{\"name\":\"solo\",\"maxDurationSec\":12,\"requestsPerMinute\":10,\"jobsInFlight\":3,"        \
+    "\"allow\":{\"1080p\":true,\"sourceImage\":true,\"lastFrame\":true,\"referenceVideo\":true,"   \
+    "\"referenceAudio\":false},\"creditsPerSecond\":{\"720p\":1,\"1080p\":2}"
+
 static void cheapest_plan_lookups(void **state)
 {
     hh_plans *p = NULL;
@@ -65,14 +71,26 @@ static void cheapest_plan_lookups(void **state)
     assert_null(plans_find(p, "gold"));
     assert_string_equal(plans_feature_field(HH_FEATURE_1080P), "resolution");
     assert_string_equal(plans_feature_field(HH_FEATURE_LAST_FRAME), "lastFrame");
+    /* Every default plan may publish; only the free one is watermarked. */
+    assert_string_equal(plans_cheapest_publishing(p)->name, "free");
+    assert_int_equal(plans_find(p, "free")->watermark, 1);
+    assert_int_equal(plans_find(p, "basic")->watermark, 0);
+    assert_int_equal(plans_find(p, "max")->watermark, 0);
+    plans_free(p);
+    /* Absent settings: may publish, no mark; a plan that may not is skipped. */
+    static const char two[] =
+        "{\"plans\":[" PLAN_OK ",\"publish\":false},"
+        "{\"name\":\"b\",\"maxDurationSec\":5,\"requestsPerMinute\":1,"
+        "\"jobsInFlight\":1,\"allow\":{\"1080p\":true,\"sourceImage\":true,"
+        "\"lastFrame\":true,\"referenceVideo\":true,\"referenceAudio\":false},"
+        "\"creditsPerSecond\":{\"720p\":1,\"1080p\":2}}]}";
+    assert_int_equal(plans_load_json(two, strlen(two), &p, NULL), HH_OK);
+    assert_int_equal(plans_find(p, "solo")->publish, 0);
+    assert_int_equal(plans_find(p, "b")->publish, 1);
+    assert_int_equal(plans_find(p, "b")->watermark, 0);
+    assert_string_equal(plans_cheapest_publishing(p)->name, "b");
     plans_free(p);
 }
-
-/* A valid one-plan file; cases below replace one fragment of it. */
-#define PLAN_OK                                                                                    \
-    "{\"name\":\"solo\",\"maxDurationSec\":12,\"requestsPerMinute\":10,\"jobsInFlight\":3,"        \
-    "\"allow\":{\"1080p\":true,\"sourceImage\":true,\"lastFrame\":true,\"referenceVideo\":true,"   \
-    "\"referenceAudio\":false},\"creditsPerSecond\":{\"720p\":1,\"1080p\":2}"
 
 static const struct {
     const char *json;
@@ -81,6 +99,9 @@ static const struct {
     {"{\"plans\":[" PLAN_OK "}]}", NULL},
     {"{\"plans\":[" PLAN_OK ",\"engine\":{\"name\":\"exec\",\"command\":\"/bin/x\"}}]}", NULL},
     {"{\"plans\":[" PLAN_OK ",\"colour\":1}]}", "unknown field \"colour\""},
+    {"{\"plans\":[" PLAN_OK ",\"publish\":false,\"watermark\":true}]}", NULL},
+    {"{\"plans\":[" PLAN_OK ",\"watermark\":1}]}", "\"watermark\" must be true or false"},
+    {"{\"plans\":[" PLAN_OK ",\"publish\":\"no\"}]}", "\"publish\" must be true or false"},
     {"{\"plans\":[]}", "non-empty"},
     {"[]", "non-empty"},
     {"{\"plans\":[" PLAN_OK "}], \"extra\":1}", "unknown field \"extra\""},

@@ -41,7 +41,11 @@ function show(name, focus) {
     showError('');
     pages[name].mod.show();
   }
-  if (focus) $('main').focus();
+  if (focus) {
+    // Focus without the browser's scroll-into-view, which left the page title under the sticky bar.
+    $('main').focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
 }
 
 function header(s) {

@@ -10,12 +10,19 @@ let pageIndex = 0;
 let stale = false;
 
 
+/** A row's details: its note, and for a video's charge or refund a link that opens the video. */
+function details(e) {
+  if (!e.ref) return e.note || '–';
+  const link = el('a', { href: `/app?video=${encodeURIComponent(e.ref)}`, class: 'ledger-video',
+    'aria-label': t('credits.openVideo', { id: e.ref.slice(0, 8) }) }, t('credits.videoRef', { id: e.ref.slice(0, 8) }));
+  return e.note ? el('span', {}, `${e.note} · `, link) : link;
+}
+
 function renderLedger(page) {
   const rows = (page.entries || []).map((e) => el('tr', { 'data-kind': e.kind },
     el('td', { 'data-label': t('credits.colDate') }, fmtDate(e.createdAt)),
     el('td', { 'data-label': t('credits.colKind') }, el('span', { class: `badge kind-${e.kind}` }, t(`kind.${e.kind}`))),
-    el('td', { 'data-label': t('credits.colDetails'), class: 'ledger-note' },
-      e.note || (e.ref ? t('credits.videoRef', { id: e.ref.slice(0, 8) }) : '–')),
+    el('td', { 'data-label': t('credits.colDetails'), class: 'ledger-note' }, details(e)),
     el('td', { 'data-label': t('credits.colAmount'), class: `num ${e.amount < 0 ? 'neg' : 'pos'}` },
       `${e.amount > 0 ? '+' : '−'}${fmtNum(Math.abs(e.amount))}`),
     el('td', { 'data-label': t('credits.colBalance'), class: 'num' }, fmtNum(e.balanceAfter))));

@@ -110,7 +110,9 @@ async function startUpload(id, file) {
   u.status.textContent = t('upload.uploading', { name: file.name });
   u.preview.replaceChildren();
   if (u.slot.kind === 'image') {
-    u.preview.append(el('img', { src: URL.createObjectURL(file), alt: t('upload.preview', { name: file.name }) }));
+    const img = el('img', { src: URL.createObjectURL(file), alt: t('upload.preview', { name: file.name }) });
+    img.addEventListener('error', () => { u.preview.hidden = true; }, { once: true }); // no broken picture
+    u.preview.append(img);
     u.preview.hidden = false;
   }
   applyGates();
@@ -134,8 +136,15 @@ async function startUpload(id, file) {
     u.progress.hidden = true;
     u.status.textContent = e.code ? errorText(e) : t('upload.failed', { error: e.message });
     u.status.classList.add('bad');
+    // Nothing was uploaded: no preview, the slot empty again (and what it unlocks locked again).
+    u.preview.replaceChildren();
+    u.preview.hidden = true;
+    u.remove.hidden = true;
+    u.input.value = '';
+    u.node.classList.remove('has-file');
   } finally {
     u.busy = false;
+    applyGates();
     updateSubmit();
   }
 }
@@ -306,7 +315,7 @@ function card(v) {
       onclick: () => play(v) }, el('span', { class: 'play-icon', 'aria-hidden': 'true' })));
   }
   const { charged, refunded } = creditsOf(v);
-  const meta = [`${v.durationSec} s`, v.aspectRatio, v.resolution].filter(Boolean).join(' · ');
+  const meta = settingsText(v);
   const info = el('div', { class: 'video-info' },
     el('div', { class: 'video-top' },
       el('span', { class: `badge status-${status}`, 'data-status': status }, statusLabel(status)),
@@ -327,8 +336,99 @@ function card(v) {
     info.append(el('div', { class: 'video-actions' },
       el('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => play(v) }, t('gallery.play')),
       el('a', { class: 'btn btn-ghost btn-sm', href: v.videoUrl, download: `happyhorse-${v.id}.mp4` }, t('gallery.download'))));
+    if (!state.plan || state.plan.publish !== false || v.shareUrl) info.append(shareRow(v));
   }
+  info.append(el('button', { type: 'button', class: 'btn btn-ghost btn-sm reuse-btn', onclick: () => reuse(v) }, t('gallery.reuse')));
   return el('li', { class: 'video-card', 'data-id': v.id, 'data-status': status }, thumb, info);
+}
+
+// Publishing: a public page at /v/{slug}; the link is copied, the prompt shown only if chosen.
+function shareRow(v) {
+  const row = el('div', { class: 'share-row' });
+  if (v.shareUrl) {
+    row.append(
+      el('p', { class: 'small muted share-state' }, t('gallery.published'), ' ',
+        el('a', { href: v.shareUrl, target: '_blank', rel: 'noopener', class: 'share-link' }, v.shareUrl)),
+      el('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => copyLink(v.shareUrl) }, t('gallery.copyLink')),
+      el('button', { type: 'button', class: 'btn btn-ghost btn-sm', onclick: () => setPublished(v, false) }, t('gallery.unpublish')));
+    return row;
+  }
+  const id = `share-prompt-${v.id}`;
+  row.append(
+    el('label', { class: 'small share-prompt-opt', for: id }, el('input', { type: 'checkbox', id }), ' ', t('gallery.showPrompt')),
+    el('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => setPublished(v, true, $(id).checked) }, t('gallery.publish')));
+  return row;
+}
+
+async function copyLink(url) {
+  try {
+    await navigator.clipboard.writeText(url);
+    toast(t('gallery.linkCopied'));
+  } catch {
+    window.prompt(t('gallery.copyLink'), url);
+  }
+}
+
+async function setPublished(v, on, showPrompt = false) {
+  const path = `/videos/${encodeURIComponent(v.id)}/publish`;
+  try {
+    if (on) {
+      const r = await api('POST', path, { showPrompt });
+      upsert({ ...v, shareUrl: r.shareUrl, sharePrompt: r.showPrompt }, false);
+      await copyLink(r.shareUrl);
+    } else {
+      await api('DELETE', path);
+      upsert({ ...v, shareUrl: null }, false);
+      toast(t('gallery.unpublished'));
+    }
+  } catch (e) {
+    toast(errorText(e));
+  }
+}
+
+/** The settings of a video in words: style, duration, aspect ratio, resolution, camera. */
+function settingsText(v) {
+  const cam = v.cameraMotion && v.cameraMotion !== 'none' ? `${t(`camera.${v.cameraMotion}`)} ${v.motionIntensity || ''}`.trim() : '';
+  return [v.style ? styleLabel(v.style) : '', `${v.durationSec} s`, v.aspectRatio, v.resolution, cam]
+    .filter(Boolean).join(' · ');
+}
+
+/** Puts a video's prompt and settings back into the form ("reuse these settings"). */
+function reuse(v) {
+  template = null;
+  $('tpl-panel').hidden = true;
+  form.prompt.value = v.prompt || '';
+  form.prompt.dispatchEvent(new Event('input'));
+  setStyle(v.style || '');
+  const pick = (name, value) => {
+    const r = form.querySelector(`input[name="${name}"][value="${value}"]`);
+    if (r && !r.disabled) r.checked = true;
+  };
+  pick('aspectRatio', v.aspectRatio);
+  pick('resolution', v.resolution);
+  if (v.cameraMotion) pick('cameraMotion', v.cameraMotion);
+  if (v.motionIntensity) $('f-intensity').value = String(v.motionIntensity);
+  const sel = $('f-duration');
+  const opt = [...sel.options].find((o) => Number(o.value) === v.durationSec && !o.disabled);
+  if (opt) sel.value = opt.value;
+  updateIntensity();
+  updatePrice();
+  form.prompt.focus({ preventScroll: true });
+  form.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  toast(t('gallery.reused'));
+}
+
+/** Shows the cards matching the search box and the status filter (over the videos loaded). */
+function applyFilter() {
+  const q = $('gallery-search').value.trim().toLowerCase();
+  const status = $('gallery-filter').value;
+  let shown = 0;
+  for (const { v, li } of videos.values()) {
+    const ok = (!q || String(v.prompt || '').toLowerCase().includes(q)) && (!status || v.status === status);
+    li.hidden = !ok;
+    shown += ok ? 1 : 0;
+  }
+  $('gallery-nomatch').hidden = shown > 0 || videos.size === 0;
 }
 
 function upsert(v, prepend) {
@@ -340,6 +440,7 @@ function upsert(v, prepend) {
   else $('gallery').append(li);
   videos.set(v.id, { v: merged, li });
   $('gallery-empty').hidden = videos.size > 0;
+  applyFilter();
   return { old: old ? old.v : null, now: merged };
 }
 
@@ -548,11 +649,29 @@ export async function init(firstVideos) {
   form.addEventListener('change', updatePrice);
   form.addEventListener('submit', submit);
   $('gallery-more').addEventListener('click', loadMore);
+  $('gallery-search').addEventListener('input', applyFilter);
+  $('gallery-filter').addEventListener('change', applyFilter);
   onUserChange(applyGates);
   applyGates();
   addPage(firstVideos);
+  openLinkedVideo();
   if (unfinished().length) schedulePoll(0);
   document.addEventListener('visibilitychange', () => { if (!document.hidden && unfinished().length) schedulePoll(0); });
+}
+
+/** A ledger row links to /app?video=<id>: the video is fetched, shown in the gallery and played. */
+async function openLinkedVideo() {
+  const id = new URLSearchParams(location.search).get('video');
+  if (!id) return;
+  try {
+    const { now } = upsert(await api('GET', `/videos/${encodeURIComponent(id)}`), true);
+    const li = videos.get(now.id).li;
+    li.classList.add('linked');
+    li.scrollIntoView({ block: 'center' });
+    if (now.status === 'ready' && now.videoUrl) play(now);
+  } catch (e) {
+    toast(errorText(e));
+  }
 }
 
 /** Called when the page is shown. */
