@@ -17,7 +17,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-5}
 work=$(mktemp -d)
 chmod 755 "$work" # nginx's workers run as www-data and must reach www/
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"' EXIT
 
 wait_http() {
   for _ in $(seq 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done
