@@ -374,18 +374,36 @@ typedef struct framing {
     int content_length;
     int transfer_encoding;
     int te_chunked;
+    int bad_name; /* a field name that is not an RFC 9110 token */
     int64_t length;
 } framing;
+
+/*
+ * 1 when name is a field name of RFC 9110 (a token: 1 or more of
+ * ALPHA DIGIT and !#$%&'*+-.^_`|~). libmicrohttpd keeps "Content-Length "
+ * of "Content-Length : 47" as a name of its own, so without this check the
+ * body would be read as the next request (RFC 9112 5.1 asks for a 400).
+ */
+static int field_name_ok(const char *name)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    size_t n = strlen(name);
+    return n > 0 && strspn(name, tchar) == n;
+}
 
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
     framing *f = cls;
-    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+    if (!key || !field_name_ok(key)) {
+        f->bad_name++;
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
         f->content_length++;
-        char *end;
-        long long v = value ? strtoll(value, &end, 10) : -1;
-        f->length = (value && *value && !*end && v >= 0) ? v : -2;
+        /* 1*DIGIT (RFC 9110 8.6): no sign, no spaces, no hex. */
+        size_t n = value ? strlen(value) : 0;
+        int digits = n > 0 && n <= 18 && strspn(value, "0123456789") == n;
+        f->length = digits ? strtoll(value, NULL, 10) : -2;
     } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
         f->transfer_encoding++;
         f->te_chunked = value && !strcasecmp(value, "chunked");
@@ -396,11 +414,13 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 /* Refuses framings that let a proxy and us disagree on where a body ends. */
 static int check_framing(http_req *req)
 {
-    framing f = {0, 0, 0, -1};
+    framing f = {0, 0, 0, 0, -1};
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &f);
     req->content_length = f.content_length == 1 ? f.length : -1;
     const char *why = NULL;
-    if (f.content_length > 1)
+    if (f.bad_name)
+        why = "Malformed header field name (no spaces or separators before the colon).";
+    else if (f.content_length > 1)
         why = "More than one Content-Length header.";
     else if (f.content_length && f.transfer_encoding)
         why = "Transfer-Encoding and Content-Length together.";
