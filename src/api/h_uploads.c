@@ -77,8 +77,9 @@ static void put_state_free(void *p)
 static hh_status refuse(http_req *req, unsigned status, api_error code, const char *msg)
 {
     const char *key = http_req_tail(req);
-    hh_log_fields(HH_LOG_INFO, "upload refused",
-                  json_pack("{s:s, s:i, s:s}", "key", key, "status", (int)status, "why", msg));
+    hh_log_fields(
+        HH_LOG_INFO, "upload refused",
+        json_pack("{s:o, s:i, s:s}", "key", hh_log_text(key), "status", (int)status, "why", msg));
     http_reply_error_status(req, status, code, msg, NULL);
     return HH_ERR_INVALID;
 }

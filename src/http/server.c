@@ -633,9 +633,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     for (int i = 0; i < 7; i++)
         if ((unsigned)req->method == (1u << i))
             mname = methods[i];
+    /* The path is the client's bytes (%ff decodes to a stray byte): escaped, never dropped. */
     hh_log_fields(HH_LOG_INFO, "request",
-                  json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:I, s:b}", "method", mname, "route",
-                            route, "path", req->path ? req->path : "", "status", (int)status,
+                  json_pack("{s:s, s:s, s:o, s:i, s:f, s:s, s:I, s:b}", "method", mname, "route",
+                            route, "path", hh_log_text(req->path), "status", (int)status,
                             "duration_ms", (double)dur / 1000.0, "request_id", req->id, "bytes",
                             (json_int_t)req->bytes_out, "completed",
                             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
@@ -755,12 +756,14 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    /* MHD's messages may quote a client's bytes, and the cut at 512 may split a character:
+     * hh_log_text escapes both, so the line is never lost. */
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    hh_log_fields(HH_LOG_WARN, "libmicrohttpd", json_pack("{s:s}", "detail", msg));
+    hh_log_fields(HH_LOG_WARN, "libmicrohttpd", json_pack("{s:o}", "detail", hh_log_text(msg)));
 }
 
 /* ------------------------------------------------------- lifecycle */

@@ -4,6 +4,7 @@
  */
 #include "util/utf8.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The bytes of the valid character at p (len bytes there, len > 0), or 0 if none starts at p. */
@@ -64,4 +65,24 @@ long hh_utf8_count(const char *s, size_t len)
 size_t hh_utf8_prefix(const char *s, size_t max)
 {
     return hh_utf8_valid_len(s, strnlen(s, max), NULL);
+}
+
+size_t hh_utf8_escape(char *dst, size_t size, const char *src, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)src;
+    size_t in = 0, out = 0;
+    while (in < len) {
+        size_t step = char_len(p + in, len - in);
+        size_t need = step ? step : 4;
+        if (out + need >= size)
+            break;
+        if (step)
+            memcpy(dst + out, p + in, step);
+        else
+            snprintf(dst + out, 5, "\\x%02x", p[in]);
+        out += need;
+        in += step ? step : 1;
+    }
+    dst[out] = '\0';
+    return out;
 }

@@ -29,4 +29,14 @@ long hh_utf8_count(const char *s, size_t len);
  */
 size_t hh_utf8_prefix(const char *s, size_t max);
 
+/*
+ * Copies the len bytes at src into dst (size bytes, size > 0) as valid
+ * UTF-8 text: valid characters as they are, every other byte (a stray
+ * byte, a cut character, a NUL) as the four characters \xNN. Stops before
+ * a character or an escape that would not fit, so a cut never splits
+ * one; dst is always NUL-terminated. Returns the bytes written (no NUL).
+ * For logs: a client's bytes stay readable and the line stays valid JSON.
+ */
+size_t hh_utf8_escape(char *dst, size_t size, const char *src, size_t len);
+
 #endif
