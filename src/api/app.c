@@ -33,6 +33,8 @@ hh_status app_new(const app_config *cfg, hh_app **out)
         goto fail;
     }
     app->upload_ttl_s = cfg->upload_ttl_s > 0 ? cfg->upload_ttl_s : 900;
+    app->store_wait_ms = APP_STORE_WAIT_MS;
+    app->min_free_bytes = APP_MIN_FREE_MB * 1024ULL * 1024;
     rc = HH_ERR_NOMEM;
     app->limiter = ratelimit_new();
     if (!app->limiter)
@@ -53,6 +55,11 @@ void app_set_public_url(hh_app *app, const char *url)
     while (n > 0 && app->public_url[n - 1] == '/')
         app->public_url[--n] = '\0';
     blob_set_public_url(app->blob, app->public_url);
+}
+
+void app_pool_thread_init(void *app)
+{
+    store_thread_busy_ms(((hh_app *)app)->store_wait_ms);
 }
 
 hh_status app_start_workers(hh_app *app, unsigned n)

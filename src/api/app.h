@@ -15,6 +15,9 @@
 #include "jobs/worker.h"
 #include "store/store.h"
 
+#define APP_STORE_WAIT_MS 1000 /* default of serve --store-wait-ms */
+#define APP_MIN_FREE_MB   64   /* default of serve --min-free-mb */
+
 typedef struct hh_app {
     hh_store *store;      /* owned */
     hh_plans *plans;      /* owned */
@@ -25,7 +28,9 @@ typedef struct hh_app {
     worker_pool *workers; /* owned; NULL with --workers 0 */
     char public_url[256]; /* no trailing slash */
     char data_dir[1024];
-    int upload_ttl_s; /* lifetime of an upload URL (the blob store signs them) */
+    int upload_ttl_s;  /* lifetime of an upload URL (the blob store signs them) */
+    int store_wait_ms; /* how long a request waits for a locked database before its 503 */
+    unsigned long long min_free_bytes; /* /readyz fails below this much free disk */
     /* Dashboard (api/dashboard.h). */
     int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */
     char web_dir[1024]; /* the web app's files (serve --web / HAPPYHORSE_WEB) */
@@ -47,6 +52,11 @@ typedef struct app_config {
 hh_status app_new(const app_config *cfg, hh_app **out);
 /* Sets the base URL of links the API returns (trailing slashes dropped). */
 void app_set_public_url(hh_app *app, const char *url);
+/*
+ * The HTTP work pool's thread start (http_config.pool_thread_init; app is
+ * an hh_app): gives the thread's store calls the request lock wait.
+ */
+void app_pool_thread_init(void *app);
 /* Starts n render workers in this process (scratch space under the data dir). */
 hh_status app_start_workers(hh_app *app, unsigned n);
 void app_free(hh_app *app);
@@ -68,6 +78,15 @@ const http_route *api_routes(void);
  * non-zero after replying with the contract's error.
  */
 int api_guard(http_req *req, const http_route *route, void *app);
+
+/*
+ * Takes one request from the account's budget: the bucket of scope ("api"
+ * for keys, "dash" for dashboard sessions) and user_id, of the plan's
+ * requests per minute. Sets the RateLimit headers; replies rate_limited 429
+ * with Retry-After and returns 1 when the bucket is empty, else 0.
+ */
+int api_rate_limit(hh_app *app, http_req *req, const char *scope, const char *user_id,
+                   const hh_plan *plan);
 
 /* The principal the guard attached to req (NULL on unauthenticated routes). */
 const api_principal *api_principal_of(const http_req *req);

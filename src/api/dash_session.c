@@ -160,6 +160,11 @@ int dashboard_guard(hh_app *app, http_req *req)
             return 1;
         }
     }
+    /* The plan's rate, as on the Customer API (a bucket of its own: see auth.c). */
+    if (api_rate_limit(app, req, "dash", p->base.user.id, p->base.plan)) {
+        free_principal(p);
+        return 1;
+    }
     /* Sliding expiry, written at most hourly so reads stay reads. The
      * cookie's Max-Age slides with it. */
     if (now - p->session.refreshed_at >= DASH_REFRESH_MS &&

@@ -96,8 +96,10 @@ void h_dash_static(http_req *req, void *app);
  */
 /* DASH_SESS: the flag of the session routes, short so each route fits one line. */
 #define DASH_SESS HTTP_ROUTE_AUTH_SESSION
+/* DASH_WEB: the web app's files, served from disk on the socket threads (no store). */
+#define DASH_WEB HTTP_ROUTE_INLINE
 #define DASHBOARD_ROUTES                                                                            \
-    {HTTP_GET, "/api/dashboard/config", "dash.config", 0, 0, h_dash_config, NULL},                  \
+    {HTTP_GET, "/api/dashboard/config", "dash.config", DASH_WEB, 0, h_dash_config, NULL},           \
         {HTTP_POST, "/api/dashboard/login", "dash.login", 0, 4096, h_dash_login, NULL},             \
         {HTTP_POST, "/api/dashboard/signup", "dash.signup", 0, 4096, h_dash_signup, NULL},          \
         {HTTP_POST, "/api/dashboard/logout", "dash.logout", DASH_SESS, 0, h_dash_logout, NULL},     \
@@ -127,11 +129,11 @@ void h_dash_static(http_req *req, void *app);
          NULL},                                                                                     \
         {HTTP_GET, "/api/dashboard/videos/{id}", "dash.videos.get", DASH_SESS, 0, h_videos_get,     \
          NULL},                                                                                     \
-        {HTTP_GET | HTTP_HEAD, "/", "web.index", 0, 0, h_dash_static, NULL},                        \
-        {HTTP_GET | HTTP_HEAD, "/app", "web.app", 0, 0, h_dash_static, NULL},                       \
-        {HTTP_GET | HTTP_HEAD, "/app/*", "web.app", 0, 0, h_dash_static, NULL},                     \
+        {HTTP_GET | HTTP_HEAD, "/", "web.index", DASH_WEB, 0, h_dash_static, NULL},                 \
+        {HTTP_GET | HTTP_HEAD, "/app", "web.app", DASH_WEB, 0, h_dash_static, NULL},                \
+        {HTTP_GET | HTTP_HEAD, "/app/*", "web.app", DASH_WEB, 0, h_dash_static, NULL},              \
     {                                                                                               \
-        HTTP_GET | HTTP_HEAD, "/assets/*", "web.asset", 0, 0, h_dash_static, NULL                   \
+        HTTP_GET | HTTP_HEAD, "/assets/*", "web.asset", DASH_WEB, 0, h_dash_static, NULL            \
     }
 
 #endif

@@ -48,10 +48,13 @@ void h_uploads_presign(http_req *req, void *app_)
     snprintf(up.content_type, sizeof up.content_type, "%s", ur.content_type);
     int64_t expires = hh_time_now_ms() / 1000 + app->upload_ttl_s;
     up.expires_at = expires * 1000;
-    if (blob_presign_put(app->blob, up.key, up.content_type, up.size_bytes, expires, url,
-                         sizeof url) ||
-        store_upload_create(app->store, &up)) {
-        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not record the upload.", NULL);
+    hh_status rc = blob_presign_put(app->blob, up.key, up.content_type, up.size_bytes, expires, url,
+                                    sizeof url);
+    if (!rc)
+        rc = store_upload_create(app->store, &up);
+    if (rc) {
+        http_reply_error(req, api_error_from_status(rc == HH_ERR_BUSY ? rc : HH_ERR_INTERNAL),
+                         "Could not record the upload.", NULL);
         return;
     }
     http_reply_json(req, 200,
@@ -93,11 +96,16 @@ static hh_status check_put(hh_app *app, http_req *req, hh_upload *up)
     char *end = NULL;
     long long expires = exp ? strtoll(exp, &end, 10) : 0;
     upload_key_class cls = upload_key_classify(key);
-    if (cls < UPLOAD_KEY_IMAGE || cls > UPLOAD_KEY_AUDIO || !sig || !exp || !*exp || *end ||
-        store_upload_get(app->store, key, up) || up->expires_at / 1000 != expires)
+    if (cls < UPLOAD_KEY_IMAGE || cls > UPLOAD_KEY_AUDIO || !sig || !exp || !*exp || *end)
         return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL's signature is not valid.");
-    hh_status rc = blob_check_put(app->blob, up->key, up->content_type, up->size_bytes, expires,
-                                  sig, hh_time_now_ms() / 1000);
+    hh_status rc = store_upload_get(app->store, key, up);
+    if (rc && rc != HH_ERR_NOTFOUND)
+        return refuse(req, api_error_http_status(api_error_from_status(rc)),
+                      api_error_from_status(rc), "Could not read the upload.");
+    if (rc || up->expires_at / 1000 != expires)
+        return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL's signature is not valid.");
+    rc = blob_check_put(app->blob, up->key, up->content_type, up->size_bytes, expires, sig,
+                        hh_time_now_ms() / 1000);
     if (rc == HH_ERR_LIMIT)
         return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL has expired.");
     if (rc)
@@ -176,7 +184,8 @@ static void put_end(http_req *req, void *app_)
     if (rc) {
         /* The object is there but not marked complete: remove it so the state stays one. */
         blob_remove(app->blob, ps->up.key);
-        refuse(req, 500, API_ERR_INTERNAL_ERROR, "Could not complete the upload.");
+        api_error e = api_error_from_status(rc == HH_ERR_BUSY ? rc : HH_ERR_INTERNAL);
+        refuse(req, api_error_http_status(e), e, "Could not complete the upload.");
         return;
     }
     http_reply_json(req, 200,

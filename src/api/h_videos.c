@@ -43,7 +43,7 @@ static int check_references(hh_app *app, http_req *req, const hh_video_request *
         hh_status rc = store_upload_get(app->store, vr->ref[r], &up);
         char msg[160];
         if (rc && rc != HH_ERR_NOTFOUND) {
-            http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not check the upload.", NULL);
+            http_reply_error(req, api_error_from_status(rc), "Could not check the upload.", NULL);
             return 1;
         }
         if (rc || strcmp(up.user_id, user_id)) {
@@ -160,7 +160,7 @@ static void create(hh_app *app, http_req *req, const api_principal *p, const hh_
                       "This Idempotency-Key was already used with a different request body.");
     } else {
         hh_error("video create failed: %s", hh_status_str(rc));
-        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not create the video.", NULL);
+        http_reply_error(req, api_error_from_status(rc), "Could not create the video.", NULL);
     }
     free(replay);
 }
@@ -205,7 +205,7 @@ void h_videos_get(http_req *req, void *app_)
         return;
     }
     if (rc) {
-        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not read the video.", NULL);
+        http_reply_error(req, api_error_from_status(rc), "Could not read the video.", NULL);
         return;
     }
     if (v.status == HH_VIDEO_QUEUED || v.status == HH_VIDEO_PROCESSING)

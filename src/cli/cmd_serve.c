@@ -39,6 +39,11 @@ static const char usage[] =
     "  --timeout SECONDS     idle/slow connection timeout (HAPPYHORSE_TIMEOUT, default 30)\n"
     "  --upload-url-ttl S    lifetime of upload URLs in seconds (HAPPYHORSE_UPLOAD_URL_TTL,\n"
     "                        default 900)\n"
+    "  --store-wait-ms MS    how long a request waits for a locked database before it is\n"
+    "                        answered 503 with Retry-After (HAPPYHORSE_STORE_WAIT_MS,\n"
+    "                        default 1000)\n"
+    "  --min-free-mb MB      /readyz fails when the data directory's disk has less free\n"
+    "                        (HAPPYHORSE_MIN_FREE_MB, default 64)\n"
     "  --log-level LEVEL     debug, info, warn or error (HAPPYHORSE_LOG_LEVEL, default info)\n"
     "  --web DIR             the dashboard's files (HAPPYHORSE_WEB, default: web/ found\n"
     "                        beside the binary)\n"
@@ -50,7 +55,7 @@ static const char usage[] =
 typedef struct serve_opts {
     const char *listen, *data, *public_url, *plans, *log_level, *web;
     int allow_signup;
-    int64_t workers, http_threads, max_connections, timeout, upload_ttl;
+    int64_t workers, http_threads, max_connections, timeout, upload_ttl, store_wait_ms, min_free_mb;
 } serve_opts;
 
 /* A whole number from flag, else env, else dflt, in [lo, hi]; -1 when not. */
@@ -75,10 +80,13 @@ static int parse(int argc, char **argv, serve_opts *o)
         {"upload-url-ttl", required_argument, NULL, 'U'},
         {"web", required_argument, NULL, 'W'},
         {"allow-signup", no_argument, NULL, 'S'},
+        {"store-wait-ms", required_argument, NULL, 'B'},
+        {"min-free-mb", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *workers = NULL, *threads = NULL, *conns = NULL, *timeout = NULL, *ttl = NULL;
+    const char *workers = NULL, *threads = NULL, *conns = NULL, *timeout = NULL, *ttl = NULL,
+               *wait = NULL, *min_free = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -119,6 +127,12 @@ static int parse(int argc, char **argv, serve_opts *o)
         case 'S':
             o->allow_signup = 1;
             break;
+        case 'B':
+            wait = optarg;
+            break;
+        case 'F':
+            min_free = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return -1;
@@ -141,9 +155,12 @@ static int parse(int argc, char **argv, serve_opts *o)
         number(threads, "HAPPYHORSE_HTTP_THREADS", "0", 0, 1024, &o->http_threads) ||
         number(conns, "HAPPYHORSE_MAX_CONNECTIONS", "1024", 1, 1000000, &o->max_connections) ||
         number(timeout, "HAPPYHORSE_TIMEOUT", "30", 1, 3600, &o->timeout) ||
-        number(ttl, "HAPPYHORSE_UPLOAD_URL_TTL", "900", 1, 7 * 86400, &o->upload_ttl))
-        return cli_usage_error(PROG, "--workers, --http-threads, --max-connections, --timeout and "
-                                     "--upload-url-ttl take whole numbers in range (see --help)");
+        number(ttl, "HAPPYHORSE_UPLOAD_URL_TTL", "900", 1, 7 * 86400, &o->upload_ttl) ||
+        number(wait, "HAPPYHORSE_STORE_WAIT_MS", "1000", 1, 600000, &o->store_wait_ms) ||
+        number(min_free, "HAPPYHORSE_MIN_FREE_MB", "64", 0, 100000000, &o->min_free_mb))
+        return cli_usage_error(PROG, "--workers, --http-threads, --max-connections, --timeout, "
+                                     "--upload-url-ttl, --store-wait-ms and --min-free-mb take "
+                                     "whole numbers in range (see --help)");
     static const char *const levels[] = {"debug", "info", "warn", "error"};
     for (int i = 0; i < 4; i++)
         if (!strcmp(o->log_level, levels[i])) {
@@ -191,6 +208,8 @@ int cli_serve(int argc, char **argv)
         return cli_fail(PROG, "cannot open the store at %s (see the log line above)",
                         cli_store_label(acfg.store_location));
     app->allow_signup = o.allow_signup;
+    app->store_wait_ms = (int)o.store_wait_ms;
+    app->min_free_bytes = (unsigned long long)o.min_free_mb * 1024 * 1024;
     if (dashboard_find_web_dir(o.web, app->web_dir, sizeof app->web_dir)) {
         if (o.web) { /* asked for by name: a typo must not start a server without its pages */
             app_free(app);
@@ -207,6 +226,7 @@ int cli_serve(int argc, char **argv)
         .routes = api_routes(),
         .guard = api_guard,
         .app = app,
+        .pool_thread_init = app_pool_thread_init,
     };
     if (http_server_new(&hcfg, &app->http)) {
         app_free(app);

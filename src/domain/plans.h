@@ -19,7 +19,8 @@
 #include "util/errdetail.h"
 #include "util/status.h"
 
-#define HH_PLANS_MAX 16
+#define HH_PLANS_MAX             16
+#define HH_PLAN_DEFAULT_MAX_KEYS 10 /* "maxApiKeys" when a plan does not say */
 
 /* Features a plan may or may not allow; also the `field` of plan_gate_exceeded. */
 typedef enum hh_plan_feature {
@@ -39,8 +40,12 @@ typedef struct hh_plan {
     int jobs_in_flight;
     int credits_per_sec_720p;
     int credits_per_sec_1080p;
-    char engine[32];       /* the engine's name; engine_check_plans says whether it exists */
-    json_t *engine_config; /* the plan's whole "engine" object (owned by hh_plans), may be NULL */
+    int max_api_keys; /* live API keys a user may hold (default 10) */
+    int64_t
+        max_credits_per_day; /* credits a user may spend per UTC day, net of refunds; 0: no cap */
+    int max_queued_jobs;     /* a user's videos waiting in the queue; 0: no cap */
+    char engine[32];         /* the engine's name; engine_check_plans says whether it exists */
+    json_t *engine_config;   /* the plan's whole "engine" object (owned by hh_plans), may be NULL */
 } hh_plan;
 
 typedef struct hh_plans {

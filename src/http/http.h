@@ -13,7 +13,9 @@
  *   2. the route is looked up by method and path (404 not_found for an
  *      unknown path, 405 with Allow for a known path with another method);
  *   3. the server's guard hook runs (authentication, rate limits); it may
- *      reply and stop the request;
+ *      reply and stop the request; it and the handler of step 4 run on
+ *      the server's work pool (not the threads that serve sockets) unless
+ *      the route is HTTP_ROUTE_INLINE, so they may wait on the store;
  *   4. a buffered route gets its whole body (up to its limit, else 400
  *      invalid_input "body too large") and its handler runs once;
  *      a streaming route gets on_begin / on_data / on_end callbacks and
@@ -53,6 +55,8 @@ enum {
     HTTP_ROUTE_AUTH_KEY = 1 << 0,     /* needs a customer API key (Bearer) */
     HTTP_ROUTE_AUTH_SESSION = 1 << 1, /* needs a dashboard session */
     HTTP_ROUTE_CORS = 1 << 2,         /* add CORS headers, answer preflight */
+    HTTP_ROUTE_INLINE = 1 << 3,       /* guard and handler never wait (no store): run them on
+                                         the socket thread instead of the work pool */
 };
 
 typedef void (*http_handler_fn)(http_req *req, void *app);
@@ -80,15 +84,18 @@ typedef struct http_route {
 typedef int (*http_guard_fn)(http_req *req, const http_route *route, void *app);
 
 typedef struct http_config {
-    const char *listen;            /* "127.0.0.1:8080" */
-    unsigned threads;              /* 0: one per core */
-    unsigned connection_limit;     /* 0: 1024 */
-    unsigned connection_timeout_s; /* 0: 30; idle or slow clients are closed */
-    size_t connection_memory;      /* 0: 64 KiB per connection for headers */
-    size_t max_body;               /* 0: 64 KiB for buffered bodies */
-    const http_route *routes;      /* terminated by an entry with pattern NULL */
-    http_guard_fn guard;           /* may be NULL */
-    void *app;                     /* passed to handlers, guard and stream ops */
+    const char *listen;                  /* "127.0.0.1:8080" */
+    unsigned threads;                    /* 0: one per core */
+    unsigned connection_limit;           /* 0: 1024 */
+    unsigned connection_timeout_s;       /* 0: 30; idle or slow clients are closed */
+    size_t connection_memory;            /* 0: 64 KiB per connection for headers */
+    size_t max_body;                     /* 0: 64 KiB for buffered bodies */
+    const http_route *routes;            /* terminated by an entry with pattern NULL */
+    http_guard_fn guard;                 /* may be NULL */
+    void *app;                           /* passed to handlers, guard and stream ops */
+    unsigned pool_threads;               /* 0: 16 threads run guards and handlers */
+    void (*pool_thread_init)(void *app); /* run once on each pool thread (may be NULL) */
+    int64_t queue_wait_ms; /* 0: 10 s; a request queued longer for the pool gets a 503 */
 } http_config;
 
 /* Starts listening. On success *out owns the server; free with http_server_free. */

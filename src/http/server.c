@@ -3,6 +3,15 @@
  * routing, the guard, buffered and streaming bodies, replies, the access
  * log and metrics.
  *
+ * The threads that read and write sockets never run code that may wait
+ * on the store: the guard (with a stream's on_begin) and the handler (or
+ * on_end) of a route without HTTP_ROUTE_INLINE run on the work pool
+ * (http/workq.h) while libmicrohttpd holds the connection suspended, so a
+ * locked database stalls only the requests that need it, never /healthz
+ * or the other connections of the same thread. A request without a body
+ * makes one hop (guard and handler together); one with a body makes two,
+ * because the guard must decide before the body is read.
+ *
  * libmicrohttpd lets a response be queued only on the first call of the
  * access handler (headers read, no body yet) or on the last (whole body
  * read). Handlers may reply at any time through http_reply_*, which only
@@ -29,6 +38,7 @@
 #include "http/json_body.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/workq.h"
 #include "util/crypto.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -37,6 +47,8 @@
 #define DEFAULT_CONN_MEM   (64 * 1024)
 #define DEFAULT_CONN_LIMIT 1024
 #define DEFAULT_TIMEOUT_S  30
+#define DEFAULT_POOL       16    /* work pool threads: they mostly wait on I/O, not the CPU */
+#define DEFAULT_QUEUE_WAIT 10000 /* ms a request may wait for a pool thread before a 503 */
 #define STOP_WAIT_MS       10000
 /* After replying early, at most the route's body limit and this much more is read and
  * dropped (so the client can read our answer) before we hang up. */
@@ -72,6 +84,8 @@ struct http_server {
     unsigned port;
     http_metrics *metrics;
     atomic_int in_flight;
+    workq *pool;           /* runs the parts of requests that may wait */
+    int64_t queue_wait_ms; /* longer in the queue: 503 without running */
 
     pthread_mutex_t conns_mu; /* guards conns, reaped, reaper_stop */
     pthread_cond_t reaper_cv;
@@ -82,7 +96,15 @@ struct http_server {
     pthread_t reaper;
 };
 
+/* Where a request stands with the work pool. */
+enum hop {
+    HOP_NONE,
+    HOP_BEGIN,  /* the guard (and a stream's on_begin; a bodiless request's handler too) */
+    HOP_FINISH, /* the handler or on_end, the body being in */
+};
+
 struct http_req {
+    workq_item item; /* first: the pool hands back the request itself */
     http_server *srv;
     struct MHD_Connection *conn;
     router_match match;
@@ -92,6 +114,9 @@ struct http_req {
     char id[65];
     int64_t start_us;
     int64_t content_length; /* -1 when not declared */
+    int chunked;            /* Transfer-Encoding: chunked (a body may follow) */
+    enum hop hop;           /* the hop in progress or just back */
+    int hop_back;           /* the pool has resumed the connection: the next call is its return */
 
     char *body;
     size_t body_len, body_cap, max_body;
@@ -179,6 +204,12 @@ static void set_response(http_req *req, unsigned status, struct MHD_Response *re
         hh_error("cannot build a response (out of memory)");
         return;
     }
+    /* Every 503 says when to come back (RFC 9110 15.6.4), unless the handler said already. */
+    int has_retry = 0;
+    for (hdr *h = req->headers; h && !has_retry; h = h->next)
+        has_retry = !strcasecmp(h->name, "Retry-After");
+    if (status == 503 && !has_retry)
+        MHD_add_response_header(resp, "Retry-After", "1");
     MHD_add_response_header(resp, "X-Request-Id", req->id);
     if (content_type)
         MHD_add_response_header(resp, "Content-Type", content_type);
@@ -417,6 +448,7 @@ static int check_framing(http_req *req)
     framing f = {0, 0, 0, 0, -1};
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &f);
     req->content_length = f.content_length == 1 ? f.length : -1;
+    req->chunked = f.te_chunked;
     const char *why = NULL;
     if (f.bad_name)
         why = "Malformed header field name (no spaces or separators before the colon).";
@@ -471,8 +503,16 @@ static void reply_too_large(http_req *req)
     http_reply_error(req, API_ERR_INVALID_INPUT, msg, NULL);
 }
 
-/* First call: headers are in, no body read yet. Returns 0 to go on. */
-static void begin_request(http_req *req, const char *url, const char *method)
+/* 503 with Retry-After: the pool is stopping or its queue waited too long. */
+static void reply_unavailable(http_req *req)
+{
+    http_reply_error_status(req, 503, API_ERR_UNAVAILABLE,
+                            "The server is too busy to take this request now; retry shortly.",
+                            NULL);
+}
+
+/* First call, the part that never waits: framing, the route, a preflight. */
+static void begin_headers(http_req *req, const char *url, const char *method)
 {
     http_server *srv = req->srv;
     req->method = router_method(method);
@@ -490,6 +530,12 @@ static void begin_request(http_req *req, const char *url, const char *method)
         return;
     }
     req->max_body = req->route->max_body ? req->route->max_body : srv->cfg.max_body;
+}
+
+/* First call, the part that may wait (the pool's, unless the route is inline): the guard. */
+static void begin_guarded(http_req *req)
+{
+    http_server *srv = req->srv;
     if (srv->cfg.guard && srv->cfg.guard(req, req->route, srv->cfg.app))
         return;
     if (req->route->stream) {
@@ -561,6 +607,54 @@ static void finish_request(http_req *req)
     }
 }
 
+/* Whether the route's guard and handler run on the socket thread (they never wait). */
+static int runs_inline(const http_req *req)
+{
+    return !req->srv->pool || (req->route->flags & HTTP_ROUTE_INLINE);
+}
+
+/* Whether a body follows the headers (MHD reads it after the first call). */
+static int expects_body(const http_req *req)
+{
+    return req->content_length > 0 || req->chunked;
+}
+
+/* The pool's side of a hop: runs the stage, then hands the connection back to MHD. */
+static void run_hop(workq_item *item, int64_t waited_ms, int stopping)
+{
+    http_req *req = (http_req *)(void *)item;
+    if (stopping || waited_ms > req->srv->queue_wait_ms) {
+        reply_unavailable(req);
+    } else if (req->hop == HOP_BEGIN) {
+        begin_guarded(req);
+        /* Nothing more will arrive: the handler can run in this same hop. */
+        if (!req->resp && !req->route->stream && !expects_body(req))
+            finish_request(req);
+    } else {
+        finish_request(req);
+    }
+    req->hop_back = 1;
+    /* MHD may process (and free) req as soon as this returns: touch nothing after it. */
+    MHD_resume_connection(req->conn);
+}
+
+static void deadline_clear(struct MHD_Connection *conn);
+
+/* Suspends the connection and queues stage of req on the pool. */
+static enum MHD_Result hop(http_req *req, enum hop stage)
+{
+    req->hop = stage;
+    req->item.fn = run_hop;
+    deadline_clear(req->conn); /* waiting for the pool is not the client being slow */
+    MHD_suspend_connection(req->conn);
+    if (workq_push(req->srv->pool, &req->item) == HH_OK)
+        return MHD_YES;
+    MHD_resume_connection(req->conn); /* the pool is stopping */
+    req->hop = HOP_NONE;
+    reply_unavailable(req);
+    return queue_pending(req);
+}
+
 /* The tracker of conn (NULL if none: untracked or already closed). */
 static conn_track *track_of(struct MHD_Connection *conn)
 {
@@ -575,6 +669,14 @@ static void deadline_clear(struct MHD_Connection *conn)
     conn_track *t = track_of(conn);
     if (t)
         atomic_store(&t->waiting_since_ms, 0);
+}
+
+/* The rest of the request (a body) must arrive within the timeout from now. */
+static void deadline_restart(struct MHD_Connection *conn)
+{
+    conn_track *t = track_of(conn);
+    if (t)
+        atomic_store(&t->waiting_since_ms, hh_time_mono_ms());
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -596,10 +698,27 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         atomic_fetch_add(&srv->in_flight, 1);
         if (!req->path)
             return MHD_NO;
-        begin_request(req, req->path, method);
+        begin_headers(req, req->path, method);
+        if (!req->resp && req->route && !runs_inline(req))
+            return hop(req, HOP_BEGIN);
+        if (!req->resp && req->route)
+            begin_guarded(req);
         /* A stream may take long (a 50 MB upload); MHD's idle timer still applies to it. */
         if (req->streaming)
             deadline_clear(conn);
+        return queue_pending(req);
+    }
+    if (req->hop_back) {
+        /* MHD calls again once a hop has resumed the connection. */
+        enum hop was = req->hop;
+        req->hop_back = 0;
+        req->hop = HOP_NONE;
+        /* Back from the guard with no body to come: the final call, next, sends what the hop
+         * built (MHD closes a connection whose answer is queued this early). */
+        if (was == HOP_BEGIN && !expects_body(req))
+            return MHD_YES;
+        if (was == HOP_BEGIN && !req->resp && !req->streaming)
+            deadline_restart(conn); /* the body is still to come, under the deadline */
         return queue_pending(req);
     }
     if (*upload_data_size) {
@@ -609,6 +728,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return req->discarded > DISCARD_MAX + req->max_body ? MHD_NO : MHD_YES;
     }
     deadline_clear(conn); /* a buffered request is all in */
+    if (!req->resp && !req->queued && !req->handled && req->route && !runs_inline(req))
+        return hop(req, HOP_FINISH);
     finish_request(req);
     return queue_pending(req);
 }
@@ -808,6 +929,22 @@ static int parse_listen(const char *listen, struct sockaddr_storage *addr, sockl
     return 0;
 }
 
+/*
+ * Frees what srv holds, in the order that keeps the pool's promise: the
+ * pool drains first (every suspended connection is resumed with an
+ * answer; MHD must not stop with one suspended), then the daemon stops.
+ */
+static void server_release(http_server *srv)
+{
+    workq_free(srv->pool);
+    if (srv->daemon)
+        MHD_stop_daemon(srv->daemon);
+    reaper_stop(srv);
+    pthread_mutex_destroy(&srv->conns_mu);
+    http_metrics_free(srv->metrics);
+    free(srv);
+}
+
 hh_status http_server_new(const http_config *cfg, http_server **out)
 {
     struct sockaddr_storage addr;
@@ -825,24 +962,26 @@ hh_status http_server_new(const http_config *cfg, http_server **out)
     srv->cfg = *cfg;
     if (!srv->cfg.max_body)
         srv->cfg.max_body = DEFAULT_MAX_BODY;
-    srv->metrics = http_metrics_new();
-    if (!srv->metrics) {
-        free(srv);
-        return HH_ERR_NOMEM;
-    }
+    srv->queue_wait_ms = cfg->queue_wait_ms ? cfg->queue_wait_ms : DEFAULT_QUEUE_WAIT;
     pthread_mutex_init(&srv->conns_mu, NULL);
     srv->header_timeout_ms =
         1000 * (int64_t)(cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S);
+    hh_status rc = HH_ERR_NOMEM;
+    if (!(srv->metrics = http_metrics_new()))
+        goto fail;
+    rc = HH_ERR_IO;
     if (reaper_start(srv)) {
         hh_error("cannot start the header-deadline thread");
-        pthread_mutex_destroy(&srv->conns_mu);
-        http_metrics_free(srv->metrics);
-        free(srv);
-        return HH_ERR_IO;
+        goto fail;
+    }
+    if ((rc = workq_new(cfg->pool_threads ? cfg->pool_threads : DEFAULT_POOL, cfg->pool_thread_init,
+                        cfg->app, &srv->pool))) {
+        hh_error("cannot start the request pool: %s", hh_status_str(rc));
+        goto fail;
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     /* The logger first, so MHD's messages about the other options come through it. No
      * MHD_OPTION_LISTENING_ADDRESS_REUSE: its SO_REUSEPORT let a second server bind the same
@@ -861,16 +1000,16 @@ hh_status http_server_new(const http_config *cfg, http_server **out)
                          MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         hh_error("cannot listen on %s", cfg->listen);
-        reaper_stop(srv);
-        pthread_mutex_destroy(&srv->conns_mu);
-        http_metrics_free(srv->metrics);
-        free(srv);
-        return HH_ERR_IO;
+        rc = HH_ERR_IO;
+        goto fail;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : 0;
     *out = srv;
     return HH_OK;
+fail:
+    server_release(srv);
+    return rc;
 }
 
 unsigned http_server_port(const http_server *srv)
@@ -893,9 +1032,5 @@ void http_server_free(http_server *srv)
     int64_t until = hh_time_mono_ms() + STOP_WAIT_MS;
     while (atomic_load(&srv->in_flight) > 0 && hh_time_mono_ms() < until)
         usleep(10000);
-    MHD_stop_daemon(srv->daemon);
-    reaper_stop(srv);
-    pthread_mutex_destroy(&srv->conns_mu);
-    http_metrics_free(srv->metrics);
-    free(srv);
+    server_release(srv);
 }
