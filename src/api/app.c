@@ -41,6 +41,9 @@ hh_status app_new(const app_config *cfg, hh_app **out)
         goto fail;
     if ((rc = key_usage_new(app->store, cfg->key_usage_flush_ms, &app->usage)))
         goto fail;
+    rc = HH_ERR_NOMEM;
+    if (!(app->uploads_in_flight = keycount_new()))
+        goto fail;
     *out = app;
     return HH_OK;
 fail:
@@ -85,6 +88,7 @@ void app_free(hh_app *app)
     http_server_free(app->http);
     worker_pool_stop(app->workers);
     key_usage_free(app->usage);
+    keycount_free(app->uploads_in_flight);
     ratelimit_free(app->limiter);
     blob_free(app->blob);
     store_close(app->store);

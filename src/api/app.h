@@ -12,8 +12,10 @@
 #include "blob/blob.h"
 #include "domain/plans.h"
 #include "http/http.h"
+#include "http/netaddr.h"
 #include "jobs/worker.h"
 #include "store/store.h"
+#include "util/keycount.h"
 
 #define APP_STORE_WAIT_MS 1000 /* default of serve --store-wait-ms */
 #define APP_MIN_FREE_MB   64   /* default of serve --min-free-mb */
@@ -31,6 +33,8 @@ typedef struct hh_app {
     int upload_ttl_s;  /* lifetime of an upload URL (the blob store signs them) */
     int store_wait_ms; /* how long a request waits for a locked database before its 503 */
     unsigned long long min_free_bytes; /* /readyz fails below this much free disk */
+    keycount *uploads_in_flight;       /* owned: upload keys whose body is being received */
+    http_cidrs trusted_proxies;        /* serve --trusted-proxy (n 0: none) */
     /* Dashboard (api/dashboard.h). */
     int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */
     char web_dir[1024]; /* the web app's files (serve --web / HAPPYHORSE_WEB) */

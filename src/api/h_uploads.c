@@ -67,13 +67,16 @@ void h_uploads_presign(http_req *req, void *app_)
 
 typedef struct put_state {
     hh_upload up;
-    blob_receiver *rx; /* open until finished or aborted */
+    blob_receiver *rx;   /* open until finished or aborted */
+    keycount *in_flight; /* set while this request holds the upload's one body slot */
 } put_state;
 
 static void put_state_free(void *p)
 {
     put_state *ps = p;
     blob_receiver_free(ps->rx); /* throws an unfinished body away */
+    if (ps->in_flight)
+        keycount_release(ps->in_flight, ps->up.key);
     free(ps);
 }
 
@@ -132,6 +135,15 @@ static hh_status put_begin(http_req *req, void *app_)
     hh_status rc = check_put(app, req, &ps->up);
     if (rc)
         return rc;
+    /* One body at a time per upload: a second PUT while one streams is refused at once, so a
+     * single URL cannot hold a thousand connections and temporary files. */
+    int slot = keycount_take(app->uploads_in_flight, ps->up.key, 1);
+    if (slot < 0)
+        return refuse(req, 500, API_ERR_INTERNAL_ERROR, "Out of memory.");
+    if (slot == 0)
+        return refuse(req, 409, API_ERR_INVALID_INPUT,
+                      "An upload to this URL is already in progress.");
+    ps->in_flight = app->uploads_in_flight;
     if (blob_receiver_new(app->blob, ps->up.key, ps->up.content_type, ps->up.size_bytes, &ps->rx))
         return refuse(req, 500, API_ERR_INTERNAL_ERROR, "Could not store the upload.");
     return HH_OK;

@@ -44,6 +44,13 @@ static const char usage[] =
     "                        default 1000)\n"
     "  --min-free-mb MB      /readyz fails when the data directory's disk has less free\n"
     "                        (HAPPYHORSE_MIN_FREE_MB, default 64)\n"
+    "  --max-connections-per-ip N\n"
+    "                        connections one client address may hold; 0 = no limit\n"
+    "                        (HAPPYHORSE_MAX_CONNECTIONS_PER_IP, default 128)\n"
+    "  --upload-min-rate B   bytes/s an upload body must average once --timeout has passed\n"
+    "                        (HAPPYHORSE_UPLOAD_MIN_RATE, default 16384)\n"
+    "  --trusted-proxy CIDR  proxies (comma-separated ranges) whose X-Forwarded-For names\n"
+    "                        the client (HAPPYHORSE_TRUSTED_PROXY, default none)\n"
     "  --log-level LEVEL     debug, info, warn or error (HAPPYHORSE_LOG_LEVEL, default info)\n"
     "  --web DIR             the dashboard's files (HAPPYHORSE_WEB, default: web/ found\n"
     "                        beside the binary)\n"
@@ -53,9 +60,10 @@ static const char usage[] =
     "The store is SQLite under --data unless HAPPYHORSE_DATABASE_URL is set.\n";
 
 typedef struct serve_opts {
-    const char *listen, *data, *public_url, *plans, *log_level, *web;
+    const char *listen, *data, *public_url, *plans, *log_level, *web, *trusted;
     int allow_signup;
-    int64_t workers, http_threads, max_connections, timeout, upload_ttl, store_wait_ms, min_free_mb;
+    int64_t workers, http_threads, max_connections, timeout, upload_ttl, store_wait_ms, min_free_mb,
+        per_ip, min_rate;
 } serve_opts;
 
 /* A whole number from flag, else env, else dflt, in [lo, hi]; -1 when not. */
@@ -82,11 +90,14 @@ static int parse(int argc, char **argv, serve_opts *o)
         {"allow-signup", no_argument, NULL, 'S'},
         {"store-wait-ms", required_argument, NULL, 'B'},
         {"min-free-mb", required_argument, NULL, 'F'},
+        {"max-connections-per-ip", required_argument, NULL, 'I'},
+        {"upload-min-rate", required_argument, NULL, 'R'},
+        {"trusted-proxy", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *workers = NULL, *threads = NULL, *conns = NULL, *timeout = NULL, *ttl = NULL,
-               *wait = NULL, *min_free = NULL;
+               *wait = NULL, *min_free = NULL, *per_ip = NULL, *min_rate = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -133,6 +144,15 @@ static int parse(int argc, char **argv, serve_opts *o)
         case 'F':
             min_free = optarg;
             break;
+        case 'I':
+            per_ip = optarg;
+            break;
+        case 'R':
+            min_rate = optarg;
+            break;
+        case 'P':
+            o->trusted = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return -1;
@@ -147,6 +167,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     o->public_url = cli_opt(o->public_url, "HAPPYHORSE_PUBLIC_URL", NULL);
     o->log_level = cli_opt(o->log_level, "HAPPYHORSE_LOG_LEVEL", "info");
     o->web = cli_opt(o->web, "HAPPYHORSE_WEB", NULL);
+    o->trusted = cli_opt(o->trusted, "HAPPYHORSE_TRUSTED_PROXY", NULL);
     if (!o->allow_signup) {
         const char *v = cli_opt(NULL, "HAPPYHORSE_ALLOW_SIGNUP", "0");
         o->allow_signup = !strcmp(v, "1") || !strcmp(v, "true");
@@ -157,10 +178,19 @@ static int parse(int argc, char **argv, serve_opts *o)
         number(timeout, "HAPPYHORSE_TIMEOUT", "30", 1, 3600, &o->timeout) ||
         number(ttl, "HAPPYHORSE_UPLOAD_URL_TTL", "900", 1, 7 * 86400, &o->upload_ttl) ||
         number(wait, "HAPPYHORSE_STORE_WAIT_MS", "1000", 1, 600000, &o->store_wait_ms) ||
-        number(min_free, "HAPPYHORSE_MIN_FREE_MB", "64", 0, 100000000, &o->min_free_mb))
+        number(min_free, "HAPPYHORSE_MIN_FREE_MB", "64", 0, 100000000, &o->min_free_mb) ||
+        number(per_ip, "HAPPYHORSE_MAX_CONNECTIONS_PER_IP", "128", 0, 1000000, &o->per_ip) ||
+        number(min_rate, "HAPPYHORSE_UPLOAD_MIN_RATE", "16384", 1, 1000000000, &o->min_rate))
         return cli_usage_error(PROG, "--workers, --http-threads, --max-connections, --timeout, "
-                                     "--upload-url-ttl, --store-wait-ms and --min-free-mb take "
+                                     "--upload-url-ttl, --store-wait-ms, --min-free-mb, "
+                                     "--max-connections-per-ip and --upload-min-rate take "
                                      "whole numbers in range (see --help)");
+    http_cidrs probe;
+    if (o->trusted && http_cidrs_parse(o->trusted, &probe))
+        return cli_usage_error(PROG,
+                               "--trusted-proxy '%s': give addresses or CIDR ranges, comma-"
+                               "separated, with no bits set past the prefix (10.0.0.0/8)",
+                               o->trusted);
     static const char *const levels[] = {"debug", "info", "warn", "error"};
     for (int i = 0; i < 4; i++)
         if (!strcmp(o->log_level, levels[i])) {
@@ -210,6 +240,8 @@ int cli_serve(int argc, char **argv)
     app->allow_signup = o.allow_signup;
     app->store_wait_ms = (int)o.store_wait_ms;
     app->min_free_bytes = (unsigned long long)o.min_free_mb * 1024 * 1024;
+    if (o.trusted)
+        http_cidrs_parse(o.trusted, &app->trusted_proxies); /* checked by parse() */
     if (dashboard_find_web_dir(o.web, app->web_dir, sizeof app->web_dir)) {
         if (o.web) { /* asked for by name: a typo must not start a server without its pages */
             app_free(app);
@@ -227,6 +259,9 @@ int cli_serve(int argc, char **argv)
         .guard = api_guard,
         .app = app,
         .pool_thread_init = app_pool_thread_init,
+        .min_body_rate = (unsigned)o.min_rate,
+        .per_ip_limit = (unsigned)o.per_ip,
+        .trusted_proxies = app->trusted_proxies.n ? &app->trusted_proxies : NULL,
     };
     if (http_server_new(&hcfg, &app->http)) {
         app_free(app);

@@ -95,7 +95,13 @@ typedef struct http_config {
     void *app;                           /* passed to handlers, guard and stream ops */
     unsigned pool_threads;               /* 0: 16 threads run guards and handlers */
     void (*pool_thread_init)(void *app); /* run once on each pool thread (may be NULL) */
-    int64_t queue_wait_ms; /* 0: 10 s; a request queued longer for the pool gets a 503 */
+    int64_t queue_wait_ms;  /* 0: 10 s; a request queued longer for the pool gets a 503 */
+    unsigned min_body_rate; /* 0: 16 KiB/s; a streaming body slower than this on average after
+                               the connection timeout is cut off (slow uploads) */
+    unsigned per_ip_limit;  /* 0: none; connections one client address may hold */
+    const struct http_cidrs *trusted_proxies; /* may be NULL; borrowed: proxies whose
+                               X-Forwarded-For names the client (http/netaddr.h), and
+                               who are exempt from per_ip_limit */
 } http_config;
 
 /* Starts listening. On success *out owns the server; free with http_server_free. */
@@ -119,7 +125,11 @@ const char *http_req_query(const http_req *req, const char *name);
 const char *http_req_param(const http_req *req, const char *name);
 /* The tail matched by a "/prefix/..." pattern; "" when none. */
 const char *http_req_tail(const http_req *req);
-/* The peer's address as text ("127.0.0.1", "::1"); "unknown" if the socket has none. */
+/*
+ * The client's address as text ("127.0.0.1", "::1"): the peer's, or when
+ * the peer is one of trusted_proxies the client X-Forwarded-For names
+ * (http/netaddr.h); "unknown" if the socket has none.
+ */
 const char *http_req_client_ip(http_req *req);
 /* Buffered body; len 0 and "" when there was none. */
 const char *http_req_body(const http_req *req, size_t *len);

@@ -38,8 +38,10 @@
 #include "http/json_body.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/netaddr.h"
 #include "http/workq.h"
 #include "util/crypto.h"
+#include "util/keycount.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -49,6 +51,7 @@
 #define DEFAULT_TIMEOUT_S  30
 #define DEFAULT_POOL       16    /* work pool threads: they mostly wait on I/O, not the CPU */
 #define DEFAULT_QUEUE_WAIT 10000 /* ms a request may wait for a pool thread before a 503 */
+#define DEFAULT_BODY_RATE  16384 /* bytes/s a streaming body averages after its grace */
 #define STOP_WAIT_MS       10000
 /* After replying early, at most the route's body limit and this much more is read and
  * dropped (so the client can read our answer) before we hang up. */
@@ -63,19 +66,26 @@ typedef struct hdr {
 } hdr;
 
 /*
- * One open connection, for the header deadline. libmicrohttpd's timeout
- * counts from the last byte received, so a client trickling its headers a
- * byte a second is never idle and would hold its slot for ever (slowloris).
- * The reaper shuts down a connection whose request has not fully arrived
+ * One open connection, for the deadlines. libmicrohttpd's timeout counts
+ * from the last byte received, so a client trickling its headers a byte a
+ * second is never idle and would hold its slot for ever (slowloris). The
+ * reaper shuts down a connection whose request has not fully arrived
  * within the timeout of the connection opening or its previous response:
  * the header block, and for a buffered route (64 KiB by default) its body
- * too. A streaming route's body is exempt once its headers are in.
+ * too. A streaming route's body (an upload) has its own rule instead: after
+ * the same timeout as a grace, it must keep up an average of min_body_rate
+ * bytes a second since it began, which is also a deadline for the whole
+ * body (at that rate, its declared length). And a client address holds at
+ * most per_ip_limit connections; the ones past it are shut at once.
  */
 typedef struct conn_track {
     struct conn_track *prev, *next;
     int fd;
     atomic_llong waiting_since_ms; /* 0 once the request is in (or streaming) */
+    atomic_llong stream_since_ms;  /* when a streaming body began; 0 when none */
+    atomic_llong stream_received;  /* its bytes so far */
     int reaped;
+    char ip[HTTP_ADDR_MAX]; /* the address counted in per_ip; "" when not counted */
 } conn_track;
 
 struct http_server {
@@ -87,10 +97,13 @@ struct http_server {
     workq *pool;           /* runs the parts of requests that may wait */
     int64_t queue_wait_ms; /* longer in the queue: 503 without running */
 
+    keycount *per_ip;         /* connections per client address (NULL: no limit) */
+    atomic_int refused_conns; /* shut for per_ip_limit since the reaper last said so */
     pthread_mutex_t conns_mu; /* guards conns, reaped, reaper_stop */
     pthread_cond_t reaper_cv;
     conn_track *conns;
     int64_t header_timeout_ms;
+    unsigned min_body_rate; /* bytes/s a streaming body must average (after the grace) */
     int reaper_stop;
     int reaper_running;
     pthread_t reaper;
@@ -348,20 +361,30 @@ const char *http_req_tail(const http_req *req)
     return req->match.tail ? req->match.tail : "";
 }
 
-const char *http_req_client_ip(http_req *req)
+/* The address of conn's peer as text into buf (HTTP_ADDR_MAX); "unknown" if it has none. */
+static void peer_address(struct MHD_Connection *conn, char *buf, size_t size)
 {
-    if (req->client_ip[0])
-        return req->client_ip;
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
     const void *addr = NULL;
     if (sa && sa->sa_family == AF_INET)
         addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
     else if (sa && sa->sa_family == AF_INET6)
         addr = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-    if (!addr || !inet_ntop(sa->sa_family, addr, req->client_ip, sizeof req->client_ip))
-        snprintf(req->client_ip, sizeof req->client_ip, "unknown");
+    if (!addr || !inet_ntop(sa->sa_family, addr, buf, (socklen_t)size))
+        snprintf(buf, size, "unknown");
+}
+
+const char *http_req_client_ip(http_req *req)
+{
+    if (req->client_ip[0])
+        return req->client_ip;
+    char peer[HTTP_ADDR_MAX];
+    peer_address(req->conn, peer, sizeof peer);
+    http_client_behind(req->srv->cfg.trusted_proxies, peer,
+                       MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Forwarded-For"),
+                       req->client_ip, sizeof req->client_ip);
     return req->client_ip;
 }
 
@@ -547,6 +570,8 @@ static void begin_guarded(http_req *req)
         reply_too_large(req);
 }
 
+static conn_track *track_of(struct MHD_Connection *conn);
+
 static void take_body(http_req *req, const char *data, size_t size)
 {
     if (req->resp || req->queued) {
@@ -554,6 +579,9 @@ static void take_body(http_req *req, const char *data, size_t size)
         return;
     }
     if (req->streaming) {
+        conn_track *t = track_of(req->conn);
+        if (t)
+            atomic_fetch_add(&t->stream_received, (long long)size);
         if (req->route->stream->on_data(req, req->srv->cfg.app, data, size) != HH_OK) {
             req->streaming = 0;
             if (req->route->stream->on_abort)
@@ -679,6 +707,17 @@ static void deadline_restart(struct MHD_Connection *conn)
         atomic_store(&t->waiting_since_ms, hh_time_mono_ms());
 }
 
+/* A streaming body begins: the header deadline gives way to the rate rule (conn_track). */
+static void stream_started(struct MHD_Connection *conn)
+{
+    conn_track *t = track_of(conn);
+    if (!t)
+        return;
+    atomic_store(&t->waiting_since_ms, 0);
+    atomic_store(&t->stream_received, 0);
+    atomic_store(&t->stream_since_ms, hh_time_mono_ms());
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -703,9 +742,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             return hop(req, HOP_BEGIN);
         if (!req->resp && req->route)
             begin_guarded(req);
-        /* A stream may take long (a 50 MB upload); MHD's idle timer still applies to it. */
+        /* A stream may take long (a 50 MB upload): it runs under the rate rule instead. */
         if (req->streaming)
-            deadline_clear(conn);
+            stream_started(conn);
         return queue_pending(req);
     }
     if (req->hop_back) {
@@ -717,7 +756,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
          * built (MHD closes a connection whose answer is queued this early). */
         if (was == HOP_BEGIN && !expects_body(req))
             return MHD_YES;
-        if (was == HOP_BEGIN && !req->resp && !req->streaming)
+        if (was == HOP_BEGIN && req->streaming)
+            stream_started(conn);
+        else if (was == HOP_BEGIN && !req->resp)
             deadline_restart(conn); /* the body is still to come, under the deadline */
         return queue_pending(req);
     }
@@ -763,9 +804,34 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
     req_free(req);
     conn_track *t = track_of(conn);
-    if (t) /* a kept-alive connection now waits for the next request's headers */
+    if (t) { /* a kept-alive connection now waits for the next request's headers */
+        atomic_store(&t->stream_since_ms, 0);
         atomic_store(&t->waiting_since_ms, hh_time_mono_ms());
+    }
     atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/*
+ * Counts a new connection against its address's limit; past the limit it
+ * is shut at once (before it sends a byte). Trusted proxies are not
+ * limited: every client behind them shares their address.
+ */
+static void count_address(http_server *srv, struct MHD_Connection *conn, conn_track *t)
+{
+    char ip[HTTP_ADDR_MAX];
+    if (!srv->per_ip)
+        return;
+    peer_address(conn, ip, sizeof ip);
+    if (http_cidrs_match(srv->cfg.trusted_proxies, ip))
+        return;
+    int got = keycount_take(srv->per_ip, ip, srv->cfg.per_ip_limit);
+    if (got == 1) {
+        snprintf(t->ip, sizeof t->ip, "%s", ip);
+    } else if (got == 0) {
+        shutdown(t->fd, SHUT_RDWR);
+        t->reaped = 1;
+        atomic_fetch_add(&srv->refused_conns, 1);
+    }
 }
 
 /* Keeps the list of open connections for the reaper. */
@@ -781,6 +847,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             return; /* untracked: only MHD's idle timeout applies */
         t->fd = ci->connect_fd;
         atomic_store(&t->waiting_since_ms, hh_time_mono_ms());
+        count_address(srv, conn, t);
         pthread_mutex_lock(&srv->conns_mu);
         t->next = srv->conns;
         if (srv->conns)
@@ -793,6 +860,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     conn_track *t = *socket_context;
     if (!t)
         return;
+    if (t->ip[0])
+        keycount_release(srv->per_ip, t->ip);
     /* MHD closes the socket only after this returns, so the reaper (which
      * holds conns_mu while it calls shutdown) never touches a reused fd. */
     pthread_mutex_lock(&srv->conns_mu);
@@ -807,8 +876,21 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     free(t);
 }
 
-/* Shuts down connections past the header deadline; MHD then sees the end of
- * the stream and closes them through its own path. */
+/*
+ * Whether the streaming body of t, elapsed_ms after it began, is below the
+ * minimum rate: after the grace of the header timeout, it must have
+ * delivered min_body_rate bytes for every second past the grace.
+ */
+static int too_slow_body(const http_server *srv, conn_track *t, int64_t elapsed_ms)
+{
+    int64_t late_ms = elapsed_ms - srv->header_timeout_ms;
+    return late_ms > 0 &&
+           atomic_load(&t->stream_received) < late_ms * (int64_t)srv->min_body_rate / 1000;
+}
+
+/* Shuts down connections past a deadline (the header block's, a streaming
+ * body's rate); MHD then sees the end of the stream and closes them through
+ * its own path. */
 static void *reaper_main(void *arg)
 {
     http_server *srv = arg;
@@ -817,18 +899,26 @@ static void *reaper_main(void *arg)
         struct timespec ts = hh_deadline_after_ms(CLOCK_MONOTONIC, REAP_EVERY_MS);
         pthread_cond_timedwait(&srv->reaper_cv, &srv->conns_mu, &ts);
         int64_t now = hh_time_mono_ms();
-        int reaped = 0;
+        int reaped = 0, slow = 0;
         for (conn_track *t = srv->conns; t; t = t->next) {
+            if (t->reaped)
+                continue;
             int64_t since = atomic_load(&t->waiting_since_ms);
-            if (since && !t->reaped && now - since > srv->header_timeout_ms) {
+            int64_t body = atomic_load(&t->stream_since_ms);
+            int late = since && now - since > srv->header_timeout_ms;
+            int too_slow = body && too_slow_body(srv, t, now - body);
+            if (late || too_slow) {
                 shutdown(t->fd, SHUT_RDWR);
                 t->reaped = 1;
-                reaped++;
+                reaped += late;
+                slow += too_slow;
             }
         }
-        if (reaped)
-            hh_log_fields(HH_LOG_INFO, "header deadline: closed slow clients",
-                          json_pack("{s:i}", "connections", reaped));
+        int refused = atomic_exchange(&srv->refused_conns, 0);
+        if (reaped || slow || refused)
+            hh_log_fields(HH_LOG_INFO, "deadlines: closed slow clients",
+                          json_pack("{s:i, s:i, s:i}", "connections", reaped, "slowBodies", slow,
+                                    "overAddressLimit", refused));
     }
     pthread_mutex_unlock(&srv->conns_mu);
     return NULL;
@@ -942,6 +1032,7 @@ static void server_release(http_server *srv)
     reaper_stop(srv);
     pthread_mutex_destroy(&srv->conns_mu);
     http_metrics_free(srv->metrics);
+    keycount_free(srv->per_ip);
     free(srv);
 }
 
@@ -963,11 +1054,14 @@ hh_status http_server_new(const http_config *cfg, http_server **out)
     if (!srv->cfg.max_body)
         srv->cfg.max_body = DEFAULT_MAX_BODY;
     srv->queue_wait_ms = cfg->queue_wait_ms ? cfg->queue_wait_ms : DEFAULT_QUEUE_WAIT;
+    srv->min_body_rate = cfg->min_body_rate ? cfg->min_body_rate : DEFAULT_BODY_RATE;
     pthread_mutex_init(&srv->conns_mu, NULL);
     srv->header_timeout_ms =
         1000 * (int64_t)(cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S);
     hh_status rc = HH_ERR_NOMEM;
     if (!(srv->metrics = http_metrics_new()))
+        goto fail;
+    if (cfg->per_ip_limit && !(srv->per_ip = keycount_new()))
         goto fail;
     rc = HH_ERR_IO;
     if (reaper_start(srv)) {

@@ -172,6 +172,7 @@ static int setup(void **state)
         .connection_timeout_s = 1,
         .routes = routes,
         .guard = guard,
+        .min_body_rate = 2,
     };
     if (http_server_new(&cfg, &srv))
         return -1;
@@ -835,7 +836,8 @@ static int64_t trickle_body(const char *head, size_t n, resp *r)
 }
 
 /* A buffered body trickled slower than the timeout allows is cut off; a
- * streaming body at the same pace (never idle for 1 s) is not. */
+ * streaming body at the same pace (never idle for 1 s, and above the
+ * server's minimum rate of 2 bytes a second) is not. */
 static void test_slow_body(void **state)
 {
     (void)state;
@@ -852,6 +854,31 @@ static void test_slow_body(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "10");
     free(r.body);
+}
+
+/* On a server whose minimum body rate is 1000 bytes a second, the same 4-bytes-a-second
+ * stream is cut once the 1 s grace has passed: trickling is no way to hold a slot. */
+static void test_stream_below_min_rate(void **state)
+{
+    (void)state;
+    http_config cfg = {.listen = "127.0.0.1:0",
+                       .threads = 1,
+                       .connection_timeout_s = 1,
+                       .routes = routes,
+                       .guard = guard,
+                       .min_body_rate = 1000};
+    http_server *other = NULL;
+    assert_int_equal(http_server_new(&cfg, &other), HH_OK);
+    unsigned shared = port;
+    port = http_server_port(other);
+    resp r;
+    memset(&r, 0, sizeof r);
+    int64_t took =
+        trickle_body("PUT /stream/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n", 40, &r);
+    port = shared;
+    http_server_free(other);
+    free(r.body);
+    assert_true(took >= 0); /* cut, not answered after all 40 bytes */
 }
 
 static void test_huge_header_block(void **state)
@@ -959,6 +986,7 @@ int main(void)
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_slowloris_cut_off),
         cmocka_unit_test(test_slow_body),
+        cmocka_unit_test(test_stream_below_min_rate),
         cmocka_unit_test(test_huge_header_block),
         cmocka_unit_test(test_port_in_use),
         cmocka_unit_test(test_free_lets_request_finish),
