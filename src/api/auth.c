@@ -68,6 +68,12 @@ static int guard_api_key(hh_app *app, http_req *req)
     uint8_t hash[CRYPTO_SHA256_LEN];
     apikey_hash(token, hash);
     hh_status rc = store_key_lookup(app->store, hash, &p->key, &p->user);
+    if (rc == HH_OK && p->user.disabled) {
+        free(p);
+        http_reply_error(req, API_ERR_INVALID_API_KEY,
+                         "The account of this API key is suspended; ask your operator.", NULL);
+        return 1;
+    }
     if (rc == HH_OK)
         p->plan = plans_find(app->plans, p->user.plan);
     if (rc || !p->plan || !p->user.api_access) {

@@ -130,6 +130,8 @@ int dashboard_guard(hh_app *app, http_req *req)
     OPENSSL_cleanse(secret, sizeof secret);
     int64_t now = hh_time_now_ms();
     hh_status rc = store_session_get(app->store, p->session_hash, now, &p->session, &p->base.user);
+    if (rc == HH_OK && p->base.user.disabled)
+        rc = HH_ERR_NOTFOUND; /* suspended: its sessions are gone, this one too */
     if (rc == HH_OK) {
         p->base.plan = plans_find(app->plans, p->base.user.plan);
         if (!p->base.plan) {

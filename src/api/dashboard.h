@@ -19,15 +19,18 @@
 #include "store/store.h"
 #include "util/crypto.h"
 
-#define DASH_COOKIE          "hh_session"
-#define DASH_SESSION_TTL_MS  (7LL * 24 * 3600 * 1000) /* sliding: renewed on use */
-#define DASH_REFRESH_MS      (3600LL * 1000)          /* renew at most hourly */
-#define DASH_LOGIN_PER_MIN   5                        /* per email and client IP */
-#define DASH_SECRET_BYTES    32
-#define DASH_SECRET_CHARS    43 /* base64url of 32 bytes, unpadded */
-#define DASH_PAGE_DEFAULT    20
-#define DASH_PAGE_MAX        100
-#define DASH_KEY_NAME_MAX_CP 100
+#define DASH_COOKIE                "hh_session"
+#define DASH_SESSION_TTL_MS        (7LL * 24 * 3600 * 1000) /* sliding: renewed on use */
+#define DASH_REFRESH_MS            (3600LL * 1000)          /* renew at most hourly */
+#define DASH_LOGIN_PER_ADDR        30 /* password checks a minute per client address */
+#define DASH_LOGIN_ACCOUNT_BURST   5  /* per account: at once ... */
+#define DASH_LOGIN_ACCOUNT_PER_MIN 30 /* ... then one every 2 s */
+#define DASH_SIGNUP_PER_ADDR       5  /* sign-ups a minute per client address */
+#define DASH_SECRET_BYTES          32
+#define DASH_SECRET_CHARS          43 /* base64url of 32 bytes, unpadded */
+#define DASH_PAGE_DEFAULT          20
+#define DASH_PAGE_MAX              100
+#define DASH_KEY_NAME_MAX_CP       100
 
 typedef struct dash_principal {
     api_principal base; /* first: api_principal_of() works on session routes */
