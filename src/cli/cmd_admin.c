@@ -445,12 +445,26 @@ static const cli_command user_table[] = {
 
 /* ---- admin key ---- */
 
-static const int key_create_opts[] = {O_EMAIL, O_NAME, 0};
+static const int key_create_opts[] = {O_EMAIL, O_NAME, O_PLANS, 0};
 static const admin_cmd key_create_cmd = {
     "happyhorse admin key create", key_create_opts,
-    "--email E [--name NAME]\n"
+    "--email E [--name NAME] [--plans FILE]\n"
     "Creates an API key and prints it, alone, on stdout. It is shown only this once.\n"
+    "A user holds at most its plan's maxApiKeys live keys (docs/plans.md).\n"
     "  --name NAME      a label for the key, up to 127 bytes (default \"default\")\n"};
+
+/* The most live keys user u may hold: its plan's maxApiKeys. -1 when fine, else the exit status. */
+static int max_keys_of(const admin_cmd *cmd, const admin_args *a, const hh_user *u, int *max)
+{
+    char err[320];
+    hh_plans *plans = NULL;
+    if (cli_plans_load(a->plans, &plans, err, sizeof err))
+        return cli_fail(cmd->prog, "%s", err);
+    const hh_plan *p = plans_find(plans, u->plan);
+    *max = p ? p->max_api_keys : HH_PLAN_DEFAULT_MAX_KEYS;
+    plans_free(plans);
+    return -1;
+}
 
 static int key_create(int argc, char **argv)
 {
@@ -464,8 +478,11 @@ static int key_create(int argc, char **argv)
         a.name = "default";
     if (ex < 0 && (strnlen(a.name, 128) > 127))
         ex = cli_usage_error(cmd->prog, "--name is longer than 127 bytes");
+    int max_keys = 0;
     if (ex < 0)
         ex = open_user(cmd, &a, &st, &u);
+    if (ex < 0)
+        ex = max_keys_of(cmd, &a, &u, &max_keys);
     if (ex >= 0)
         goto done;
     if (!u.api_access) {
@@ -480,7 +497,14 @@ static int key_create(int argc, char **argv)
     if (!rc) {
         apikey_hash(key, hash);
         apikey_prefix(key, prefix);
-        rc = store_key_insert(st, u.id, a.name, hash, prefix, NULL);
+        rc = store_key_insert_capped(st, u.id, a.name, hash, prefix, max_keys, NULL);
+    }
+    if (rc == HH_ERR_LIMIT) {
+        ex = cli_fail(cmd->prog,
+                      "user %s holds %d live keys, the most its plan \"%s\" allows (maxApiKeys); "
+                      "delete one first",
+                      a.email, max_keys, u.plan);
+        goto done;
     }
     if (rc) {
         ex = cli_fail(cmd->prog, "cannot create the key: %s", hh_status_str(rc));
@@ -513,14 +537,24 @@ static int key_list(int argc, char **argv)
         ex = open_user(cmd, &a, &st, &u);
     if (ex >= 0)
         goto done;
-    hh_status rc = store_key_list(st, u.id, &keys, &n);
+    /* Every live key, page after page: none can hide past the first thousand. */
+    json_t *arr = json_array();
+    char before[HH_ID_LEN] = "";
+    hh_status rc = HH_OK;
+    do {
+        free(keys);
+        keys = NULL;
+        rc = store_key_list_page(st, u.id, before, STORE_KEYS_MAX, &keys, &n);
+        for (size_t i = 0; !rc && arr && i < n; i++)
+            json_array_append_new(arr, store_key_json(&keys[i]));
+        if (!rc && n)
+            memcpy(before, keys[n - 1].id, HH_ID_LEN);
+    } while (!rc && n == STORE_KEYS_MAX);
     if (rc) {
+        json_decref(arr);
         ex = cli_fail(cmd->prog, "cannot list keys: %s", hh_status_str(rc));
         goto done;
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, store_key_json(&keys[i]));
     ex = print_json(cmd, arr);
 done:
     free(keys);
