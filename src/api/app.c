@@ -4,6 +4,7 @@
  * rely on the previous; torn down in reverse.
  */
 #include "api/app.h"
+#include "api/janitor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,7 @@ void app_free(hh_app *app)
         return;
     /* Stop taking requests first, then work; the store goes last. */
     http_server_free(app->http);
+    janitor_stop(app->janitor);
     worker_pool_stop(app->workers);
     key_usage_free(app->usage);
     keycount_free(app->uploads_in_flight);

@@ -34,6 +34,7 @@ typedef struct hh_app {
     int store_wait_ms; /* how long a request waits for a locked database before its 503 */
     unsigned long long min_free_bytes; /* /readyz fails below this much free disk */
     keycount *uploads_in_flight;       /* owned: upload keys whose body is being received */
+    struct janitor *janitor;           /* owned; started by serve (api/janitor.h) */
     http_cidrs trusted_proxies;        /* serve --trusted-proxy (n 0: none) */
     /* Dashboard (api/dashboard.h). */
     int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */
@@ -91,6 +92,13 @@ int api_guard(http_req *req, const http_route *route, void *app);
  */
 int api_rate_limit(hh_app *app, http_req *req, const char *scope, const char *user_id,
                    const hh_plan *plan);
+
+/*
+ * Finishes the commit of an upload a crash interrupted: a pending upload
+ * whose object exists whole is marked complete (up->complete set), one of
+ * the wrong size is removed. HH_OK when nothing was to do, too.
+ */
+hh_status api_upload_reconcile(hh_app *app, hh_upload *up);
 
 /* The principal the guard attached to req (NULL on unauthenticated routes). */
 const api_principal *api_principal_of(const http_req *req);

@@ -63,6 +63,34 @@ void h_uploads_presign(http_req *req, void *app_)
                               up.kind));
 }
 
+/*
+ * The commit of an upload is two steps: the object is linked into place
+ * (only after the whole body arrived and matched), then the row is marked
+ * complete. A crash between them left an object with a pending row: every
+ * PUT refused as "already complete" and every create as "not uploaded
+ * completely", for ever. Whoever meets a pending upload finishes the
+ * commit if its object is there whole (the link is the proof), and removes
+ * an object of the wrong size. Updates up. 0, or the store's failure.
+ */
+hh_status api_upload_reconcile(hh_app *app, hh_upload *up)
+{
+    blob_info info;
+    if (up->complete || blob_stat(app->blob, up->key, &info))
+        return HH_OK;
+    if ((int64_t)info.size != up->size_bytes) {
+        hh_log_fields(HH_LOG_WARN, "upload: an object of the wrong size removed",
+                      json_pack("{s:s}", "key", up->key));
+        return blob_remove(app->blob, up->key);
+    }
+    hh_status rc = store_upload_complete(app->store, up->key);
+    if (rc && rc != HH_ERR_CONFLICT)
+        return rc;
+    hh_log_fields(HH_LOG_INFO, "upload: commit finished after a crash",
+                  json_pack("{s:s}", "key", up->key));
+    up->complete = 1;
+    return HH_OK;
+}
+
 /* ---- the signed PUT ---- */
 
 typedef struct put_state {
@@ -107,6 +135,9 @@ static hh_status check_put(hh_app *app, http_req *req, hh_upload *up)
                       api_error_from_status(rc), "Could not read the upload.");
     if (rc || up->expires_at / 1000 != expires)
         return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL's signature is not valid.");
+    if ((rc = api_upload_reconcile(app, up)))
+        return refuse(req, api_error_http_status(api_error_from_status(rc)),
+                      api_error_from_status(rc), "Could not read the upload.");
     rc = blob_check_put(app->blob, up->key, up->content_type, up->size_bytes, expires, sig,
                         hh_time_now_ms() / 1000);
     if (rc == HH_ERR_LIMIT)

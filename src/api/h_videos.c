@@ -50,6 +50,10 @@ static int check_references(hh_app *app, http_req *req, const hh_video_request *
             snprintf(msg, sizeof msg, "%s is not an upload of this account.", field);
             return reply_invalid(req, field, msg);
         }
+        if ((rc = api_upload_reconcile(app, &up))) {
+            http_reply_error(req, api_error_from_status(rc), "Could not check the upload.", NULL);
+            return 1;
+        }
         if (strcmp(up.kind, ref_kind[r])) {
             snprintf(msg, sizeof msg, "%s must be an %s upload, not %s.", field, ref_kind[r],
                      up.kind);

@@ -15,6 +15,7 @@
 
 #include "api/app.h"
 #include "api/dashboard.h"
+#include "api/janitor.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include <stdint.h>
@@ -278,6 +279,11 @@ int cli_serve(int argc, char **argv)
             *colon = '\0';
         snprintf(url, sizeof url, "http://%s:%u", host, http_server_port(app->http));
         app_set_public_url(app, url);
+    }
+    /* Expired uploads are looked for as often as an upload URL lives (at most every minute). */
+    if (janitor_start(app, (int)o.upload_ttl, &app->janitor)) {
+        app_free(app);
+        return cli_fail(PROG, "cannot start the housekeeping thread");
     }
     if (o.workers > 0 && app_start_workers(app, (unsigned)o.workers)) {
         app_free(app);
