@@ -35,6 +35,8 @@ hh_status app_new(const app_config *cfg, hh_app **out)
     }
     app->upload_ttl_s = cfg->upload_ttl_s > 0 ? cfg->upload_ttl_s : 900;
     app->store_wait_ms = APP_STORE_WAIT_MS;
+    app->body_grace_s = 30;
+    app->body_min_rate = 16384;
     app->min_free_bytes = APP_MIN_FREE_MB * 1024ULL * 1024;
     rc = HH_ERR_NOMEM;
     app->limiter = ratelimit_new();

@@ -35,6 +35,8 @@ typedef struct hh_app {
     unsigned long long min_free_bytes; /* /readyz fails below this much free disk */
     keycount *uploads_in_flight;       /* owned: upload keys whose body is being received */
     struct janitor *janitor;           /* owned; started by serve (api/janitor.h) */
+    int body_grace_s;                  /* serve --timeout: an upload body's grace */
+    unsigned body_min_rate;            /* serve --upload-min-rate, bytes/s (>= 1) */
     http_cidrs trusted_proxies;        /* serve --trusted-proxy (n 0: none) */
     /* Dashboard (api/dashboard.h). */
     int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */

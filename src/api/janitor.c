@@ -2,9 +2,11 @@
  * janitor.c - the housekeeping thread of janitor.h. A pass forgets at most
  * BATCH expired uploads (the store deletes their rows in one transaction)
  * and removes their leftovers; a backlog is worked off pass by pass. An
- * upload whose body is streaming right now is left alone: its URL may have
- * expired while the body was on its way, and the body's own deadline ends
- * it soon enough.
+ * upload whose body may still be on its way is left alone, here or on
+ * another node sharing the storage: its URL may have expired while the
+ * body streamed, so it is forgotten only once the body's own deadline (the
+ * grace, then its size at the minimum rate) is past too. The sweep at
+ * start spares temporary files written to within the same bound.
  */
 #include "api/janitor.h"
 
@@ -15,7 +17,8 @@
 #include "util/timeutil.h"
 
 #define BATCH        256
-#define SWEEP_IDLE_S 60 /* at start: temporary files untouched this long belong to nobody */
+#define WRITE_GAP    (256 * 1024) /* a writer flushes at least this often (blob_local.c) */
+#define SWEEP_MARGIN 60
 
 struct janitor {
     hh_app *app;
@@ -36,8 +39,9 @@ unsigned janitor_pass(hh_app *app)
 {
     char(*keys)[HH_KEY_MAX] = malloc(BATCH * sizeof *keys);
     size_t n = 0;
-    hh_status rc = keys ? store_upload_expire(app->store, hh_time_now_ms(), BATCH, in_flight,
-                                              app->uploads_in_flight, keys, &n)
+    hh_status rc = keys ? store_upload_expire(app->store, hh_time_now_ms(),
+                                              (int64_t)app->body_grace_s * 1000, app->body_min_rate,
+                                              BATCH, in_flight, app->uploads_in_flight, keys, &n)
                         : HH_ERR_NOMEM;
     for (size_t i = 0; !rc && i < n; i++)
         if (blob_remove_parts(app->blob, keys[i]))
@@ -71,7 +75,9 @@ static void *janitor_main(void *arg)
 hh_status janitor_start(hh_app *app, int period_s, janitor **out)
 {
     *out = NULL;
-    unsigned swept = blob_sweep_parts(app->blob, SWEEP_IDLE_S);
+    /* A live body writes at least every WRITE_GAP bytes: at the minimum rate, after the grace. */
+    int64_t idle_s = app->body_grace_s + WRITE_GAP / app->body_min_rate + SWEEP_MARGIN;
+    unsigned swept = blob_sweep_parts(app->blob, idle_s);
     if (swept)
         hh_log_fields(HH_LOG_INFO, "janitor: removed temporary files a crash left",
                       json_pack("{s:i}", "files", (int)swept));

@@ -3,7 +3,8 @@
  * whose URL has expired are forgotten, with whatever an interrupted body
  * of theirs left in storage, so presigns and crashes cannot pile up rows
  * and temporary files. At start it also sweeps the temporary files a
- * crash left behind, whatever their upload.
+ * crash left behind, whatever their upload. It reads app->body_grace_s
+ * and app->body_min_rate (serve's --timeout and --upload-min-rate).
  */
 #ifndef HH_JANITOR_H
 #define HH_JANITOR_H

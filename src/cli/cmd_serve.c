@@ -240,6 +240,8 @@ int cli_serve(int argc, char **argv)
                         cli_store_label(acfg.store_location));
     app->allow_signup = o.allow_signup;
     app->store_wait_ms = (int)o.store_wait_ms;
+    app->body_grace_s = (int)o.timeout;
+    app->body_min_rate = (unsigned)o.min_rate;
     app->min_free_bytes = (unsigned long long)o.min_free_mb * 1024 * 1024;
     if (o.trusted)
         http_cidrs_parse(o.trusted, &app->trusted_proxies); /* checked by parse() */

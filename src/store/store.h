@@ -430,13 +430,16 @@ hh_status store_audit_list(hh_store *st, int64_t before, int limit, hh_audit_ent
 void store_audit_list_free(hh_audit_entry *entries, size_t n);
 
 /*
- * Forgets at most limit pending uploads whose URL expired before now,
- * except those skip says are in flight (skip may be NULL; ctx is its).
+ * Forgets at most limit pending uploads that no body can still be on its
+ * way to: their URL expired before now, plus the longest a body may take
+ * after its start (grace_ms, then its size at min_rate bytes a second),
+ * so that no node sharing the storage is still receiving one. Those skip
+ * says are in flight here are kept too (skip may be NULL; ctx is its).
  * Their keys are copied into keys (limit slots of HH_KEY_MAX), *n says how
  * many, so the caller can remove what a broken body left in storage.
  */
-hh_status store_upload_expire(hh_store *st, int64_t now, int limit,
-                              int (*skip)(void *ctx, const char *key), void *ctx,
+hh_status store_upload_expire(hh_store *st, int64_t now, int64_t grace_ms, int64_t min_rate,
+                              int limit, int (*skip)(void *ctx, const char *key), void *ctx,
                               char (*keys)[HH_KEY_MAX], size_t *n);
 
 /* ---- dashboard sessions (store_sqlite_sessions.c) ---- */

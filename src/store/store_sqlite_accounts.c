@@ -73,6 +73,7 @@ static const char *const accounts_text[A_COUNT] = {
     [A_AUDIT_LIST] = "SELECT id, at, actor, action, coalesce(target, ''), detail FROM audit_log"
                      " WHERE (?1 <= 0 OR id < ?1) ORDER BY id DESC LIMIT ?2",
     [A_UPLOAD_EXPIRED] = "SELECT key FROM uploads WHERE state = 'pending' AND expires_at < ?1"
+                         " AND expires_at + ?3 + size_bytes * 1000 / ?4 < ?1"
                          " ORDER BY expires_at LIMIT ?2",
     [A_UPLOAD_FORGET] = "DELETE FROM uploads WHERE key = ?1 AND state = 'pending'",
 };
@@ -352,7 +353,7 @@ hh_status store_audit_list(hh_store *st, int64_t before, int limit, hh_audit_ent
 
 /* One store_upload_expire. */
 typedef struct expire_call {
-    int64_t now;
+    int64_t now, grace_ms, min_rate;
     int limit;
     int (*skip)(void *ctx, const char *key);
     void *ctx;
@@ -369,6 +370,8 @@ static hh_status expire_tx(conn *c, void *ctx)
         return rc;
     sqlite3_bind_int64(s, 1, e->now);
     sqlite3_bind_int(s, 2, e->limit);
+    sqlite3_bind_int64(s, 3, e->grace_ms);
+    sqlite3_bind_int64(s, 4, e->min_rate);
     int src;
     char key[HH_KEY_MAX];
     /* Read them all first: a statement stepping through rows that another one deletes is fine
@@ -390,14 +393,14 @@ static hh_status expire_tx(conn *c, void *ctx)
     return rc;
 }
 
-hh_status store_upload_expire(hh_store *st, int64_t now, int limit,
-                              int (*skip)(void *ctx, const char *key), void *ctx,
+hh_status store_upload_expire(hh_store *st, int64_t now, int64_t grace_ms, int64_t min_rate,
+                              int limit, int (*skip)(void *ctx, const char *key), void *ctx,
                               char (*keys)[HH_KEY_MAX], size_t *n)
 {
     *n = 0;
-    if (limit < 1)
+    if (limit < 1 || min_rate < 1 || grace_ms < 0)
         return HH_ERR_INVALID;
-    expire_call e = {now, limit, skip, ctx, keys, 0};
+    expire_call e = {now, grace_ms, min_rate, limit, skip, ctx, keys, 0};
     hh_status rc = sq_tx(st, expire_tx, &e);
     if (!rc)
         *n = e.n;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_uploads_recovery.sh - what uploads leave behind, and crashes:
-#  - a pending upload is forgotten once its URL has expired, with the
-#    temporary file a crashed body left (row and .part both go), unless its
-#    body is streaming right then (that one still completes);
+#  - a pending upload is forgotten once its URL has expired and no body can
+#    still be on its way (the grace, then its size at the minimum rate),
+#    with the temporary file a crashed body left (row and .part both go);
+#    one whose body is streaming past its URL's expiry still completes;
 #  - at start, temporary files a crash left anywhere in storage are swept;
 #  - a crash between linking the object and marking the upload complete
 #    no longer leaves the upload stuck: the next PUT finishes the commit
@@ -34,29 +35,36 @@ rows() { sqlite3 "$DB" "SELECT count(*) FROM uploads WHERE key = '$1'"; }
 state() { sqlite3 "$DB" "SELECT state FROM uploads WHERE key = '$1'"; }
 
 # --- expired pending uploads are forgotten, with their leftovers ---
-start_server --workers 0 --upload-url-ttl 5
+start_server --workers 0 --upload-url-ttl 5 --timeout 2 --upload-min-rate 100
 presign
 stale_key=$UP_KEY
 mkdir -p "$(dirname "$DATA/objects/$stale_key")"
 echo "half a body" >"$DATA/objects/$stale_key.part-AbC123" # what a crashed body leaves
-presign
-live_url=$UP_URL live_key=$UP_KEY
+LIVE_SIZE=100000
+req POST /api/v1/uploads/presign "${AUTH[@]}" \
+  -d "{\"kind\":\"image\",\"contentType\":\"image/png\",\"sizeBytes\":$LIVE_SIZE}"
+live_url=$(jq -r .uploadUrl "$BODY") live_key=$(jq -r .key "$BODY")
 # This one's body starts now and streams past its URL's expiry.
 PORT=${BASE##*:}
-python3 - "$PORT" "$live_url" "$HH_TMP/one.png" "$DB" "$live_key" <<'PY' >"$HH_TMP/live.out" &
+python3 - "$PORT" "$live_url" "$HH_TMP/one.png" "$DB" "$live_key" "$LIVE_SIZE" <<'PY' >"$HH_TMP/live.out" &
 import socket, sqlite3, sys, time
 port, url, png, db, key = int(sys.argv[1]), sys.argv[2], open(sys.argv[3], "rb").read(), sys.argv[4], sys.argv[5]
+body = png + b"\0" * (int(sys.argv[6]) - len(png))   # a PNG's magic, then padding
 path = url.split(str(port), 1)[1]
 s = socket.create_connection(("127.0.0.1", port), timeout=30)
 s.sendall((f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-           f"Content-Length: {len(png)}\r\n\r\n").encode() + png[:8])
-# Until the janitor has forgotten the other (stale) upload, the body keeps streaming.
+           f"Content-Length: {len(body)}\r\n\r\n").encode())
+# Until the janitor has forgotten the other (stale) upload, the body keeps streaming, at about
+# 2000 bytes a second: above the minimum rate, and far from done when its URL expires.
+sent = 0
 for _ in range(300):
     n = sqlite3.connect(db).execute("SELECT count(*) FROM uploads WHERE key != ?", (key,)).fetchone()[0]
     if n == 0:
         break
+    s.sendall(body[sent:sent + 200])
+    sent += 200
     time.sleep(0.1)
-s.sendall(png[8:])
+s.sendall(body[sent:])
 print(s.recv(4096).split(b"\r\n", 1)[0].decode())
 PY
 LIVE_PID=$!
