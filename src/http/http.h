@@ -170,6 +170,14 @@ void http_reply_fd(http_req *req, unsigned status, const char *content_type, int
  * Takes ownership of extra (an object whose members are merged in; may be NULL).
  */
 void http_reply_error(http_req *req, api_error code, const char *message, json_t *extra);
+/*
+ * The envelope itself, {"error":{"code","message",...extra}}: a new
+ * reference, or NULL when it cannot be built (message or extra not valid
+ * UTF-8, no memory), which the reply turns into the fallback 500. Takes
+ * ownership of extra. The fuzzers check that client input never makes it
+ * NULL.
+ */
+json_t *http_error_body(api_error code, const char *message, json_t *extra);
 /* The envelope with a status other than the code's own (405 invalid_input, 416). */
 void http_reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
                              json_t *extra);

@@ -306,14 +306,19 @@ void http_reply_fd(http_req *req, unsigned status, const char *content_type, int
     set_response(req, status, resp, content_type);
 }
 
-void http_reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
-                             json_t *extra)
+json_t *http_error_body(api_error code, const char *message, json_t *extra)
 {
     json_t *err = json_pack("{s:s, s:s}", "code", api_error_code(code), "message", message);
     if (err && extra)
         json_object_update(err, extra);
     json_decref(extra);
-    http_reply_json(req, status, err ? json_pack("{s:o}", "error", err) : NULL);
+    return err ? json_pack("{s:o}", "error", err) : NULL;
+}
+
+void http_reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
+                             json_t *extra)
+{
+    http_reply_json(req, status, http_error_body(code, message, extra));
 }
 
 void http_reply_error(http_req *req, api_error code, const char *message, json_t *extra)
