@@ -23,6 +23,7 @@ hh_status app_new(const app_config *cfg, hh_app **out)
         return HH_ERR_NOMEM;
     }
     app->plans = cfg->plans;
+    pthread_rwlock_init(&app->blocklist_lock, NULL);
     snprintf(app->data_dir, sizeof app->data_dir, "%s", cfg->data_dir);
     rc = store_open(cfg->store_location, &app->store);
     if (rc) {
@@ -63,6 +64,36 @@ void app_set_public_url(hh_app *app, const char *url)
     blob_set_public_url(app->blob, app->public_url);
 }
 
+hh_status app_blocklist_load(hh_app *app, const char *path_, char *err, size_t errsize)
+{
+    char path[sizeof app->blocklist_path];
+    snprintf(path, sizeof path, "%s", path_); /* path_ may be app->blocklist_path itself */
+    blocklist *bl = NULL;
+    hh_errdetail d = {"", ""};
+    hh_status rc = blocklist_load(path, &bl, &d);
+    if (rc) {
+        snprintf(err, errsize, "%s", d.message[0] ? d.message : hh_status_str(rc));
+        return rc;
+    }
+    pthread_rwlock_wrlock(&app->blocklist_lock);
+    blocklist *old = app->blocklist;
+    app->blocklist = bl;
+    snprintf(app->blocklist_path, sizeof app->blocklist_path, "%s", path);
+    pthread_rwlock_unlock(&app->blocklist_lock);
+    blocklist_free(old);
+    hh_log_fields(HH_LOG_INFO, "prompt blocklist loaded",
+                  json_pack("{s:s, s:I}", "file", path, "phrases", (json_int_t)blocklist_size(bl)));
+    return HH_OK;
+}
+
+int app_prompt_blocked(hh_app *app, const char *prompt)
+{
+    pthread_rwlock_rdlock(&app->blocklist_lock);
+    int hit = blocklist_match(app->blocklist, prompt);
+    pthread_rwlock_unlock(&app->blocklist_lock);
+    return hit;
+}
+
 void app_pool_thread_init(void *app)
 {
     store_thread_busy_ms(((hh_app *)app)->store_wait_ms);
@@ -97,5 +128,7 @@ void app_free(hh_app *app)
     blob_free(app->blob);
     store_close(app->store);
     plans_free(app->plans);
+    blocklist_free(app->blocklist);
+    pthread_rwlock_destroy(&app->blocklist_lock);
     free(app);
 }

@@ -7,9 +7,12 @@
 #ifndef HH_APP_H
 #define HH_APP_H
 
+#include <pthread.h>
+
 #include "api/key_usage.h"
 #include "api/ratelimit.h"
 #include "blob/blob.h"
+#include "domain/blocklist.h"
 #include "domain/plans.h"
 #include "http/http.h"
 #include "http/netaddr.h"
@@ -37,6 +40,9 @@ typedef struct hh_app {
     struct janitor *janitor;           /* owned; started by serve (api/janitor.h) */
     int body_grace_s;                  /* serve --timeout: an upload body's grace */
     unsigned body_min_rate;            /* serve --upload-min-rate, bytes/s (>= 1) */
+    blocklist *blocklist;              /* owned; NULL: none (serve --blocklist) */
+    pthread_rwlock_t blocklist_lock;   /* guards blocklist: reloaded on SIGHUP */
+    char blocklist_path[1024];         /* "" when none */
     http_cidrs trusted_proxies;        /* serve --trusted-proxy (n 0: none) */
     /* Dashboard (api/dashboard.h). */
     int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */
@@ -64,6 +70,13 @@ void app_set_public_url(hh_app *app, const char *url);
  * an hh_app): gives the thread's store calls the request lock wait.
  */
 void app_pool_thread_init(void *app);
+/*
+ * Loads (or, on SIGHUP, reloads) the prompt blocklist from path and swaps
+ * it in; on failure the old list stays and err gets a one-line reason.
+ */
+hh_status app_blocklist_load(hh_app *app, const char *path, char *err, size_t errsize);
+/* 1 when prompt contains a phrase of the blocklist (0 when there is none). */
+int app_prompt_blocked(hh_app *app, const char *prompt);
 /* Starts n render workers in this process (scratch space under the data dir). */
 hh_status app_start_workers(hh_app *app, unsigned n);
 void app_free(hh_app *app);

@@ -3,7 +3,7 @@
  * sections 3 and 4).
  *
  * Creating checks in the contract's order: the body and its fields
- * (invalid_input), the
+ * (invalid_input; the operator's prompt blocklist is one of these), the
  * references (invalid_input naming the field), the plan's gates
  * (plan_gate_exceeded), then the credits, which are taken in the store's
  * single transaction with the video and its job. That transaction also
@@ -137,6 +137,14 @@ static void reply_capped(http_req *req, int64_t retry_after_s, const char *messa
     http_reply_error(req, API_ERR_RATE_LIMITED, message, extra);
 }
 
+/* A prompt the operator's blocklist refuses: invalid_input naming prompt, and a log line. */
+static void reply_blocked(http_req *req, const api_principal *p)
+{
+    hh_log_fields(HH_LOG_INFO, "prompt refused by the blocklist",
+                  json_pack("{s:s, s:s}", "user", p->user.id, "request_id", http_req_id(req)));
+    reply_invalid(req, "prompt", "The prompt contains words this service does not accept.");
+}
+
 /* The answer to a create the transaction's guard refused (hh_create_guard). */
 static void reply_guarded(http_req *req, const api_principal *p, const hh_create_guard *g)
 {
@@ -246,6 +254,8 @@ void h_videos_create(http_req *req, void *app_)
     hh_errdetail d;
     if (video_request_parse(body, HH_VR_API, vr, &d))
         reply_invalid(req, d.field, d.message);
+    else if (app_prompt_blocked(app, vr->prompt))
+        reply_blocked(req, p);
     else if (!check_references(app, req, vr, p->user.id) &&
              !check_gates(req, app->plans, p->plan, vr))
         create(app, req, p, vr, idem);

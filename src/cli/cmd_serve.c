@@ -2,6 +2,8 @@
  * cmd_serve.c - `happyhorse serve`: the HTTP API, the dashboard and (with
  * --workers) the render workers in one process. Runs until SIGTERM or
  * SIGINT, then stops accepting, lets requests in flight finish and exits 0.
+ * SIGHUP reloads the prompt blocklist (--blocklist), keeping the old one
+ * if the file has become unreadable or invalid.
  *
  * Signals are blocked in every thread (the mask is set before any thread
  * starts and inherited) and taken synchronously with sigwait in the main
@@ -52,6 +54,8 @@ static const char usage[] =
     "                        (HAPPYHORSE_UPLOAD_MIN_RATE, default 16384)\n"
     "  --trusted-proxy CIDR  proxies (comma-separated ranges) whose X-Forwarded-For names\n"
     "                        the client (HAPPYHORSE_TRUSTED_PROXY, default none)\n"
+    "  --blocklist FILE      phrases a prompt may not contain, one a line; SIGHUP reloads\n"
+    "                        it (HAPPYHORSE_BLOCKLIST, default none)\n"
     "  --log-level LEVEL     debug, info, warn or error (HAPPYHORSE_LOG_LEVEL, default info)\n"
     "  --web DIR             the dashboard's files (HAPPYHORSE_WEB, default: web/ found\n"
     "                        beside the binary)\n"
@@ -61,7 +65,7 @@ static const char usage[] =
     "The store is SQLite under --data unless HAPPYHORSE_DATABASE_URL is set.\n";
 
 typedef struct serve_opts {
-    const char *listen, *data, *public_url, *plans, *log_level, *web, *trusted;
+    const char *listen, *data, *public_url, *plans, *log_level, *web, *trusted, *blocklist;
     int allow_signup;
     int64_t workers, http_threads, max_connections, timeout, upload_ttl, store_wait_ms, min_free_mb,
         per_ip, min_rate;
@@ -94,6 +98,7 @@ static int parse(int argc, char **argv, serve_opts *o)
         {"max-connections-per-ip", required_argument, NULL, 'I'},
         {"upload-min-rate", required_argument, NULL, 'R'},
         {"trusted-proxy", required_argument, NULL, 'P'},
+        {"blocklist", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -154,6 +159,9 @@ static int parse(int argc, char **argv, serve_opts *o)
         case 'P':
             o->trusted = optarg;
             break;
+        case 'K':
+            o->blocklist = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return -1;
@@ -169,6 +177,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     o->log_level = cli_opt(o->log_level, "HAPPYHORSE_LOG_LEVEL", "info");
     o->web = cli_opt(o->web, "HAPPYHORSE_WEB", NULL);
     o->trusted = cli_opt(o->trusted, "HAPPYHORSE_TRUSTED_PROXY", NULL);
+    o->blocklist = cli_opt(o->blocklist, "HAPPYHORSE_BLOCKLIST", NULL);
     if (!o->allow_signup) {
         const char *v = cli_opt(NULL, "HAPPYHORSE_ALLOW_SIGNUP", "0");
         o->allow_signup = !strcmp(v, "1") || !strcmp(v, "true");
@@ -201,13 +210,21 @@ static int parse(int argc, char **argv, serve_opts *o)
     return cli_usage_error(PROG, "--log-level must be debug, info, warn or error");
 }
 
-/* Blocks until SIGTERM or SIGINT arrives; returns the signal. */
-static int wait_for_stop(const sigset_t *set)
+/* Blocks until SIGTERM or SIGINT arrives, reloading the blocklist on each SIGHUP; returns it. */
+static int wait_for_stop(const sigset_t *set, hh_app *app)
 {
     int sig = 0;
-    while (sigwait(set, &sig) != 0)
-        ;
-    return sig;
+    for (;;) {
+        if (sigwait(set, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            return sig;
+        char err[320];
+        if (!app->blocklist_path[0])
+            hh_info("SIGHUP: no --blocklist to reload");
+        else if (app_blocklist_load(app, app->blocklist_path, err, sizeof err))
+            hh_error("SIGHUP: blocklist not reloaded, the old one stays: %s", err);
+    }
 }
 
 int cli_serve(int argc, char **argv)
@@ -221,6 +238,7 @@ int cli_serve(int argc, char **argv)
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -239,6 +257,10 @@ int cli_serve(int argc, char **argv)
         return cli_fail(PROG, "cannot open the store at %s (see the log line above)",
                         cli_store_label(acfg.store_location));
     app->allow_signup = o.allow_signup;
+    if (o.blocklist && app_blocklist_load(app, o.blocklist, err, sizeof err)) {
+        app_free(app);
+        return cli_usage_error(PROG, "--blocklist %s", err);
+    }
     app->store_wait_ms = (int)o.store_wait_ms;
     app->body_grace_s = (int)o.timeout;
     app->body_min_rate = (unsigned)o.min_rate;
@@ -296,7 +318,7 @@ int cli_serve(int argc, char **argv)
                             (int)http_server_port(app->http), "publicUrl", app->public_url, "data",
                             o.data));
 
-    int sig = wait_for_stop(&stop);
+    int sig = wait_for_stop(&stop, app);
     hh_log_fields(HH_LOG_INFO, "stopping", json_pack("{s:s}", "signal", strsignal(sig)));
     app_free(app);
     hh_info("stopped");

@@ -11,6 +11,7 @@
 #define HH_UTF8_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * The length in bytes of the longest prefix of the len bytes at s that is
@@ -28,6 +29,15 @@ long hh_utf8_count(const char *s, size_t len);
  * as the precision to echo a string with "%.*s".
  */
 size_t hh_utf8_prefix(const char *s, size_t max);
+
+/*
+ * Decodes the character at s (len bytes there): its length in bytes, with
+ * *cp its code point; 0 when no valid character starts there (or len is 0).
+ */
+size_t hh_utf8_next(const char *s, size_t len, uint32_t *cp);
+
+/* Encodes cp into out: its length (1-4), or 0 for a surrogate or past U+10FFFF. */
+size_t hh_utf8_put(uint32_t cp, char out[4]);
 
 /*
  * Copies the len bytes at src into dst (size bytes, size > 0) as valid
