@@ -4,11 +4,11 @@
 # the same size, same connections, same duration, same machine, same run.
 CONNS=${BENCH_CONNECTIONS:-32}
 . "$(dirname "$0")/lib.sh"
-bench_serve 18080
-curl -sf -H "Authorization: Bearer $KEY" "http://127.0.0.1:18080/api/v1/account" >"$work/account.json"
-bench_nginx 18081 "$work/account.json"
-hh=$(rps -H "Authorization: Bearer $KEY" "http://127.0.0.1:18080/api/v1/account")
-ng=$(rps "http://127.0.0.1:18081/account.json")
+bench_serve 18102
+curl -sf -H "Authorization: Bearer $KEY" "http://127.0.0.1:18102/api/v1/account" >"$work/account.json"
+bench_nginx 18103 "$work/account.json"
+hh=$(rps -H "Authorization: Bearer $KEY" "http://127.0.0.1:18102/api/v1/account")
+ng=$(rps "http://127.0.0.1:18103/account.json")
 
 echo "## Authenticated request vs nginx static file"
 echo

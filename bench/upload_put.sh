@@ -6,7 +6,7 @@
 # Both read a source file that is already in the page cache. Prints a
 # Markdown section on stdout; bench/run.sh collects it into docs/benchmarks.md.
 # The server's data dir and dd's target are both in lib.sh's $work: one disk.
-PORT=18094
+PORT=18104
 RUNS=${BENCH_RUNS:-5}
 SIZE=$((50 * 1024 * 1024))
 . "$(dirname "$0")/lib.sh"

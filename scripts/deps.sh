@@ -8,6 +8,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libargon2-dev libssl-dev libpq-dev
+  libcurl4-openssl-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
 )
 # Tests: cmocka for unit tests, clang for libFuzzer, curl/jq/ffprobe for the

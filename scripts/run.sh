@@ -38,5 +38,12 @@ cat <<MSG
   then poll GET \$HAPPYHORSE_BASE_URL/api/v1/videos/<id> until "ready" and open its videoUrl.
   The dashboard: http://$LISTEN/ (sign in with the demo account).
 
+  Every plan here renders with the built-in "procedural" engine: a preview renderer
+  on the CPU, NOT an AI model (it needs no account). For real AI video, point a plan
+  at HappyHorse on Alibaba Cloud Model Studio in a plans file (docs/engines.md):
+
+    "engine": {"name": "dashscope", "baseUrl": "https://dashscope-intl.aliyuncs.com/api/v1",
+               "model": "happyhorse-1.1-t2v", "apiKeyEnv": "DASHSCOPE_API_KEY"}
+
 MSG
 exec "$BIN" serve --listen "$LISTEN" --data "$HAPPYHORSE_DATA"

@@ -12,6 +12,11 @@
 
 #include "util/log.h"
 
+/* Hot-read caches: a second at most, whatever the generation says; a few MiB at most. */
+#define APP_READ_CACHE_TTL_MS  1000
+#define APP_KEY_CACHE_SLOTS    1024
+#define APP_STATUS_CACHE_SLOTS 4096
+
 hh_status app_new(const app_config *cfg, hh_app **out)
 {
     hh_status rc;
@@ -46,7 +51,10 @@ hh_status app_new(const app_config *cfg, hh_app **out)
     if ((rc = key_usage_new(app->store, cfg->key_usage_flush_ms, &app->usage)))
         goto fail;
     rc = HH_ERR_NOMEM;
-    if (!(app->uploads_in_flight = keycount_new()))
+    app->uploads_in_flight = keycount_new();
+    app->key_cache = read_cache_new(APP_KEY_CACHE_SLOTS, APP_READ_CACHE_TTL_MS);
+    app->status_cache = read_cache_new(APP_STATUS_CACHE_SLOTS, APP_READ_CACHE_TTL_MS);
+    if (!app->uploads_in_flight || !app->key_cache || !app->status_cache)
         goto fail;
     *out = app;
     return HH_OK;
@@ -122,6 +130,8 @@ void app_free(hh_app *app)
     http_server_free(app->http);
     janitor_stop(app->janitor);
     worker_pool_stop(app->workers);
+    read_cache_free(app->status_cache);
+    read_cache_free(app->key_cache);
     key_usage_free(app->usage);
     keycount_free(app->uploads_in_flight);
     ratelimit_free(app->limiter);

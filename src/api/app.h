@@ -11,6 +11,7 @@
 
 #include "api/key_usage.h"
 #include "api/ratelimit.h"
+#include "api/read_cache.h"
 #include "blob/blob.h"
 #include "domain/blocklist.h"
 #include "domain/plans.h"
@@ -47,6 +48,9 @@ typedef struct hh_app {
     /* Dashboard (api/dashboard.h). */
     int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */
     char web_dir[1024]; /* the web app's files (serve --web / HAPPYHORSE_WEB) */
+    /* Copies of hot reads, checked against the store's generation (read_cache.h). */
+    read_cache *key_cache;    /* owned; key hash -> key and user */
+    read_cache *status_cache; /* owned; video id + user id -> status JSON */
 } hh_app;
 
 typedef struct app_config {

@@ -7,9 +7,15 @@
  * → rate limit. The rate is the account's: every key of a user draws on
  * one bucket of the plan's size (N keys are not N times the plan), and the
  * dashboard's session routes on a second bucket of the same size, so a
- * browser tab never eats an integration's budget. The key is looked up by the SHA-256 of the whole
- * token: keys are 256-bit random, so a fast hash is the right one (a slow password hash buys
- * nothing against a secret that cannot be guessed).
+ * browser tab never eats an integration's budget. The key is looked up by
+ * the SHA-256 of the whole token: keys are 256-bit random, so a fast hash
+ * is the right one (a slow password hash buys nothing against a secret
+ * that cannot be guessed).
+ *
+ * A found key and its user are kept in app->key_cache under the hash for
+ * as long as nothing is committed to the store (by any process: a key
+ * deleted, API access switched off or the account suspended by the admin
+ * CLI counts at once) and at most a second; unknown keys are never kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +53,32 @@ static void free_principal(void *p)
     free(p);
 }
 
+/* What the key cache keeps of a lookup. */
+typedef struct cached_key {
+    hh_api_key key;
+    hh_user user;
+} cached_key;
+
+/* The key of hash and its user: from the cache while the store is unchanged, else the store. */
+static hh_status lookup_key(hh_app *app, const uint8_t hash[CRYPTO_SHA256_LEN], api_principal *p)
+{
+    uint64_t gen = store_generation(app->store); /* before the read it may tag */
+    int64_t now = hh_time_mono_ms();
+    cached_key ck;
+    if (read_cache_get(app->key_cache, hash, CRYPTO_SHA256_LEN, gen, now, &ck, sizeof ck) ==
+        sizeof ck) {
+        p->key = ck.key;
+        p->user = ck.user;
+        return HH_OK;
+    }
+    hh_status rc = store_key_lookup(app->store, hash, &p->key, &p->user);
+    if (rc == HH_OK) {
+        ck = (cached_key){p->key, p->user};
+        read_cache_put(app->key_cache, hash, CRYPTO_SHA256_LEN, gen, now, &ck, sizeof ck);
+    }
+    return rc;
+}
+
 /* Authenticates and rate-limits; on success attaches a principal. */
 static int guard_api_key(hh_app *app, http_req *req)
 {
@@ -67,7 +99,7 @@ static int guard_api_key(hh_app *app, http_req *req)
     }
     uint8_t hash[CRYPTO_SHA256_LEN];
     apikey_hash(token, hash);
-    hh_status rc = store_key_lookup(app->store, hash, &p->key, &p->user);
+    hh_status rc = lookup_key(app, hash, p);
     if (rc == HH_OK && p->user.disabled) {
         free(p);
         http_reply_error(req, API_ERR_INVALID_API_KEY,

@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "api/dashboard.h"
+#include "engine/engine.h"
 #include "util/crypto.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -189,9 +190,21 @@ const dash_principal *dash_principal_of(const http_req *req)
     return http_req_user(req);
 }
 
-json_t *dashboard_plan_json(const hh_app *app, const char *name)
+json_t *dashboard_plans_json(const hh_app *app)
 {
     json_t *all = plans_to_json(app->plans), *v;
+    size_t i;
+    json_array_foreach(all, i, v)
+    {
+        const char *label = engine_label_of(json_string_value(json_object_get(v, "engine")));
+        json_object_set_new(v, "engineLabel", json_string(label ? label : ""));
+    }
+    return all;
+}
+
+json_t *dashboard_plan_json(const hh_app *app, const char *name)
+{
+    json_t *all = dashboard_plans_json(app), *v;
     size_t i;
     json_t *found = NULL;
     json_array_foreach(all, i, v)

@@ -60,7 +60,13 @@ hh_status dashboard_session_start(hh_app *app, http_req *req, const hh_user *use
 /* Adds a Set-Cookie header that makes the browser forget the session. */
 void dashboard_cookie_clear(hh_app *app, http_req *req);
 
-/* The plan named name as the dashboard shows it (plans_to_json's shape); new reference or null. */
+/*
+ * The plans as the dashboard shows them: plans_to_json's shape plus
+ * "engineLabel", what the plan's engine is in words (a preview renderer or
+ * a provider's AI model). New reference.
+ */
+json_t *dashboard_plans_json(const hh_app *app);
+/* The plan named name as dashboard_plans_json shows it; new reference or null. */
 json_t *dashboard_plan_json(const hh_app *app, const char *name);
 
 /*

@@ -19,7 +19,7 @@
 void h_dash_plans(http_req *req, void *app_)
 {
     hh_app *app = app_;
-    http_reply_json(req, 200, json_pack("{s:o}", "plans", plans_to_json(app->plans)));
+    http_reply_json(req, 200, json_pack("{s:o}", "plans", dashboard_plans_json(app)));
 }
 
 /* Replies 403 and returns 1 when the workspace may not hold API keys. */

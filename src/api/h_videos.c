@@ -262,25 +262,73 @@ void h_videos_create(http_req *req, void *app_)
     free(vr);
 }
 
+/* A status answer as the status cache keeps it: a byte saying "still running", then the JSON. */
+#define STATUS_TEXT_MAX 8192
+
+/* The answer to a status poll: 200 with the JSON, Retry-After while the video is not final. */
+static void reply_status(http_req *req, const char *entry, size_t len)
+{
+    if (entry[0] == 'r')
+        http_req_add_header(req, "Retry-After", "5");
+    http_reply_bytes(req, 200, "application/json", entry + 1, len - 1);
+}
+
+/*
+ * Reads the video and builds its answer into entry (cap bytes): its length,
+ * or 0 after replying itself (an error, or an answer too long to keep).
+ */
+static size_t read_status(hh_app *app, http_req *req, const char *id, const char *user_id,
+                          char *entry, size_t cap)
+{
+    hh_video v;
+    hh_status rc = store_video_get(app->store, id, user_id, &v);
+    if (rc == HH_ERR_NOTFOUND) {
+        http_reply_error(req, API_ERR_NOT_FOUND, "No such video.", NULL);
+        return 0;
+    }
+    if (rc) { /* a busy store is a 503 with Retry-After (api_error_from_status) */
+        http_reply_error(req, api_error_from_status(rc), "Could not read the video.", NULL);
+        return 0;
+    }
+    json_t *j = video_json(&v, app->blob);
+    entry[0] = v.status == HH_VIDEO_QUEUED || v.status == HH_VIDEO_PROCESSING ? 'r' : 'f';
+    store_video_clear(&v);
+    size_t n = j ? json_dumpb(j, entry + 1, cap - 1, JSON_COMPACT | JSON_PRESERVE_ORDER) : 0;
+    if (n == 0 || n > cap - 1) {
+        /* Too long to keep (a long prompt of wide characters): answered, not cached. */
+        if (entry[0] == 'r')
+            http_req_add_header(req, "Retry-After", "5");
+        http_reply_json(req, 200, j);
+        return 0;
+    }
+    json_decref(j);
+    return n + 1;
+}
+
+/*
+ * GET /api/v1/videos/{id}: the poll route, so its answer is kept in the
+ * status cache (video id + owner id) while the store is unchanged.
+ */
 void h_videos_get(http_req *req, void *app_)
 {
     hh_app *app = app_;
     const api_principal *p = api_principal_of(req);
     const char *id = http_req_param(req, "id");
-    hh_video v;
-    /* Malformed, unknown and other users' ids take the same path to the same answer. */
-    hh_status rc =
-        uuid_is_valid(id) ? store_video_get(app->store, id, p->user.id, &v) : HH_ERR_NOTFOUND;
-    if (rc == HH_ERR_NOTFOUND) {
+    /* Malformed, unknown and other users' ids take the same answer. */
+    if (!uuid_is_valid(id)) {
         http_reply_error(req, API_ERR_NOT_FOUND, "No such video.", NULL);
         return;
     }
-    if (rc) {
-        http_reply_error(req, api_error_from_status(rc), "Could not read the video.", NULL);
-        return;
+    char key[2 * HH_ID_LEN], entry[STATUS_TEXT_MAX];
+    size_t klen = (size_t)snprintf(key, sizeof key, "%s%s", id, p->user.id);
+    uint64_t gen = store_generation(app->store); /* before the read it may tag */
+    int64_t now = hh_time_mono_ms();
+    size_t n = read_cache_get(app->status_cache, key, klen, gen, now, entry, sizeof entry);
+    if (!n) {
+        n = read_status(app, req, id, p->user.id, entry, sizeof entry);
+        if (!n)
+            return;
+        read_cache_put(app->status_cache, key, klen, gen, now, entry, n);
     }
-    if (v.status == HH_VIDEO_QUEUED || v.status == HH_VIDEO_PROCESSING)
-        http_req_add_header(req, "Retry-After", "5");
-    http_reply_json(req, 200, video_json(&v, app->blob));
-    store_video_clear(&v);
+    reply_status(req, entry, n);
 }

@@ -849,9 +849,31 @@ done:
     return ex;
 }
 
-static const admin_cmd video_show_cmd = {"happyhorse admin video show", video_id_opts,
-                                         "--id VIDEO\n"
-                                         "Prints one video as JSON, with its owner and plan.\n"};
+static const admin_cmd video_show_cmd = {
+    "happyhorse admin video show", video_id_opts,
+    "--id VIDEO\n"
+    "Prints one video as JSON, with its owner and plan, and for a video a provider\n"
+    "made (upstream engines) \"remote\": the provider's task, its phase, creates and\n"
+    "polls answered, the provider's usage, the operator's cost figure and last error.\n"};
+
+/* The operator's view of a video's provider task, or NULL when it has none. New reference. */
+static json_t *remote_json(hh_store *st, const char *video_id)
+{
+    hh_remote_task t;
+    if (store_remote_get(st, video_id, &t))
+        return NULL;
+    json_t *task = t.task ? json_loads(t.task, 0, NULL) : NULL;
+    json_t *usage = t.usage ? json_loads(t.usage, 0, NULL) : NULL;
+    json_t *j =
+        json_pack("{s:s, s:s, s:O?, s:O?, s:s?, s:i, s:i, s:i, s:f}", "engine", t.engine, "phase",
+                  hh_remote_phase_str(t.phase), "taskId", json_object_get(task, "id"), "usage",
+                  usage, "lastError", t.detail, "creates", t.creates, "polls", t.polls, "errors",
+                  t.errors, "cost", t.cost);
+    json_decref(task);
+    json_decref(usage);
+    store_remote_clear(&t);
+    return j;
+}
 
 static int video_show(int argc, char **argv)
 {
@@ -872,6 +894,9 @@ static int video_show(int argc, char **argv)
     json_object_set_new(j, "userId", json_string(v.user_id));
     json_object_set_new(j, "plan", json_string(v.plan));
     json_object_set_new(j, "attempts", json_integer(v.attempts));
+    json_t *remote = remote_json(st, v.id);
+    if (remote)
+        json_object_set_new(j, "remote", remote);
     store_video_clear(&v);
     ex = print_json(cmd, j);
 done:

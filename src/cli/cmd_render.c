@@ -119,8 +119,9 @@ int cli_render(int argc, char **argv)
             goto done;
         }
     }
-    if (engine_new(engine, config, &eng, err, sizeof err)) {
-        ret = cli_usage_error(PROG, "%s", err);
+    hh_errdetail why = {"", ""};
+    if (engine_new(engine, config, &eng, &why)) {
+        ret = cli_usage_error(PROG, "%s", why.message);
         goto done;
     }
     job = load_json_file(jobfile, err, sizeof err);

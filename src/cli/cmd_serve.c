@@ -247,6 +247,7 @@ int cli_serve(int argc, char **argv)
     hh_plans *plans = NULL;
     if (cli_plans_load(o.plans, &plans, err, sizeof err))
         return cli_usage_error(PROG, "%s", err);
+    cli_log_plan_engines(plans);
     app_config acfg = {
         .data_dir = o.data,
         .store_location = cli_store_location(o.data),

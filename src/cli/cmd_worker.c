@@ -81,6 +81,7 @@ int cli_worker(int argc, char **argv)
         rc = cli_usage_error(PROG, "%s", err);
         goto out;
     }
+    cli_log_plan_engines(plans);
     const char *location = cli_store_location(data);
     if (store_open(location, &store)) {
         cli_fail(PROG, "cannot open the store at %s", cli_store_label(location));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "util/log.h"
 
 const char *cli_opt(const char *flag, const char *env, const char *def)
 {
@@ -52,7 +53,7 @@ hh_status cli_plans_load(const char *plans_flag, hh_plans **out, char *err, size
     }
     hh_errdetail why = {"", ""};
     hh_status rc = plans_load_file(path, out, &why);
-    if (!rc && (rc = engine_check_plans(*out, why.message, sizeof why.message))) {
+    if (!rc && (rc = engine_check_plans(*out, &why))) {
         plans_free(*out);
         *out = NULL;
     }
@@ -60,6 +61,15 @@ hh_status cli_plans_load(const char *plans_flag, hh_plans **out, char *err, size
         snprintf(err, errsize, "plans file %s: %s", path,
                  why.message[0] ? why.message : hh_status_str(rc));
     return rc;
+}
+
+void cli_log_plan_engines(const hh_plans *plans)
+{
+    for (size_t i = 0; i < plans->count; i++) {
+        const char *label = engine_label_of(plans->plan[i].engine);
+        hh_info("plan \"%s\": engine %s, %s", plans->plan[i].name, plans->plan[i].engine,
+                label ? label : "unknown");
+    }
 }
 
 int cli_parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)

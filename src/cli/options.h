@@ -43,6 +43,9 @@ const char *cli_store_label(const char *location);
  */
 hh_status cli_plans_load(const char *plans_flag, hh_plans **out, char *err, size_t errsize);
 
+/* Logs which engine makes each plan's videos, in words (what a preview is, what is AI). */
+void cli_log_plan_engines(const hh_plans *plans);
+
 /*
  * Parses s as a whole base-10 integer in [lo, hi] (no sign tricks, no
  * spaces, no fraction, no exponent). Returns 1 and sets *out on success,

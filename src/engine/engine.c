@@ -14,8 +14,8 @@
 
 /* Every engine there is; the one list of names (the plans file is checked against it). */
 static const engine_ops *const registry[] = {
-    &engine_procedural_ops,
-    &engine_exec_ops,
+    &engine_procedural_ops, &engine_exec_ops, &engine_dashscope_ops,
+    &engine_openai_ops,     &engine_fal_ops,
 };
 #define REGISTRY_SIZE (sizeof registry / sizeof registry[0])
 
@@ -39,7 +39,7 @@ static void list_names(char *buf, size_t size)
 }
 
 /* Refuses a key that neither the shared settings nor the engine read (a typo would be silent). */
-static hh_status check_keys(const engine_ops *ops, const json_t *config, char *err, size_t errsize)
+static hh_status check_keys(const engine_ops *ops, const json_t *config, hh_errdetail *d)
 {
     static const char *const shared[] = {"name", "preset", "threads", NULL};
     const char *key;
@@ -51,30 +51,18 @@ static hh_status check_keys(const engine_ops *ops, const json_t *config, char *e
             known = !strcmp(*k, key);
         for (const char *const *k = ops->keys; k && *k && !known; k++)
             known = !strcmp(*k, key);
+        for (const char *const *k = engine_remote_keys; ops->remote && *k && !known; k++)
+            known = !strcmp(*k, key);
         if (!known) {
-            snprintf(err, errsize, "engine config: %s does not read \"%.64s\"", ops->name, key);
-            return HH_ERR_INVALID;
+            return hh_errdetail_set(d, HH_ERR_INVALID, "",
+                                    "engine config: %s does not read \"%.64s\"", ops->name, key);
         }
     }
     return HH_OK;
 }
 
-hh_status engine_cfg_int(const json_t *config, const char *key, long lo, long hi, int *out,
-                         char *err, size_t errsize)
-{
-    const json_t *v = json_object_get(config, key);
-    if (!v)
-        return HH_OK;
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-        snprintf(err, errsize, "engine config: %s must be an integer %ld..%ld", key, lo, hi);
-        return HH_ERR_INVALID;
-    }
-    *out = (int)json_integer_value(v);
-    return HH_OK;
-}
-
 /* Reads the settings every engine shares: "preset" (x264) and "threads". */
-static hh_status encode_config(engine_encode *enc, const json_t *config, char *err, size_t errsize)
+static hh_status encode_config(engine_encode *enc, const json_t *config, hh_errdetail *d)
 {
     static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster",  "fast",
                                           "medium",    "slow",      "slower",   "veryslow"};
@@ -85,28 +73,28 @@ static hh_status encode_config(engine_encode *enc, const json_t *config, char *e
         for (size_t i = 0; json_is_string(p) && i < sizeof presets / sizeof presets[0]; i++)
             found |= !strcmp(json_string_value(p), presets[i]);
         if (!found) {
-            snprintf(err, errsize, "engine config: preset must be an x264 preset name");
-            return HH_ERR_INVALID;
+            return hh_errdetail_set(d, HH_ERR_INVALID, "",
+                                    "engine config: preset must be an x264 preset name");
         }
         snprintf(enc->preset, sizeof enc->preset, "%s", json_string_value(p));
     }
-    return engine_cfg_int(config, "threads", 0, 64, &enc->threads, err, errsize);
+    return engine_cfg_int(config, "threads", 0, 64, &enc->threads, d);
 }
 
-hh_status engine_new(const char *name, const json_t *config, hh_engine **out, char *err,
-                     size_t errsize)
+/* engine_new; check_only: the settings are checked, no secret is read (engine_check_plans). */
+static hh_status make(const char *name, const json_t *config, int check_only, hh_engine **out,
+                      hh_errdetail *d)
 {
     *out = NULL;
     const engine_ops *ops = find_ops(name);
     if (!ops) {
         char names[128];
         list_names(names, sizeof names);
-        snprintf(err, errsize, "unknown engine '%.64s' (%s)", name ? name : "", names);
-        return HH_ERR_INVALID;
+        return hh_errdetail_set(d, HH_ERR_INVALID, "", "unknown engine '%.64s' (%s)",
+                                name ? name : "", names);
     }
     if (config && !json_is_object(config)) {
-        snprintf(err, errsize, "engine config must be a JSON object");
-        return HH_ERR_INVALID;
+        return hh_errdetail_set(d, HH_ERR_INVALID, "", "engine config must be a JSON object");
     }
     json_t *empty = config ? NULL : json_object();
     const json_t *cfg = config ? config : empty;
@@ -114,12 +102,13 @@ hh_status engine_new(const char *name, const json_t *config, hh_engine **out, ch
     hh_status rc = e && cfg ? HH_OK : HH_ERR_NOMEM;
     if (!rc) {
         e->ops = ops;
-        rc = check_keys(ops, cfg, err, errsize);
+        e->check_only = check_only;
+        rc = check_keys(ops, cfg, d);
     }
     if (!rc)
-        rc = encode_config(&e->enc, cfg, err, errsize);
+        rc = encode_config(&e->enc, cfg, d);
     if (!rc && ops->configure)
-        rc = ops->configure(e, cfg, err, errsize);
+        rc = ops->configure(e, cfg, d);
     json_decref(empty);
     if (rc) {
         engine_free(e);
@@ -127,6 +116,11 @@ hh_status engine_new(const char *name, const json_t *config, hh_engine **out, ch
     }
     *out = e;
     return HH_OK;
+}
+
+hh_status engine_new(const char *name, const json_t *config, hh_engine **out, hh_errdetail *d)
+{
+    return make(name, config, 0, out, d);
 }
 
 hh_status engine_render(const hh_engine *e, const hh_render_job *job, char *msg, size_t msgsize)
@@ -139,6 +133,11 @@ hh_status engine_render(const hh_engine *e, const hh_render_job *job, char *msg,
         return HH_ERR_INVALID;
     }
     msg[0] = '\0';
+    if (!e->ops->render) {
+        snprintf(msg, msgsize, "the %s engine hands jobs to a provider; it renders nothing here",
+                 e->ops->name);
+        return HH_ERR_INVALID;
+    }
     return e->ops->render(e, job, msg, msgsize);
 }
 
@@ -152,29 +151,33 @@ const char *engine_label(const hh_engine *e)
     return e->ops->label;
 }
 
+const char *engine_label_of(const char *name)
+{
+    const engine_ops *ops = find_ops(name);
+    return ops ? ops->label : NULL;
+}
+
 int engine_can(const hh_engine *e, hh_plan_feature feature)
 {
     return !e->ops->can || e->ops->can(e, feature);
 }
 
-hh_status engine_check_plans(const hh_plans *plans, char *err, size_t errsize)
+hh_status engine_check_plans(const hh_plans *plans, hh_errdetail *d)
 {
     for (size_t i = 0; i < plans->count; i++) {
         const hh_plan *p = &plans->plan[i];
         hh_engine *e = NULL;
-        char why[256];
-        if (engine_new(p->engine, p->engine_config, &e, why, sizeof why)) {
-            snprintf(err, errsize, "plan \"%s\": engine: %s", p->name, why);
-            return HH_ERR_INVALID;
-        }
+        hh_errdetail why = {"", ""};
+        if (make(p->engine, p->engine_config, 1, &e, &why))
+            return hh_errdetail_set(d, HH_ERR_INVALID, p->name, "plan \"%s\": engine: %s", p->name,
+                                    why.message);
         for (int f = 0; f < HH_FEATURE_COUNT; f++) {
             if (p->allows[f] && !engine_can(e, (hh_plan_feature)f)) {
-                snprintf(err, errsize,
-                         "plan \"%s\": allow.%s is true but engine \"%s\" as configured cannot "
-                         "take it",
-                         p->name, plans_allow_key((hh_plan_feature)f), p->engine);
                 engine_free(e);
-                return HH_ERR_INVALID;
+                return hh_errdetail_set(d, HH_ERR_INVALID, p->name,
+                                        "plan \"%s\": allow.%s is true but engine \"%s\" as "
+                                        "configured cannot take it",
+                                        p->name, plans_allow_key((hh_plan_feature)f), p->engine);
             }
         }
         engine_free(e);
@@ -189,4 +192,56 @@ void engine_free(hh_engine *e)
     if (e->ops && e->ops->release)
         e->ops->release(e->impl);
     free(e);
+}
+
+/* ---- remote engines: the calls of engine.h, handed to the engine's remote ops ---- */
+
+int engine_is_remote(const hh_engine *e)
+{
+    return e->ops->remote != NULL;
+}
+
+const engine_remote_limits *engine_remote_limits_of(const hh_engine *e)
+{
+    return e->ops->remote ? &engine_remote_cfg_of(e)->lim : NULL;
+}
+
+hh_status engine_remote_submit(const hh_engine *e, const hh_render_job *job,
+                               const char *const input_url[HH_REF_COUNT], hc_request *out,
+                               char *msg, size_t msgsize)
+{
+    msg[0] = '\0';
+    if (!e->ops->remote || !job->req)
+        return HH_ERR_INVALID;
+    return e->ops->remote->submit(e, job, input_url, out, msg, msgsize);
+}
+
+void engine_remote_submitted(const hh_engine *e, const hc_response *resp, engine_verdict *v)
+{
+    engine_verdict_clear(v);
+    e->ops->remote->submitted(e, resp, v);
+}
+
+hh_status engine_remote_poll(const hh_engine *e, const json_t *task, hc_request *out)
+{
+    return e->ops->remote->poll(e, task, out);
+}
+
+void engine_remote_polled(const hh_engine *e, const json_t *task, const hc_response *resp,
+                          engine_verdict *v)
+{
+    engine_verdict_clear(v);
+    e->ops->remote->polled(e, task, resp, v);
+}
+
+hh_status engine_remote_cancel(const hh_engine *e, const json_t *task, hc_request *out)
+{
+    if (!e->ops->remote->cancel)
+        return HH_ERR_CONFLICT;
+    return e->ops->remote->cancel(e, task, out);
+}
+
+hh_status engine_remote_download(const hh_engine *e, const json_t *task, hc_request *out)
+{
+    return e->ops->remote->download(e, task, out);
 }

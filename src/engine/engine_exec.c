@@ -348,7 +348,7 @@ static void exec_release(void *impl)
     free(x);
 }
 
-static hh_status exec_configure(hh_engine *e, const json_t *config, char *err, size_t errsize)
+static hh_status exec_configure(hh_engine *e, const json_t *config, hh_errdetail *d)
 {
     exec_cfg *x = calloc(1, sizeof *x);
     if (!x)
@@ -356,8 +356,8 @@ static hh_status exec_configure(hh_engine *e, const json_t *config, char *err, s
     e->impl = x;
     const json_t *cmd = json_object_get(config, "command");
     if (!json_is_array(cmd) || json_array_size(cmd) < 1 || json_array_size(cmd) > 64) {
-        snprintf(err, errsize, "engine config: exec needs \"command\", an array of 1..64 strings");
-        return HH_ERR_INVALID;
+        return hh_errdetail_set(d, HH_ERR_INVALID, "",
+                                "engine config: exec needs \"command\", an array of 1..64 strings");
     }
     size_t i;
     const json_t *arg;
@@ -366,15 +366,15 @@ static hh_status exec_configure(hh_engine *e, const json_t *config, char *err, s
         if (!json_is_string(arg) || json_string_length(arg) == 0 ||
             json_string_length(arg) > 4096 ||
             strlen(json_string_value(arg)) != json_string_length(arg)) {
-            snprintf(err, errsize, "engine config: command[%zu] must be a non-empty string", i);
-            return HH_ERR_INVALID;
+            return hh_errdetail_set(d, HH_ERR_INVALID, "",
+                                    "engine config: command[%zu] must be a non-empty string", i);
         }
     }
     x->command = json_deep_copy(cmd);
     if (!x->command)
         return HH_ERR_NOMEM;
     x->timeout_sec = 600;
-    return engine_cfg_int(config, "timeoutSec", 1, 86400, &x->timeout_sec, err, errsize);
+    return engine_cfg_int(config, "timeoutSec", 1, 86400, &x->timeout_sec, d);
 }
 
 static hh_status exec_render(const hh_engine *e, const hh_render_job *job, char *msg,

@@ -17,7 +17,9 @@
  *      the server's work pool (not the threads that serve sockets) unless
  *      the route is HTTP_ROUTE_INLINE, so they may wait on the store;
  *   4. a buffered route gets its whole body (up to its limit, else 400
- *      invalid_input "body too large") and its handler runs once;
+ *      invalid_input "body too large") and its handler runs once (on the
+ *      work pool too, the connection suspended meanwhile: a create waiting
+ *      for its group commit holds a pool thread, never a socket thread);
  *      a streaming route gets on_begin / on_data / on_end callbacks and
  *      on_abort if the client goes away before the end;
  *   5. the handler replies exactly once with one of the http_reply_* calls.
@@ -93,7 +95,7 @@ typedef struct http_config {
     const http_route *routes;            /* terminated by an entry with pattern NULL */
     http_guard_fn guard;                 /* may be NULL */
     void *app;                           /* passed to handlers, guard and stream ops */
-    unsigned pool_threads;               /* 0: 16 threads run guards and handlers */
+    unsigned pool_threads;               /* 0: 32 threads run guards and handlers */
     void (*pool_thread_init)(void *app); /* run once on each pool thread (may be NULL) */
     int64_t queue_wait_ms;  /* 0: 10 s; a request queued longer for the pool gets a 503 */
     unsigned min_body_rate; /* 0: 16 KiB/s; a streaming body slower than this on average after

@@ -1,8 +1,7 @@
 /*
  * metrics.h - HTTP request counters by route and status and a latency
- * histogram, rendered as Prometheus text. Thread-safe: observations take a
- * mutex for the counter table (a few dozen series) and atomics for the
- * histogram.
+ * histogram, rendered as Prometheus text. Thread-safe: observations are
+ * atomic adds (a mutex only for the first request of a route and status).
  */
 #ifndef HH_METRICS_H
 #define HH_METRICS_H

@@ -8,8 +8,10 @@
  * on_end) of a route without HTTP_ROUTE_INLINE run on the work pool
  * (http/workq.h) while libmicrohttpd holds the connection suspended, so a
  * locked database stalls only the requests that need it, never /healthz
- * or the other connections of the same thread. A request without a body
- * makes one hop (guard and handler together); one with a body makes two,
+ * or the other connections of the same thread, and creates waiting for
+ * their group commit (store.h) hold pool threads, so that as many can
+ * share a commit as the pool has threads. A request without a body makes
+ * one hop (guard and handler together); one with a body makes two,
  * because the guard must decide before the body is read.
  *
  * libmicrohttpd lets a response be queued only on the first call of the
@@ -35,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/access_log.h"
 #include "http/json_body.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -45,11 +48,14 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
-#define DEFAULT_MAX_BODY   (64 * 1024)
-#define DEFAULT_CONN_MEM   (64 * 1024)
+#define DEFAULT_MAX_BODY (64 * 1024)
+/* MHD zeroes a connection's whole pool before each request: a size paid on every request. */
+#define DEFAULT_CONN_MEM   (32 * 1024)
 #define DEFAULT_CONN_LIMIT 1024
 #define DEFAULT_TIMEOUT_S  30
-#define DEFAULT_POOL       16    /* work pool threads: they mostly wait on I/O, not the CPU */
+#define DEFAULT_POOL                                                                               \
+    32                           /* work pool threads: they mostly wait on I/O, not the CPU;       \
+                                    also the most creates one group commit can gather */
 #define DEFAULT_QUEUE_WAIT 10000 /* ms a request may wait for a pool thread before a 503 */
 #define DEFAULT_BODY_RATE  16384 /* bytes/s a streaming body averages after its grace */
 #define STOP_WAIT_MS       10000
@@ -172,17 +178,33 @@ static int sane_request_id(const char *s)
     return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
+/*
+ * A generated request id: 24 hex digits, 16 of a random number drawn once
+ * per thread and 8 of that thread's request count. Ids must be unique, not
+ * secret, so the CSPRNG is not asked for every request.
+ */
+static void generate_request_id(char *out, size_t size)
+{
+    static _Thread_local uint64_t seed;
+    static _Thread_local uint32_t count;
+    uint8_t raw[sizeof seed];
+    if (!seed) {
+        if (crypto_random(raw, sizeof raw))
+            seed = (uint64_t)hh_time_mono_us() ^ (uint64_t)(uintptr_t)&seed;
+        else
+            memcpy(&seed, raw, sizeof seed);
+        seed |= 1; /* drawn: never 0 again */
+    }
+    snprintf(out, size, "%016llx%08x", (unsigned long long)seed, (unsigned)count++);
+}
+
 static void make_request_id(http_req *req)
 {
     const char *given = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Request-Id");
-    if (sane_request_id(given)) {
+    if (sane_request_id(given))
         snprintf(req->id, sizeof req->id, "%s", given);
-        return;
-    }
-    uint8_t raw[12];
-    if (crypto_random(raw, sizeof raw) ||
-        crypto_hex_encode(raw, sizeof raw, req->id, sizeof req->id))
-        snprintf(req->id, sizeof req->id, "r%lld", (long long)hh_time_mono_us());
+    else
+        generate_request_id(req->id, sizeof req->id);
 }
 
 static void req_free(http_req *req)
@@ -621,12 +643,9 @@ static void take_body(http_req *req, const char *data, size_t size)
     req->body[req->body_len] = '\0';
 }
 
-/* Last call: the whole body is in. */
-static void finish_request(http_req *req)
+/* Runs the route's handler (or on_end); a handler that did not reply gets a 500. */
+static void run_handler(http_req *req)
 {
-    if (req->resp || req->queued || req->handled)
-        return;
-    req->handled = 1;
     void *app = req->srv->cfg.app;
     if (req->streaming) {
         req->streaming = 0;
@@ -638,6 +657,15 @@ static void finish_request(http_req *req)
         hh_error("route %s did not reply", req->route ? req->route->name : "?");
         http_reply_error(req, API_ERR_INTERNAL_ERROR, "The server did not answer.", NULL);
     }
+}
+
+/* Last call: the whole body is in. */
+static void finish_request(http_req *req)
+{
+    if (req->resp || req->queued || req->handled)
+        return;
+    req->handled = 1;
+    run_handler(req);
 }
 
 /* Whether the route's guard and handler run on the socket thread (they never wait). */
@@ -801,12 +829,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         if ((unsigned)req->method == (1u << i))
             mname = methods[i];
     /* The path is the client's bytes (%ff decodes to a stray byte): escaped, never dropped. */
-    hh_log_fields(HH_LOG_INFO, "request",
-                  json_pack("{s:s, s:s, s:o, s:i, s:f, s:s, s:I, s:b}", "method", mname, "route",
-                            route, "path", hh_log_text(req->path), "status", (int)status,
-                            "duration_ms", (double)dur / 1000.0, "request_id", req->id, "bytes",
-                            (json_int_t)req->bytes_out, "completed",
-                            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
+    http_access line = {.method = mname,
+                        .route = route,
+                        .path = req->path ? req->path : "",
+                        .status = status,
+                        .duration_us = dur,
+                        .request_id = req->id,
+                        .bytes = req->bytes_out,
+                        .completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK};
+    http_access_log(&line);
     req_free(req);
     conn_track *t = track_of(conn);
     if (t) { /* a kept-alive connection now waits for the next request's headers */
@@ -1080,8 +1111,8 @@ hh_status http_server_new(const http_config *cfg, http_server **out)
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     /* The logger first, so MHD's messages about the other options come through it. No
      * MHD_OPTION_LISTENING_ADDRESS_REUSE: its SO_REUSEPORT let a second server bind the same
      * port and silently take half the connections; MHD's default (SO_REUSEADDR) still allows

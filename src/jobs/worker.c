@@ -23,8 +23,9 @@
 
 #include "domain/upload_policy.h"
 #include "engine/engine.h"
+#include "jobs/job_inputs.h"
+#include "jobs/remote.h"
 #include "util/fsutil.h"
-#include "util/hash.h"
 #include "util/histogram.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -57,6 +58,8 @@ struct worker_pool {
     unsigned nslots;
     pthread_t heartbeat;
     int heartbeat_started;
+    remote_driver *remote; /* NULL when no plan's engine is remote */
+    char remote_owner[64];
     pthread_mutex_t lock;
     pthread_cond_t wake;
     atomic_int stopping;
@@ -82,12 +85,6 @@ static void pool_sleep(worker_pool *p, int64_t ms)
 static void on_progress(void *ctx, int percent)
 {
     atomic_store(&((slot *)ctx)->progress, percent);
-}
-
-/* A seed fixed by the video id, so a retried job renders the same video. */
-static uint64_t seed_of(const char *id)
-{
-    return hh_fnv1a(HH_FNV1A_INIT, id);
 }
 
 /*
@@ -119,113 +116,77 @@ static void remove_stale_jobs(const char *scratch)
         hh_info("worker: removed %d stale job directories from %s", removed, scratch);
 }
 
-typedef struct job_files {
-    char dir[1024];
-    char input[HH_REF_COUNT][1100];
-    char video[1100], thumb[1100];
-} job_files;
-
-/* Copies the request's references out of blob storage into the job's directory. */
-static hh_status fetch_inputs(worker_pool *p, const hh_video_request *req, job_files *f, char *msg,
-                              size_t msgsize)
-{
-    static const char *const names[HH_REF_COUNT] = {"source-image", "last-frame", "reference-video",
-                                                    "reference-audio"};
-    for (int r = 0; r < HH_REF_COUNT; r++) {
-        if (!req->ref[r][0])
-            continue;
-        const char *ext = strrchr(req->ref[r], '.');
-        snprintf(f->input[r], sizeof f->input[r], "%s/%s%s", f->dir, names[r], ext ? ext : "");
-        hh_status rc = blob_fetch_file(p->cfg.blob, req->ref[r], f->input[r]);
-        if (rc) {
-            snprintf(msg, msgsize, "The %s upload could not be read.", names[r]);
-            return rc == HH_ERR_NOTFOUND ? HH_ERR_INVALID : rc;
-        }
-    }
-    return HH_OK;
-}
-
-/* Renders v into f; HH_OK with the outputs in place, else msg says why. */
-static hh_status render(slot *s, const hh_video *v, job_files *f, char *msg, size_t msgsize)
+/* Renders v's job with the plan's engine; *handed_off when a provider makes it instead. */
+static hh_status render(slot *s, const hh_video *v, job_inputs *in, const char *video,
+                        const char *thumb, int *handed_off, char *msg, size_t msgsize)
 {
     worker_pool *p = s->pool;
     hh_video_request req;
-    hh_errdetail d = {"", ""};
-    json_error_t jerr;
-    json_t *body = json_loads(v->request, 0, &jerr);
-    hh_status rc = body ? video_request_parse(body, HH_VR_API, &req, &d) : HH_ERR_INTERNAL;
-    json_decref(body);
-    if (rc) {
-        snprintf(msg, msgsize, "%s", d.message);
+    *handed_off = 0;
+    if (job_request(v, &req))
         return HH_ERR_INTERNAL; /* stored requests were validated: this is a bug */
-    }
     const hh_plan *plan = plans_find(p->cfg.plans, v->plan);
     if (!plan) {
         snprintf(msg, msgsize, "The plan \"%s\" is no longer offered.", v->plan);
         return HH_ERR_INVALID;
     }
     hh_engine *engine = p->engines[plan - p->cfg.plans->plan];
-    if ((rc = fetch_inputs(p, &req, f, msg, msgsize)))
+    int remote = engine_is_remote(engine);
+    hh_status rc = HH_OK;
+    if (remote) {
+        rc = remote_hand_off(p->cfg.store, engine, plan, v, s->worker_id, handed_off, msg, msgsize);
+        if (rc || *handed_off)
+            return rc;
+    }
+    if ((rc = job_fetch_inputs(p->cfg.blob, &req, 1, 0, in, msg, msgsize)))
         return rc;
     hh_render_job job = {
         .req = &req,
-        .seed = seed_of(v->id),
-        .video_path = f->video,
-        .thumb_path = f->thumb,
+        .seed = job_seed(v->id),
+        .video_path = video,
+        .thumb_path = thumb,
         .progress = on_progress,
         .progress_ctx = s,
         .cancel = &s->cancel,
     };
     for (int r = 0; r < HH_REF_COUNT; r++)
-        job.input[r] = f->input[r][0] ? f->input[r] : NULL;
+        job.input[r] = in->input[r][0] ? in->input[r] : NULL;
+    if (remote)
+        return remote_collect(p->cfg.store, engine, v, &job, in->dir, msg, msgsize);
     return engine_render(engine, &job, msg, msgsize);
 }
 
 /* Stores the outputs and marks the video ready. */
-static hh_status publish(slot *s, const hh_video *v, const job_files *f)
+static hh_status publish(slot *s, const hh_video *v, const char *video, const char *thumb)
 {
     char vkey[HH_KEY_MAX], tkey[HH_KEY_MAX];
     hh_status rc = upload_output_key(v->id, vkey, sizeof vkey);
     if (!rc)
         rc = upload_thumbnail_key(v->id, tkey, sizeof tkey);
     if (!rc)
-        rc = blob_put_file(s->pool->cfg.blob, vkey, f->video);
+        rc = blob_put_file(s->pool->cfg.blob, vkey, video);
     if (!rc)
-        rc = blob_put_file(s->pool->cfg.blob, tkey, f->thumb);
+        rc = blob_put_file(s->pool->cfg.blob, tkey, thumb);
     if (!rc)
         rc = store_job_finish(s->pool->cfg.store, v->id, s->worker_id, vkey, tkey);
     return rc;
 }
 
-static void run_job(slot *s, const hh_video *v)
+/* Writes what became of the job to the store and the log. */
+static void settle(slot *s, const hh_video *v, hh_status rc, int handed_off, char *msg,
+                   size_t msgsize, int64_t started)
 {
     worker_pool *p = s->pool;
-    job_files f;
-    char msg[HH_ENGINE_MSG_MAX] = "";
-    int64_t started = hh_time_mono_us();
-    memset(&f, 0, sizeof f);
-    if (v->attempts == 1) /* a retry's wait is not the customer's queue wait */
-        hh_histogram_observe(&p->queue_wait, (hh_time_now_ms() - v->created_at) * 1000);
-
-    snprintf(f.dir, sizeof f.dir, "%s/%s-XXXXXX", p->cfg.scratch, v->id);
-    hh_status rc = mkdtemp(f.dir) ? HH_OK : HH_ERR_IO;
-    snprintf(f.video, sizeof f.video, "%s/out.mp4", f.dir);
-    snprintf(f.thumb, sizeof f.thumb, "%s/thumb.jpg", f.dir);
-    if (rc)
-        snprintf(msg, sizeof msg, "The worker could not create its scratch directory.");
-    else
-        rc = render(s, v, &f, msg, sizeof msg);
-    if (!rc && !atomic_load(&s->lost))
-        rc = publish(s, v, &f);
-
     const char *outcome;
     if (atomic_load(&s->lost)) {
         outcome = "lease lost";
+    } else if (!rc && handed_off) {
+        outcome = "handed to the provider";
     } else if (!rc) {
         outcome = "ready";
         atomic_fetch_add(&p->done, 1);
         hh_histogram_observe(&p->render_time, hh_time_mono_us() - started);
-    } else if (rc == HH_ERR_CANCELED || atomic_load(&p->stopping)) {
+    } else if (rc == HH_ERR_CANCELED || rc == HH_ERR_CONFLICT || atomic_load(&p->stopping)) {
         outcome = "released";
         store_job_release(p->cfg.store, v->id, s->worker_id);
     } else {
@@ -233,7 +194,7 @@ static void run_job(slot *s, const hh_video *v)
         int retryable = rc != HH_ERR_INVALID && rc != HH_ERR_LIMIT;
         outcome = retryable ? "retry" : "failed";
         if (!msg[0])
-            snprintf(msg, sizeof msg, "The render failed.");
+            snprintf(msg, msgsize, "The render failed.");
         if (store_job_fail(p->cfg.store, v->id, s->worker_id, msg, retryable) == HH_OK &&
             !retryable)
             atomic_fetch_add(&p->failed, 1);
@@ -242,8 +203,26 @@ static void run_job(slot *s, const hh_video *v)
                   json_pack("{s:s, s:s, s:s, s:s, s:i, s:f}", "video", v->id, "worker",
                             s->worker_id, "outcome", outcome, "message", msg, "attempt",
                             v->attempts, "seconds", (double)(hh_time_mono_us() - started) / 1e6));
-    if (f.dir[0])
-        hh_remove_tree(f.dir);
+}
+
+static void run_job(slot *s, const hh_video *v)
+{
+    worker_pool *p = s->pool;
+    job_inputs in;
+    char msg[HH_ENGINE_MSG_MAX] = "", video[JOB_PATH_MAX], thumb[JOB_PATH_MAX];
+    int handed_off = 0;
+    int64_t started = hh_time_mono_us();
+    if (v->attempts == 1) /* a retry's wait is not the customer's queue wait */
+        hh_histogram_observe(&p->queue_wait, (hh_time_now_ms() - v->created_at) * 1000);
+    hh_status rc = job_dir_make(p->cfg.scratch, v, "", &in, msg, sizeof msg);
+    snprintf(video, sizeof video, "%s/out.mp4", in.dir);
+    snprintf(thumb, sizeof thumb, "%s/thumb.jpg", in.dir);
+    if (!rc)
+        rc = render(s, v, &in, video, thumb, &handed_off, msg, sizeof msg);
+    if (!rc && !handed_off && !atomic_load(&s->lost))
+        rc = publish(s, v, video, thumb);
+    settle(s, v, rc, handed_off, msg, sizeof msg, started);
+    job_dir_remove(&in);
 }
 
 static void *render_thread(void *arg)
@@ -308,9 +287,9 @@ static hh_status make_engines(worker_pool *p)
 {
     for (size_t i = 0; i < p->cfg.plans->count; i++) {
         const hh_plan *pl = &p->cfg.plans->plan[i];
-        char err[256];
-        if (engine_new(pl->engine, pl->engine_config, &p->engines[i], err, sizeof err)) {
-            hh_error("plan \"%s\": engine \"%s\": %s", pl->name, pl->engine, err);
+        hh_errdetail why = {"", ""};
+        if (engine_new(pl->engine, pl->engine_config, &p->engines[i], &why)) {
+            hh_error("plan \"%s\": engine \"%s\": %s", pl->name, pl->engine, why.message);
             return HH_ERR_INVALID;
         }
     }
@@ -385,6 +364,19 @@ hh_status worker_pool_start(const worker_config *cfg, worker_pool **out)
         return HH_ERR_NOMEM;
     }
     p->heartbeat_started = 1;
+    snprintf(p->remote_owner, sizeof p->remote_owner, "%.8s-remote", node + 28);
+    remote_config rcfg = {
+        .store = p->cfg.store,
+        .blob = p->cfg.blob,
+        .plans = p->cfg.plans,
+        .engines = p->engines,
+        .scratch = p->scratch,
+        .owner = p->remote_owner,
+    };
+    if ((rc = remote_driver_start(&rcfg, &p->remote))) {
+        worker_pool_stop(p);
+        return rc;
+    }
     *out = p;
     return HH_OK;
 }
@@ -393,6 +385,8 @@ void worker_pool_stop(worker_pool *p)
 {
     if (!p)
         return;
+    /* Remote tasks keep running at their providers; the driver only gives its claims back. */
+    remote_driver_stop(p->remote);
     pthread_mutex_lock(&p->lock);
     atomic_store(&p->stopping, 1);
     pthread_cond_broadcast(&p->wake);
@@ -423,6 +417,10 @@ char *worker_pool_metrics(worker_pool *p)
             "happyhorse_jobs_finished_total{outcome=\"ready\"} %llu\n"
             "happyhorse_jobs_finished_total{outcome=\"failed\"} %llu\n",
             (unsigned long long)atomic_load(&p->done), (unsigned long long)atomic_load(&p->failed));
+    char *remote = p->remote ? remote_driver_metrics(p->remote) : NULL;
+    if (remote)
+        fputs(remote, f);
+    free(remote);
     if (fclose(f)) {
         free(text);
         return NULL;

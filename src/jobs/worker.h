@@ -16,7 +16,9 @@
  *
  * Stopping: worker_pool_stop cancels renders in progress and gives their
  * jobs back to the queue without counting an attempt, so a restart never
- * loses a job nor fails it for being interrupted. A killed worker leaves
+ * loses a job nor fails it for being interrupted. Jobs a provider makes
+ * (remote engines, jobs/remote.h) keep running at the provider: the pool's
+ * remote driver only gives its claims back. A killed worker leaves
  * its job to lease expiry and its job directory in the scratch directory;
  * worker_pool_start removes job directories untouched for 48 hours.
  */

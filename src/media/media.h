@@ -132,4 +132,7 @@ void media_frames_free(media_frames *src);
 hh_status media_load_audio(const char *path, const char *what, size_t samples, float **out,
                            char *msg, size_t msgsize);
 
+/* 1 when the file at path has an audio track media_load_audio can decode, else 0. */
+int media_has_audio(const char *path);
+
 #endif

@@ -487,6 +487,15 @@ void media_frames_free(media_frames *s)
     free(s);
 }
 
+int media_has_audio(const char *path)
+{
+    input in;
+    char msg[128];
+    hh_status rc = input_open(&in, path, MEDIA_KIND_AUDIO, "file", msg, sizeof msg);
+    input_close(&in);
+    return rc == HH_OK;
+}
+
 hh_status media_load_audio(const char *path, const char *what, size_t samples, float **out,
                            char *msg, size_t msgsize)
 {

@@ -153,6 +153,40 @@ const store_migration store_sqlite_migrations[] = {
                    ") STRICT;"
                    "CREATE INDEX job_users_by_served ON job_users(served);"
                    "CREATE INDEX idempotency_by_age ON idempotency(created_at);"},
+    /* Jobs a provider makes (remote engines). The job row stays 'running'
+     * with no lease while its remote task is in submit or wait; drivers
+     * claim due tasks through remote_due (per plan and phase, by next_at)
+     * with a short claim, so any node may poll any task and two never poll
+     * one at once. creates counts the provider's answered creates: more
+     * than one means a double submit (docs/engines.md says when). */
+    {"remote_tasks",
+     "CREATE TABLE remote_tasks ("
+     " video_id TEXT PRIMARY KEY NOT NULL REFERENCES videos(id),"
+     " plan TEXT NOT NULL,"
+     " engine TEXT NOT NULL,"
+     " phase TEXT NOT NULL CHECK (phase IN ('submit', 'wait', 'collect', 'done', 'failed')),"
+     " task TEXT,"
+     " usage TEXT,"
+     " detail TEXT,"
+     " creates INTEGER NOT NULL DEFAULT 0,"
+     " polls INTEGER NOT NULL DEFAULT 0,"
+     " errors INTEGER NOT NULL DEFAULT 0,"
+     " cost REAL NOT NULL DEFAULT 0,"
+     " claim_owner TEXT,"
+     " claim_until INTEGER,"
+     " next_at INTEGER NOT NULL,"
+     " deadline_at INTEGER NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " submitted_at INTEGER,"
+     " done_at INTEGER,"
+     " CHECK (phase IN ('submit', 'failed') OR task IS NOT NULL)"
+     ") STRICT;"
+     "CREATE INDEX remote_due ON remote_tasks(plan, phase, next_at);"
+     /* A job back from its provider is queued at the 'collect' stage, for a
+      * render thread only; a driver hands off the 'render' ones. */
+     "ALTER TABLE jobs ADD COLUMN stage TEXT NOT NULL DEFAULT 'render'"
+     " CHECK (stage IN ('render', 'collect'));"
+     "CREATE INDEX remote_claims ON remote_tasks(claim_owner) WHERE claim_owner IS NOT NULL;"},
     /* Account limits (store_sqlite_accounts.c): a suspended user has disabled_at set; the
      * daily spending cap sums a user's charges and refunds of one day through
      * ledger_by_user_time; expired pending uploads are found through uploads_pending; the

@@ -122,6 +122,16 @@ typedef struct hh_store_health {
  */
 hh_status store_health(hh_store *st, int budget_ms, hh_store_health *out);
 
+/*
+ * A number that changes after every commit to the store, made by this
+ * process or any other one on the same machine; never 0 while changes are
+ * tracked, 0 when they cannot be (then a caller must not keep what it
+ * read). Read it before reading the store: if it is the same later,
+ * nothing was committed in between, so a copy of what was read is still
+ * what the store holds. Costs no query.
+ */
+uint64_t store_generation(hh_store *st);
+
 /* ---- users ---- */
 /*
  * Creates a user with 0 credits (grant credits through the ledger).
@@ -325,6 +335,15 @@ void store_video_list_free(hh_video *videos, size_t n);
  */
 hh_status store_job_claim(hh_store *st, const char *worker_id, int64_t lease_ms, hh_video *out);
 /*
+ * Like store_job_claim, among the jobs of plans (a JSON array of plan
+ * names; NULL: any job) that no provider has made yet: a remote driver's
+ * claim of the jobs it hands off, so they never wait behind renders. A job
+ * back from a provider for its download and re-encode (store_remote_collect)
+ * is only ever claimed by store_job_claim.
+ */
+hh_status store_job_claim_plans(hh_store *st, const char *worker_id, int64_t lease_ms,
+                                const char *plans, hh_video *out);
+/*
  * Extends worker_id's lease on video_id by lease_ms and records progress.
  * HH_ERR_CONFLICT when the worker no longer holds the lease: it must stop.
  */
@@ -474,5 +493,109 @@ hh_status store_session_touch(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_
 hh_status store_session_delete(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN]);
 /* Deletes every session that expired before now; *removed (may be NULL) says how many. */
 hh_status store_session_purge(hh_store *st, int64_t now, int64_t *removed);
+
+/* ---- remote tasks: jobs a provider makes (store_sqlite_remote.c) ---- */
+
+/*
+ * A job of a remote engine (jobs/remote.h) moves through these phases. Its
+ * job stays 'running' without a lease while the provider works, so it
+ * counts toward the customer's jobs in flight and no lease expiry touches
+ * it; the remote row says where it is.
+ */
+typedef enum hh_remote_phase {
+    HH_REMOTE_SUBMIT,  /* to be created at the provider */
+    HH_REMOTE_WAIT,    /* created (task id known): to be polled */
+    HH_REMOTE_COLLECT, /* done at the provider: the job is queued for a render thread */
+    HH_REMOTE_DONE,    /* the video is ready */
+    HH_REMOTE_FAILED,  /* the video failed (and was refunded) */
+    HH_REMOTE_PHASE_COUNT
+} hh_remote_phase;
+
+/* "submit", "wait", "collect", "done", "failed". */
+const char *hh_remote_phase_str(hh_remote_phase phase);
+
+/* A remote task. Strings marked (heap) are owned: release with store_remote_clear. */
+typedef struct hh_remote_task {
+    char video_id[HH_ID_LEN];
+    char plan[STORE_PLAN_MAX];
+    char engine[STORE_PLAN_MAX];
+    hh_remote_phase phase;
+    char *task;   /* (heap) the engine's task JSON (provider's id, URLs); NULL before the create */
+    char *usage;  /* (heap) what the provider says it billed (JSON), or NULL */
+    char *detail; /* (heap) the last provider error, for operators only, or NULL */
+    int creates;  /* creates the provider answered with a task (more than 1: a double submit) */
+    int polls;    /* polls answered */
+    int errors;   /* transient errors in a row (the back-off's exponent) */
+    double cost;  /* the operator's cost figure from the plan's engine, 0 when none */
+    int64_t created_at, submitted_at, next_at, deadline_at, done_at; /* 0 when not yet */
+} hh_remote_task;
+
+void store_remote_clear(hh_remote_task *t);
+void store_remote_list_free(hh_remote_task *tasks, size_t n);
+
+/*
+ * Hands the job of video_id, whose lease worker_id holds, to the remote
+ * driver in one transaction: the task row (phase SUBMIT, due now) and the
+ * lease given up. HH_ERR_CONFLICT when worker_id no longer holds the
+ * lease; HH_ERR_EXISTS when the video has a remote task already.
+ */
+hh_status store_remote_begin(hh_store *st, const char *video_id, const char *worker_id,
+                             const char *plan, const char *engine, int64_t deadline_at);
+
+/* The remote task of video_id; HH_ERR_NOTFOUND when it has none. */
+hh_status store_remote_get(hh_store *st, const char *video_id, hh_remote_task *out);
+
+/*
+ * Claims for owner, until claim_ms from now, up to max (1..STORE_PAGE_MAX)
+ * tasks of plan in phase (SUBMIT or WAIT) that are due (next_at <= now)
+ * and not claimed by anyone else now, oldest due first. Nodes share the
+ * store's clock rule of the other leases. *out is malloc'd (NULL when *n
+ * is 0): release with store_remote_list_free.
+ */
+hh_status store_remote_claim(hh_store *st, const char *plan, hh_remote_phase phase,
+                             const char *owner, int64_t claim_ms, int max, hh_remote_task **out,
+                             size_t *n);
+
+/* What a create or poll that leaves the task going changes (store_remote_update). */
+typedef struct hh_remote_update {
+    const char *task;   /* the new task JSON, or NULL: unchanged */
+    const char *detail; /* the error to keep for operators, or NULL: cleared */
+    int64_t next_at;    /* when to look again */
+    int created;        /* 1: a create answered with a task (phase WAIT, creates + 1) */
+    int transient;      /* 1: no usable answer (errors + 1); 0: errors back to 0, polls + 1 */
+    int progress;       /* the video's progress (0..99), or -1: unchanged */
+} hh_remote_update;
+
+/*
+ * Applies u to the task owner has claimed and gives the claim back.
+ * HH_ERR_CONFLICT when owner holds no claim on it or its video is no longer
+ * processing (an operator settled it): the caller stops the provider's task.
+ */
+hh_status store_remote_update(hh_store *st, const char *video_id, const char *owner,
+                              const hh_remote_update *u);
+
+/*
+ * The provider is done: the task (with where its result is) and usage
+ * (may be NULL) recorded, phase COLLECT, and the job back in the queue, at
+ * its collect stage, for a render thread with a fresh count of attempts
+ * (the video stays processing). HH_ERR_CONFLICT as store_remote_update.
+ */
+hh_status store_remote_collect(hh_store *st, const char *video_id, const char *owner,
+                               const char *task, const char *usage, double cost);
+
+/*
+ * The provider failed the task for good (or it ran out of time): phase
+ * FAILED with detail for operators, and the video failed with message and
+ * refunded once, in one transaction. owner NULL: no claim needed.
+ * HH_ERR_CONFLICT when the video is settled already.
+ */
+hh_status store_remote_fail(hh_store *st, const char *video_id, const char *owner,
+                            const char *message, const char *detail);
+
+/* Gives back every claim owner holds (a stopping driver), so others poll at once. */
+hh_status store_remote_release(hh_store *st, const char *owner);
+
+/* Remote tasks by phase, indexed by hh_remote_phase. */
+hh_status store_remote_counts(hh_store *st, int64_t counts[HH_REMOTE_PHASE_COUNT]);
 
 #endif

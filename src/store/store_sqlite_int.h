@@ -12,7 +12,12 @@
  * its count against SQ_STMTS_MAX with a _Static_assert.
  *
  * Transactions: sq_tx is the only way to open one (BEGIN IMMEDIATE, the
- * work, COMMIT or ROLLBACK, the connection given back).
+ * work, COMMIT or ROLLBACK, the connection given back); sq_tx_group runs
+ * its body in a transaction shared with the other callers waiting at that
+ * moment (group commit: one COMMIT, one sync for all of them).
+ *
+ * Changes: every commit, by any process, bumps the change counter
+ * (store_changes.c) once it is visible.
  */
 #ifndef HH_STORE_SQLITE_INT_H
 #define HH_STORE_SQLITE_INT_H
@@ -28,6 +33,7 @@ typedef enum sq_file {
     SQ_FILE_CORE,     /* store_sqlite.c: transactions, users, keys, ledger */
     SQ_FILE_VIDEOS,   /* store_sqlite_videos.c: uploads, videos, jobs, idempotency */
     SQ_FILE_SESSIONS, /* store_sqlite_sessions.c: dashboard sessions */
+    SQ_FILE_REMOTE,   /* store_sqlite_remote.c: the remote tasks of provider engines */
     SQ_FILE_ACCOUNTS, /* store_sqlite_accounts.c: account limits, suspension, audit, health */
     SQ_FILE_COUNT
 } sq_file;
@@ -92,6 +98,38 @@ typedef hh_status (*sq_tx_fn)(conn *c, void *ctx);
 hh_status sq_tx(hh_store *st, sq_tx_fn fn, void *ctx);
 
 /*
+ * Like sq_tx, but fn runs in a transaction it shares with the other
+ * sq_tx_group calls waiting at the time (group commit): the first caller
+ * to find no group running leads, takes everyone queued (up to a bound),
+ * runs each body in its own SAVEPOINT (a body that fails is rolled back
+ * alone, and only its caller sees its status) and COMMITs once. Every
+ * caller returns only after that COMMIT, with its body's status, or with
+ * the failure that undid the whole group (BEGIN, COMMIT, or an error that
+ * ended the transaction), in which case nothing of any body was written.
+ * Bodies run one after another on one connection, each seeing the writes
+ * of those before it. fn must not depend on running alone.
+ */
+hh_status sq_tx_group(hh_store *st, sq_tx_fn fn, void *ctx);
+
+/* What group commit has done since the store opened (for tests and benchmarks). */
+typedef struct sq_group_stats {
+    uint64_t groups;  /* transactions run by sq_tx_group */
+    uint64_t members; /* bodies run in them */
+    size_t waiting;   /* callers queued right now, not yet in a running group */
+} sq_group_stats;
+void sq_group_stats_get(hh_store *st, sq_group_stats *out);
+
+/* The change counter of one store location (store_changes.c). */
+typedef struct sq_changes sq_changes;
+/* Maps <dir>/happyhorse.changes, creating it; never NULL but when out of memory. */
+sq_changes *sq_changes_open(const char *dir);
+void sq_changes_close(sq_changes *ch);
+/* After a commit is visible: one more. */
+void sq_changes_bump(sq_changes *ch);
+/* The counter (never 0), or 0 when there is no file to share it through. */
+uint64_t sq_changes_read(const sq_changes *ch);
+
+/*
  * Steps s to the end, reading each row with read into a growing array of
  * elements of size elem; *out is malloc'd (NULL when no rows), caller frees.
  */
@@ -125,5 +163,21 @@ hh_status sq_create_guard_tx(conn *c, const hh_video_new *in, int64_t now);
  */
 hh_status sq_ledger_append_tx(conn *c, const char *user_id, int64_t amount, hh_ledger_kind kind,
                               const char *ref, const char *note, int64_t *balance_after);
+
+/* ---- jobs and remote tasks, across store_sqlite_videos.c and _remote.c ---- */
+
+/* Inside a transaction: worker_id gives up its lease, the job stays running (HH_ERR_CONFLICT: no
+ * lease). */
+hh_status sq_job_hand_off_tx(conn *c, const char *video_id, const char *worker_id, int64_t now);
+/* Inside a transaction: a running, lease-less job back to the queue with attempts 0. */
+hh_status sq_job_collect_tx(conn *c, const char *video_id, int64_t now);
+/* Inside a transaction: raises the video's progress to progress (0..99; never lowers it). */
+hh_status sq_video_progress_tx(conn *c, const char *video_id, int progress);
+/* HH_OK when the video is processing with its job running; HH_ERR_CONFLICT otherwise. */
+hh_status sq_video_processing(conn *c, const char *video_id);
+/* Inside a transaction: fails the video with message and refunds it (HH_ERR_CONFLICT: settled). */
+hh_status sq_video_fail_tx(conn *c, const char *video_id, const char *message, int64_t now);
+/* Inside a transaction: the video's remote task (if any) ends in phase (DONE or FAILED). */
+hh_status sq_remote_settle_tx(conn *c, const char *video_id, hh_remote_phase phase, int64_t now);
 
 #endif

@@ -11,6 +11,11 @@
  *    checks that the worker still holds it, so a worker that lost its
  *    lease (and whose job another worker took) can change nothing;
  *  - a video is ready only with both output keys (a CHECK in the schema).
+ *
+ * Creates are group-committed (sq_tx_group): each create's checks and
+ * writes run in its own savepoint of a transaction shared with the creates
+ * that arrived meanwhile, one after another, so each sees the balance the
+ * ones before it left; its caller returns once that transaction committed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +59,9 @@ enum video_stmt {
     V_COUNTS,
     V_VIDEO_REFUNDED,
     V_QUEUE_STATS,
+    V_JOB_HAND_OFF,
+    V_JOB_COLLECT,
+    V_JOB_PICK_PLANS,
     V_COUNT
 };
 _Static_assert(V_COUNT <= SQ_STMTS_MAX, "raise SQ_STMTS_MAX in store_sqlite_int.h");
@@ -115,6 +123,25 @@ static const char *const video_text[V_COUNT] = {
                    " SELECT j.video_id, j.user_id FROM c JOIN jobs j ON j.video_id = c.vid"
                    " WHERE c.n < j.max_in_flight"
                    " ORDER BY c.n, c.last, j.enqueued_at, j.video_id LIMIT 1",
+    /* The same pick among the jobs of the plans in the JSON array ?1 that are
+     * still to be handed to a provider (stage 'render'): a remote driver's
+     * claim. Its own statement, so the render threads' pick stays as fast. */
+    [V_JOB_PICK_PLANS] =
+        "WITH RECURSIVE u(id) AS ("
+        "  SELECT (SELECT min(user_id) FROM jobs WHERE state = 'queued' AND stage = 'render'"
+        "   AND plan IN (SELECT value FROM json_each(?1)))"
+        "  UNION ALL SELECT (SELECT min(user_id) FROM jobs WHERE state = 'queued'"
+        "   AND stage = 'render' AND plan IN (SELECT value FROM json_each(?1))"
+        "   AND user_id > u.id) FROM u WHERE u.id IS NOT NULL),"
+        " c(n, vid, last) AS (SELECT (SELECT count(*) FROM jobs WHERE"
+        "   state = 'running' AND user_id = u.id), (SELECT video_id FROM jobs WHERE"
+        "   state = 'queued' AND stage = 'render' AND plan IN (SELECT value FROM json_each(?1))"
+        "   AND user_id = u.id ORDER BY enqueued_at, video_id LIMIT 1),"
+        "   coalesce((SELECT served FROM job_users WHERE user_id = u.id), 0)"
+        "  FROM u WHERE u.id IS NOT NULL)"
+        " SELECT j.video_id, j.user_id FROM c JOIN jobs j ON j.video_id = c.vid"
+        " WHERE c.n < j.max_in_flight"
+        " ORDER BY c.n, c.last, j.enqueued_at, j.video_id LIMIT 1",
     /* A claim sequence, not a clock: two claims in one millisecond still take turns. */
     [V_JOB_SERVED] = "INSERT INTO job_users (user_id, served) VALUES (?1,"
                      " (SELECT coalesce(max(served), 0) + 1 FROM job_users))"
@@ -142,6 +169,13 @@ static const char *const video_text[V_COUNT] = {
                     " FROM jobs j JOIN videos v ON v.id = j.video_id WHERE j.video_id = ?1",
     [V_COUNTS] = "SELECT status, count(*) FROM videos GROUP BY status",
     [V_VIDEO_REFUNDED] = "UPDATE videos SET credits_refunded = credits_charged WHERE id = ?1",
+    /* A remote job: running, counted in flight, but under no lease while its provider works. */
+    [V_JOB_HAND_OFF] = "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL,"
+                       " updated_at = ?2 WHERE video_id = ?1",
+    /* The provider is done: a render thread downloads and re-encodes, with fresh attempts. */
+    [V_JOB_COLLECT] = "UPDATE jobs SET state = 'queued', stage = 'collect', attempts = 0,"
+                      " lease_owner = NULL, lease_expires_at = NULL, updated_at = ?2"
+                      " WHERE video_id = ?1 AND state = 'running' AND lease_owner IS NULL",
     [V_QUEUE_STATS] = "SELECT (SELECT count(*) FROM jobs WHERE state = 'queued'),"
                       " (SELECT count(*) FROM jobs WHERE state = 'running'"
                       "  AND lease_expires_at > ?1),"
@@ -508,7 +542,8 @@ hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[H
     if (rc)
         return rc;
     create_call v = {in, id_out, hh_time_now_ms(), replay_body, balance_out};
-    rc = sq_tx(st, create_tx, &v);
+    /* Group commit: concurrent creates share one transaction and one sync (store_sqlite.c). */
+    rc = sq_tx_group(st, create_tx, &v);
     if (*replay_body) {
         id_out[0] = '\0'; /* a replay creates nothing */
         if (rc) {
@@ -579,6 +614,8 @@ static hh_status fail_tx(conn *c, const char *video_id, const job_state *js, con
     if (!rc && owed > 0)
         rc = sq_ledger_append_tx(c, js->user_id, owed, HH_LEDGER_REFUND, video_id, "video failed",
                                  NULL);
+    if (!rc)
+        rc = sq_remote_settle_tx(c, video_id, HH_REMOTE_FAILED, now);
     sqlite3_stmt *s;
     if (!rc && !(rc = sq_stmt(c, &video_sql, V_VIDEO_FAIL, &s))) {
         sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
@@ -661,16 +698,19 @@ typedef struct job_call {
     const char *message; /* the failure's message, or the refund's note */
     int retryable;
     int64_t *refunded;
+    const char *plans;       /* the claim's plans (a JSON array), or NULL: any job */
     char claimed[HH_ID_LEN]; /* the claim's video; "" when no job was ready */
 } job_call;
 
 /* The fair pick (V_JOB_PICK): the job to claim and its user; HH_ERR_NOTFOUND when none. */
-static hh_status pick(conn *c, char id[HH_ID_LEN], char user_id[HH_ID_LEN])
+static hh_status pick(conn *c, const char *plans, char id[HH_ID_LEN], char user_id[HH_ID_LEN])
 {
     sqlite3_stmt *s;
-    hh_status rc = sq_stmt(c, &video_sql, V_JOB_PICK, &s);
+    hh_status rc = sq_stmt(c, &video_sql, plans ? V_JOB_PICK_PLANS : V_JOB_PICK, &s);
     if (rc)
         return rc;
+    if (plans)
+        sqlite3_bind_text(s, 1, plans, -1, SQLITE_STATIC);
     rc = sq_step_one(c, s, "job pick");
     if (!rc) {
         sq_col_text(s, 0, id, HH_ID_LEN);
@@ -709,7 +749,7 @@ static hh_status claim_tx(conn *c, void *ctx)
     char id[HH_ID_LEN], user_id[HH_ID_LEN];
     hh_status rc = expire_leases(c, now);
     if (!rc)
-        rc = pick(c, id, user_id);
+        rc = pick(c, j->plans, id, user_id);
     if (rc)
         return rc == HH_ERR_NOTFOUND ? HH_OK : rc;
     rc = take(c, j, id, user_id, now);
@@ -720,7 +760,13 @@ static hh_status claim_tx(conn *c, void *ctx)
 
 hh_status store_job_claim(hh_store *st, const char *worker_id, int64_t lease_ms, hh_video *out)
 {
-    job_call j = {.worker_id = worker_id, .lease_ms = lease_ms};
+    return store_job_claim_plans(st, worker_id, lease_ms, NULL, out);
+}
+
+hh_status store_job_claim_plans(hh_store *st, const char *worker_id, int64_t lease_ms,
+                                const char *plans, hh_video *out)
+{
+    job_call j = {.worker_id = worker_id, .lease_ms = lease_ms, .plans = plans};
     hh_status rc = sq_tx(st, claim_tx, &j);
     if (rc)
         return rc;
@@ -755,11 +801,7 @@ static hh_status heartbeat_tx(conn *c, void *ctx)
     rc = sq_exec_one(c, s, "job heartbeat");
     if (rc == HH_ERR_NOTFOUND)
         return HH_ERR_CONFLICT; /* the lease is someone else's, or the job ended */
-    if (rc || (rc = sq_stmt(c, &video_sql, V_VIDEO_PROGRESS, &s)))
-        return rc;
-    sqlite3_bind_text(s, 1, j->video_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, j->progress < 0 ? 0 : j->progress > 99 ? 99 : j->progress);
-    return sq_exec(c, s, "video progress");
+    return rc ? rc : sq_video_progress_tx(c, j->video_id, j->progress);
 }
 
 hh_status store_job_heartbeat(hh_store *st, const char *video_id, const char *worker_id,
@@ -778,6 +820,7 @@ static hh_status finish_tx(conn *c, void *ctx)
     sqlite3_stmt *s;
     hh_status rc = check_lease(c, j->video_id, j->worker_id, &js);
     if (rc || (rc = job_end(c, j->video_id, "done", now)) ||
+        (rc = sq_remote_settle_tx(c, j->video_id, HH_REMOTE_DONE, now)) ||
         (rc = sq_stmt(c, &video_sql, V_VIDEO_READY, &s)))
         return rc;
     sqlite3_bind_text(s, 1, j->video_id, -1, SQLITE_STATIC);
@@ -839,6 +882,64 @@ hh_status store_job_release(hh_store *st, const char *video_id, const char *work
 {
     job_call j = {.video_id = video_id, .worker_id = worker_id};
     return sq_tx(st, release_tx, &j);
+}
+
+/* ---- for the remote tasks of store_sqlite_remote.c ---- */
+
+hh_status sq_job_hand_off_tx(conn *c, const char *video_id, const char *worker_id, int64_t now)
+{
+    job_state js;
+    sqlite3_stmt *s;
+    hh_status rc = check_lease(c, video_id, worker_id, &js);
+    if (rc || (rc = sq_stmt(c, &video_sql, V_JOB_HAND_OFF, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    return sq_exec_one(c, s, "job hand-off");
+}
+
+hh_status sq_job_collect_tx(conn *c, const char *video_id, int64_t now)
+{
+    sqlite3_stmt *s;
+    hh_status rc = sq_stmt(c, &video_sql, V_JOB_COLLECT, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    rc = sq_exec_one(c, s, "job collect");
+    return rc == HH_ERR_NOTFOUND ? HH_ERR_CONFLICT : rc;
+}
+
+hh_status sq_video_progress_tx(conn *c, const char *video_id, int progress)
+{
+    sqlite3_stmt *s;
+    hh_status rc = sq_stmt(c, &video_sql, V_VIDEO_PROGRESS, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, progress < 0 ? 0 : progress > 99 ? 99 : progress);
+    return sq_exec(c, s, "video progress");
+}
+
+hh_status sq_video_processing(conn *c, const char *video_id)
+{
+    job_state js;
+    hh_status rc = job_state_get(c, video_id, &js);
+    if (rc)
+        return rc;
+    return js.video_status == HH_VIDEO_PROCESSING && !strcmp(js.state, "running") ? HH_OK
+                                                                                  : HH_ERR_CONFLICT;
+}
+
+hh_status sq_video_fail_tx(conn *c, const char *video_id, const char *message, int64_t now)
+{
+    job_state js;
+    hh_status rc = job_state_get(c, video_id, &js);
+    if (rc)
+        return rc;
+    if (js.video_status == HH_VIDEO_READY || js.video_status == HH_VIDEO_FAILED)
+        return HH_ERR_CONFLICT;
+    return fail_tx(c, video_id, &js, message, now);
 }
 
 hh_status store_job_counts(hh_store *st, int64_t counts[HH_VIDEO_STATUS_COUNT])

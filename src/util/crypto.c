@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char b64url_alphabet[] =
@@ -29,14 +31,29 @@ hh_status crypto_random(void *buf, size_t n)
     return HH_OK;
 }
 
+/*
+ * SHA-256 fetched from the provider once: EVP_sha256() makes every digest
+ * look the implementation up again, under a lock all threads share (every
+ * API request hashes its key).
+ */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_fetched; /* kept for the process's life */
+
+static void sha256_fetch(void)
+{
+    sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void crypto_sha256(const void *data, size_t n, uint8_t out[CRYPTO_SHA256_LEN])
 {
     static const unsigned char empty[1];
     unsigned int len = 0;
+    pthread_once(&sha256_once, sha256_fetch);
     /* EVP_Digest with a fixed algorithm can only fail on allocation, which
      * OpenSSL 3 does not do for a one-shot SHA-256; an all-zero digest
      * would be a safe failure value regardless. */
-    if (EVP_Digest(data ? data : empty, n, out, &len, EVP_sha256(), NULL) != 1)
+    if (EVP_Digest(data ? data : empty, n, out, &len,
+                   sha256_fetched ? sha256_fetched : EVP_sha256(), NULL) != 1)
         memset(out, 0, CRYPTO_SHA256_LEN);
 }
 
@@ -176,4 +193,14 @@ hh_status crypto_b64url_decode(const char *in, size_t len, uint8_t *out, size_t 
         return HH_ERR_INVALID;
     *outlen = o;
     return HH_OK;
+}
+
+char *crypto_b64_encode_new(const void *in, size_t n)
+{
+    if (n > (size_t)INT32_MAX / 4 * 3)
+        return NULL; /* EVP_EncodeBlock takes an int */
+    char *out = malloc((n + 2) / 3 * 4 + 1);
+    if (out)
+        EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+    return out;
 }

@@ -69,6 +69,13 @@ hh_status crypto_b64url_encode(const uint8_t *in, size_t n, char *out, size_t ou
 hh_status crypto_b64url_decode(const char *in, size_t len, uint8_t *out, size_t outsize,
                                size_t *outlen);
 
+/*
+ * The padded standard base64 (RFC 4648 section 4) of in[0..n), as data:
+ * URLs want it; OpenSSL's EVP_EncodeBlock does the work. malloc'd and
+ * NUL-terminated, caller frees; NULL when memory runs out.
+ */
+char *crypto_b64_encode_new(const void *in, size_t n);
+
 /* 1 if c is in the base64url alphabet, else 0. */
 int crypto_b64url_char(int c);
 

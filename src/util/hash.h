@@ -7,6 +7,7 @@
 #ifndef HH_HASH_H
 #define HH_HASH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define HH_FNV1A_INIT 0xCBF29CE484222325ULL /* the 64-bit offset basis */
@@ -16,6 +17,15 @@ static inline uint64_t hh_fnv1a(uint64_t h, const char *s)
 {
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 0x100000001B3ULL;
+    return h;
+}
+
+/* Folds n bytes at p into h. */
+static inline uint64_t hh_fnv1a_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001B3ULL;
     return h;
 }
 

@@ -74,3 +74,14 @@ void hh_log(hh_log_level level, const char *fmt, ...)
     va_end(ap);
     hh_log_fields(level, msg, NULL);
 }
+
+int hh_log_enabled(hh_log_level level)
+{
+    return (int)level >= atomic_load(&min_level);
+}
+
+void hh_log_write_line(const char *line, size_t len)
+{
+    ssize_t w = write(STDERR_FILENO, line, len);
+    (void)w;
+}

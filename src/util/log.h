@@ -39,6 +39,12 @@ void hh_log_fields(hh_log_level level, const char *msg, json_t *fields);
 #define HH_LOG_TEXT_MAX 4096
 json_t *hh_log_text(const char *s);
 
+/* Whether a line of this level would be written (to skip building one that would not). */
+int hh_log_enabled(hh_log_level level);
+
+/* Writes one finished line (a JSON object and its newline) with one write(2). */
+void hh_log_write_line(const char *line, size_t len);
+
 #define hh_info(...)  hh_log(HH_LOG_INFO, __VA_ARGS__)
 #define hh_warn(...)  hh_log(HH_LOG_WARN, __VA_ARGS__)
 #define hh_error(...) hh_log(HH_LOG_ERROR, __VA_ARGS__)

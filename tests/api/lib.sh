@@ -89,6 +89,17 @@ assert_not_contains() {
   [[ $1 != *"$2"* ]] || fail "${3:-text}: '$2' must not appear in '$1'"
 }
 
+# has_line LINE TEXT... : LINE is one of the lines of the TEXTs (each TEXT
+# may itself hold several lines). Plain bash on purpose: `printf ... | grep -q`
+# under pipefail fails at random when grep exits before printf has written
+# everything (SIGPIPE), which once failed CI and can make a negative check pass.
+has_line() {
+  local want=$1 text
+  shift
+  text=$(printf '%s\n' "$@")
+  [[ $'\n'$text$'\n' == *$'\n'"$want"$'\n'* ]]
+}
+
 # assert_status EXPECTED ACTUAL [WHAT] : a status (exit status, HTTP status) equals EXPECTED.
 assert_status() {
   HH_ASSERTS=$((HH_ASSERTS + 1))

@@ -41,7 +41,7 @@ walk() {
 walk
 [ "${#LEAVES[@]}" -ge 10 ] || fail "only ${#LEAVES[@]} commands found in --help: ${LEAVES[*]}"
 for want in serve worker render "admin video refund" "admin user ledger"; do
-  printf '%s\n' "${LEAVES[@]}" | grep -qxF "$want" || fail "--help does not list '$want'"
+  has_line "$want" "${LEAVES[@]}" || fail "--help does not list '$want'"
 done
 
 # The README's CLI block: the first ``` block after "## The CLI", one entry per
@@ -87,7 +87,7 @@ assert_contains "$README_TEXT" 'every `admin` command also takes `--data DIR`' "
 # And the other way: every README entry is a command the binary has.
 while IFS= read -r entry; do
   words=$(printf '%s\n' "$entry" | awk '{ for (i = 2; i <= NF && $i ~ /^[a-z][a-z-]*$/; i++) printf "%s%s", (i > 2 ? " " : ""), $i }')
-  printf '%s\n' "${LEAVES[@]}" | grep -qxF "$words" ||
+  has_line "$words" "${LEAVES[@]}" ||
     fail "README.md lists 'happyhorse $words', which --help does not have"
   HH_ASSERTS=$((HH_ASSERTS + 1))
 done <<<"$ENTRIES"
@@ -142,14 +142,14 @@ code_vars() {
 }
 VARS=$(code_vars | sort -u)
 for v in HAPPYHORSE_JOB_LEASE_MS HAPPYHORSE_DATABASE_URL TMPDIR; do
-  printf '%s\n' "$VARS" | grep -qxF "$v" || fail "the scan of src/ missed $v"
+  has_line "$v" "$VARS" || fail "the scan of src/ missed $v"
 done
 for v in $VARS; do
   [ -n "$(config_row "$v")" ] || fail "the code reads \$$v; README.md's configuration table has no row for it"
   HH_ASSERTS=$((HH_ASSERTS + 1))
 done
 for v in $(printf '%s\n' "$CONFIG" | grep -oE '`HAPPYHORSE_[A-Z0-9_]+`' | tr -d '`' | sort -u); do
-  printf '%s\n' "$VARS" | grep -qxF "$v" || fail "the configuration table lists $v, which the code never reads"
+  has_line "$v" "$VARS" || fail "the configuration table lists $v, which the code never reads"
   HH_ASSERTS=$((HH_ASSERTS + 1))
 done
 

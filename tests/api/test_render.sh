@@ -168,7 +168,7 @@ expect() {
   grep -qE "$pat" "$T/err" || fail "render $*: stderr '$(cat "$T/err")' lacks /$pat/"
   checks=$((checks + 1))
 }
-"$BIN" render --help | grep -q -- --job || fail "render --help"
+[[ $("$BIN" render --help) == *--job* ]] || fail "render --help"
 o=(--out "$T/x.mp4" --thumb "$T/x.jpg")
 expect 2 'required' --job "$T/a.json"
 expect 2 'unknown option' --job "$T/a.json" "${o[@]}" --frobnicate 1

@@ -37,6 +37,9 @@ static int reduced(void)
     return b && strstr(b, "asan");
 }
 
+/* Why the last engine_new refused, for the assertions below. */
+static hh_errdetail dd;
+
 static void path_in(char *out, size_t size, const char *name)
 {
     snprintf(out, size, "%s/%s", dir, name);
@@ -91,9 +94,8 @@ static hh_status render_with(const char *config, const hh_video_request *req, ui
                              const char *inputs[4], const char *name, char *msg, size_t msgsize)
 {
     hh_engine *e = NULL;
-    char err[256];
     json_t *c = config ? json_loads(config, 0, NULL) : NULL;
-    assert_int_equal(engine_new("procedural", c, &e, err, sizeof err), HH_OK);
+    assert_int_equal(engine_new("procedural", c, &e, &dd), HH_OK);
     json_decref(c);
     char video[512], thumb[512];
     snprintf(video, sizeof video, "%s/%s.mp4", dir, name);
@@ -258,14 +260,13 @@ static void test_engine_lookup(void **state)
 {
     (void)state;
     hh_engine *e = NULL;
-    char err[256];
-    assert_int_equal(engine_new("procedural", NULL, &e, err, sizeof err), HH_OK);
+    assert_int_equal(engine_new("procedural", NULL, &e, &dd), HH_OK);
     assert_string_equal(engine_name(e), "procedural");
     engine_free(e);
-    assert_int_equal(engine_new("upstream", NULL, &e, err, sizeof err), HH_ERR_INVALID);
+    assert_int_equal(engine_new("upstream", NULL, &e, &dd), HH_ERR_INVALID);
     assert_null(e);
-    assert_non_null(strstr(err, "unknown engine"));
-    assert_int_equal(engine_new("Procedural", NULL, &e, err, sizeof err), HH_ERR_INVALID);
+    assert_non_null(strstr(dd.message, "unknown engine"));
+    assert_int_equal(engine_new("Procedural", NULL, &e, &dd), HH_ERR_INVALID);
 
     static const char *const bad[] = {
         "[]",
@@ -280,11 +281,11 @@ static void test_engine_lookup(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *c = json_loads(bad[i], JSON_DECODE_ANY, NULL);
-        assert_int_equal(engine_new("procedural", c, &e, err, sizeof err), HH_ERR_INVALID);
+        assert_int_equal(engine_new("procedural", c, &e, &dd), HH_ERR_INVALID);
         json_decref(c);
     }
     json_t *ok = json_loads("{\"preset\":\"ultrafast\",\"threads\":2}", 0, NULL);
-    assert_int_equal(engine_new("procedural", ok, &e, err, sizeof err), HH_OK);
+    assert_int_equal(engine_new("procedural", ok, &e, &dd), HH_OK);
     engine_free(e);
     json_decref(ok);
 
@@ -302,11 +303,11 @@ static void test_engine_lookup(void **state)
     for (size_t i = 0; i < sizeof bad_exec / sizeof bad_exec[0]; i++) {
         json_t *c = json_loads(bad_exec[i], 0, NULL);
         assert_non_null(c);
-        assert_int_equal(engine_new("exec", c, &e, err, sizeof err), HH_ERR_INVALID);
+        assert_int_equal(engine_new("exec", c, &e, &dd), HH_ERR_INVALID);
         json_decref(c);
     }
     ok = json_loads("{\"command\":[\"/bin/true\"],\"timeoutSec\":86400}", 0, NULL);
-    assert_int_equal(engine_new("exec", ok, &e, err, sizeof err), HH_OK);
+    assert_int_equal(engine_new("exec", ok, &e, &dd), HH_OK);
     assert_string_equal(engine_name(e), "exec");
     engine_free(e);
     json_decref(ok);
@@ -336,16 +337,16 @@ static void test_engine_check_plans(void **state)
 #undef PLAN
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         hh_plans *plans = NULL;
-        char err[256] = "";
-        assert_int_equal(plans_load_json(cases[i].json, strlen(cases[i].json), &plans, NULL),
-                         HH_OK);
-        hh_status rc = engine_check_plans(plans, err, sizeof err);
+        hh_errdetail d = {"", ""};
+        assert_int_equal(plans_load_json(cases[i].json, strlen(cases[i].json), &plans, &d), HH_OK);
+        hh_status rc = engine_check_plans(plans, &d);
         if (!cases[i].err_has) {
             assert_int_equal(rc, HH_OK);
         } else {
             assert_int_equal(rc, HH_ERR_INVALID);
-            if (!strstr(err, cases[i].err_has))
-                fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].err_has);
+            assert_string_equal(d.field, "p");
+            if (!strstr(d.message, cases[i].err_has))
+                fail_msg("case %zu: '%s' lacks '%s'", i, d.message, cases[i].err_has);
         }
         plans_free(plans);
     }
@@ -459,7 +460,7 @@ static void test_progress_and_cancel(void **state)
     path_in(thumb, sizeof thumb, "p.jpg");
     progress_log log = {0, -1, 1};
     hh_engine *e = NULL;
-    assert_int_equal(engine_new("procedural", NULL, &e, msg, sizeof msg), HH_OK);
+    assert_int_equal(engine_new("procedural", NULL, &e, &dd), HH_OK);
     hh_render_job job = {.req = r,
                          .video_path = video,
                          .thumb_path = thumb,
@@ -679,7 +680,7 @@ static void test_exec_progress_and_cancel(void **state)
     write_file(script, gen, sizeof gen - 1);
     json_t *config = json_pack("{s:[s,s], s:i}", "command", "bash", script, "timeoutSec", 60);
     hh_engine *e = NULL;
-    assert_int_equal(engine_new("exec", config, &e, msg, sizeof msg), HH_OK);
+    assert_int_equal(engine_new("exec", config, &e, &dd), HH_OK);
     hh_video_request *r = request("anything", HH_CAM_NONE, 3, 0.5);
     progress_log log = {0, -1, 1};
     hh_render_job job = {.req = r,

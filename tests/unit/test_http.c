@@ -3,7 +3,8 @@
  * 127.0.0.1:0) with a test route table, driven over loopback sockets with
  * raw request bytes: framing refusals, body limits (declared and chunked),
  * 404/405/Allow, request ids, HEAD, CORS, the guard, streaming bodies and
- * their abort, the idle timeout, oversized header blocks and a graceful
+ * their abort, the idle timeout, oversized header blocks, handlers that
+ * wait run on the work pool (off the connection threads), and a graceful
  * stop with a request in flight. Status line and headers are parsed here.
  */
 #include <setjmp.h>
@@ -133,6 +134,25 @@ static void st_abort(http_req *req, void *app)
 
 static const http_stream_ops stream_ops = {st_begin, st_data, st_end, st_abort};
 
+/* A handler that blocks: waits until the test opens the gate (or 20 s, then says so). */
+static atomic_int gate_in;
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open;
+
+static void h_gate(http_req *req, void *app)
+{
+    (void)app;
+    atomic_fetch_add(&gate_in, 1);
+    struct timespec until = hh_deadline_after_ms(CLOCK_REALTIME, 20000);
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_open && pthread_cond_timedwait(&gate_cv, &gate_mu, &until) == 0)
+        ;
+    int opened = gate_open;
+    pthread_mutex_unlock(&gate_mu);
+    http_reply_bytes(req, 200, "text/plain", opened ? "opened" : "timeout", opened ? 6 : 7);
+}
+
 /* Refuses any request carrying "X-Deny: yes", on the headers alone. */
 static int guard(http_req *req, const http_route *route, void *app)
 {
@@ -153,6 +173,7 @@ static const http_route routes[] = {
     {HTTP_GET | HTTP_HEAD, "/hello", "hello", 0, 0, h_hello, NULL},
     {HTTP_GET | HTTP_HEAD, "/cors/{id}", "cors", HTTP_ROUTE_CORS, 0, h_cors, NULL},
     {HTTP_GET, "/slow", "slow", 0, 0, h_slow, NULL},
+    {HTTP_GET, "/gate", "gate", 0, 0, h_gate, NULL},
     {HTTP_PUT, "/stream/{id}", "stream", 0, STREAM_CAP, NULL, &stream_ops},
     {0, NULL, NULL, 0, 0, NULL, NULL},
 };
@@ -949,6 +970,41 @@ static void test_port_in_use(void **state)
     }
 }
 
+/*
+ * A handler that waits runs on the work pool, off the connection threads:
+ * more of them wait at once than the server has connection threads (2),
+ * and another route is still answered meanwhile; each gets its reply once
+ * let go.
+ */
+static void test_blocking_route_off_connection_threads(void **state)
+{
+    (void)state;
+    enum { N = 5 };
+    int fd[N];
+    atomic_store(&gate_in, 0);
+    for (int i = 0; i < N; i++) {
+        fd[i] = connect_to(port, 30);
+        assert_int_equal(send_all(fd[i], "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n", 32), 0);
+    }
+    assert_true(wait_for(&gate_in, N, 15000)); /* inline, at most 2 would ever get in */
+    resp r;
+    exchange_str("GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "hello, world\n");
+    free(r.body);
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    for (int i = 0; i < N; i++) {
+        read_resp(fd[i], &r, 0);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body, "opened");
+        free(r.body);
+        close(fd[i]);
+    }
+}
+
 /* Runs last: frees the shared server while a slow request is in flight. */
 static void test_free_lets_request_finish(void **state)
 {
@@ -989,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_stream_below_min_rate),
         cmocka_unit_test(test_huge_header_block),
         cmocka_unit_test(test_port_in_use),
+        cmocka_unit_test(test_blocking_route_off_connection_threads),
         cmocka_unit_test(test_free_lets_request_finish),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,8 +1,9 @@
 /*
  * test_queue.c - videos, charges and the job queue on a real SQLite file:
  * one charge per video, idempotent replays, the balance under racing
- * creates, fair claiming under in-flight caps (a burst never starves a
- * single job, with one worker or two), leases that expire and are
+ * creates (also when they commit as one group), fair claiming under
+ * in-flight caps (a burst never starves a single job, with one worker or
+ * two), leases that expire and are
  * reclaimed, attempts that run out, refunds made exactly once, and the
  * 24-hour idempotency window.
  */
@@ -21,6 +22,7 @@
 
 #include "jobs/job_metrics.h"
 #include "store/store.h"
+#include "store/store_sqlite_int.h"
 
 typedef struct fixture {
     char dir[64];
@@ -166,13 +168,34 @@ static void *race_create(void *arg)
     return NULL;
 }
 
+/* A user of plan pro granted credits. */
+static void user_with_credits(fixture *f, const char *email, int64_t credits, hh_user *u)
+{
+    assert_int_equal(store_user_create(f->st, email, NULL, "pro", 1, u), HH_OK);
+    assert_int_equal(store_ledger_append(f->st, u->id, credits, HH_LEDGER_GRANT, NULL, NULL, NULL),
+                     HH_OK);
+}
+
+/* 20 creates of 100 against 500 credits: 5 made, 15 refused, nothing left, a video per charge. */
+static void assert_five_of_twenty(fixture *f, const hh_user *c, int ok, int refused)
+{
+    assert_int_equal(ok, 5);
+    assert_int_equal(refused, 15);
+    assert_int_equal(balance(f, c), 0);
+    hh_video *list;
+    size_t n;
+    assert_int_equal(store_video_list(f->st, c->id, NULL, 100, &list, &n), HH_OK);
+    assert_int_equal(n, 5); /* a video for every charge, none without */
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(list[i].credits_charged, 100);
+    store_video_list_free(list, n);
+}
+
 static void racing_creates_never_overdraw(void **state)
 {
     fixture *f = *state;
     hh_user c;
-    assert_int_equal(store_user_create(f->st, "c@example.com", NULL, "pro", 1, &c), HH_OK);
-    assert_int_equal(store_ledger_append(f->st, c.id, 500, HH_LEDGER_GRANT, NULL, NULL, NULL),
-                     HH_OK);
+    user_with_credits(f, "c@example.com", 500, &c);
     pthread_t t[20];
     racer r[20];
     for (int i = 0; i < 20; i++) {
@@ -185,14 +208,108 @@ static void racing_creates_never_overdraw(void **state)
         ok += r[i].rc == HH_OK;
         refused += r[i].rc == HH_ERR_CREDITS;
     }
-    assert_int_equal(ok, 5);
-    assert_int_equal(refused, 15);
-    assert_int_equal(balance(f, &c), 0);
-    hh_video *list;
-    size_t n;
-    assert_int_equal(store_video_list(f->st, c.id, NULL, 100, &list, &n), HH_OK);
-    assert_int_equal(n, 5); /* a video for every charge, none without */
-    store_video_list_free(list, n);
+    assert_five_of_twenty(f, &c, ok, refused);
+}
+
+/* ---- creates gathered into one group transaction (group commit) ---- */
+
+/* One create of a group, on its own thread. */
+typedef struct grouped_create {
+    fixture *f;
+    hh_video_new in;
+    hh_status rc;
+    char id[HH_ID_LEN];
+    char *replay;
+    pthread_t t;
+} grouped_create;
+
+static void *grouped_create_main(void *arg)
+{
+    grouped_create *g = arg;
+    g->rc = store_video_create(g->f->st, &g->in, g->id, &g->replay, NULL);
+    return NULL;
+}
+
+static void wait_group(fixture *f, uint64_t groups, size_t waiting)
+{
+    sq_group_stats gs;
+    for (;;) { /* a condition, not a deadline */
+        sq_group_stats_get(f->st, &gs);
+        if (gs.groups >= groups && gs.waiting >= waiting)
+            return;
+        usleep(1000);
+    }
+}
+
+/*
+ * The first create leads a group alone, blocked in BEGIN by an outside
+ * writer holding the lock; the other n - 1 queue meanwhile and must then
+ * commit as one group.
+ */
+static void create_grouped(fixture *f, grouped_create *g, int n)
+{
+    char path[128];
+    sqlite3 *lock = NULL;
+    snprintf(path, sizeof path, "%s/happyhorse.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &lock), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    sq_group_stats before;
+    sq_group_stats_get(f->st, &before);
+    assert_int_equal(pthread_create(&g[0].t, NULL, grouped_create_main, &g[0]), 0);
+    wait_group(f, before.groups + 1, 0);
+    for (int i = 1; i < n; i++)
+        assert_int_equal(pthread_create(&g[i].t, NULL, grouped_create_main, &g[i]), 0);
+    wait_group(f, before.groups + 1, (size_t)n - 1);
+    assert_int_equal(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(lock);
+    for (int i = 0; i < n; i++)
+        pthread_join(g[i].t, NULL);
+    sq_group_stats after;
+    sq_group_stats_get(f->st, &after);
+    assert_int_equal(after.groups - before.groups, 2);
+    assert_int_equal(after.members - before.members, n);
+}
+
+static void racing_creates_in_one_group_never_overdraw(void **state)
+{
+    fixture *f = *state;
+    hh_user c;
+    user_with_credits(f, "c@example.com", 500, &c);
+    grouped_create g[20];
+    for (int i = 0; i < 20; i++)
+        g[i] = (grouped_create){.f = f, .in = req_for(&c, 100, 5)};
+    create_grouped(f, g, 20);
+    int ok = 0, refused = 0;
+    for (int i = 0; i < 20; i++) {
+        ok += g[i].rc == HH_OK;
+        refused += g[i].rc == HH_ERR_CREDITS;
+        assert_null(g[i].replay);
+    }
+    assert_int_equal(g[0].rc, HH_OK); /* alone in the first group */
+    assert_five_of_twenty(f, &c, ok, refused);
+}
+
+static void idempotent_replay_within_one_group(void **state)
+{
+    fixture *f = *state;
+    uint8_t h[32] = {7};
+    grouped_create g[3];
+    for (int i = 0; i < 3; i++) {
+        g[i] = (grouped_create){.f = f, .in = req_for(&f->a, 60, 5)};
+        g[i].in.idem_key = i ? "same-key" : NULL; /* the first is the lone leader */
+        g[i].in.idem_hash = i ? h : NULL;
+    }
+    create_grouped(f, g, 3);
+    /* One of the pair created (and was charged), the other replays its answer. */
+    int made = g[1].replay ? 2 : 1, replayed = made == 1 ? 2 : 1;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(g[i].rc, HH_OK);
+    assert_null(g[made].replay);
+    assert_non_null(g[replayed].replay);
+    assert_string_equal(g[replayed].replay, g[made].id); /* the first answer: its id */
+    assert_string_equal(g[replayed].id, "");
+    free(g[replayed].replay);
+    assert_int_equal(balance(f, &f->a), 10000 - 2 * 60);
 }
 
 static void claim(fixture *f, const char *worker, int64_t lease, hh_status want, char *id_out)
@@ -664,6 +781,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(create_charges_once_and_replays, setup, teardown),
         cmocka_unit_test_setup_teardown(insufficient_credits_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(racing_creates_never_overdraw, setup, teardown),
+        cmocka_unit_test_setup_teardown(racing_creates_in_one_group_never_overdraw, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(idempotent_replay_within_one_group, setup, teardown),
         cmocka_unit_test_setup_teardown(fair_across_users_and_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(round_robin_with_one_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(lease_expiry_reclaims_and_fences, setup, teardown),

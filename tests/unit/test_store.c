@@ -706,6 +706,157 @@ static void stmt_refuses_ids_its_table_lacks(void **state)
     assert_null(s);
 }
 
+/* ---- group commit (sq_tx_group) ---- */
+
+/* Holds the database's write lock from outside the store, as another process would. */
+static sqlite3 *hold_write_lock(fixture *f)
+{
+    char path[192];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof path, "%s/happyhorse.db", f->data);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    return db;
+}
+
+static void release_write_lock(sqlite3 *db)
+{
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* One caller of sq_tx_group, on its own thread. */
+typedef struct grouped {
+    hh_store *st;
+    body b;
+    hh_status rc;
+    pthread_t t;
+} grouped;
+
+static void *grouped_main(void *arg)
+{
+    grouped *g = arg;
+    g->rc = sq_tx_group(g->st, grant_body, &g->b);
+    return NULL;
+}
+
+/* Waits (no deadline: a condition, not a time) until the store's group counts reach these. */
+static void wait_group(hh_store *st, uint64_t groups, size_t waiting)
+{
+    sq_group_stats gs;
+    for (;;) {
+        sq_group_stats_get(st, &gs);
+        if (gs.groups >= groups && gs.waiting >= waiting)
+            return;
+        usleep(1000);
+    }
+}
+
+/*
+ * Runs n bodies so that the first leads a group alone (blocked in BEGIN by
+ * an outside writer) and the other n - 1 queue behind it, then lets them go:
+ * the n - 1 must run as one group.
+ */
+static void run_grouped(fixture *f, grouped *g, int n)
+{
+    sqlite3 *lock = hold_write_lock(f);
+    assert_int_equal(pthread_create(&g[0].t, NULL, grouped_main, &g[0]), 0);
+    wait_group(f->st, 1, 0); /* the first took its group and waits for the lock */
+    for (int i = 1; i < n; i++)
+        assert_int_equal(pthread_create(&g[i].t, NULL, grouped_main, &g[i]), 0);
+    wait_group(f->st, 1, (size_t)n - 1);
+    release_write_lock(lock);
+    for (int i = 0; i < n; i++)
+        pthread_join(g[i].t, NULL);
+    sq_group_stats gs;
+    sq_group_stats_get(f->st, &gs);
+    assert_int_equal(gs.groups, 2);
+    assert_int_equal(gs.members, n);
+    assert_int_equal(gs.waiting, 0);
+}
+
+static void group_commits_waiting_bodies_together(void **state)
+{
+    hh_user u;
+    fixture *f = *state;
+    hh_store *st = open_with_user(f, &u);
+    grouped g[8];
+    for (int i = 0; i < 8; i++)
+        g[i] = (grouped){.st = st, .b = {.user_id = u.id, .result = HH_OK}};
+    g[5].b.result = HH_ERR_CONFLICT; /* fails alone: its savepoint is rolled back */
+    run_grouped(f, g, 8);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(g[i].rc, i == 5 ? HH_ERR_CONFLICT : HH_OK);
+        assert_true(g[i].b.in_transaction);
+    }
+    assert_ptr_equal(g[1].b.seen, g[7].b.seen); /* one transaction, one connection */
+    assert_balance(st, &u, 7 * 100, 7);
+    assert_connection_back(st, &u, g[1].b.seen);
+}
+
+static void group_fails_whole_when_its_commit_fails(void **state)
+{
+    hh_user u;
+    fixture *f = *state;
+    hh_store *st = open_with_user(f, &u);
+    grouped g[5];
+    for (int i = 0; i < 5; i++)
+        g[i] = (grouped){.st = st, .b = {.user_id = u.id, .result = HH_OK}};
+    g[3].b.defer_fk = 1; /* its row breaks a foreign key at the group's COMMIT */
+    run_grouped(f, g, 5);
+    assert_int_equal(g[0].rc, HH_OK); /* the first group, alone */
+    for (int i = 1; i < 5; i++)
+        assert_int_equal(g[i].rc, HH_ERR_NOTFOUND); /* the COMMIT's status, for everyone */
+    assert_balance(st, &u, 100, 1);
+    assert_connection_back(st, &u, g[1].b.seen);
+}
+
+/* ---- the change counter (store_generation) ---- */
+
+static void generation_moves_with_every_commit(void **state)
+{
+    fixture *f = *state;
+    hh_user u, got;
+    hh_store *st = open_with_user(f, &u);
+    uint64_t g0 = store_generation(st);
+    assert_int_not_equal(g0, 0);
+    assert_int_equal(store_user_by_id(st, u.id, &got), HH_OK);
+    assert_int_equal(store_generation(st), g0); /* reads change nothing */
+    assert_int_equal(store_ledger_append(st, u.id, 5, HH_LEDGER_GRANT, NULL, NULL, NULL), HH_OK);
+    uint64_t g1 = store_generation(st);
+    assert_int_not_equal(g1, g0);
+    /* A second store on the same location maps the counter on its own, like another process. */
+    hh_store *other = NULL;
+    assert_int_equal(store_open(f->data, &other), HH_OK);
+    assert_int_equal(store_generation(other), g1);
+    assert_int_equal(store_user_set_plan(other, u.id, "pro"), HH_OK); /* no transaction */
+    assert_int_not_equal(store_generation(st), g1);
+    uint64_t g2 = store_generation(st);
+    body b = {.user_id = u.id, .result = HH_ERR_CONFLICT}; /* rolled back: no commit */
+    assert_int_equal(sq_tx(other, grant_body, &b), HH_ERR_CONFLICT);
+    assert_int_equal(store_generation(st), g2);
+    store_close(other);
+}
+
+static void generation_is_0_without_its_file(void **state)
+{
+    fixture *f = *state;
+    hh_user u;
+    hh_store *st = open_with_user(f, &u);
+    store_close(st);
+    f->st = NULL;
+    char path[192];
+    snprintf(path, sizeof path, "%s/happyhorse.changes", f->data);
+    FILE *fp = fopen(path, "w"); /* another format: refused, and left alone */
+    assert_non_null(fp);
+    fputs("not a change counter", fp);
+    fclose(fp);
+    open_store(f);
+    assert_int_equal(store_generation(f->st), 0);
+    assert_int_equal(store_ledger_append(f->st, u.id, 5, HH_LEDGER_GRANT, NULL, NULL, NULL), HH_OK);
+    assert_int_equal(store_generation(f->st), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -727,6 +878,10 @@ int main(void)
         T(tx_rolls_back_when_commit_fails),
         T(tx_gives_the_connection_back),
         T(stmt_refuses_ids_its_table_lacks),
+        T(group_commits_waiting_bodies_together),
+        T(group_fails_whole_when_its_commit_fails),
+        T(generation_moves_with_every_commit),
+        T(generation_is_0_without_its_file),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,7 @@ function renderPlans() {
     ...plans.map((p) => el('td', { class: p.name === cur ? 'current' : '' }, f(p))));
   $('plans-table').tHead.replaceChildren(head);
   $('plans-table').tBodies[0].replaceChildren(
+    rowOf('Made by', (p) => p.engineLabel || p.engine),
     rowOf('Longest video', (p) => `${p.maxDurationSec} s`),
     rowOf('1080p', (p) => yes(p.allow['1080p'])),
     rowOf('First frame image', (p) => yes(p.allow.sourceImage)),

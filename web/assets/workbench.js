@@ -203,6 +203,7 @@ function updatePrice() {
   const plan = state.plan;
   if (!plan || !state.user) return;
   const { duration, resolution } = formValues();
+  $('engine-note').textContent = plan.engineLabel ? `Your plan's videos are made by: ${plan.engineLabel}.` : '';
   const price = priceOf(plan, duration, resolution);
   $('price').textContent = `${fmtNum(price)} credits`;
   const short = price > state.user.credits;
