@@ -4,8 +4,9 @@
  * raw request bytes: framing refusals, body limits (declared and chunked),
  * 404/405/Allow, request ids, HEAD, CORS, the guard, streaming bodies and
  * their abort, the idle timeout, oversized header blocks, handlers that
- * wait run on the work pool (off the connection threads), and a graceful
- * stop with a request in flight. Status line and headers are parsed here.
+ * wait run on the work pool (off the connection threads), the fallback
+ * 500, and a graceful stop with a request in flight. Status line and
+ * headers are parsed here.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -68,6 +69,13 @@ static void h_hello(http_req *req, void *app)
 {
     (void)app;
     http_reply_bytes(req, 200, "text/plain", "hello, world\n", 13);
+}
+
+/* A reply whose JSON cannot be built (NULL): the server's fallback 500 goes out instead. */
+static void h_nobody(http_req *req, void *app)
+{
+    (void)app;
+    http_reply_json(req, 200, NULL);
 }
 
 static void h_cors(http_req *req, void *app)
@@ -174,6 +182,7 @@ static const http_route routes[] = {
     {HTTP_GET | HTTP_HEAD, "/cors/{id}", "cors", HTTP_ROUTE_CORS, 0, h_cors, NULL},
     {HTTP_GET, "/slow", "slow", 0, 0, h_slow, NULL},
     {HTTP_GET, "/gate", "gate", 0, 0, h_gate, NULL},
+    {HTTP_GET, "/nobody", "nobody", 0, 0, h_nobody, NULL},
     {HTTP_PUT, "/stream/{id}", "stream", 0, STREAM_CAP, NULL, &stream_ops},
     {0, NULL, NULL, 0, 0, NULL, NULL},
 };
@@ -1005,6 +1014,32 @@ static void test_blocking_route_off_connection_threads(void **state)
     }
 }
 
+/*
+ * The fallback 500 (a reply whose JSON could not be built) declares exactly
+ * the bytes of its text: once it declared 63 for 62 and sent a stray NUL,
+ * which the next pipelined response then began with.
+ */
+static void test_fallback_500_exact(void **state)
+{
+    (void)state;
+    static const char req2[] = "GET /nobody HTTP/1.1\r\nHost: t\r\n\r\n"
+                               "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    int fd = connect_to(port, 5);
+    assert_int_equal(send_all(fd, req2, sizeof req2 - 1), 0);
+    resp r;
+    read_resp(fd, &r, 0);
+    assert_envelope(&r, 500, "internal_error");
+    assert_int_equal(strlen(r.body), r.body_len); /* no NUL inside what was declared */
+    assert_string_equal(r.body,
+                        "{\"error\":{\"code\":\"internal_error\",\"message\":\"Out of memory.\"}}");
+    free(r.body);
+    read_resp(fd, &r, 0); /* starts with "HTTP/1.1 ", not a stray byte */
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "hello, world\n");
+    free(r.body);
+    close(fd);
+}
+
 /* Runs last: frees the shared server while a slow request is in flight. */
 static void test_free_lets_request_finish(void **state)
 {
@@ -1046,6 +1081,7 @@ int main(void)
         cmocka_unit_test(test_huge_header_block),
         cmocka_unit_test(test_port_in_use),
         cmocka_unit_test(test_blocking_route_off_connection_threads),
+        cmocka_unit_test(test_fallback_500_exact),
         cmocka_unit_test(test_free_lets_request_finish),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
