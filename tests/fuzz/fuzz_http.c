@@ -69,7 +69,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     http_config hc = {
         .listen = "127.0.0.1:0",
         .threads = 2,
-        .connection_timeout_s = 2,
+        .connection_timeout_s = 1, /* an incomplete request ends the exchange after 1 s */
         .routes = api_routes(),
         .guard = api_guard,
         .app = app,
