@@ -2,9 +2,9 @@
 # test_account_limits.sh - the operator's account limits
 # (docs/security-and-limits.md), over real HTTP against the built binary:
 #  - authorization is checked again in the transaction that charges: a key
-#    deleted, API access switched off or the account suspended after the
-#    headers (the guard passed: 100 Continue) but before the body creates
-#    and charges nothing;
+#    deleted, API access switched off, the account suspended or a dashboard
+#    session ended after the headers (the guard passed: 100 Continue) but
+#    before the body creates and charges nothing;
 #  - suspending an account stops its keys and sessions at once, refuses its
 #    sign-in, fails and refunds its queued videos (money exact: balance ==
 #    ledger sum); reinstating it lets its keys work again;
@@ -68,12 +68,20 @@ PORT=${BASE##*:}
 late_body() {
   local key=$1
   shift
-  python3 - "$PORT" "$key" "$HH_TMP/late.fifo" <<'PY' &
+  late_request /api/v1/videos "Authorization: Bearer $key" "$@"
+}
+# late_request PATH HEADERS ACTION...: the same for any create route; HEADERS are the
+# credentials' header lines, separated by "|".
+late_request() {
+  local path=$1 headers=$2
+  shift 2
+  python3 - "$PORT" "$path" "$headers" "$HH_TMP/late.fifo" <<'PY' &
 import os, socket, sys
-port, key, fifo = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+port, path, headers, fifo = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 body = b'{"prompt":"a horse in the rain","durationSec":3}'
 s = socket.create_connection(("127.0.0.1", port), timeout=30)
-s.sendall((f"POST /api/v1/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
+creds = "".join(h + "\r\n" for h in headers.split("|"))
+s.sendall((f"POST {path} HTTP/1.1\r\nHost: x\r\n{creds}"
            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
            "Expect: 100-continue\r\n\r\n").encode())
 got = b""
@@ -111,6 +119,12 @@ assert_eq 401 "$(late_body "$K3" hh admin user disable --email revoke@example.co
 assert_eq "$before" "$(balance revoke@example.com)" "nothing was charged"
 assert_eq 0 "$(hh admin video list --email revoke@example.com | jq length)" "no video was made"
 hh admin user enable --email revoke@example.com >/dev/null
+login revoke@example.com
+assert_eq 401 "$(late_request /api/dashboard/videos "Cookie: hh_session=$COOKIE|X-CSRF-Token: $CSRF" \
+  curl -s -o /dev/null -X POST "$BASE/api/dashboard/logout" -H "Cookie: hh_session=$COOKIE" \
+  -H "X-CSRF-Token: $CSRF" | tail -1)" "a dashboard session ended between the headers and the body"
+assert_eq "$before" "$(balance revoke@example.com)" "the ended session charged nothing"
+assert_eq 0 "$(hh admin video list --email revoke@example.com | jq length)" "and made no video"
 create "$K3"
 assert_eq 202 "$STATUS" "the reinstated account creates again"
 
