@@ -53,9 +53,9 @@
 #define DEFAULT_CONN_MEM   (32 * 1024)
 #define DEFAULT_CONN_LIMIT 1024
 #define DEFAULT_TIMEOUT_S  30
-#define DEFAULT_POOL                                                                               \
-    32                           /* work pool threads: they mostly wait on I/O, not the CPU;       \
-                                    also the most creates one group commit can gather */
+/* Work pool threads: they mostly wait on I/O, not the CPU; also the most creates one group
+ * commit can gather. */
+#define DEFAULT_POOL       32
 #define DEFAULT_QUEUE_WAIT 10000 /* ms a request may wait for a pool thread before a 503 */
 #define DEFAULT_BODY_RATE  16384 /* bytes/s a streaming body averages after its grace */
 #define STOP_WAIT_MS       10000
