@@ -8,15 +8,16 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libargon2-dev libssl-dev libpq-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libcmark-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
 )
 # Tests: cmocka for unit tests, clang for libFuzzer, curl/jq/ffprobe for the
 # API and media tests, PostgreSQL for the store contract suite, Chromium and
-# Node for the dashboard's browser tests.
+# Node for the dashboard's browser tests, a CJK font so its Chinese pages
+# (and their screenshots) show characters instead of boxes.
 test_pkgs=(
   libcmocka-dev clang libclang-rt-dev curl jq ffmpeg sqlite3 python3
-  postgresql chromium nodejs
+  postgresql chromium nodejs fonts-wqy-microhei
 )
 # Benchmarks (bench/): load generator, reference web server, command timer.
 bench_pkgs=(wrk nginx-light hyperfine time)

@@ -25,18 +25,31 @@ hh_status app_new(const app_config *cfg, hh_app **out)
     *out = NULL;
     if (!app) {
         plans_free(cfg->plans);
+        templates_free(cfg->templates);
         return HH_ERR_NOMEM;
     }
     app->plans = cfg->plans;
     pthread_rwlock_init(&app->blocklist_lock, NULL);
+    app->templates = cfg->templates;
+    char why[256] = "";
+    hh_errdetail tw = {"", ""};
+    if (!app->templates && (rc = templates_default(&app->templates, &tw))) {
+        hh_error("cannot load the built-in templates: %s", tw.message);
+        goto fail;
+    }
+    if ((rc = docs_site_new(&app->docs, why, sizeof why))) {
+        hh_error("cannot build the docs site: %s", why);
+        goto fail;
+    }
     snprintf(app->data_dir, sizeof app->data_dir, "%s", cfg->data_dir);
     rc = store_open(cfg->store_location, &app->store);
     if (rc) {
         hh_error("cannot open the store: %s", hh_status_str(rc));
         goto fail;
     }
-    if ((rc = blob_local_new(cfg->data_dir, "", &app->blob))) {
-        hh_error("cannot open object storage under %s: %s", cfg->data_dir, hh_status_str(rc));
+    if ((rc = blob_open(cfg->data_dir, cfg->s3, &app->blob))) {
+        hh_error("cannot open object storage (%s): %s", cfg->s3 ? "S3" : cfg->data_dir,
+                 hh_status_str(rc));
         goto fail;
     }
     app->upload_ttl_s = cfg->upload_ttl_s > 0 ? cfg->upload_ttl_s : 900;
@@ -140,5 +153,7 @@ void app_free(hh_app *app)
     plans_free(app->plans);
     blocklist_free(app->blocklist);
     pthread_rwlock_destroy(&app->blocklist_lock);
+    templates_free(app->templates);
+    docs_site_free(app->docs);
     free(app);
 }

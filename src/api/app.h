@@ -9,12 +9,14 @@
 
 #include <pthread.h>
 
+#include "api/docs_site.h"
 #include "api/key_usage.h"
 #include "api/ratelimit.h"
 #include "api/read_cache.h"
 #include "blob/blob.h"
 #include "domain/blocklist.h"
 #include "domain/plans.h"
+#include "domain/templates.h"
 #include "http/http.h"
 #include "http/netaddr.h"
 #include "jobs/worker.h"
@@ -46,8 +48,10 @@ typedef struct hh_app {
     char blocklist_path[1024];         /* "" when none */
     http_cidrs trusted_proxies;        /* serve --trusted-proxy (n 0: none) */
     /* Dashboard (api/dashboard.h). */
-    int allow_signup;   /* serve --allow-signup: POST /api/dashboard/signup is open */
-    char web_dir[1024]; /* the web app's files (serve --web / HAPPYHORSE_WEB) */
+    int allow_signup;        /* serve --allow-signup: POST /api/dashboard/signup is open */
+    char web_dir[1024];      /* the web app's files (serve --web / HAPPYHORSE_WEB) */
+    hh_templates *templates; /* owned: the prompt template library (serve --templates) */
+    docs_site *docs;         /* owned: the docs site at /docs/ */
     /* Copies of hot reads, checked against the store's generation (read_cache.h). */
     read_cache *key_cache;    /* owned; key hash -> key and user */
     read_cache *status_cache; /* owned; video id + user id -> status JSON */
@@ -56,9 +60,11 @@ typedef struct hh_app {
 typedef struct app_config {
     const char *data_dir;       /* local state: objects, secrets */
     const char *store_location; /* data dir or postgres:// URL */
+    const blob_s3_config *s3;   /* objects in S3 (blob/blob_s3.h); NULL: under data_dir */
     hh_plans *plans;            /* loaded plans; app_new takes ownership, even on failure */
     int key_usage_flush_ms;     /* 0: default (5 s) */
     int upload_ttl_s;           /* 0: default (900 s, the contract's 15 minutes) */
+    hh_templates *templates;    /* app_new takes ownership, even on failure; NULL: built in */
 } app_config;
 
 /*

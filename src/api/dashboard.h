@@ -61,6 +61,13 @@ hh_status dashboard_session_start(hh_app *app, http_req *req, const hh_user *use
 void dashboard_cookie_clear(hh_app *app, http_req *req);
 
 /*
+ * The headers of every page and asset of the web app and the docs site: a
+ * strict Content-Security-Policy (no inline code), no framing, no referrer
+ * off-site.
+ */
+void dashboard_security_headers(hh_app *app, http_req *req);
+
+/*
  * The plans as the dashboard shows them: plans_to_json's shape plus
  * "engineLabel", what the plan's engine is in words (a preview renderer or
  * a provider's AI model). New reference.
@@ -98,6 +105,7 @@ void h_dash_keys_delete(http_req *req, void *app);
 void h_dash_ledger(http_req *req, void *app);
 void h_dash_videos_list(http_req *req, void *app);
 void h_dash_static(http_req *req, void *app);
+void h_docs(http_req *req, void *app);
 
 /*
  * The dashboard's entries of the route table, for api/routes.c to splice
@@ -138,6 +146,11 @@ void h_dash_static(http_req *req, void *app);
          NULL},                                                                                     \
         {HTTP_GET, "/api/dashboard/videos/{id}", "dash.videos.get", DASH_SESS, 0, h_videos_get,     \
          NULL},                                                                                     \
+        {HTTP_GET, "/api/dashboard/templates", "dash.templates", DASH_SESS, 0, h_templates_list,    \
+         NULL},                                                                                     \
+        {HTTP_GET | HTTP_HEAD, "/docs", "web.docs", DASH_WEB, 0, h_docs, NULL},                     \
+        {HTTP_GET | HTTP_HEAD, "/docs/*", "web.docs", DASH_WEB, 0, h_docs, NULL},                   \
+        {HTTP_GET | HTTP_HEAD, "/i18n/*", "web.i18n", DASH_WEB, 0, h_dash_static, NULL},            \
         {HTTP_GET | HTTP_HEAD, "/", "web.index", DASH_WEB, 0, h_dash_static, NULL},                 \
         {HTTP_GET | HTTP_HEAD, "/app", "web.app", DASH_WEB, 0, h_dash_static, NULL},                \
         {HTTP_GET | HTTP_HEAD, "/app/*", "web.app", DASH_WEB, 0, h_dash_static, NULL},              \

@@ -2,7 +2,8 @@
  * h_dashboard_static.c - serves the web app of web/: "/" is the sign-in
  * page (index.html), "/app" and everything under it the app shell
  * (app.html, which routes on the client), "/assets/<name>" the scripts,
- * styles and images. Nothing else is reachable: an asset name is one path
+ * styles and images, "/i18n/<lang>.json" the language catalogues (web/i18n/).
+ * Nothing else is reachable: an asset name is one path
  * segment of [A-Za-z0-9._-] not starting with a dot, so no request can
  * climb out of the directory, and files are opened with O_NOFOLLOW.
  *
@@ -68,7 +69,7 @@ static void public_origin(const hh_app *app, char *out, size_t size)
     out[n] = '\0';
 }
 
-static void security_headers(hh_app *app, http_req *req)
+void dashboard_security_headers(hh_app *app, http_req *req)
 {
     char origin[256], csp[1024];
     public_origin(app, origin, sizeof origin);
@@ -128,7 +129,7 @@ void h_dash_static(http_req *req, void *app_)
 {
     hh_app *app = app_;
     const char *path = http_req_path(req);
-    const char *name;
+    const char *name, *dir = "";
     int asset = 0;
     if (!strcmp(path, "/")) {
         name = "index.html";
@@ -137,6 +138,7 @@ void h_dash_static(http_req *req, void *app_)
     } else {
         name = http_req_tail(req);
         asset = 1;
+        dir = !strncmp(path, "/i18n/", 6) ? "i18n/" : "assets/";
     }
     const char *type = type_of(name);
     if (!safe_name(name) || !type) {
@@ -144,7 +146,7 @@ void h_dash_static(http_req *req, void *app_)
         return;
     }
     char file[sizeof app->web_dir + 80];
-    snprintf(file, sizeof file, "%s/%s%s", app->web_dir, asset ? "assets/" : "", name);
+    snprintf(file, sizeof file, "%s/%s%s", app->web_dir, dir, name);
     int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -157,7 +159,7 @@ void h_dash_static(http_req *req, void *app_)
     snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)sb.st_size,
              (unsigned long long)sb.st_mtim.tv_sec * 1000000000ULL +
                  (unsigned long long)sb.st_mtim.tv_nsec);
-    security_headers(app, req);
+    dashboard_security_headers(app, req);
     http_req_add_header(req, "ETag", etag);
     /* HTML is revalidated every time (a new release shows at once); assets for 5 minutes. */
     http_req_add_header(req, "Cache-Control", asset ? "public, max-age=300" : "no-cache");

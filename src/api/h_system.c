@@ -2,7 +2,8 @@
  * h_system.c - operational routes: liveness (/healthz: the process serves
  * HTTP; it never touches the store, and runs on the socket threads so a
  * locked database cannot delay it), readiness (/readyz: the database reads
- * and is not corrupt, the data directory's disk takes writes) and
+ * and is not corrupt, the data directory's disk takes writes, the object
+ * store answers) and
  * Prometheus metrics (/metrics).
  * Unauthenticated by design: they reveal no customer data; put them behind
  * the load balancer's private side in production (docs/operations.md).
@@ -38,17 +39,19 @@ void h_readyz(http_req *req, void *app_)
     const char *disk_problem = disk == HH_OK          ? NULL
                                : disk == HH_ERR_LIMIT ? "disk almost full"
                                                       : "disk does not take writes";
-    int ready = h.ok && disk == HH_OK;
+    int objects_ok = blob_ping(app->blob) == HH_OK;
+    int ready = h.ok && disk == HH_OK && objects_ok;
+    const char *reason = ready   ? NULL
+                         : !h.ok ? h.problem
+                         : disk  ? disk_problem
+                                 : "object storage does not answer";
     http_reply_json(req, ready ? 200 : 503,
-                    json_pack("{s:s, s:s?, s:{s:b, s:s?, s:b}, s:{s:b, s:s?, s:I, s:I}}", "status",
-                              ready ? "ready" : "unavailable", "reason",
-                              ready   ? NULL
-                              : !h.ok ? h.problem
-                                      : disk_problem,
-                              "store", "ok", h.ok, "problem", h.ok ? NULL : h.problem, "checkedAll",
+                    json_pack("{s:s, s:s?, s:{s:b, s:s?, s:b}, s:{s:b, s:s?, s:I, s:I}, s:{s:b}}",
+                              "status", ready ? "ready" : "unavailable", "reason", reason, "store",
+                              "ok", h.ok, "problem", h.ok ? NULL : h.problem, "checkedAll",
                               h.checked_all, "disk", "ok", disk == HH_OK, "problem", disk_problem,
                               "freeBytes", (json_int_t)free_bytes, "minFreeBytes",
-                              (json_int_t)app->min_free_bytes));
+                              (json_int_t)app->min_free_bytes, "objects", "ok", objects_ok));
 }
 
 /* Videos by status, read from the store: the same for every node. */

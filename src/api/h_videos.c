@@ -38,6 +38,33 @@ static int reply_invalid(http_req *req, const char *field, const char *msg)
     return 1;
 }
 
+/*
+ * An upload not yet marked complete may still be whole in the object
+ * store: with S3 the client PUTs to the bucket, not to us, so the object's
+ * presence, size and first bytes are checked now and the upload marked
+ * complete. 0 when it is; otherwise the reply is sent and 1 returned.
+ */
+static int complete_upload(hh_app *app, http_req *req, const hh_upload *up, const char *field)
+{
+    char msg[160];
+    hh_status rc = blob_check_upload(app->blob, up->key, up->content_type, up->size_bytes);
+    if (!rc && (rc = store_upload_complete(app->store, up->key)) == HH_ERR_CONFLICT)
+        rc = HH_OK; /* marked by a concurrent request */
+    if (rc == HH_ERR_NOTFOUND) {
+        snprintf(msg, sizeof msg, "%s has not been uploaded completely.", field);
+        return reply_invalid(req, field, msg);
+    }
+    if (rc == HH_ERR_INVALID) {
+        snprintf(msg, sizeof msg, "%s is not a file of its declared content type.", field);
+        return reply_invalid(req, field, msg);
+    }
+    if (rc) {
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not check the upload.", NULL);
+        return 1;
+    }
+    return 0;
+}
+
 /* Each reference must be a complete upload of this user, of the right kind. */
 static int check_references(hh_app *app, http_req *req, const hh_video_request *vr,
                             const char *user_id)
@@ -66,10 +93,8 @@ static int check_references(hh_app *app, http_req *req, const hh_video_request *
                      up.kind);
             return reply_invalid(req, field, msg);
         }
-        if (!up.complete) {
-            snprintf(msg, sizeof msg, "%s has not been uploaded completely.", field);
-            return reply_invalid(req, field, msg);
-        }
+        if (!up.complete && complete_upload(app, req, &up, field))
+            return 1;
     }
     return 0;
 }

@@ -19,6 +19,8 @@ static const http_route routes[] = {
     /* A create waits for its group commit (store_video_create) on the work pool. */
     {HTTP_POST, "/api/v1/videos", "videos.create", HTTP_ROUTE_AUTH_KEY, 0, h_videos_create, NULL},
     {HTTP_GET, "/api/v1/videos/{id}", "videos.get", HTTP_ROUTE_AUTH_KEY, 0, h_videos_get, NULL},
+    {HTTP_GET, "/api/v1/templates", "templates.list", HTTP_ROUTE_AUTH_KEY, 0, h_templates_list,
+     NULL},
     {HTTP_POST, "/api/v1/uploads/presign", "uploads.presign", HTTP_ROUTE_AUTH_KEY, 0,
      h_uploads_presign, NULL},
     /* The signature in the URL is the authority here, not an API key. */

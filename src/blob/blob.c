@@ -1,20 +1,81 @@
 /*
  * blob.c - the backend-independent half of blob.h: dispatch to the
- * backend's operations and public URLs.
+ * backend's operations, choosing a backend, and the upload checks that
+ * hold for every backend (size and magic bytes, through read_head and
+ * media/sniff.h).
  */
 #include "blob/blob.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "blob/blob_s3.h"
+#include "domain/upload_policy.h"
+#include "media/sniff.h"
+
+hh_status blob_open(const char *data_dir, const blob_s3_config *s3, blob_store **out)
+{
+    return s3 ? blob_s3_new(s3, out) : blob_local_new(data_dir, "", out);
+}
 
 hh_status blob_put_file(blob_store *bs, const char *key, const char *path)
 {
     return bs->ops->put_file(bs, key, path);
 }
 
+/* The type an upload's key promises, or NULL for other keys (outputs, tests' own). */
+static const char *upload_type(const char *key)
+{
+    upload_key_class c = upload_key_classify(key);
+    return c >= UPLOAD_KEY_IMAGE && c <= UPLOAD_KEY_AUDIO ? upload_key_content_type(key) : NULL;
+}
+
+/* HH_OK when the local file at path starts like type. */
+static hh_status sniff_file(const char *path, const char *type)
+{
+    unsigned char head[SNIFF_NEED];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return HH_ERR_IO;
+    ssize_t n = read(fd, head, sizeof head);
+    close(fd);
+    if (n < 0)
+        return HH_ERR_IO;
+    return sniff_check(type, head, (size_t)n, 1) == SNIFF_MATCH ? HH_OK : HH_ERR_INVALID;
+}
+
 hh_status blob_fetch_file(blob_store *bs, const char *key, const char *path)
 {
-    return bs->ops->fetch_file(bs, key, path);
+    hh_status rc = bs->ops->fetch_file(bs, key, path);
+    const char *type = rc ? NULL : upload_type(key);
+    if (type && (rc = sniff_file(path, type)))
+        unlink(path);
+    return rc;
+}
+
+hh_status blob_check_upload(blob_store *bs, const char *key, const char *content_type, int64_t size)
+{
+    blob_info info;
+    unsigned char head[SNIFF_NEED];
+    size_t got = 0;
+    hh_status rc = blob_stat(bs, key, &info);
+    if (rc)
+        return rc;
+    if (size < 0 || info.size != (uint64_t)size)
+        return HH_ERR_NOTFOUND;
+    if ((rc = bs->ops->read_head(bs, key, head, sizeof head, &got)))
+        return rc;
+    if (sniff_check(content_type, head, got, got < sizeof head) == SNIFF_MATCH)
+        return HH_OK;
+    blob_remove(bs, key);
+    return HH_ERR_INVALID;
+}
+
+hh_status blob_ping(blob_store *bs)
+{
+    return bs->ops->ping(bs);
 }
 
 hh_status blob_stat(blob_store *bs, const char *key, blob_info *info)
@@ -79,8 +140,7 @@ hh_status blob_check_put(blob_store *bs, const char *key, const char *content_ty
 
 char *blob_public_url(const blob_store *bs, const char *key, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s/files/%s", bs->public_url, key);
-    return buf;
+    return bs->ops->public_url(bs, key, buf, size);
 }
 
 void blob_set_public_url(blob_store *bs, const char *url)

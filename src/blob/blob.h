@@ -8,25 +8,29 @@
  * shape) and are never built from client strings. Writes are atomic: an
  * object is either absent or whole, never partial.
  *
- * How an S3 backend fits (same operations, no caller changes):
+ * How the S3 backend (blob_s3.c) fits (same operations, no caller changes):
  *   presign_put  -> a SigV4 presigned PUT URL with Content-Type and
  *                   Content-Length among the signed headers; the client
  *                   PUTs to S3 directly, so check_put and the writer are
  *                   not used for customer uploads (check_put answers
  *                   HH_ERR_NOTFOUND and our PUT route 404s);
- *   public_url   -> the bucket's (or CDN's) URL of the key;
- *   open_read    -> HH_ERR_NOTFOUND: the asset route then answers with a
- *                   redirect to a presigned GET (ranges, ETag and caching
- *                   are S3's), so no bytes pass through us;
+ *   public_url   -> HAPPYHORSE_S3_PUBLIC_URL/<key>, else a presigned GET;
+ *   open_read    -> HH_ERR_NOTFOUND: no bytes pass through us (the URLs
+ *                   the API hands out point at the bucket);
  *   stat         -> HEAD Object (size, Last-Modified, ETag);
+ *   read_head    -> a ranged GET of the first bytes;
  *   put_file     -> PutObject (multipart above a threshold), atomic in S3;
  *   fetch_file   -> GetObject into a local file (workers render from it);
  *   writer       -> a multipart upload: parts as they come, completed on
  *                   commit (with If-None-Match: * to refuse an existing
  *                   key), aborted on abort;
- *   remove       -> DeleteObject.
- * The existence of an object after a successful commit is the one fact
- * the upload state machine in the store relies on.
+ *   remove       -> DeleteObject;
+ *   ping         -> HEAD Bucket (for /readyz).
+ * The existence of an object is the one fact the upload state machine
+ * relies on: with local storage our PUT route marks an upload complete
+ * after its commit; with S3 the client PUTs to the bucket, so creating a
+ * video asks blob_check_upload whether the object is there, whole and of
+ * its type, and marks it complete then.
  */
 #ifndef HH_BLOB_H
 #define HH_BLOB_H
@@ -62,6 +66,10 @@ typedef struct blob_ops {
     void (*writer_abort)(blob_writer *w);
     hh_status (*remove_parts)(blob_store *bs, const char *key);
     unsigned (*sweep_parts)(blob_store *bs, int64_t idle_s);
+    /* The first up to n bytes of key into buf (*got of them); HH_ERR_NOTFOUND when absent. */
+    hh_status (*read_head)(blob_store *bs, const char *key, void *buf, size_t n, size_t *got);
+    char *(*public_url)(const blob_store *bs, const char *key, char *buf, size_t size);
+    hh_status (*ping)(blob_store *bs);
     void (*free)(blob_store *bs);
 } blob_ops;
 
@@ -84,9 +92,23 @@ struct blob_writer {
  */
 hh_status blob_local_new(const char *data_dir, const char *public_url, blob_store **out);
 
+typedef struct blob_s3_config blob_s3_config; /* blob/blob_s3.h */
+
+/*
+ * The object store a process uses: S3 when s3 is not NULL (blob_s3_new),
+ * else local storage under data_dir (blob_local_new). On success *out is
+ * owned by the caller (blob_free).
+ */
+hh_status blob_open(const char *data_dir, const blob_s3_config *s3, blob_store **out);
+
 /* Stores the local file at path as key, atomically (temp name + rename). */
 hh_status blob_put_file(blob_store *bs, const char *key, const char *path);
-/* Copies object key into the local file path (created or truncated). */
+/*
+ * Copies object key into the local file path (created or truncated). For
+ * an upload's key (domain/upload_policy.h) the copy's first bytes are
+ * sniffed against the key's type before anything uses it: an object that
+ * was replaced after it was checked is HH_ERR_INVALID (the copy removed).
+ */
 hh_status blob_fetch_file(blob_store *bs, const char *key, const char *path);
 /* Size, time and ETag of key; HH_ERR_NOTFOUND when absent. */
 hh_status blob_stat(blob_store *bs, const char *key, blob_info *info);
@@ -114,7 +136,23 @@ hh_status blob_presign_put(blob_store *bs, const char *key, const char *content_
  */
 hh_status blob_check_put(blob_store *bs, const char *key, const char *content_type, int64_t size,
                          int64_t expires, const char *sig, int64_t now_s);
-/* Writes the public URL of key into buf; returns buf. */
+/*
+ * Whether key holds what an upload declared: HH_OK when the object is
+ * there with exactly size bytes whose first bytes sniff as content_type
+ * (media/sniff.h); HH_ERR_NOTFOUND when it is absent or of another size
+ * (not uploaded, or not completely); HH_ERR_INVALID when its bytes are not
+ * of that type (the object is then removed, as a refused PUT leaves
+ * nothing); HH_ERR_IO when the store cannot tell.
+ */
+hh_status blob_check_upload(blob_store *bs, const char *key, const char *content_type,
+                            int64_t size);
+/* HH_OK when the store answers (local: its directory is writable; S3: the bucket). */
+hh_status blob_ping(blob_store *bs);
+/*
+ * Writes the URL of key that the API hands out into buf; returns buf.
+ * Local: <public_url>/files/<key>. S3: HAPPYHORSE_S3_PUBLIC_URL/<key>, or
+ * a presigned GET.
+ */
 char *blob_public_url(const blob_store *bs, const char *key, char *buf, size_t size);
 /*
  * Receiving an object in pieces (an upload's body as it arrives): bytes go
@@ -144,7 +182,10 @@ hh_status blob_remove_parts(blob_store *bs, const char *key);
  */
 unsigned blob_sweep_parts(blob_store *bs, int64_t idle_s);
 
-/* Sets the base of public URLs (known once the server listens); trailing '/' dropped. */
+/*
+ * Sets the base of local public URLs (known once the server listens);
+ * trailing '/' dropped. S3 URLs do not use it.
+ */
 void blob_set_public_url(blob_store *bs, const char *url);
 /* Frees the store (NULL is fine). */
 void blob_free(blob_store *bs);

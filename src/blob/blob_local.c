@@ -157,6 +157,20 @@ static hh_status local_stat(blob_store *bs, const char *key, blob_info *info)
     return rc;
 }
 
+static hh_status local_read_head(blob_store *bs, const char *key, void *buf, size_t n, size_t *got)
+{
+    int fd;
+    hh_status rc = local_open_read(bs, key, &fd, NULL);
+    if (rc)
+        return rc;
+    ssize_t r = read(fd, buf, n);
+    close(fd);
+    if (r < 0)
+        return HH_ERR_IO;
+    *got = (size_t)r;
+    return HH_OK;
+}
+
 static hh_status local_fetch_file(blob_store *bs, const char *key, const char *path)
 {
     int in, out;
@@ -225,22 +239,9 @@ static hh_status local_writer_new(blob_store *bs, const char *key, blob_writer *
     return HH_OK;
 }
 
-/* write() all of p, however many calls it takes. */
-static hh_status write_all(int fd, const char *p, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0)
-            return HH_ERR_IO;
-        p += n;
-        len -= (size_t)n;
-    }
-    return HH_OK;
-}
-
 static hh_status flush(local_writer *w)
 {
-    hh_status rc = write_all(w->fd, w->buf, w->buffered);
+    hh_status rc = hh_write_all(w->fd, w->buf, w->buffered);
     w->buffered = 0;
     return rc;
 }
@@ -251,7 +252,7 @@ static hh_status local_writer_write(blob_writer *bw, const void *data, size_t le
     const char *p = data;
     while (len) {
         if (w->buffered == 0 && len >= WRITE_BUF)
-            return write_all(w->fd, p, len); /* big pieces go straight through */
+            return hh_write_all(w->fd, p, len); /* big pieces go straight through */
         size_t take = WRITE_BUF - w->buffered < len ? WRITE_BUF - w->buffered : len;
         memcpy(w->buf + w->buffered, p, take);
         w->buffered += take;
@@ -305,6 +306,17 @@ static hh_status local_check_put(blob_store *bs, const char *key, const char *co
                                  int64_t size, int64_t expires, const char *sig, int64_t now_s)
 {
     return presign_check(((blob_local *)bs)->secret, key, content_type, size, expires, sig, now_s);
+}
+
+static char *local_public_url(const blob_store *bs, const char *key, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/files/%s", bs->public_url, key);
+    return buf;
+}
+
+static hh_status local_ping(blob_store *bs)
+{
+    return access(((blob_local *)bs)->root, W_OK | X_OK) ? HH_ERR_IO : HH_OK;
 }
 
 static void local_free(blob_store *bs)
@@ -381,6 +393,9 @@ static const blob_ops local_ops = {
     .writer_abort = local_writer_abort,
     .remove_parts = local_remove_parts,
     .sweep_parts = local_sweep_parts,
+    .read_head = local_read_head,
+    .public_url = local_public_url,
+    .ping = local_ping,
     .free = local_free,
 };
 

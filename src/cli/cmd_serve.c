@@ -37,6 +37,8 @@ static const char usage[] =
     "  --workers N           render worker threads in this process (HAPPYHORSE_WORKERS,\n"
     "                        default 1; 0 = API only)\n"
     "  --plans FILE          plans file replacing the built-in plans (HAPPYHORSE_PLANS)\n"
+    "  --templates FILE      prompt template library replacing the built-in one\n"
+    "                        (HAPPYHORSE_TEMPLATES; docs/templates.json is the example)\n"
     "  --http-threads N      HTTP threads (HAPPYHORSE_HTTP_THREADS, default: one per core)\n"
     "  --max-connections N   concurrent connections (HAPPYHORSE_MAX_CONNECTIONS, default 1024)\n"
     "  --timeout SECONDS     idle/slow connection timeout (HAPPYHORSE_TIMEOUT, default 30)\n"
@@ -62,10 +64,12 @@ static const char usage[] =
     "  --allow-signup        let visitors create accounts in the dashboard\n"
     "                        (HAPPYHORSE_ALLOW_SIGNUP=1; off by default)\n"
     "\n"
-    "The store is SQLite under --data unless HAPPYHORSE_DATABASE_URL is set.\n";
+    "The store is SQLite under --data unless HAPPYHORSE_DATABASE_URL is set; objects\n"
+    "are files under --data unless HAPPYHORSE_S3_ENDPOINT is set (README, configuration).\n";
 
 typedef struct serve_opts {
-    const char *listen, *data, *public_url, *plans, *log_level, *web, *trusted, *blocklist;
+    const char *listen, *data, *public_url, *plans, *log_level, *web, *trusted, *blocklist,
+        *templates;
     int allow_signup;
     int64_t workers, http_threads, max_connections, timeout, upload_ttl, store_wait_ms, min_free_mb,
         per_ip, min_rate;
@@ -99,6 +103,7 @@ static int parse(int argc, char **argv, serve_opts *o)
         {"upload-min-rate", required_argument, NULL, 'R'},
         {"trusted-proxy", required_argument, NULL, 'P'},
         {"blocklist", required_argument, NULL, 'K'},
+        {"templates", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -162,6 +167,9 @@ static int parse(int argc, char **argv, serve_opts *o)
         case 'K':
             o->blocklist = optarg;
             break;
+        case 'M':
+            o->templates = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return -1;
@@ -178,6 +186,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     o->web = cli_opt(o->web, "HAPPYHORSE_WEB", NULL);
     o->trusted = cli_opt(o->trusted, "HAPPYHORSE_TRUSTED_PROXY", NULL);
     o->blocklist = cli_opt(o->blocklist, "HAPPYHORSE_BLOCKLIST", NULL);
+    o->templates = cli_opt(o->templates, "HAPPYHORSE_TEMPLATES", NULL);
     if (!o->allow_signup) {
         const char *v = cli_opt(NULL, "HAPPYHORSE_ALLOW_SIGNUP", "0");
         o->allow_signup = !strcmp(v, "1") || !strcmp(v, "true");
@@ -248,11 +257,27 @@ int cli_serve(int argc, char **argv)
     if (cli_plans_load(o.plans, &plans, err, sizeof err))
         return cli_usage_error(PROG, "%s", err);
     cli_log_plan_engines(plans);
+    hh_templates *templates = NULL;
+    hh_errdetail why = {"", ""};
+    if (o.templates && templates_load_file(o.templates, &templates, &why)) {
+        plans_free(plans);
+        return cli_usage_error(PROG, "templates file %s",
+                               why.message[0] ? why.message : "cannot be loaded");
+    }
+    blob_s3_config s3;
+    int use_s3 = cli_s3_config(&s3, err, sizeof err);
+    if (use_s3 < 0) {
+        templates_free(templates);
+        plans_free(plans);
+        return cli_usage_error(PROG, "%s", err);
+    }
     app_config acfg = {
         .data_dir = o.data,
         .store_location = cli_store_location(o.data),
+        .s3 = use_s3 ? &s3 : NULL,
         .plans = plans,
         .upload_ttl_s = (int)o.upload_ttl,
+        .templates = templates,
     };
     if (app_new(&acfg, &app))
         return cli_fail(PROG, "cannot open the store at %s (see the log line above)",

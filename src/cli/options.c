@@ -5,6 +5,7 @@
 #include "cli/options.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,45 @@ const char *cli_store_location(const char *data_flag)
     if (url && *url)
         return url;
     return cli_data_dir(data_flag);
+}
+
+/* Copies the variable env (or "") into out; 0 when it does not fit. */
+static int copy_env(const char *env, char *out, size_t size)
+{
+    const char *v = cli_opt(NULL, env, "");
+    return (size_t)snprintf(out, size, "%s", v) < size;
+}
+
+int cli_s3_config(blob_s3_config *out, char *err, size_t errsize)
+{
+    static const struct {
+        const char *env;
+        size_t off, size;
+    } fields[] = {
+#define FIELD(env, f) {env, offsetof(blob_s3_config, f), sizeof((blob_s3_config *)0)->f}
+        FIELD("HAPPYHORSE_S3_ENDPOINT", endpoint),
+        FIELD("HAPPYHORSE_S3_BUCKET", bucket),
+        FIELD("HAPPYHORSE_S3_REGION", region),
+        FIELD("HAPPYHORSE_S3_ACCESS_KEY_ID", access_key_id),
+        FIELD("HAPPYHORSE_S3_SECRET_ACCESS_KEY", secret_access_key),
+        FIELD("HAPPYHORSE_S3_PUBLIC_URL", public_url),
+#undef FIELD
+    };
+    if (!cli_opt(NULL, "HAPPYHORSE_S3_ENDPOINT", NULL))
+        return 0;
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (!copy_env(fields[i].env, (char *)out + fields[i].off, fields[i].size)) {
+            snprintf(err, errsize, "%s is too long", fields[i].env);
+            return -1;
+        }
+    const char *path_style = cli_opt(NULL, "HAPPYHORSE_S3_FORCE_PATH_STYLE", "0");
+    out->force_path_style = !strcmp(path_style, "1") || !strcmp(path_style, "true");
+    if (!out->force_path_style && strcmp(path_style, "0") && strcmp(path_style, "false")) {
+        snprintf(err, errsize, "HAPPYHORSE_S3_FORCE_PATH_STYLE must be 1 or 0");
+        return -1;
+    }
+    return blob_s3_check_config(out, err, errsize) ? -1 : 1;
 }
 
 const char *cli_store_label(const char *location)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blob/blob_s3.h"
 #include "domain/plans.h"
 #include "util/status.h"
 
@@ -35,6 +36,16 @@ const char *cli_store_location(const char *data_flag);
 
 /* A printable name for a location: the path itself, or "HAPPYHORSE_DATABASE_URL" for a URL. */
 const char *cli_store_label(const char *location);
+
+/*
+ * Where objects live: 0 when HAPPYHORSE_S3_ENDPOINT is unset or empty
+ * (local files under the data directory); 1 with *out filled from
+ * HAPPYHORSE_S3_ENDPOINT, _BUCKET, _REGION, _ACCESS_KEY_ID,
+ * _SECRET_ACCESS_KEY, _FORCE_PATH_STYLE (1 or true for path-style) and
+ * _PUBLIC_URL, and checked (blob_s3_check_config); -1 with a one-line
+ * reason in err when a setting is missing, too long or wrong.
+ */
+int cli_s3_config(blob_s3_config *out, char *err, size_t errsize);
 
 /*
  * Loads the plans: the file of --plans FILE, else of HAPPYHORSE_PLANS, else

@@ -16,7 +16,9 @@
  * plate: source image or reference video, bilinear through the camera),
  * terrain layers far to near with parallax, particles (rain, snow,
  * fireflies, bokeh, pollen), grade (style LUTs, saturation, vignette,
- * grain, letterbox), then the first-/last-frame cross-fades.
+ * grain, watercolor paper, letterbox), then the first-/last-frame
+ * cross-fades. The documentary style adds a handheld sway to the camera,
+ * the 3D render style a rim light and soft shade to the terrain.
  */
 #include "engine/engine_int.h"
 #include "engine/scene.h"
@@ -123,6 +125,7 @@ struct renderer {
     int pre_graded; /* palette colours are graded when built (no plate) */
     int vignette;   /* the grade darkens the edges */
     int grain;      /* grain amplitude, 0 = none */
+    uint8_t *paper; /* watercolor: [H][W] darkening of the paper texture, or NULL */
     particle part[MAX_PARTICLES];
     float star[600][3];
     band_pool pool;
@@ -212,6 +215,8 @@ static hh_status alloc_all(renderer *R)
     R->vigx = calloc(W, sizeof *R->vigx);
     R->vigy = calloc(H, sizeof *R->vigy);
     R->vig3 = calloc(3 * W, sizeof *R->vig3);
+    if (R->sc.grade == GRADE_WATERCOLOR && !(R->paper = malloc(W * H)))
+        return HH_ERR_NOMEM;
     if (!R->vig3 || !R->top || !R->cover || !R->wincol || !R->winrow || !R->lut || !R->water ||
         !R->wavex || !R->rowoff || !R->sky || !R->cloudx || !R->cloudy || !R->xo || !R->yo ||
         !R->xw || !R->yw || !R->vigx || !R->vigy)
@@ -242,6 +247,7 @@ static void free_all(renderer *R)
     free(R->vigx);
     free(R->vigy);
     free(R->vig3);
+    free(R->paper);
     free(R->first);
     free(R->last);
     free(R->plate);
@@ -270,6 +276,30 @@ static void put_graded(const renderer *R, uint8_t *dst, scene_rgb c)
     dst[0] = (uint8_t)b;
     dst[1] = (uint8_t)g;
     dst[2] = (uint8_t)r;
+}
+
+/* Watercolor paper: soft blotches of pigment pooling plus fine fibres, fixed for the clip. */
+static void paper_texture(renderer *R)
+{
+    const int cell = 48;
+    uint64_t seed = R->sc.seed ^ 0x5A5A5A5Aull;
+    for (int y = 0; y < R->H; y++) {
+        float fy = (float)y / (float)cell, wy = fy - floorf(fy);
+        int cy = (int)fy;
+        wy = wy * wy * (3.0f - 2.0f * wy);
+        for (int x = 0; x < R->W; x++) {
+            float fx = (float)x / (float)cell, wx = fx - floorf(fx);
+            int cx = (int)fx;
+            wx = wx * wx * (3.0f - 2.0f * wx);
+            float a = hash01(seed, (int64_t)cy * 4096 + cx),
+                  b = hash01(seed, (int64_t)cy * 4096 + cx + 1),
+                  c = hash01(seed, (int64_t)(cy + 1) * 4096 + cx),
+                  d = hash01(seed, (int64_t)(cy + 1) * 4096 + cx + 1);
+            float blotch = (a + (b - a) * wx) * (1 - wy) + (c + (d - c) * wx) * wy;
+            float fibre = hash01(seed + 1, (int64_t)y * R->W + x);
+            R->paper[(size_t)y * R->W + x] = (uint8_t)lrintf(30.0f * blotch + 12.0f * fibre);
+        }
+    }
 }
 
 /* Builds the per-clip tables: layer colours, grade, vignette, particles, stars. */
@@ -312,6 +342,19 @@ static void prepare(renderer *R)
             r = g = b = 0.5f * c + 0.5f * x;
             break;
         }
+        case GRADE_DOCUMENTARY: /* soft contrast, lifted blacks, a faint warm cast */
+            r = 0.08f + 0.84f * x + 0.02f;
+            g = 0.08f + 0.84f * x;
+            b = 0.08f + 0.80f * x;
+            break;
+        case GRADE_WATERCOLOR: /* light and airy: the paper shows through every tone */
+            r = g = b = 0.30f + 0.70f * powf(x, 0.75f);
+            break;
+        case GRADE_RENDER3D: { /* clean, punchy tones */
+            float c = x * x * (3.0f - 2.0f * x);
+            r = g = b = 0.35f * c + 0.65f * x;
+            break;
+        }
         default:
             break;
         }
@@ -319,7 +362,11 @@ static void prepare(renderer *R)
         R->grade[1][i] = to8(g);
         R->grade[2][i] = to8(b);
     }
-    static const float grade_sat[GRADE_COUNT] = {1.0f, 0.85f, 1.35f, 0.0f, 0.55f, 0.7f, 1.5f};
+    static const float grade_sat[GRADE_COUNT] = {
+        [GRADE_NEUTRAL] = 1.0f, [GRADE_CINEMATIC] = 0.85f,  [GRADE_ANIME] = 1.35f,
+        [GRADE_NOIR] = 0.0f,    [GRADE_VINTAGE] = 0.55f,    [GRADE_PASTEL] = 0.7f,
+        [GRADE_VIVID] = 1.5f,   [GRADE_DOCUMENTARY] = 0.7f, [GRADE_WATERCOLOR] = 1.2f,
+        [GRADE_RENDER3D] = 1.3f};
     R->grade_sat = (int)lrintf(256.0f * sat * grade_sat[s->grade]);
     if (s->grade == GRADE_CINEMATIC || s->grade == GRADE_VINTAGE || s->grade == GRADE_NOIR)
         vig = 0.5f;
@@ -328,6 +375,8 @@ static void prepare(renderer *R)
     if (s->grade == GRADE_CINEMATIC)
         R->letterbox = W > H ? (H - (int)((float)W / 2.39f)) / 2 : H / 16;
     R->grain = s->grade == GRADE_VINTAGE ? 18 : s->grade == GRADE_NOIR ? 8 : 0;
+    if (R->paper)
+        paper_texture(R);
     for (int x = 0; x < W; x++) {
         float d = ((float)x + 0.5f) / (float)W * 2.0f - 1.0f;
         R->vigx[x] = (uint16_t)lrintf(256.0f * (1.0f - vig * 0.5f * d * d));
@@ -344,6 +393,11 @@ static void prepare(renderer *R)
             scene_rgb c = {L->top.r + (L->bottom.r - L->top.r) * t,
                            L->top.g + (L->bottom.g - L->top.g) * t,
                            L->top.b + (L->bottom.b - L->top.b) * t};
+            if (s->grade == GRADE_RENDER3D) { /* a rim of light on the ridge, soft shade below */
+                float rim = (float)d < 0.012f * (float)H ? 0.2f : 0.0f, ao = 1.15f - 0.55f * t;
+                c = (scene_rgb){fminf(1.0f, c.r * ao + rim), fminf(1.0f, c.g * ao + rim),
+                                fminf(1.0f, c.b * ao + rim)};
+            }
             put_graded(R, R->lut + ((size_t)l * H + d) * 3, c);
         }
     }
@@ -437,7 +491,7 @@ static void sky_tables(renderer *R, scene_camera cam, float time)
 {
     const scene *s = &R->sc;
     int W = R->W, H = R->H;
-    const float p = 0.08f, zp = 1.0f + (cam.zoom - 1.0f) * p;
+    const float p = 0.08f, zp = scene_depth_zoom(cam.zoom, p);
     for (int y = 0; y < H; y++) {
         float wy = ((float)y - (float)H * 0.5f) / ((float)H * zp) + cam.y * p; /* -0.5 .. */
         float t = fminf(1.0f, fmaxf(0.0f, (wy + 0.5f) / 0.62f));
@@ -451,7 +505,7 @@ static void sky_tables(renderer *R, scene_camera cam, float time)
         d = d * (1.2f - 0.5f * s->clouds);
         R->cloudy[y] = (uint8_t)lrintf(fminf(d, 1.0f) * 255.0f);
     }
-    const float pc = 0.15f, zc = 1.0f + (cam.zoom - 1.0f) * pc;
+    const float pc = 0.15f, zc = scene_depth_zoom(cam.zoom, pc);
     for (int x = 0; x < W; x++) {
         float wx = ((float)x - (float)W * 0.5f) / ((float)H * zc) + cam.x * pc + time * 0.01f;
         float n =
@@ -507,7 +561,7 @@ static void sky_rows(renderer *R, scene_camera cam, float time, int rows, int y0
     }
     if (!s->has_sun)
         return;
-    const float ps = 0.1f, zs = 1.0f + (cam.zoom - 1.0f) * ps;
+    const float ps = 0.1f, zs = scene_depth_zoom(cam.zoom, ps);
     float sx = (float)W * 0.5f + (s->sun_x - cam.x * ps) * (float)H * zs;
     float sy = (float)H * 0.5f + (s->sun_y - 0.5f - cam.y * ps) * (float)H * zs;
     float r = s->sun_r * (float)H * zs, glow = r * 4.0f;
@@ -548,7 +602,7 @@ static int layer_tables(renderer *R, scene_camera cam, float time, int first_lay
     int W = R->W, H = R->H, n = s->nlayers;
     for (int l = first_layer; l < n; l++) {
         const scene_layer *L = &s->layer[l];
-        float zp = 1.0f + (cam.zoom - 1.0f) * L->parallax;
+        float zp = scene_depth_zoom(cam.zoom, L->parallax);
         float ridge_shift = cam.y * L->parallax;
         for (int x = 0; x < W; x++) {
             float wx = ((float)x - (float)W * 0.5f) / ((float)H * zp) + cam.x * L->parallax;
@@ -573,7 +627,7 @@ static int layer_tables(renderer *R, scene_camera cam, float time, int first_lay
         R->rowoff[y] = (int32_t)((((uint32_t)y / 3u) * 2654435761u >> 8) % (uint32_t)W);
     }
     const scene_layer *near = &s->layer[n - 1];
-    float zn = 1.0f + (cam.zoom - 1.0f) * near->parallax;
+    float zn = scene_depth_zoom(cam.zoom, near->parallax);
     for (int x = 0; x < W; x++) {
         float wx = ((float)x - (float)W * 0.5f) / ((float)H * zn) + cam.x * near->parallax;
         float v = sinf(wx * 60.0f + time * 1.7f) * (0.6f + 0.4f * sinf(wx * 7.0f - time * 0.5f));
@@ -726,7 +780,7 @@ static void draw_particles(renderer *R, scene_camera cam, float time, float stre
     float unit = (float)H / 720.0f;
     for (int i = 0; i < s->particles && i < MAX_PARTICLES; i++) {
         const particle *p = &R->part[i];
-        float zp = 1.0f + (cam.zoom - 1.0f) * p->depth;
+        float zp = scene_depth_zoom(cam.zoom, p->depth);
         float wx = p->x * span - cam.x * p->depth, wy;
         switch (s->weather) {
         case WX_RAIN:
@@ -803,7 +857,7 @@ static void grade(renderer *R, int index, int y0, int y1, uint8_t *out)
 {
     int W = R->W, H = R->H, grain = R->grain;
     int per_pixel = !R->pre_graded;
-    if (!per_pixel && !R->vignette && !grain && !R->letterbox)
+    if (!per_pixel && !R->vignette && !grain && !R->letterbox && !R->paper)
         return;
     for (int y = y0; y < y1; y++) {
         uint8_t *o = out + (size_t)y * W * 3;
@@ -815,7 +869,8 @@ static void grade(renderer *R, int index, int y0, int y1, uint8_t *out)
             continue;
         }
         int vy = R->vigy[y];
-        if (!per_pixel && !grain) { /* vignette only: no clamping needed */
+        const uint8_t *paper = R->paper ? R->paper + (size_t)y * W : NULL;
+        if (!per_pixel && !grain && !paper) { /* vignette only: no clamping needed */
             vignette_row(R->vig3, vy, 3 * W, o);
             continue;
         }
@@ -825,6 +880,12 @@ static void grade(renderer *R, int index, int y0, int y1, uint8_t *out)
                 grade_px(R, &r, &g, &b);
             if (R->vignette) {
                 int v = (R->vigx[x] * vy) >> 8;
+                r = r * v >> 8;
+                g = g * v >> 8;
+                b = b * v >> 8;
+            }
+            if (paper) {
+                int v = 256 - paper[x];
                 r = r * v >> 8;
                 g = g * v >> 8;
                 b = b * v >> 8;
@@ -1003,6 +1064,10 @@ static hh_status draw_frame(void *ctx, int index, uint8_t *out, char *msg, size_
     double t = R->frames > 1 ? (double)index / (R->frames - 1) : 0.0;
     float time = (float)index / HH_VIDEO_FPS;
     scene_camera cam = scene_camera_at(req->camera, req->motion_intensity, t, (double)R->W / R->H);
+    if (R->sc.grade == GRADE_DOCUMENTARY) { /* the slight sway of a handheld camera */
+        cam.x += 0.004f * sinf(time * 2.1f) + 0.002f * sinf(time * 5.3f);
+        cam.y += 0.003f * sinf(time * 1.7f + 1.0f);
+    }
     if (R->refvid) {
         hh_status rc = media_frames_get(R->refvid, index, R->plate, msg, msgsize);
         if (rc)

@@ -141,14 +141,37 @@ typedef struct grade_rule {
     scene_grade grade;
 } grade_rule;
 
+/* The first rule whose word the style contains wins; the dashboard's style
+ * presets (web/assets/presets.json) each name one of these words. */
 static const grade_rule grades[] = {
-    {"cinematic", GRADE_CINEMATIC},  {"film", GRADE_CINEMATIC},  {"movie", GRADE_CINEMATIC},
-    {"anime", GRADE_ANIME},          {"cartoon", GRADE_ANIME},   {"manga", GRADE_ANIME},
-    {"ghibli", GRADE_ANIME},         {"noir", GRADE_NOIR},       {"monochrome", GRADE_NOIR},
-    {"black and white", GRADE_NOIR}, {"vintage", GRADE_VINTAGE}, {"retro", GRADE_VINTAGE},
-    {"sepia", GRADE_VINTAGE},        {"super8", GRADE_VINTAGE},  {"pastel", GRADE_PASTEL},
-    {"watercolor", GRADE_PASTEL},    {"dreamy", GRADE_PASTEL},   {"vivid", GRADE_VIVID},
-    {"neon", GRADE_VIVID},           {"vibrant", GRADE_VIVID},
+    {"3d render", GRADE_RENDER3D},
+    {"3d", GRADE_RENDER3D},
+    {"cgi", GRADE_RENDER3D},
+    {"render", GRADE_RENDER3D},
+    {"documentary", GRADE_DOCUMENTARY},
+    {"handheld", GRADE_DOCUMENTARY},
+    {"watercolor", GRADE_WATERCOLOR},
+    {"watercolour", GRADE_WATERCOLOR},
+    {"painting", GRADE_WATERCOLOR},
+    {"cinematic", GRADE_CINEMATIC},
+    {"film", GRADE_CINEMATIC},
+    {"movie", GRADE_CINEMATIC},
+    {"anime", GRADE_ANIME},
+    {"cartoon", GRADE_ANIME},
+    {"manga", GRADE_ANIME},
+    {"ghibli", GRADE_ANIME},
+    {"noir", GRADE_NOIR},
+    {"monochrome", GRADE_NOIR},
+    {"black and white", GRADE_NOIR},
+    {"vintage", GRADE_VINTAGE},
+    {"retro", GRADE_VINTAGE},
+    {"sepia", GRADE_VINTAGE},
+    {"super8", GRADE_VINTAGE},
+    {"pastel", GRADE_PASTEL},
+    {"dreamy", GRADE_PASTEL},
+    {"vivid", GRADE_VIVID},
+    {"neon", GRADE_VIVID},
+    {"vibrant", GRADE_VIVID},
 };
 
 uint64_t scene_mix(uint64_t x)
@@ -422,10 +445,39 @@ void scene_build(const char *prompt, const char *style, uint64_t seed, double cf
     }
 }
 
+/* How far each intensity moves the camera over the whole clip
+ * (docs/site/<lang>/style-and-camera.md). */
+static const float pan_travel[HH_INTENSITY_MAX] = {0.10f, 0.16f, 0.22f, 0.30f, 0.40f};
+static const float zoom_end[HH_INTENSITY_MAX] = {1.20f, 1.30f, 1.45f, 1.60f, 1.80f};
+
+float scene_pan_travel(int intensity)
+{
+    int i = intensity < HH_INTENSITY_MIN   ? HH_INTENSITY_MIN
+            : intensity > HH_INTENSITY_MAX ? HH_INTENSITY_MAX
+                                           : intensity;
+    return pan_travel[i - 1];
+}
+
+float scene_zoom_end(int intensity)
+{
+    int i = intensity < HH_INTENSITY_MIN   ? HH_INTENSITY_MIN
+            : intensity > HH_INTENSITY_MAX ? HH_INTENSITY_MAX
+                                           : intensity;
+    return zoom_end[i - 1];
+}
+
+float scene_depth_zoom(float zoom, float parallax)
+{
+    /* Far things grow less than near ones, but every plane grows: a zoom
+     * shows over the sky and the horizon, not only on the foreground. */
+    return powf(zoom, 0.7f + 0.3f * fminf(parallax, 1.2f));
+}
+
 scene_camera scene_camera_at(hh_camera motion, int intensity, double t, double aspect)
 {
+    (void)aspect; /* travel is in frame heights whatever the shape */
     scene_camera c = {0, 0, 1};
-    float k = (float)intensity / 3.0f;
+    float pan = scene_pan_travel(intensity), zoom = scene_zoom_end(intensity);
     float tt = (float)t;
     switch (motion) {
     case HH_CAM_STATIC:
@@ -435,27 +487,27 @@ scene_camera scene_camera_at(hh_camera motion, int intensity, double t, double a
         c.zoom = 1.0f + 0.02f * tt;
         break;
     case HH_CAM_PAN_LEFT:
-        c.x = 0.12f * k * (0.5f - tt) * (float)aspect;
+        c.x = pan * (0.5f - tt);
         break;
     case HH_CAM_PAN_RIGHT:
-        c.x = 0.12f * k * (tt - 0.5f) * (float)aspect;
+        c.x = pan * (tt - 0.5f);
         break;
     case HH_CAM_TILT_UP:
-        c.y = 0.12f * k * (0.5f - tt);
+        c.y = pan * (0.5f - tt);
         break;
     case HH_CAM_TILT_DOWN:
-        c.y = 0.12f * k * (tt - 0.5f);
+        c.y = pan * (tt - 0.5f);
         break;
-    case HH_CAM_ZOOM_IN:
-        c.zoom = 1.0f + 0.12f * k * tt;
+    case HH_CAM_ZOOM_IN: /* exponential: every frame grows by the same factor */
+        c.zoom = powf(zoom, tt);
         break;
     case HH_CAM_ZOOM_OUT:
-        c.zoom = 1.0f + 0.12f * k * (1.0f - tt);
+        c.zoom = powf(zoom, 1.0f - tt);
         break;
-    case HH_CAM_ORBIT:
-        c.x = 0.08f * k * sinf(6.2831853f * tt * 0.5f - 1.5707963f) * (float)aspect;
-        c.y = 0.02f * k * cosf(6.2831853f * tt * 0.5f);
-        c.zoom = 1.0f + 0.04f * k * sinf(3.14159265f * tt);
+    case HH_CAM_ORBIT: /* around the subject: sideways, a little up, pushing in mid-way */
+        c.x = -0.5f * pan * cosf(3.14159265f * tt);
+        c.y = 0.1f * pan * sinf(3.14159265f * tt);
+        c.zoom = 1.0f + 0.3f * (zoom - 1.0f) * sinf(3.14159265f * tt);
         break;
     default:
         break;

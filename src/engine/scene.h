@@ -58,6 +58,9 @@ typedef enum scene_grade {
     GRADE_VINTAGE,
     GRADE_PASTEL,
     GRADE_VIVID,
+    GRADE_DOCUMENTARY,
+    GRADE_WATERCOLOR,
+    GRADE_RENDER3D,
     GRADE_COUNT
 } scene_grade;
 
@@ -106,8 +109,22 @@ typedef struct scene_camera {
     float zoom; /* 1 = no zoom */
 } scene_camera;
 
-/* The camera of motion at intensity (1..5) and time t in [0, 1]. */
+/*
+ * The camera of motion at intensity (1..5) and time t in [0, 1]. A pan or
+ * tilt travels scene_pan_travel(intensity) frame heights over the clip
+ * (the camera's own plane; near terrain moves a little more, far less), a
+ * zoom ends (or starts) at scene_zoom_end(intensity) times.
+ */
 scene_camera scene_camera_at(hh_camera motion, int intensity, double t, double aspect_w_over_h);
+
+/* Frame heights a pan or tilt travels over the clip at intensity (1..5, clamped). */
+float scene_pan_travel(int intensity);
+
+/* The magnification a zoom reaches at intensity (1..5, clamped). */
+float scene_zoom_end(int intensity);
+
+/* The zoom a plane at parallax sees when the camera zooms by zoom. */
+float scene_depth_zoom(float zoom, float parallax);
 
 /* splitmix64: the engine's deterministic generator (not for secrets). */
 uint64_t scene_mix(uint64_t x);

@@ -24,7 +24,8 @@
 #define DEFAULT_MAX_BODY   (1024 * 1024)
 #define DEFAULT_MIN_RATE   1024
 #define LOW_SPEED_SECONDS  15
-#define ERROR_BODY_MAX     4096 /* of a non-2xx answer to a download */
+#define ERROR_BODY_MAX     4096  /* of a non-2xx answer to a download */
+#define HEADERS_MAX        16384 /* of the answer's header lines kept */
 
 /* ---- requests ---- */
 
@@ -90,9 +91,22 @@ hh_status hc_request_part(hc_request *req, const char *name, const void *data, s
     return HH_OK;
 }
 
+hh_status hc_request_file(hc_request *req, const char *path, uint64_t offset, uint64_t len)
+{
+    char *p = strdup(path);
+    if (!p)
+        return HH_ERR_NOMEM;
+    free(req->file);
+    req->file = p;
+    req->file_offset = offset;
+    req->file_len = len;
+    return HH_OK;
+}
+
 void hc_request_clear(hc_request *req)
 {
     free(req->url);
+    free(req->file);
     for (int i = 0; i < req->nheaders; i++)
         free(req->headers[i]);
     free(req->body);
@@ -108,7 +122,34 @@ void hc_request_clear(hc_request *req)
 void hc_response_clear(hc_response *resp)
 {
     free(resp->body);
+    free(resp->headers);
     memset(resp, 0, sizeof *resp);
+}
+
+const char *hc_response_header(const hc_response *resp, const char *name, char *buf, size_t size)
+{
+    size_t nlen = strlen(name);
+    const char *found = NULL, *end = NULL;
+    for (const char *line = resp->headers; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        const char *next = eol ? eol + 1 : line + strlen(line);
+        if (!strncasecmp(line, name, nlen) && line[nlen] == ':') {
+            found = line + nlen + 1;
+            end = eol ? eol : next;
+        }
+        line = next;
+    }
+    if (!found)
+        return NULL;
+    while (found < end && (*found == ' ' || *found == '\t'))
+        found++;
+    while (end > found && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    if ((size_t)(end - found) >= size)
+        return NULL;
+    memcpy(buf, found, (size_t)(end - found));
+    buf[end - found] = '\0';
+    return buf;
 }
 
 void hc_url_for_log(const char *url, char *buf, size_t size)
@@ -146,6 +187,11 @@ typedef struct transfer {
     const char *path;
     int too_big;
     long retry_after;
+    /* A body sent from a file: its descriptor, where the next read starts, what is left. */
+    int up_fd;
+    uint64_t up_off, up_left;
+    char *head; /* the answer's header lines */
+    size_t head_len;
     char errbuf[CURL_ERROR_SIZE];
     char url_log[256];
     void *tag;
@@ -197,11 +243,26 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     return size * nmemb;
 }
 
-/* Picks up Retry-After (delta-seconds form; an HTTP-date is ignored). */
+/* Keeps the header lines of the last answer (a 100 Continue's or a redirect's are dropped). */
+static void keep_header(transfer *t, const char *data, size_t n)
+{
+    if (n >= 5 && !strncmp(data, "HTTP/", 5))
+        t->head_len = 0;
+    if (t->head_len + n > HEADERS_MAX)
+        return;
+    if (!t->head && !(t->head = malloc(HEADERS_MAX + 1)))
+        return;
+    memcpy(t->head + t->head_len, data, n);
+    t->head_len += n;
+    t->head[t->head_len] = '\0';
+}
+
+/* Keeps the header lines; picks up Retry-After (delta-seconds form; an HTTP-date is ignored). */
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
     transfer *t = arg;
     size_t n = size * nmemb;
+    keep_header(t, data, n);
     static const char name[] = "retry-after:";
     if (n > sizeof name && !strncasecmp(data, name, sizeof name - 1)) {
         char tmp[32];
@@ -227,15 +288,54 @@ static void transfer_free(transfer *t)
     curl_mime_free(t->mime);
     free(t->body_copy);
     free(t->buf);
+    free(t->head);
     if (t->fd >= 0)
         close(t->fd);
+    if (t->up_fd >= 0)
+        close(t->up_fd);
     free(t);
+}
+
+/* Reads the next piece of a file body (pread: the offset is ours, not the descriptor's). */
+static size_t on_read(char *buf, size_t size, size_t nmemb, void *arg)
+{
+    transfer *t = arg;
+    size_t want = size * nmemb < t->up_left ? size * nmemb : (size_t)t->up_left;
+    if (!want)
+        return 0;
+    ssize_t n;
+    do
+        n = pread(t->up_fd, buf, want, (off_t)t->up_off);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return CURL_READFUNC_ABORT; /* the file is shorter than said, or unreadable */
+    t->up_off += (uint64_t)n;
+    t->up_left -= (uint64_t)n;
+    return (size_t)n;
+}
+
+static hh_status set_file_body(transfer *t, const hc_request *req)
+{
+    t->up_fd = open(req->file, O_RDONLY | O_CLOEXEC);
+    if (t->up_fd < 0)
+        return HH_ERR_IO;
+    t->up_off = req->file_offset;
+    t->up_left = req->file_len;
+    curl_easy_setopt(t->easy, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(t->easy, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(t->easy, CURLOPT_READDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->file_len);
+    return HH_OK;
 }
 
 static hh_status set_body(transfer *t, const hc_request *req)
 {
     CURL *e = t->easy;
-    if (req->nparts > 0) {
+    if (req->file) {
+        hh_status rc = set_file_body(t, req);
+        if (rc)
+            return rc;
+    } else if (req->nparts > 0) {
         t->mime = curl_mime_init(e);
         for (int i = 0; t->mime && i < req->nparts; i++) {
             const hc_part *p = &req->parts[i];
@@ -256,7 +356,9 @@ static hh_status set_body(transfer *t, const hc_request *req)
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body_copy);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     }
-    if (strcmp(req->method, "POST") && strcmp(req->method, "GET"))
+    if (!strcmp(req->method, "HEAD"))
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L); /* a HEAD answer has no body to wait for */
+    else if (strcmp(req->method, "POST") && strcmp(req->method, "GET"))
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
     else if (!strcmp(req->method, "POST") && !req->body && !req->nparts)
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, ""); /* a POST with an empty body */
@@ -310,6 +412,7 @@ static hh_status transfer_new(const hc_request *req, const hc_limits *lim, const
     if (!t)
         return HH_ERR_NOMEM;
     t->fd = -1;
+    t->up_fd = -1;
     t->retry_after = -1;
     t->max = lim->max_body > 0 ? lim->max_body : DEFAULT_MAX_BODY;
     hc_url_for_log(req->url, t->url_log, sizeof t->url_log);
@@ -348,6 +451,8 @@ static void transfer_result(transfer *t, CURLcode code, hc_response *resp)
     memset(resp, 0, sizeof *resp);
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &resp->status);
     resp->retry_after = t->retry_after;
+    resp->headers = t->head;
+    t->head = NULL;
     if (t->too_big) {
         resp->rc = HH_ERR_LIMIT;
         snprintf(resp->error, sizeof resp->error, "%.200s: the answer is larger than %zu bytes",

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/status.h"
 
@@ -39,7 +40,7 @@ typedef struct hc_part {
  * are given; hc_request_clear frees it all. A zeroed struct is empty.
  */
 typedef struct hc_request {
-    const char *method; /* static: "GET", "POST", "PUT", "DELETE" */
+    const char *method; /* static: "GET", "HEAD", "POST", "PUT", "DELETE" */
     char *url;
     char *headers[HC_MAX_HEADERS]; /* "Name: value" */
     int nheaders;
@@ -47,6 +48,9 @@ typedef struct hc_request {
     size_t body_len;
     hc_part parts[HC_MAX_PARTS]; /* a multipart body when nparts > 0 */
     int nparts;
+    /* A body read from a file as it is sent (hc_request_file), never whole in memory. */
+    char *file;
+    uint64_t file_offset, file_len;
 } hc_request;
 
 /* Sets method (a static string) and a copy of url. */
@@ -59,6 +63,12 @@ hh_status hc_request_json(hc_request *req, const json_t *doc);
 /* Adds a multipart field; filename NULL makes it a text field. Copies everything. */
 hh_status hc_request_part(hc_request *req, const char *name, const void *data, size_t len,
                           const char *filename, const char *type);
+/*
+ * Sends len bytes of the file at path, from offset on, as the body (a PUT
+ * of an object or of one part of it). The file is opened when the request
+ * is sent and read in pieces.
+ */
+hh_status hc_request_file(hc_request *req, const char *path, uint64_t offset, uint64_t len);
 /* Frees what req holds and zeroes it. */
 void hc_request_clear(hc_request *req);
 
@@ -82,10 +92,18 @@ typedef struct hc_response {
     size_t len;
     long retry_after; /* seconds of a Retry-After header, -1 when absent */
     char error[512];  /* why rc is not HH_OK, with the URL cut before '?'; "" else */
+    char *headers;    /* the answer's header lines as received (first 16 KiB); owned; may be NULL */
 } hc_response;
 
-/* Frees resp's body and zeroes it. */
+/* Frees resp's body and headers and zeroes it. */
 void hc_response_clear(hc_response *resp);
+
+/*
+ * The value of the answer's header name (any case; the last one when
+ * repeated), trimmed, into buf; returns buf, or NULL when absent (or when
+ * the value does not fit).
+ */
+const char *hc_response_header(const hc_response *resp, const char *name, char *buf, size_t size);
 
 /* Sends req and waits for the whole answer into *resp (caller clears it). resp->rc is returned. */
 hh_status hc_perform(const hc_request *req, const hc_limits *lim, hc_response *resp);

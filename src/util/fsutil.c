@@ -102,3 +102,17 @@ hh_status hh_disk_check(const char *dir, unsigned long long min_free,
     unlink(probe);
     return rc;
 }
+
+hh_status hh_write_all(int fd, const void *p, size_t len)
+{
+    for (const char *c = p; len;) {
+        ssize_t n = write(fd, c, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return HH_ERR_IO;
+        c += n;
+        len -= (size_t)n;
+    }
+    return HH_OK;
+}

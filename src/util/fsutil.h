@@ -1,11 +1,14 @@
 /*
  * fsutil.h - the few filesystem chores several layers share: making a
- * directory path (mkdir -p), removing a directory tree of our own, and
- * checking that a directory's disk can still take writes. POSIX has no
- * call for the first two; nftw(3) does the walking for the removal.
+ * directory path (mkdir -p), removing a directory tree of our own,
+ * checking that a directory's disk can still take writes, and writing a
+ * whole buffer. POSIX has no call for the first two; nftw(3) does the
+ * walking for the removal.
  */
 #ifndef HH_FSUTIL_H
 #define HH_FSUTIL_H
+
+#include <stddef.h>
 
 #include "util/status.h"
 
@@ -36,5 +39,8 @@ void hh_remove_tree(const char *path);
  */
 hh_status hh_disk_check(const char *dir, unsigned long long min_free,
                         unsigned long long *free_bytes);
+
+/* write(2) all len bytes of p to fd, however many calls it takes (EINTR retried). */
+hh_status hh_write_all(int fd, const void *p, size_t len);
 
 #endif

@@ -8,8 +8,12 @@
 // curl, delete it and see the API refuse it; upload an image with the
 // progress bar; create a video, watch it reach ready and play it; the
 // charge in the ledger; a failed job's message and refund; a basic-plan
-// user sees referenceAudio locked with "pro"; sign out. Screenshots of
-// each page at desktop and phone widths go to $HH_SCREENSHOTS when set.
+// user sees referenceAudio locked with "pro"; sign out. Issue 13: the docs
+// site's every page at desktop and phone widths in both languages, the
+// language switch (following the browser, remembered), translated error
+// text, a prompt template carried into the workbench, style chips and
+// camera previews. Screenshots of each page at desktop and phone widths
+// in both languages go to $HH_SCREENSHOTS when set.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -56,8 +60,8 @@ after(async () => {
  * A fresh context and page; page errors and CSP violations are collected.
  * storageState (optional) starts it with a signed-in session's cookie.
  */
-async function newPage(viewport = DESKTOP, storageState = undefined) {
-  const context = await browser.newContext({ viewport, acceptDownloads: true, storageState });
+async function newPage(viewport = DESKTOP, storageState = undefined, locale = 'en-US') {
+  const context = await browser.newContext({ viewport, acceptDownloads: true, storageState, locale });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
   const page = await context.newPage();
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -79,14 +83,14 @@ async function signIn(page, who) {
 // Sign-ins are rate-limited (docs/security-and-limits.md), so most
 // tests reuse one session per user; the sign-in and sign-out tests make their own.
 const sessions = new Map();
-async function signedIn(who, viewport = DESKTOP) {
+async function signedIn(who, viewport = DESKTOP, locale = 'en-US') {
   if (!sessions.has(who.email)) {
     const { context, page } = await newPage();
     await signIn(page, who);
     sessions.set(who.email, await context.storageState());
     await context.close();
   }
-  const pg = await newPage(viewport, sessions.get(who.email));
+  const pg = await newPage(viewport, sessions.get(who.email), locale);
   await pg.page.goto(`${BASE}/app`);
   await pg.page.waitForSelector('body.ready');
   return pg;
@@ -246,11 +250,11 @@ test('create a video, watch it reach ready, play it, see the charge', async () =
   const before = await balance(page);
   await page.locator('#up-sourceImage').setInputFiles(IMAGE); // the first frame
   await page.locator('.upload[data-slot="sourceImage"] .upload-status.ok').waitFor();
-  await page.getByLabel('Prompt').fill('A bright orange kite over a calm sea, browser test');
-  await page.getByLabel('Style').fill('watercolor');
+  await page.locator('#f-prompt').fill('A bright orange kite over a calm sea, browser test');
+  await page.locator('label[for="styleChip-watercolor"]').click();
   await page.locator('#f-duration').selectOption('3');
   await page.locator('label[for="ar-1-1"]').click();
-  await page.locator('#f-camera').selectOption('zoom-in');
+  await page.locator('label[for="cam-zoom-in"]').click();
   assert.equal(await page.locator('#price').textContent(), '30 credits');
   await page.getByRole('button', { name: 'Generate video' }).click();
   const card = page.locator('.video-card', { hasText: 'orange kite' }).first();
@@ -285,7 +289,7 @@ test('a failed job shows its message and the refund', async () => {
   const before = await balance(page);
   await page.locator('#up-referenceVideo').setInputFiles(BROKEN_VIDEO);
   await page.locator('.upload[data-slot="referenceVideo"] .upload-status.ok').waitFor();
-  await page.getByLabel('Prompt').fill('This one cannot be rendered, browser test');
+  await page.locator('#f-prompt').fill('This one cannot be rendered, browser test');
   await page.locator('#f-duration').selectOption('3');
   await page.getByRole('button', { name: 'Generate video' }).click();
   const card = page.locator('.video-card', { hasText: 'cannot be rendered' }).first();
@@ -299,37 +303,158 @@ test('a failed job shows its message and the refund', async () => {
   await context.close();
 });
 
-test('screenshots of each page at desktop and phone widths', async () => {
-  for (const [tag, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
-    const anon = await newPage(viewport);
-    await anon.page.goto(`${BASE}/`);
-    await anon.page.locator('#auth-form').waitFor();
-    if (SHOTS) await anon.page.screenshot({ path: join(SHOTS, `signin-${tag}.png`) });
-    await anon.context.close();
-    const { context, page } = await signedIn(PRO, viewport);
-    if (tag === 'desktop') { // something to show in the key list
-      await go(page, 'keys');
-      await page.getByLabel('Key name').fill('production server');
-      await page.getByRole('button', { name: 'Create key' }).click();
-      await page.getByRole('button', { name: 'I have saved it' }).click();
-      await page.locator('#keys-body tr', { hasText: 'production server' }).waitFor();
+test('screenshots of each page at desktop and phone widths, in both languages', async () => {
+  // zh-CN (the product's language) as <page>-<width>.png, English as <page>-en-<width>.png.
+  for (const [lang, locale, suffix] of [['zh-CN', 'zh-CN', ''], ['en', 'en-US', '-en']]) {
+    for (const [tag, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+      const anon = await newPage(viewport, undefined, locale);
+      await anon.page.goto(`${BASE}/`);
+      await anon.page.locator('body.ready #auth-form').waitFor();
+      assert.equal(await anon.page.evaluate(() => document.documentElement.lang), lang);
+      if (SHOTS) await anon.page.screenshot({ path: join(SHOTS, `signin${suffix}-${tag}.png`) });
+      await anon.context.close();
+      const { context, page } = await signedIn(PRO, viewport, locale);
+      assert.equal(await page.evaluate(() => document.documentElement.lang), lang);
+      if (tag === 'desktop' && lang === 'zh-CN') { // something to show in the key list
+        await go(page, 'keys');
+        await page.locator('#key-name').fill('production server');
+        await page.locator('#key-create').click();
+        await page.locator('#secret-done').click();
+        await page.locator('#keys-body tr', { hasText: 'production server' }).waitFor();
+      }
+      for (const name of ['workbench', 'templates', 'keys', 'credits']) {
+        await go(page, name);
+        const ready = { workbench: '#price', templates: '.tpl-card', keys: '#keys-body tr', credits: '#ledger-body tr' };
+        await page.locator(`#page-${name} ${ready[name]}`).first().waitFor();
+        // Lazy thumbnails below the fold: load them all before the full-page shot.
+        await page.evaluate(() => Promise.all([...document.querySelectorAll('main img')].map((i) => {
+          i.loading = 'eager';
+          return i.complete ? 0 : new Promise((r) => { i.onload = r; i.onerror = r; });
+        })));
+        await page.evaluate(() => window.scrollTo(0, 0));
+        // No horizontal scrolling at any width.
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${name} (${lang}) at ${viewport.width}px scrolls sideways by ${overflow}px`);
+        // Every dashboard page links to the docs site in its language.
+        assert.equal(await page.locator('#nav-docs').getAttribute('href'), `/docs/${lang}/`);
+        if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}${suffix}-${tag}.png`), fullPage: name !== 'templates' });
+      }
+      await context.close();
     }
-    for (const name of ['workbench', 'keys', 'credits']) {
-      await go(page, name);
-      await page.locator(`#page-${name} ${{ workbench: '#price', keys: '#keys-body tr', credits: '#ledger-body tr' }[name]}`).first().waitFor();
-      // Lazy thumbnails below the fold: load them all before the full-page shot.
-      await page.evaluate(() => Promise.all([...document.querySelectorAll('main img')].map((i) => {
-        i.loading = 'eager';
-        return i.complete ? 0 : new Promise((r) => { i.onload = r; i.onerror = r; });
-      })));
-      await page.evaluate(() => window.scrollTo(0, 0));
-      // No horizontal scrolling at any width.
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `${name} at ${viewport.width}px scrolls sideways by ${overflow}px`);
-      if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}-${tag}.png`), fullPage: true });
-    }
-    await context.close();
   }
+});
+
+const DOC_SLUGS = ['', 'quick-start', 'workbench', 'prompts-and-references', 'prompt-templates',
+  'style-and-camera', 'output-quality', 'credits-plans-publishing', 'security-and-limits',
+  'customer-api', 'overview'];
+
+test('docs site: every page at desktop and phone widths in both languages', async () => {
+  for (const lang of ['zh-CN', 'en']) {
+    for (const [tag, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+      const { context, page } = await newPage(viewport, undefined, lang === 'en' ? 'en-US' : 'zh-CN');
+      for (const slug of DOC_SLUGS) {
+        const res = await page.goto(`${BASE}/docs/${lang}/${slug}`);
+        assert.equal(res.status(), 200, `/docs/${lang}/${slug}`);
+        assert.equal(await page.evaluate(() => document.documentElement.lang), lang);
+        assert.ok(await page.locator('article h1').isVisible(), `title of ${slug}`);
+        assert.equal(await page.locator('#docs-dashboard').getAttribute('href'), '/app');
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `/docs/${lang}/${slug} at ${viewport.width}px scrolls sideways by ${overflow}px`);
+        // The page list is open on wide screens and folded on phones.
+        assert.equal(await page.locator('#docs-nav-box').evaluate((d) => d.open), tag === 'desktop');
+        const name = slug || 'index';
+        if (SHOTS) await page.screenshot({ path: join(SHOTS, `docs-${lang}-${name}-${tag}.png`) });
+      }
+      await context.close();
+    }
+  }
+});
+
+test('language: follows the browser, the switch is remembered and reaches the docs', async () => {
+  const { context, page } = await newPage(PHONE, undefined, 'zh-CN');
+  await page.goto(`${BASE}/`);
+  await page.locator('body.ready').waitFor();
+  assert.equal(await page.locator('#auth-title').textContent(), '登录');
+  // A wrong password: the error code's own text in Chinese, not the API's English message.
+  await page.getByLabel('邮箱').fill(BASIC.email);
+  await page.getByLabel('密码').fill('not the password');
+  await page.locator('#auth-submit').click();
+  await page.getByRole('alert').filter({ hasText: '邮箱或密码错误' }).waitFor();
+  assert.equal(await page.locator('#auth-docs').getAttribute('href'), '/docs/zh-CN/');
+  // Switch to English: the page reloads in English, and stays so.
+  await page.locator('#lang-switch').click();
+  await page.waitForFunction(() => document.documentElement.lang === 'en' && document.body.classList.contains('ready'));
+  assert.equal(await page.locator('#auth-title').textContent(), 'Sign in');
+  await page.reload();
+  await page.locator('body.ready').waitFor();
+  assert.equal(await page.locator('#auth-title').textContent(), 'Sign in');
+  // The docs site follows the remembered choice over the browser's Chinese.
+  await page.goto(`${BASE}/docs/`);
+  assert.equal(new URL(page.url()).pathname, '/docs/en/');
+  // Its own switch goes to the same page in Chinese and remembers that.
+  await page.goto(`${BASE}/docs/en/workbench`);
+  await page.locator('#lang-switch').click();
+  await page.waitForURL(`${BASE}/docs/zh-CN/workbench`);
+  await page.goto(`${BASE}/`);
+  await page.locator('body.ready').waitFor();
+  assert.equal(await page.locator('#auth-title').textContent(), '登录');
+  await context.close();
+});
+
+test('templates: fill in a blank, one click into the workbench', async () => {
+  await requireRoute('GET', '/api/dashboard/templates');
+  const { context, page } = await signedIn(PRO, DESKTOP, 'zh-CN');
+  await go(page, 'templates');
+  assert.ok(await page.locator('.tpl-card').count() >= 24, 'the whole library');
+  await page.locator('#tpl-cats button[data-category="food"]').click();
+  const cards = page.locator('.tpl-card');
+  assert.ok(await cards.count() >= 4);
+  assert.equal(await page.locator('.tpl-card:not([data-category="food"])').count(), 0, 'only food');
+  const card = page.locator('.tpl-card[data-template="food-steam"]');
+  await card.locator('input').first().fill('小笼包');
+  assert.match(await card.locator('.tpl-prompt').textContent(), /一碗小笼包/);
+  await card.getByRole('button', { name: '使用模板' }).click();
+  await page.locator('#page-workbench').waitFor({ state: 'visible' });
+  assert.match(await page.locator('#f-prompt').inputValue(), /^一碗小笼包放在木桌上/);
+  assert.ok(await page.locator('#cam-zoom-in').isChecked(), 'the template\'s camera');
+  assert.ok(await page.locator('input[name="styleChip"][data-style="cinematic"]').isChecked(), 'the template\'s style');
+  assert.ok(await page.locator('#ar-1-1').isChecked(), 'the template\'s aspect ratio');
+  // The blank stays editable in the workbench, and the prompt follows it.
+  await page.locator('#tpl-fields input').first().fill('馄饨');
+  assert.match(await page.locator('#f-prompt').inputValue(), /^一碗馄饨放在木桌上/);
+  assert.equal(await page.locator('#price').textContent(), '50 积分');
+  await context.close();
+});
+
+test('style chips, camera previews and what intensity does', async () => {
+  const { context, page } = await signedIn(PRO, PHONE);
+  const presets = await (await fetch(`${BASE}/assets/presets.json`)).json();
+  for (const p of presets.styles) {
+    await page.locator(`input[name="styleChip"][data-style="${p.id}"] + label`).click();
+    assert.notEqual(await page.locator('#style-help').textContent(), '', `help of ${p.id}`);
+  }
+  assert.ok(await page.locator('#f-style').isHidden(), 'no free-text box unless asked');
+  await page.locator('label[for="styleChip-custom"]').click();
+  assert.ok(await page.locator('#f-style').isVisible(), 'free text stays possible');
+  for (const c of presets.cameras) {
+    const preview = page.locator(`label[for="cam-${c}"] .cam-scene`);
+    const anim = await preview.evaluate((e) => getComputedStyle(e).animationName);
+    if (c === 'static') assert.equal(anim, 'none');
+    else assert.notEqual(anim, 'none', `the preview of ${c} moves`);
+  }
+  await page.locator('label[for="cam-pan-right"]').click();
+  const help = [];
+  for (const n of ['1', '3', '5']) {
+    await page.locator('#f-intensity').fill(n);
+    help.push(await page.locator('#intensity-help').textContent());
+  }
+  assert.match(help[0], /10%/);
+  assert.match(help[2], /40%/);
+  await page.locator('label[for="cam-zoom-in"]').click();
+  assert.match(await page.locator('#intensity-help').textContent(), /1\.8×/);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the workbench at phone width scrolls sideways by ${overflow}px`);
+  await context.close();
 });
 
 test('sign out ends the session', async () => {

@@ -65,7 +65,7 @@ export async function api(method, path, body, headers = {}) {
 /**
  * PUTs file to a presigned URL with XMLHttpRequest (fetch has no upload
  * progress). onProgress(fraction 0..1) is called as bytes leave. Resolves
- * when the storage answered 2xx, rejects with an Error otherwise. Returns
+ * when the storage answered 2xx, rejects with an ApiError otherwise. Returns
  * { promise, abort }.
  */
 export function putWithProgress(url, file, contentType, onProgress) {
@@ -81,16 +81,15 @@ export function putWithProgress(url, file, contentType, onProgress) {
         onProgress(1);
         resolve();
       } else {
-        let msg = `Upload refused (${xhr.status})`;
+        let body = null;
         try {
-          const b = JSON.parse(xhr.responseText);
-          if (b && b.error && b.error.message) msg = b.error.message;
+          body = JSON.parse(xhr.responseText);
         } catch (e) { /* not JSON */ }
-        reject(new Error(msg));
+        reject(new ApiError(xhr.status, body));
       }
     });
-    xhr.addEventListener('error', () => reject(new Error('The upload failed (network error).')));
-    xhr.addEventListener('abort', () => reject(new Error('Upload cancelled.')));
+    xhr.addEventListener('error', () => reject(new ApiError(0, { error: { code: 'network', message: 'The upload failed (network error).' } })));
+    xhr.addEventListener('abort', () => reject(new ApiError(0, { error: { code: 'aborted', message: 'Upload cancelled.' } })));
     xhr.send(file);
   });
   return { promise, abort: () => xhr.abort() };

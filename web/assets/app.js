@@ -1,19 +1,23 @@
 // app.js - the signed-in app: loads what every page needs in one parallel
 // round, then routes between the workbench, API keys and credits pages
-// on the client (/app, /app/keys, /app/credits).
+// on the client (/app, /app/templates, /app/keys, /app/credits).
 import { api, setCsrf } from './api.js';
 import { state, setUser, onUserChange, $, showError, fmtNum } from './ui.js';
+import { loadI18n, t, errorText } from './i18n.js';
 import * as workbench from './workbench.js';
+import * as templates from './templates.js';
 import * as keys from './keys.js';
 import * as credits from './credits.js';
 
 const pages = {
-  workbench: { path: '/app', title: 'Workbench', mod: workbench },
-  keys: { path: '/app/keys', title: 'API Keys', mod: keys },
-  credits: { path: '/app/credits', title: 'Credits & plan', mod: credits },
+  workbench: { path: '/app', title: 'nav.workbench', mod: workbench },
+  templates: { path: '/app/templates', title: 'nav.templates', mod: templates },
+  keys: { path: '/app/keys', title: 'nav.keys', mod: keys },
+  credits: { path: '/app/credits', title: 'nav.credits', mod: credits },
 };
 
 function routeOf(pathname) {
+  if (pathname.startsWith('/app/templates')) return 'templates';
   if (pathname.startsWith('/app/keys')) return 'keys';
   if (pathname.startsWith('/app/credits')) return 'credits';
   return 'workbench';
@@ -30,7 +34,7 @@ function show(name, focus) {
         else a.removeAttribute('aria-current');
       }
     }
-    if (n === name) document.title = `${p.title} · HappyHorse`;
+    if (n === name) document.title = `${t(p.title)} · HappyHorse`;
   }
   if (current !== name) {
     current = name;
@@ -47,9 +51,16 @@ function header(s) {
   $('nav-keys').hidden = !s.user.apiAccess;
 }
 
+/** Opens the workbench (used by the templates page's "Use template"). */
+export function goWorkbench() {
+  if (location.pathname !== pages.workbench.path) history.pushState({}, '', pages.workbench.path);
+  show('workbench', true);
+}
+
 async function start() {
-  // Every page's first data in parallel: no waterfall.
-  const [me, plans, videos, ledger, keyList] = await Promise.all([
+  // Every page's first data in parallel with the catalogue: no waterfall.
+  const [, me, plans, videos, ledger, keyList, tpls] = await Promise.all([
+    loadI18n(),
     api('GET', '/me'),
     api('GET', '/plans'),
     // A gallery that cannot load must not take the other pages down with it.
@@ -57,6 +68,7 @@ async function start() {
     api('GET', '/ledger?limit=20'),
     // 403 when the workspace has no API access; the page then says so.
     api('GET', '/keys').catch(() => null),
+    api('GET', '/templates').catch(() => ({ categories: [], templates: [] })),
   ]);
   setCsrf(me.csrfToken);
   state.plans = plans.plans;
@@ -64,7 +76,8 @@ async function start() {
   onUserChange(header);
   setUser(me.user);
 
-  workbench.init(videos);
+  await workbench.init(videos);
+  templates.init(tpls, goWorkbench);
   keys.init(keyList);
   credits.init(ledger);
 
@@ -90,5 +103,6 @@ async function start() {
 }
 
 start().catch((e) => {
-  if (e.status !== 401) showError(`Could not load the dashboard: ${e.message}`);
+  document.body.classList.add('ready');
+  if (e.status !== 401) showError(t('app.loadFailed', { error: errorText(e) }));
 });

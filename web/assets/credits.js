@@ -1,31 +1,31 @@
 // credits.js - Credits & plan: the balance, the plans and their limits (the
 // user's own highlighted), and the ledger with cursor pagination.
 import { api } from './api.js';
-import { state, onUserChange, el, $, fmtDate, fmtNum } from './ui.js';
+import { state, onUserChange, el, $, fmtDate, fmtNum, engineName } from './ui.js';
+import { t } from './i18n.js';
 
 const PAGE = 20;
 let cursors = [0]; // cursors[i] = `before` of page i (0: newest)
 let pageIndex = 0;
 let stale = false;
 
-const KIND_LABEL = { grant: 'Grant', charge: 'Charge', refund: 'Refund', adjustment: 'Adjustment' };
 
 function renderLedger(page) {
   const rows = (page.entries || []).map((e) => el('tr', { 'data-kind': e.kind },
-    el('td', { 'data-label': 'Date' }, fmtDate(e.createdAt)),
-    el('td', { 'data-label': 'Kind' }, el('span', { class: `badge kind-${e.kind}` }, KIND_LABEL[e.kind] || e.kind)),
-    el('td', { 'data-label': 'Details', class: 'ledger-note' },
-      e.note || (e.ref ? `Video ${e.ref.slice(0, 8)}…` : '–')),
-    el('td', { 'data-label': 'Amount', class: `num ${e.amount < 0 ? 'neg' : 'pos'}` },
+    el('td', { 'data-label': t('credits.colDate') }, fmtDate(e.createdAt)),
+    el('td', { 'data-label': t('credits.colKind') }, el('span', { class: `badge kind-${e.kind}` }, t(`kind.${e.kind}`))),
+    el('td', { 'data-label': t('credits.colDetails'), class: 'ledger-note' },
+      e.note || (e.ref ? t('credits.videoRef', { id: e.ref.slice(0, 8) }) : '–')),
+    el('td', { 'data-label': t('credits.colAmount'), class: `num ${e.amount < 0 ? 'neg' : 'pos'}` },
       `${e.amount > 0 ? '+' : '−'}${fmtNum(Math.abs(e.amount))}`),
-    el('td', { 'data-label': 'Balance', class: 'num' }, fmtNum(e.balanceAfter))));
+    el('td', { 'data-label': t('credits.colBalance'), class: 'num' }, fmtNum(e.balanceAfter))));
   $('ledger-body').replaceChildren(...rows);
   $('ledger-empty').hidden = rows.length > 0;
   if (page.nextBefore) cursors[pageIndex + 1] = page.nextBefore;
   else cursors.length = pageIndex + 1;
   $('ledger-older').disabled = !page.nextBefore;
   $('ledger-newer').disabled = pageIndex === 0;
-  $('ledger-page').textContent = `Page ${pageIndex + 1}`;
+  $('ledger-page').textContent = t('credits.page', { n: pageIndex + 1 });
 }
 
 async function go(index) {
@@ -39,25 +39,25 @@ async function go(index) {
 function renderPlans() {
   const plans = state.plans;
   const cur = state.user.plan;
-  const head = el('tr', {}, el('th', { scope: 'col' }, 'Limit'),
+  const head = el('tr', {}, el('th', { scope: 'col' }, t('plans.limit')),
     ...plans.map((p) => el('th', { scope: 'col', class: p.name === cur ? 'current' : '' },
-      p.name, p.name === cur ? el('span', { class: 'you' }, 'your plan') : '')));
-  const yes = (b) => (b ? el('span', { class: 'yes' }, 'Yes') : el('span', { class: 'no' }, '—'));
+      p.name, p.name === cur ? el('span', { class: 'you' }, t('plans.yours')) : '')));
+  const yes = (b) => (b ? el('span', { class: 'yes' }, t('plans.yes')) : el('span', { class: 'no' }, '—'));
   const rowOf = (label, f) => el('tr', {}, el('th', { scope: 'row' }, label),
     ...plans.map((p) => el('td', { class: p.name === cur ? 'current' : '' }, f(p))));
   $('plans-table').tHead.replaceChildren(head);
   $('plans-table').tBodies[0].replaceChildren(
-    rowOf('Made by', (p) => p.engineLabel || p.engine),
-    rowOf('Longest video', (p) => `${p.maxDurationSec} s`),
+    rowOf(t('plans.madeBy'), (p) => engineName(p)),
+    rowOf(t('plans.longest'), (p) => t('wb.seconds', { n: p.maxDurationSec })),
     rowOf('1080p', (p) => yes(p.allow['1080p'])),
-    rowOf('First frame image', (p) => yes(p.allow.sourceImage)),
-    rowOf('Last frame image', (p) => yes(p.allow.lastFrame)),
-    rowOf('Reference video', (p) => yes(p.allow.referenceVideo)),
-    rowOf('Reference audio', (p) => yes(p.allow.referenceAudio)),
-    rowOf('Price, 720p', (p) => `${p.creditsPerSecond['720p']} credits/s`),
-    rowOf('Price, 1080p', (p) => `${p.creditsPerSecond['1080p']} credits/s`),
-    rowOf('API requests / min', (p) => fmtNum(p.requestsPerMinute)),
-    rowOf('Videos rendering at once', (p) => fmtNum(p.jobsInFlight)));
+    rowOf(t('upload.sourceImage'), (p) => yes(p.allow.sourceImage)),
+    rowOf(t('upload.lastFrame'), (p) => yes(p.allow.lastFrame)),
+    rowOf(t('upload.referenceVideo'), (p) => yes(p.allow.referenceVideo)),
+    rowOf(t('upload.referenceAudio'), (p) => yes(p.allow.referenceAudio)),
+    rowOf(t('plans.price720'), (p) => t('plans.rate', { n: p.creditsPerSecond['720p'] })),
+    rowOf(t('plans.price1080'), (p) => t('plans.rate', { n: p.creditsPerSecond['1080p'] })),
+    rowOf(t('plans.rpm'), (p) => fmtNum(p.requestsPerMinute)),
+    rowOf(t('plans.inFlight'), (p) => fmtNum(p.jobsInFlight)));
 }
 
 function renderSummary(s) {
@@ -65,7 +65,7 @@ function renderSummary(s) {
   $('credits-plan').textContent = s.user.plan;
   if (s.plan) {
     $('credits-plan-rate').textContent =
-      `up to ${s.plan.maxDurationSec} s · ${s.plan.creditsPerSecond['720p']} credits/s at 720p`;
+      t('credits.planRate', { n: s.plan.maxDurationSec, rate: s.plan.creditsPerSecond['720p'] });
   }
   renderPlans();
   stale = true; // the balance moved: the ledger has news

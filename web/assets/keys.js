@@ -3,33 +3,33 @@
 // page exists only when the workspace has API access.
 import { api } from './api.js';
 import { state, el, $, fmtDate, fmtAgo, toast, confirmDialog } from './ui.js';
+import { t, errorText } from './i18n.js';
 
 let loaded = false;
 
 function row(k) {
   const del = el('button', { type: 'button', class: 'btn btn-ghost btn-sm danger-text',
-    'aria-label': `Delete key ${k.name}` }, 'Delete');
+    'aria-label': t('keys.deleteLabel', { name: k.name }) }, t('dialog.delete'));
   del.addEventListener('click', async () => {
-    const ok = await confirmDialog('Delete this key?',
-      `“${k.name}” (${k.prefix}…) will stop working immediately. This cannot be undone.`);
+    const ok = await confirmDialog(t('keys.confirmTitle'), t('keys.confirmText', { name: k.name, prefix: k.prefix }));
     if (!ok) { del.focus(); return; }
     del.disabled = true;
     try {
       await api('DELETE', `/keys/${encodeURIComponent(k.id)}`);
-      toast(`Key “${k.name}” deleted.`);
+      toast(t('keys.deleted', { name: k.name }));
       await load();
       $('key-name').focus();
     } catch (e) {
       del.disabled = false;
-      toast(e.message);
+      toast(errorText(e));
     }
   });
   return el('tr', { 'data-key-id': k.id },
-    el('td', { 'data-label': 'Name' }, el('strong', {}, k.name)),
-    el('td', { 'data-label': 'Key' }, el('code', { class: 'mono' }, `${k.prefix}…`)),
-    el('td', { 'data-label': 'Created' }, fmtDate(k.createdAt)),
-    el('td', { 'data-label': 'Last used', title: k.lastUsedAt ? fmtDate(k.lastUsedAt) : '' },
-      k.lastUsedAt ? fmtAgo(k.lastUsedAt) : 'Never'),
+    el('td', { 'data-label': t('keys.colName') }, el('strong', {}, k.name)),
+    el('td', { 'data-label': t('keys.colKey') }, el('code', { class: 'mono' }, `${k.prefix}…`)),
+    el('td', { 'data-label': t('keys.colCreated') }, fmtDate(k.createdAt)),
+    el('td', { 'data-label': t('keys.colUsed'), title: k.lastUsedAt ? fmtDate(k.lastUsedAt) : '' },
+      k.lastUsedAt ? fmtAgo(k.lastUsedAt) : t('common.never')),
     el('td', { class: 'actions' }, del));
 }
 
@@ -51,7 +51,7 @@ async function create(ev) {
   err.textContent = '';
   const name = input.value.trim();
   if (!name) {
-    err.textContent = 'Give the key a name, so you know later where it is used.';
+    err.textContent = t('keys.nameMissing');
     input.focus();
     return;
   }
@@ -68,7 +68,7 @@ async function create(ev) {
     $('secret-value').select();
     await load();
   } catch (e) {
-    err.textContent = e.message;
+    err.textContent = errorText(e);
   } finally {
     btn.disabled = false;
   }
@@ -82,7 +82,7 @@ async function copySecret() {
     v.select();
     document.execCommand('copy');
   }
-  $('secret-copied').textContent = 'Copied to the clipboard.';
+  $('secret-copied').textContent = t('keys.copied');
 }
 
 /** Wires the page (once), with the key list app.js fetched in parallel (null if none). */
@@ -103,5 +103,5 @@ export function show() {
   const on = !!(state.user && state.user.apiAccess);
   $('keys-disabled').hidden = on;
   $('keys-enabled').hidden = !on;
-  if (on && !loaded) load().catch((e) => toast(e.message));
+  if (on && !loaded) load().catch((e) => toast(errorText(e)));
 }

@@ -1,6 +1,7 @@
 // login.js - the sign-in page: sign in (or sign up when the operator allows
 // it), then go to the app. A visitor who already has a session goes straight on.
 import { api } from './api.js';
+import { loadI18n, t, errorText } from './i18n.js';
 
 const form = document.getElementById('auth-form');
 const errorBox = document.getElementById('auth-error');
@@ -18,25 +19,29 @@ function next() {
   return /^\/app(\/[a-z]*)?$/.test(p) ? p : '/app';
 }
 
-// Both questions at once: is there a session, and may visitors sign up?
-Promise.allSettled([api('GET', '/me'), api('GET', '/config')]).then(([me, cfg]) => {
-  if (me.status === 'fulfilled') location.replace(next());
-  if (cfg.status === 'fulfilled' && cfg.value && cfg.value.signupAllowed) switchRow.hidden = false;
-});
-
 function setMode(m) {
   mode = m;
   const login = m === 'login';
-  title.textContent = login ? 'Sign in' : 'Create your account';
-  lead.textContent = login ? 'Welcome back. Sign in to your workspace.'
-    : 'Start on the free plan. Passwords need at least 8 characters.';
-  submit.textContent = login ? 'Sign in' : 'Create account';
-  switchText.textContent = login ? 'No account yet?' : 'Already have an account?';
-  switchBtn.textContent = login ? 'Create one' : 'Sign in';
+  title.textContent = t(login ? 'login.title' : 'signup.title');
+  lead.textContent = t(login ? 'login.lead' : 'signup.lead');
+  submit.textContent = t(login ? 'login.submit' : 'signup.submit');
+  switchText.textContent = t(login ? 'login.noAccount' : 'signup.haveAccount');
+  switchBtn.textContent = t(login ? 'login.createOne' : 'signup.signIn');
   password.autocomplete = login ? 'current-password' : 'new-password';
   document.title = `${title.textContent} · HappyHorse`;
   errorBox.textContent = '';
 }
+
+async function start() {
+  await loadI18n();
+  setMode('login');
+  document.body.classList.add('ready');
+  // Both questions at once: is there a session, and may visitors sign up?
+  const [me, cfg] = await Promise.allSettled([api('GET', '/me'), api('GET', '/config')]);
+  if (me.status === 'fulfilled') location.replace(next());
+  if (cfg.status === 'fulfilled' && cfg.value && cfg.value.signupAllowed) switchRow.hidden = false;
+}
+
 switchBtn.addEventListener('click', () => setMode(mode === 'login' ? 'signup' : 'login'));
 
 form.addEventListener('submit', async (ev) => {
@@ -44,7 +49,7 @@ form.addEventListener('submit', async (ev) => {
   errorBox.textContent = '';
   const email = form.email.value.trim();
   if (!email || !form.password.value) {
-    errorBox.textContent = 'Enter your email and password.';
+    errorBox.textContent = t('login.missing');
     (email ? form.password : form.email).focus();
     return;
   }
@@ -54,8 +59,9 @@ form.addEventListener('submit', async (ev) => {
     await api('POST', mode === 'login' ? '/login' : '/signup', { email, password: form.password.value });
     location.assign(next());
   } catch (e) {
-    errorBox.textContent = e.code === 'rate_limited'
-      ? `Too many attempts. Try again in ${e.retryAfter || 60} seconds.` : e.message;
+    if (e.code === 'rate_limited') errorBox.textContent = t('login.tooMany', { seconds: e.retryAfter || 60 });
+    else if (e.code === 'unauthenticated') errorBox.textContent = t('login.wrong');
+    else errorBox.textContent = errorText(e);
     form.password.select();
     form.password.focus();
   } finally {
@@ -63,3 +69,5 @@ form.addEventListener('submit', async (ev) => {
     submit.classList.remove('busy');
   }
 });
+
+start();

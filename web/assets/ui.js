@@ -1,5 +1,6 @@
 // ui.js - small DOM helpers and the app's shared state, used by every page module.
 import { api } from './api.js';
+import { t, has, currentLang } from './i18n.js';
 
 /** The signed-in workspace: user, its plan, every plan, and listeners for changes. */
 export const state = {
@@ -44,22 +45,20 @@ export function el(tag, attrs = {}, ...children) {
 const $ = (id) => document.getElementById(id);
 export { $ };
 
-const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const numFmt = new Intl.NumberFormat();
-
-/** "Nov 24, 2026, 2:30 PM" for an ISO time, "Never" for null. */
+/** "Nov 24, 2026, 2:30 PM" (in the page's language) for an ISO time, "Never" for null. */
 export function fmtDate(iso) {
-  if (!iso) return 'Never';
+  if (!iso) return t('common.never');
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '–' : dateFmt.format(d);
+  const fmt = new Intl.DateTimeFormat(currentLang(), { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(d.getTime()) ? '–' : fmt.format(d);
 }
 
 /** "3 minutes ago" style relative time. */
 export function fmtAgo(iso) {
-  if (!iso) return 'Never';
+  if (!iso) return t('common.never');
   const s = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
-  if (s < 45) return 'just now';
-  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  if (s < 45) return t('common.justNow');
+  const rtf = new Intl.RelativeTimeFormat(currentLang(), { numeric: 'auto' });
   if (s < 3600) return rtf.format(-Math.round(s / 60), 'minute');
   if (s < 86400) return rtf.format(-Math.round(s / 3600), 'hour');
   return rtf.format(-Math.round(s / 86400), 'day');
@@ -67,7 +66,7 @@ export function fmtAgo(iso) {
 
 /** Thousands separators. */
 export function fmtNum(n) {
-  return numFmt.format(n);
+  return new Intl.NumberFormat(currentLang()).format(n);
 }
 
 let toastTimer = 0;
@@ -88,7 +87,7 @@ export function showError(msg) {
 }
 
 /** Opens the confirmation dialog; resolves true when the user confirms. */
-export function confirmDialog(title, text, okLabel = 'Delete') {
+export function confirmDialog(title, text, okLabel = t('dialog.delete')) {
   const d = $('confirm-dialog');
   $('confirm-title').textContent = title;
   $('confirm-text').textContent = text;
@@ -103,6 +102,12 @@ export function confirmDialog(title, text, okLabel = 'Delete') {
 /** The cheapest plan (plans are cheapest first) for which test(plan) holds, or null. */
 export function cheapestPlan(test) {
   return state.plans.find(test) || null;
+}
+
+/** What makes a plan's videos, in words: the catalogue's name of its engine, else the server's label. */
+export function engineName(plan) {
+  const key = `engine.${plan.engine}`;
+  return has(key) ? t(key) : plan.engineLabel || plan.engine;
 }
 
 /** Price in credits of a video, from the user's plan: durationSec x rate of the resolution. */

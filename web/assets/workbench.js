@@ -1,27 +1,34 @@
-// workbench.js - the generation workbench: every create-video field, reference
-// uploads straight to presigned URLs with progress bars, the price before
-// submitting, plan-gated options shown locked with the plan that unlocks them,
-// and the gallery of the user's videos with live status by polling.
+// workbench.js - the generation workbench: every create-video field, style
+// chips and camera motions with animated previews (web/assets/presets.json),
+// the fields of a prompt template, reference uploads straight to presigned
+// URLs with progress bars, the price before submitting, plan-gated options
+// shown locked with the plan that unlocks them, and the gallery of the
+// user's videos with live status by polling.
 import { api, putWithProgress } from './api.js';
 import { state, onUserChange, el, $, fmtAgo, fmtNum, toast, cheapestPlan, priceOf,
-  refreshUser } from './ui.js';
+  refreshUser, engineName } from './ui.js';
+import { t, currentLang, errorText } from './i18n.js';
 
 const POLL_MS = 2000;
 const MAX_POLLS_AT_ONCE = 8;
 
 // Reference slots: request field, upload kind, the plan feature that gates it.
+// Labels and hints are catalogue keys: upload.<id>, upload.<id>.hint, upload.choose.<kind>.
 const SLOTS = [
-  { id: 'sourceImage', field: 'sourceImageKey', label: 'First frame', kind: 'image',
-    accept: 'image/png,image/jpeg,image/webp', hint: 'PNG, JPEG or WebP, up to 10 MB', other: 'lastFrame' },
-  { id: 'lastFrame', field: 'lastFrameKey', label: 'Last frame', kind: 'image',
-    accept: 'image/png,image/jpeg,image/webp', hint: 'PNG, JPEG or WebP, up to 10 MB', other: 'sourceImage' },
-  { id: 'referenceVideo', field: 'referenceVideoKey', label: 'Reference video', kind: 'video',
-    accept: 'video/mp4,video/quicktime,video/webm', hint: 'MP4, MOV or WebM, up to 50 MB' },
-  { id: 'referenceAudio', field: 'referenceAudioKey', label: 'Reference audio', kind: 'audio',
-    accept: 'audio/mpeg,audio/mp3,audio/wav,audio/webm', hint: 'MP3, WAV or WebM, up to 15 MB' },
+  { id: 'sourceImage', field: 'sourceImageKey', kind: 'image',
+    accept: 'image/png,image/jpeg,image/webp', other: 'lastFrame' },
+  { id: 'lastFrame', field: 'lastFrameKey', kind: 'image',
+    accept: 'image/png,image/jpeg,image/webp', other: 'sourceImage' },
+  { id: 'referenceVideo', field: 'referenceVideoKey', kind: 'video',
+    accept: 'video/mp4,video/quicktime,video/webm' },
+  { id: 'referenceAudio', field: 'referenceAudioKey', kind: 'audio',
+    accept: 'audio/mpeg,audio/mp3,audio/wav,audio/webm' },
 ];
+const label = (s) => t(`upload.${s.id}`);
+const statusLabel = (status) => t(`status.${status}`);
 
-const STATUS_LABEL = { queued: 'Queued', processing: 'Rendering', ready: 'Ready', failed: 'Failed' };
+let presets = { styles: [], cameras: [], intensity: { pan: [], zoom: [] } };
+let template = null; // { tpl, values, synced } while the prompt follows a template's fields
 
 const uploads = {}; // slot id -> { key, busy, abort, dom... }
 const videos = new Map(); // id -> { v, li }
@@ -38,7 +45,7 @@ function contractType(file) {
 }
 
 function lockBadge(planName) {
-  return el('span', { class: 'lock', title: `Available on the ${planName} plan and above` },
+  return el('span', { class: 'lock', title: t('wb.lockTitle', { plan: planName }) },
     el('span', { class: 'lock-icon', 'aria-hidden': 'true' }), planName);
 }
 
@@ -51,19 +58,19 @@ function buildUploads() {
     const input = el('input', { type: 'file', id: inputId, class: 'file-input', accept: s.accept,
       'aria-describedby': `${inputId}-hint ${inputId}-status` });
     const progress = el('progress', { max: '100', value: '0', hidden: true,
-      'aria-label': `${s.label} upload progress` });
+      'aria-label': t('upload.progress', { what: label(s) }) });
     const status = el('p', { class: 'upload-status', id: `${inputId}-status`, 'aria-live': 'polite' });
     const preview = el('div', { class: 'upload-preview', hidden: true });
     const remove = el('button', { type: 'button', class: 'btn btn-ghost btn-sm', hidden: true,
-      'aria-label': `Remove ${s.label.toLowerCase()}` }, 'Remove');
+      'aria-label': t('upload.removeLabel', { what: label(s) }) }, t('upload.remove'));
     const lockSlot = el('span', { class: 'lock-slot' });
     const node = el('div', { class: 'upload', 'data-slot': s.id },
       el('div', { class: 'upload-head' },
-        el('label', { for: inputId, class: 'upload-label' }, s.label), lockSlot),
+        el('label', { for: inputId, class: 'upload-label' }, label(s)), lockSlot),
       el('label', { for: inputId, class: 'dropzone' },
         el('span', { class: 'dz-icon', 'aria-hidden': 'true' }),
-        el('span', { class: 'dz-text' }, `Choose ${s.kind}…`),
-        el('span', { class: 'dz-hint', id: `${inputId}-hint` }, s.hint)),
+        el('span', { class: 'dz-text' }, t(`upload.choose.${s.kind}`)),
+        el('span', { class: 'dz-hint', id: `${inputId}-hint` }, t(`upload.${s.id}.hint`))),
       input, preview, progress, status, remove);
     box.append(node);
     uploads[s.id] = { slot: s, key: '', busy: false, abort: null, node, input, progress, status,
@@ -100,10 +107,10 @@ async function startUpload(id, file) {
   u.progress.hidden = false;
   u.progress.value = 0;
   u.status.className = 'upload-status';
-  u.status.textContent = `Uploading ${file.name}…`;
+  u.status.textContent = t('upload.uploading', { name: file.name });
   u.preview.replaceChildren();
   if (u.slot.kind === 'image') {
-    u.preview.append(el('img', { src: URL.createObjectURL(file), alt: `Preview of ${file.name}` }));
+    u.preview.append(el('img', { src: URL.createObjectURL(file), alt: t('upload.preview', { name: file.name }) }));
     u.preview.hidden = false;
   }
   applyGates();
@@ -120,12 +127,12 @@ async function startUpload(id, file) {
     u.abort = null;
     u.key = p.key;
     u.node.dataset.key = p.key;
-    u.status.textContent = `${file.name} uploaded (${fmtSize(file.size)})`;
+    u.status.textContent = t('upload.done', { name: file.name, size: fmtSize(file.size) });
     u.status.classList.add('ok');
   } catch (e) {
     u.abort = null;
     u.progress.hidden = true;
-    u.status.textContent = e.message;
+    u.status.textContent = e.code ? errorText(e) : t('upload.failed', { error: e.message });
     u.status.classList.add('bad');
   } finally {
     u.busy = false;
@@ -151,12 +158,12 @@ function applyGates() {
     const ok = d <= plan.maxDurationSec;
     const need = ok ? null : cheapestPlan((p) => p.maxDurationSec >= d);
     sel.append(el('option', { value: d, disabled: !ok },
-      ok ? `${d} seconds` : `${d} seconds · ${need ? need.name : 'unavailable'}`));
+      ok ? t('wb.seconds', { n: d }) : t('wb.secondsLocked', { n: d, plan: need ? need.name : t('wb.unavailable') })));
   }
   sel.value = String(Math.min(cur, plan.maxDurationSec));
   const longest = cheapestPlan((p) => p.maxDurationSec >= 12);
-  $('f-duration-help').textContent = plan.maxDurationSec >= 12 ? 'Up to 12 seconds.'
-    : `Up to ${plan.maxDurationSec} s on ${plan.name}; longer with ${longest ? longest.name : 'another plan'}.`;
+  $('f-duration-help').textContent = plan.maxDurationSec >= 12 ? t('wb.durationAll')
+    : t('wb.durationUpTo', { n: plan.maxDurationSec, plan: plan.name, longer: longest ? longest.name : t('wb.anotherPlan') });
 
   // 1080p.
   const hd = $('res-1080p');
@@ -168,6 +175,7 @@ function applyGates() {
     if (hd.checked) $('res-720p').checked = true;
     if (need) hdLabel.append(lockBadge(need.name));
   }
+  $('res-help').textContent = t('wb.resHelp', { sd: plan.creditsPerSecond['720p'], hd: plan.creditsPerSecond['1080p'] });
 
   // Reference slots.
   for (const u of Object.values(uploads)) {
@@ -182,9 +190,9 @@ function applyGates() {
     if (!allowed) {
       const need = cheapestPlan((p) => p.allow[u.slot.id]);
       u.lockSlot.append(lockBadge(need ? need.name : 'unavailable'));
-      u.status.textContent = `Upgrade to ${need ? need.name : 'another plan'} to use a ${u.slot.label.toLowerCase()}.`;
+      u.status.textContent = t('upload.upgrade', { plan: need ? need.name : t('wb.anotherPlan'), what: label(u.slot) });
     } else if (otherTaken && !u.key) {
-      u.status.textContent = `Remove the ${uploads[u.slot.other].slot.label.toLowerCase()} to use this instead.`;
+      u.status.textContent = t('upload.excluded', { other: label(uploads[u.slot.other].slot) });
     } else if (!u.key && !u.busy && !u.status.classList.contains('bad')) {
       u.status.textContent = '';
     }
@@ -199,15 +207,22 @@ function formValues() {
   };
 }
 
+// The contract's frame sizes, [resolution][aspect ratio].
+const FRAME = { '720p': { '16:9': '1280×720', '9:16': '720×1280', '1:1': '720×720' },
+  '1080p': { '16:9': '1920×1080', '9:16': '1080×1920', '1:1': '1080×1080' } };
+
 function updatePrice() {
   const plan = state.plan;
   if (!plan || !state.user) return;
   const { duration, resolution } = formValues();
-  $('engine-note').textContent = plan.engineLabel ? `Your plan's videos are made by: ${plan.engineLabel}.` : '';
+  const ar = form.querySelector('input[name="aspectRatio"]:checked').value;
+  $('aspect-help').textContent = t('wb.frame', { size: FRAME[resolution][ar], use: t(`aspect.${ar.replace(':', '-')}`) });
+  $('engine-note').textContent = plan.engineLabel ? t('wb.engineNote', { engine: engineName(plan) }) : '';
   const price = priceOf(plan, duration, resolution);
-  $('price').textContent = `${fmtNum(price)} credits`;
+  $('price').textContent = t('wb.priceCredits', { n: fmtNum(price) });
   const short = price > state.user.credits;
-  $('price-detail').textContent = `${duration} s × ${plan.creditsPerSecond[resolution]}/s at ${resolution} · balance ${fmtNum(state.user.credits)}`;
+  $('price-detail').textContent = t('wb.priceDetail', { duration, rate: plan.creditsPerSecond[resolution],
+    resolution, balance: fmtNum(state.user.credits) });
   $('price-bar').classList.toggle('short', short);
   $('price').dataset.credits = String(price);
   updateSubmit();
@@ -220,7 +235,7 @@ function updateSubmit() {
   const short = plan && state.user &&
     priceOf(plan, formValues().duration, formValues().resolution) > state.user.credits;
   btn.disabled = busy || !!short || btn.classList.contains('busy');
-  btn.title = busy ? 'Wait for the uploads to finish' : short ? 'Not enough credits' : '';
+  btn.title = busy ? t('wb.waitUploads') : short ? t('wb.notEnough') : '';
 }
 
 async function submit(ev) {
@@ -229,7 +244,7 @@ async function submit(ev) {
   err.textContent = '';
   const prompt = form.prompt.value.trim();
   if ([...prompt].length < 3) {
-    err.textContent = 'Write a prompt of at least 3 characters.';
+    err.textContent = t('wb.promptShort');
     form.prompt.focus();
     return;
   }
@@ -238,11 +253,11 @@ async function submit(ev) {
     durationSec: Number($('f-duration').value),
     aspectRatio: form.querySelector('input[name="aspectRatio"]:checked').value,
     resolution: formValues().resolution,
-    cameraMotion: $('f-camera').value,
+    cameraMotion: form.querySelector('input[name="cameraMotion"]:checked').value,
     motionIntensity: Number($('f-intensity').value),
     cfgScale: Number($('f-cfg').value),
   };
-  const style = form.style.value.trim();
+  const style = styleValue();
   if (style) body.style = style;
   for (const u of Object.values(uploads)) if (u.key) body[u.slot.field] = u.key;
 
@@ -251,7 +266,7 @@ async function submit(ev) {
   btn.disabled = true;
   try {
     const created = await api('POST', '/videos', body, { 'Idempotency-Key': crypto.randomUUID() });
-    toast('Video queued. It will appear in the gallery when ready.');
+    toast(t('wb.queued'));
     const v = { ...body, id: created.id, status: created.status || 'queued', progress: 0,
       createdAt: new Date().toISOString(), videoUrl: null, thumbnailUrl: null };
     upsert(v, true);
@@ -260,11 +275,11 @@ async function submit(ev) {
   } catch (e) {
     const d = e.details || {};
     if (e.code === 'plan_gate_exceeded') {
-      err.textContent = `${e.message} (needs the ${d.requiredPlan} plan; you are on ${d.currentPlan}).`;
+      err.textContent = t('wb.planGate', { required: d.requiredPlan, current: d.currentPlan, field: d.field });
     } else if (e.code === 'insufficient_credits') {
-      err.textContent = `Not enough credits: this video costs ${d.required}, your balance is ${d.balance}.`;
+      err.textContent = t('wb.short', { required: d.required, balance: d.balance });
     } else {
-      err.textContent = d.field ? `${e.message} (${d.field})` : e.message;
+      err.textContent = errorText(e);
     }
   } finally {
     btn.classList.remove('busy');
@@ -287,31 +302,31 @@ function card(v) {
   if (v.thumbnailUrl) thumb.append(el('img', { src: v.thumbnailUrl, alt: '', loading: 'lazy' }));
   else thumb.append(el('span', { class: `thumb-placeholder s-${status}`, 'aria-hidden': 'true' }));
   if (status === 'ready' && v.videoUrl) {
-    thumb.append(el('button', { type: 'button', class: 'play-btn', 'aria-label': `Play “${v.prompt}”`,
+    thumb.append(el('button', { type: 'button', class: 'play-btn', 'aria-label': t('gallery.playLabel', { prompt: v.prompt }),
       onclick: () => play(v) }, el('span', { class: 'play-icon', 'aria-hidden': 'true' })));
   }
   const { charged, refunded } = creditsOf(v);
   const meta = [`${v.durationSec} s`, v.aspectRatio, v.resolution].filter(Boolean).join(' · ');
   const info = el('div', { class: 'video-info' },
     el('div', { class: 'video-top' },
-      el('span', { class: `badge status-${status}`, 'data-status': status }, STATUS_LABEL[status] || status),
+      el('span', { class: `badge status-${status}`, 'data-status': status }, statusLabel(status)),
       el('span', { class: 'muted small' }, v.createdAt ? fmtAgo(v.createdAt) : '')),
     el('p', { class: 'video-prompt', title: v.prompt }, v.prompt),
-    el('p', { class: 'video-meta muted small' }, meta, charged ? ` · ${fmtNum(charged)} credits` : ''));
+    el('p', { class: 'video-meta muted small' }, meta, charged ? ` · ${t('wb.priceCredits', { n: fmtNum(charged) })}` : ''));
   if (status === 'queued' || status === 'processing') {
     const pct = Math.max(0, Math.min(100, Number(v.progress) || 0));
     info.append(el('div', { class: 'progress-row' },
-      el('progress', { max: '100', value: String(pct), 'aria-label': `Progress of “${v.prompt}”` }),
-      el('span', { class: 'small muted pct' }, status === 'queued' ? 'waiting' : `${pct}%`)));
+      el('progress', { max: '100', value: String(pct), 'aria-label': t('gallery.progressLabel', { prompt: v.prompt }) }),
+      el('span', { class: 'small muted pct' }, status === 'queued' ? t('gallery.waiting') : `${pct}%`)));
   }
   if (status === 'failed') {
-    info.append(el('p', { class: 'video-error' }, v.errorMessage || 'The render failed.'));
-    if (refunded) info.append(el('p', { class: 'video-refund small' }, `${fmtNum(refunded)} credits refunded`));
+    info.append(el('p', { class: 'video-error' }, v.errorMessage || t('gallery.failed')));
+    if (refunded) info.append(el('p', { class: 'video-refund small' }, t('gallery.refunded', { n: fmtNum(refunded) })));
   }
   if (status === 'ready' && v.videoUrl) {
     info.append(el('div', { class: 'video-actions' },
-      el('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => play(v) }, 'Play'),
-      el('a', { class: 'btn btn-ghost btn-sm', href: v.videoUrl, download: `happyhorse-${v.id}.mp4` }, 'Download')));
+      el('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => play(v) }, t('gallery.play')),
+      el('a', { class: 'btn btn-ghost btn-sm', href: v.videoUrl, download: `happyhorse-${v.id}.mp4` }, t('gallery.download'))));
   }
   return el('li', { class: 'video-card', 'data-id': v.id, 'data-status': status }, thumb, info);
 }
@@ -350,7 +365,7 @@ function schedulePoll(ms = POLL_MS) {
 
 async function poll() {
   const todo = unfinished().slice(0, MAX_POLLS_AT_ONCE);
-  $('gallery-status').textContent = todo.length ? `${unfinished().length} in progress` : '';
+  $('gallery-status').textContent = todo.length ? t('gallery.inProgress', { n: unfinished().length }) : '';
   if (!todo.length) return;
   if (document.hidden) { schedulePoll(); return; }
   const results = await Promise.allSettled(todo.map((v) => api('GET', `/videos/${encodeURIComponent(v.id)}`)));
@@ -359,13 +374,13 @@ async function poll() {
     if (r.status !== 'fulfilled') continue;
     const { old, now } = upsert(r.value, false);
     if (old && old.status !== now.status) {
-      if (now.status === 'ready') toast('A video is ready.');
-      if (now.status === 'failed') toast('A video failed; its credits were refunded.');
+      if (now.status === 'ready') toast(t('gallery.readyToast'));
+      if (now.status === 'failed') toast(t('gallery.failedToast'));
       if (now.status === 'ready' || now.status === 'failed') ended = true;
     }
   }
   if (ended) refreshUser().catch(() => {});
-  $('gallery-status').textContent = unfinished().length ? `${unfinished().length} in progress` : '';
+  $('gallery-status').textContent = unfinished().length ? t('gallery.inProgress', { n: unfinished().length }) : '';
   if (unfinished().length) schedulePoll();
 }
 
@@ -376,27 +391,159 @@ async function loadMore() {
     const page = await api('GET', `/videos?limit=24&before=${encodeURIComponent(nextBefore)}`);
     addPage(page);
   } catch (e) {
-    toast(e.message);
+    toast(errorText(e));
   } finally {
     btn.disabled = false;
   }
 }
 
 function addPage(page) {
-  if (page.error) $('gallery-status').textContent = `Could not load your videos: ${page.error}`;
+  if (page.error) $('gallery-status').textContent = t('gallery.loadFailed', { error: page.error });
   for (const v of page.videos || []) upsert(v, false);
   nextBefore = page.nextBefore || null;
   $('gallery-more').hidden = !nextBefore;
   $('gallery-empty').hidden = videos.size > 0;
 }
 
+// ---- style chips, camera motions, intensity ----
+
+/** The style to send: the chosen chip's, the custom text, or '' for none. */
+function styleValue() {
+  const chosen = form.querySelector('input[name="styleChip"]:checked');
+  if (!chosen || chosen.value === '') return '';
+  return chosen.value === 'custom' ? $('f-style').value.trim() : chosen.value;
+}
+
+function chip(group, value, text, checked, extra = {}) {
+  const id = `${group}-${value || 'none'}`.replace(/[^a-z0-9-]/gi, '-');
+  return [el('input', { type: 'radio', name: group, id, value, checked, ...extra }),
+    el('label', { for: id }, text)];
+}
+
+function buildStyles() {
+  const box = $('style-chips');
+  box.append(...chip('styleChip', '', t('style.none'), true));
+  for (const p of presets.styles) box.append(...chip('styleChip', p.style, t(`style.${p.id}`), false, { 'data-style': p.id }));
+  box.append(...chip('styleChip', 'custom', t('style.custom'), false));
+  box.addEventListener('change', () => {
+    const chosen = form.querySelector('input[name="styleChip"]:checked');
+    const custom = chosen && chosen.value === 'custom';
+    $('f-style').hidden = !custom;
+    if (custom) $('f-style').focus();
+    const id = chosen && chosen.dataset.style;
+    $('style-help').textContent = id ? t(`style.${id}.help`) : custom ? t('style.custom.help') : t('style.none.help');
+  });
+  $('style-help').textContent = t('style.none.help');
+}
+
+/** The label of a style string: its preset's name in the page's language, else the text. */
+export function styleLabel(style) {
+  const preset = presets.styles.find((p) => p.style.toLowerCase() === String(style || '').toLowerCase());
+  return preset ? t(`style.${preset.id}`) : style;
+}
+
+/** Selects the chip of a style string (a preset's, else custom with the text). */
+function setStyle(style) {
+  const preset = presets.styles.find((p) => p.style.toLowerCase() === String(style || '').toLowerCase());
+  const value = !style ? '' : preset ? preset.style : 'custom';
+  for (const r of form.querySelectorAll('input[name="styleChip"]')) r.checked = r.value === value;
+  $('f-style').value = value === 'custom' ? style : '';
+  $('style-chips').dispatchEvent(new Event('change'));
+}
+
+function buildCameras() {
+  const box = $('cam-grid');
+  for (const c of presets.cameras) {
+    const id = `cam-${c}`;
+    box.append(el('input', { type: 'radio', name: 'cameraMotion', id, value: c, checked: c === 'none' }),
+      el('label', { for: id, class: 'cam-option', title: t(`camera.${c}.help`) },
+        el('span', { class: `cam-preview cam-${c}`, 'aria-hidden': 'true' },
+          el('span', { class: 'cam-scene' }, el('span', { class: 'cam-sun' }), el('span', { class: 'cam-hill' }),
+            el('span', { class: 'cam-subject' }))),
+        el('span', { class: 'cam-name' }, t(`camera.${c}`))));
+  }
+}
+
+/** What the chosen intensity does to the chosen camera motion, in words and numbers. */
+function updateIntensity() {
+  const n = Number($('f-intensity').value);
+  const cam = form.querySelector('input[name="cameraMotion"]:checked').value;
+  $('intensity-out').textContent = String(n);
+  $('cam-grid').dataset.intensity = String(n);
+  const pan = Math.round((presets.intensity.pan[n - 1] || 0) * 100);
+  const zoom = (presets.intensity.zoom[n - 1] || 1).toFixed(2).replace(/0$/, '');
+  let key = 'intensity.help.move';
+  if (cam === 'zoom-in' || cam === 'zoom-out') key = 'intensity.help.zoom';
+  if (cam === 'none' || cam === 'static') key = 'intensity.help.still';
+  $('intensity-help').textContent = `${t(`intensity.${n}`)} · ${t(key, { pan, zoom })}`;
+}
+
+// ---- templates ----
+
+/** The template's prompt in the page's language with values (name -> text) filled in. */
+export function fillTemplate(tpl, values) {
+  const lang = currentLang();
+  return tpl.prompt[lang].replace(/\{([a-z][a-z0-9_]*)\}/g, (all, name) => values[name] ?? all);
+}
+
+function syncTemplatePrompt() {
+  if (!template || !template.synced) return;
+  form.prompt.value = fillTemplate(template.tpl, template.values);
+  form.prompt.dispatchEvent(new Event('input'));
+}
+
+/**
+ * Puts a template into the form: its prompt with values filled in, its
+ * settings, and a field per placeholder that keeps the prompt in step until
+ * the prompt is edited by hand.
+ */
+export function applyTemplate(tpl, values) {
+  const lang = currentLang();
+  template = { tpl, values: { ...values }, synced: true };
+  $('tpl-panel').hidden = false;
+  $('tpl-panel-title').textContent = `“${tpl.title[lang]}”`;
+  const fields = (tpl.placeholders || []).map((p) => {
+    const id = `tplf-${p.name}`;
+    const input = el('input', { type: 'text', id, value: template.values[p.name], maxlength: '200', 'data-slot': p.name });
+    input.addEventListener('input', () => {
+      template.values[p.name] = input.value;
+      syncTemplatePrompt();
+    });
+    return el('div', { class: 'field' }, el('label', { for: id }, p.label[lang]), input);
+  });
+  $('tpl-fields').replaceChildren(...fields);
+  const st = tpl.settings || {};
+  setStyle(st.style || '');
+  const cam = form.querySelector(`input[name="cameraMotion"][value="${st.cameraMotion || 'none'}"]`);
+  if (cam) cam.checked = true;
+  $('f-intensity').value = String(st.motionIntensity || 3);
+  const ar = form.querySelector(`input[name="aspectRatio"][value="${st.aspectRatio || '16:9'}"]`);
+  if (ar) ar.checked = true;
+  if (st.durationSec) {
+    const sel = $('f-duration');
+    sel.value = String(Math.min(st.durationSec, state.plan ? state.plan.maxDurationSec : st.durationSec));
+  }
+  updateIntensity();
+  syncTemplatePrompt();
+  updatePrice();
+}
+
 /** Builds the page from the first page of videos (fetched by app.js in parallel). */
-export function init(firstVideos) {
+export async function init(firstVideos) {
   form = $('video-form');
+  try {
+    presets = await (await fetch('/assets/presets.json')).json();
+  } catch (e) { /* the chips stay empty; free text and the API still work */ }
+  buildStyles();
+  buildCameras();
   buildUploads();
+  $('f-prompt').addEventListener('input', (ev) => { if (ev.isTrusted && template) template.synced = false; });
+  $('tpl-panel-close').addEventListener('click', () => { template = null; $('tpl-panel').hidden = true; });
+  $('cam-grid').addEventListener('change', updateIntensity);
+  updateIntensity();
   const prompt = $('f-prompt');
   prompt.addEventListener('input', () => { $('prompt-count').textContent = [...prompt.value.trim()].length; });
-  $('f-intensity').addEventListener('input', (e) => { $('intensity-out').textContent = e.target.value; });
+  $('f-intensity').addEventListener('input', updateIntensity);
   $('f-cfg').addEventListener('input', (e) => { $('cfg-out').textContent = Number(e.target.value).toFixed(2); });
   form.addEventListener('change', updatePrice);
   form.addEventListener('submit', submit);
