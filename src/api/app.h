@@ -118,13 +118,6 @@ int api_guard(http_req *req, const http_route *route, void *app);
 int api_rate_limit(hh_app *app, http_req *req, const char *scope, const char *user_id,
                    const hh_plan *plan);
 
-/*
- * Finishes the commit of an upload a crash interrupted: a pending upload
- * whose object exists whole is marked complete (up->complete set), one of
- * the wrong size is removed. HH_OK when nothing was to do, too.
- */
-hh_status api_upload_reconcile(hh_app *app, hh_upload *up);
-
 /* The principal the guard attached to req (NULL on unauthenticated routes). */
 const api_principal *api_principal_of(const http_req *req);
 

@@ -72,7 +72,7 @@ void h_uploads_presign(http_req *req, void *app_)
  * commit if its object is there whole (the link is the proof), and removes
  * an object of the wrong size. Updates up. 0, or the store's failure.
  */
-hh_status api_upload_reconcile(hh_app *app, hh_upload *up)
+static hh_status upload_reconcile(hh_app *app, hh_upload *up)
 {
     blob_info info;
     if (up->complete || blob_stat(app->blob, up->key, &info))
@@ -135,7 +135,7 @@ static hh_status check_put(hh_app *app, http_req *req, hh_upload *up)
                       api_error_from_status(rc), "Could not read the upload.");
     if (rc || up->expires_at / 1000 != expires)
         return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL's signature is not valid.");
-    if ((rc = api_upload_reconcile(app, up)))
+    if ((rc = upload_reconcile(app, up)))
         return refuse(req, api_error_http_status(api_error_from_status(rc)),
                       api_error_from_status(rc), "Could not read the upload.");
     rc = blob_check_put(app->blob, up->key, up->content_type, up->size_bytes, expires, sig,

@@ -40,7 +40,9 @@ static int reply_invalid(http_req *req, const char *field, const char *msg)
 
 /*
  * An upload not yet marked complete may still be whole in the object
- * store: with S3 the client PUTs to the bucket, not to us, so the object's
+ * store: with S3 the client PUTs to the bucket, not to us, and locally a
+ * crash may have come between linking the object and marking it (the PUT
+ * route finishes that commit too: h_uploads.c), so the object's
  * presence, size and first bytes are checked now and the upload marked
  * complete. 0 when it is; otherwise the reply is sent and 1 returned.
  */
@@ -83,10 +85,6 @@ static int check_references(hh_app *app, http_req *req, const hh_video_request *
         if (rc || strcmp(up.user_id, user_id)) {
             snprintf(msg, sizeof msg, "%s is not an upload of this account.", field);
             return reply_invalid(req, field, msg);
-        }
-        if ((rc = api_upload_reconcile(app, &up))) {
-            http_reply_error(req, api_error_from_status(rc), "Could not check the upload.", NULL);
-            return 1;
         }
         if (strcmp(up.kind, ref_kind[r])) {
             snprintf(msg, sizeof msg, "%s must be an %s upload, not %s.", field, ref_kind[r],
