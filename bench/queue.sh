@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # shellcheck disable=SC2046
-cc -O2 -std=c17 -Isrc bench/queue/claim_bench.c build/libhhcore.a \
-  $(pkg-config --libs libmicrohttpd jansson sqlite3 libargon2 libcrypto libpq \
+# The flags and libraries of CMakeLists.txt's hhcore (_GNU_SOURCE, as the project builds).
+cc -O2 -std=c17 -D_GNU_SOURCE -Isrc bench/queue/claim_bench.c build/libhhcore.a \
+  $(pkg-config --libs libmicrohttpd jansson sqlite3 libargon2 libcrypto libpq libcurl libcmark \
     libavformat libavcodec libavutil libswscale libswresample) -lpthread -lm -o "$work/claim_bench"
 echo "## Claiming jobs"
 echo

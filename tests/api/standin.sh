@@ -25,6 +25,7 @@ start_standin() {
 
 standin_log() { curl -sf "$STANDIN/_standin/log"; }
 standin_reset() { curl -sf -X POST "$STANDIN/_standin/reset" >/dev/null; }
+standin_release() { curl -sf -X POST "$STANDIN/_standin/release" >/dev/null; }
 standin_outage() { curl -sf -X POST "$STANDIN/_standin/outage" -d "{\"seconds\":$1,\"status\":$2}" >/dev/null; }
 
 _standin_cleanup() { [ -n "${STANDIN_PID:-}" ] && kill "$STANDIN_PID" 2>/dev/null; true; }

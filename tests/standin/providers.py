@@ -29,6 +29,7 @@ Routes (one server, three protocols under their own prefixes):
              GET  /_standin/tasks         every task: created, due (when it finished),
                                           seen (the first poll that answered it done), polls
              POST /_standin/reset         forget the log and the tasks
+             POST /_standin/release       every [hold] task finishes now
              POST /_standin/outage        {"seconds": N, "status": 503|429}: every
                                           provider call fails that way for N s
 
@@ -41,6 +42,8 @@ real product's API:
   [unknown]          DashScope: the task reads UNKNOWN; others: 404 on poll
   [never]            the task never finishes
   [slow:N]           the task takes N seconds instead of --task-seconds
+  [hold]             the task runs until POST /_standin/release (a test that
+                     must catch tasks at the provider does not race a clock)
   [poll429:N]        the first N polls answer 429 (with Retry-After: 1)
   [poll500:N]        the first N polls answer 500
   [create429:N]      the first N creates of this prompt answer 429
@@ -134,6 +137,7 @@ class Task:
         self.canceled = False
         slow = directive(prompt, "slow")
         self.duration = float(slow) if isinstance(slow, int) else ARGS.task_seconds
+        self.held = bool(directive(prompt, "hold"))
         self.token = uuid.uuid4().hex
         self.seen_done = None  # when a poll first answered the finished task
 
@@ -142,6 +146,8 @@ class Task:
         if self.canceled:
             return "canceled"
         age = time.time() - self.created
+        if self.held:
+            return "running"
         if directive(self.prompt, "never") or age < self.duration:
             return "queued" if age < self.duration / 3 else "running"
         if directive(self.prompt, "moderation") or directive(self.prompt, "fail"):
@@ -272,6 +278,14 @@ class Handler(BaseHTTPRequestHandler):
                 TASKS.clear()
                 CREATES_BY_PROMPT.clear()
                 OUTAGE["until"] = 0
+            return self.send_json(200, {"ok": True})
+        if path == "/_standin/release" and method == "POST":
+            self.read_body()
+            with LOCK:
+                for t in TASKS.values():
+                    if t.held:
+                        t.held = False
+                        t.duration = time.time() - t.created
             return self.send_json(200, {"ok": True})
         if path == "/_standin/outage" and method == "POST":
             doc = json.loads(self.read_body() or b"{}")
