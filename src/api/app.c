@@ -4,6 +4,7 @@
  * rely on the previous; torn down in reverse.
  */
 #include "api/app.h"
+#include "api/janitor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ hh_status app_new(const app_config *cfg, hh_app **out)
         return HH_ERR_NOMEM;
     }
     app->plans = cfg->plans;
+    pthread_rwlock_init(&app->blocklist_lock, NULL);
     app->templates = cfg->templates;
     char why[256] = "";
     hh_errdetail tw = {"", ""};
@@ -51,6 +53,10 @@ hh_status app_new(const app_config *cfg, hh_app **out)
         goto fail;
     }
     app->upload_ttl_s = cfg->upload_ttl_s > 0 ? cfg->upload_ttl_s : 900;
+    app->store_wait_ms = APP_STORE_WAIT_MS;
+    app->body_grace_s = 30;
+    app->body_min_rate = 16384;
+    app->min_free_bytes = APP_MIN_FREE_MB * 1024ULL * 1024;
     rc = HH_ERR_NOMEM;
     app->limiter = ratelimit_new();
     if (!app->limiter)
@@ -58,9 +64,10 @@ hh_status app_new(const app_config *cfg, hh_app **out)
     if ((rc = key_usage_new(app->store, cfg->key_usage_flush_ms, &app->usage)))
         goto fail;
     rc = HH_ERR_NOMEM;
+    app->uploads_in_flight = keycount_new();
     app->key_cache = read_cache_new(APP_KEY_CACHE_SLOTS, APP_READ_CACHE_TTL_MS);
     app->status_cache = read_cache_new(APP_STATUS_CACHE_SLOTS, APP_READ_CACHE_TTL_MS);
-    if (!app->key_cache || !app->status_cache)
+    if (!app->uploads_in_flight || !app->key_cache || !app->status_cache)
         goto fail;
     *out = app;
     return HH_OK;
@@ -76,6 +83,41 @@ void app_set_public_url(hh_app *app, const char *url)
     while (n > 0 && app->public_url[n - 1] == '/')
         app->public_url[--n] = '\0';
     blob_set_public_url(app->blob, app->public_url);
+}
+
+hh_status app_blocklist_load(hh_app *app, const char *path_, char *err, size_t errsize)
+{
+    char path[sizeof app->blocklist_path];
+    snprintf(path, sizeof path, "%s", path_); /* path_ may be app->blocklist_path itself */
+    blocklist *bl = NULL;
+    hh_errdetail d = {"", ""};
+    hh_status rc = blocklist_load(path, &bl, &d);
+    if (rc) {
+        snprintf(err, errsize, "%s", d.message[0] ? d.message : hh_status_str(rc));
+        return rc;
+    }
+    pthread_rwlock_wrlock(&app->blocklist_lock);
+    blocklist *old = app->blocklist;
+    app->blocklist = bl;
+    snprintf(app->blocklist_path, sizeof app->blocklist_path, "%s", path);
+    pthread_rwlock_unlock(&app->blocklist_lock);
+    blocklist_free(old);
+    hh_log_fields(HH_LOG_INFO, "prompt blocklist loaded",
+                  json_pack("{s:s, s:I}", "file", path, "phrases", (json_int_t)blocklist_size(bl)));
+    return HH_OK;
+}
+
+int app_prompt_blocked(hh_app *app, const char *prompt)
+{
+    pthread_rwlock_rdlock(&app->blocklist_lock);
+    int hit = blocklist_match(app->blocklist, prompt);
+    pthread_rwlock_unlock(&app->blocklist_lock);
+    return hit;
+}
+
+void app_pool_thread_init(void *app)
+{
+    store_thread_busy_ms(((hh_app *)app)->store_wait_ms);
 }
 
 hh_status app_start_workers(hh_app *app, unsigned n)
@@ -99,14 +141,18 @@ void app_free(hh_app *app)
         return;
     /* Stop taking requests first, then work; the store goes last. */
     http_server_free(app->http);
+    janitor_stop(app->janitor);
     worker_pool_stop(app->workers);
     read_cache_free(app->status_cache);
     read_cache_free(app->key_cache);
     key_usage_free(app->usage);
+    keycount_free(app->uploads_in_flight);
     ratelimit_free(app->limiter);
     blob_free(app->blob);
     store_close(app->store);
     plans_free(app->plans);
+    blocklist_free(app->blocklist);
+    pthread_rwlock_destroy(&app->blocklist_lock);
     templates_free(app->templates);
     docs_site_free(app->docs);
     free(app);

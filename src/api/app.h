@@ -7,16 +7,24 @@
 #ifndef HH_APP_H
 #define HH_APP_H
 
+#include <pthread.h>
+
 #include "api/docs_site.h"
 #include "api/key_usage.h"
 #include "api/ratelimit.h"
 #include "api/read_cache.h"
 #include "blob/blob.h"
+#include "domain/blocklist.h"
 #include "domain/plans.h"
 #include "domain/templates.h"
 #include "http/http.h"
+#include "http/netaddr.h"
 #include "jobs/worker.h"
 #include "store/store.h"
+#include "util/keycount.h"
+
+#define APP_STORE_WAIT_MS 1000 /* default of serve --store-wait-ms */
+#define APP_MIN_FREE_MB   64   /* default of serve --min-free-mb */
 
 typedef struct hh_app {
     hh_store *store;      /* owned */
@@ -28,7 +36,17 @@ typedef struct hh_app {
     worker_pool *workers; /* owned; NULL with --workers 0 */
     char public_url[256]; /* no trailing slash */
     char data_dir[1024];
-    int upload_ttl_s; /* lifetime of an upload URL (the blob store signs them) */
+    int upload_ttl_s;  /* lifetime of an upload URL (the blob store signs them) */
+    int store_wait_ms; /* how long a request waits for a locked database before its 503 */
+    unsigned long long min_free_bytes; /* /readyz fails below this much free disk */
+    keycount *uploads_in_flight;       /* owned: upload keys whose body is being received */
+    struct janitor *janitor;           /* owned; started by serve (api/janitor.h) */
+    int body_grace_s;                  /* serve --timeout: an upload body's grace */
+    unsigned body_min_rate;            /* serve --upload-min-rate, bytes/s (>= 1) */
+    blocklist *blocklist;              /* owned; NULL: none (serve --blocklist) */
+    pthread_rwlock_t blocklist_lock;   /* guards blocklist: reloaded on SIGHUP */
+    char blocklist_path[1024];         /* "" when none */
+    http_cidrs trusted_proxies;        /* serve --trusted-proxy (n 0: none) */
     /* Dashboard (api/dashboard.h). */
     int allow_signup;        /* serve --allow-signup: POST /api/dashboard/signup is open */
     char web_dir[1024];      /* the web app's files (serve --web / HAPPYHORSE_WEB) */
@@ -57,6 +75,18 @@ typedef struct app_config {
 hh_status app_new(const app_config *cfg, hh_app **out);
 /* Sets the base URL of links the API returns (trailing slashes dropped). */
 void app_set_public_url(hh_app *app, const char *url);
+/*
+ * The HTTP work pool's thread start (http_config.pool_thread_init; app is
+ * an hh_app): gives the thread's store calls the request lock wait.
+ */
+void app_pool_thread_init(void *app);
+/*
+ * Loads (or, on SIGHUP, reloads) the prompt blocklist from path and swaps
+ * it in; on failure the old list stays and err gets a one-line reason.
+ */
+hh_status app_blocklist_load(hh_app *app, const char *path, char *err, size_t errsize);
+/* 1 when prompt contains a phrase of the blocklist (0 when there is none). */
+int app_prompt_blocked(hh_app *app, const char *prompt);
 /* Starts n render workers in this process (scratch space under the data dir). */
 hh_status app_start_workers(hh_app *app, unsigned n);
 void app_free(hh_app *app);
@@ -78,6 +108,15 @@ const http_route *api_routes(void);
  * non-zero after replying with the contract's error.
  */
 int api_guard(http_req *req, const http_route *route, void *app);
+
+/*
+ * Takes one request from the account's budget: the bucket of scope ("api"
+ * for keys, "dash" for dashboard sessions) and user_id, of the plan's
+ * requests per minute. Sets the RateLimit headers; replies rate_limited 429
+ * with Retry-After and returns 1 when the bucket is empty, else 0.
+ */
+int api_rate_limit(hh_app *app, http_req *req, const char *scope, const char *user_id,
+                   const hh_plan *plan);
 
 /* The principal the guard attached to req (NULL on unauthenticated routes). */
 const api_principal *api_principal_of(const http_req *req);

@@ -4,14 +4,18 @@
  * unauthenticated client cannot make the server buffer a body.
  *
  * Order: header present and Bearer → key well formed → key known and live
- * → rate limit. The key is looked up by the SHA-256 of the whole token:
- * keys are 256-bit random, so a fast hash is the right one (a slow password
- * hash buys nothing against a secret that cannot be guessed).
+ * → rate limit. The rate is the account's: every key of a user draws on
+ * one bucket of the plan's size (N keys are not N times the plan), and the
+ * dashboard's session routes on a second bucket of the same size, so a
+ * browser tab never eats an integration's budget. The key is looked up by
+ * the SHA-256 of the whole token: keys are 256-bit random, so a fast hash
+ * is the right one (a slow password hash buys nothing against a secret
+ * that cannot be guessed).
  *
  * A found key and its user are kept in app->key_cache under the hash for
  * as long as nothing is committed to the store (by any process: a key
- * deleted or API access switched off by the admin CLI counts at once) and
- * at most a second; unknown keys are never kept.
+ * deleted, API access switched off or the account suspended by the admin
+ * CLI counts at once) and at most a second; unknown keys are never kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,12 +100,18 @@ static int guard_api_key(hh_app *app, http_req *req)
     uint8_t hash[CRYPTO_SHA256_LEN];
     apikey_hash(token, hash);
     hh_status rc = lookup_key(app, hash, p);
+    if (rc == HH_OK && p->user.disabled) {
+        free(p);
+        http_reply_error(req, API_ERR_INVALID_API_KEY,
+                         "The account of this API key is suspended; ask your operator.", NULL);
+        return 1;
+    }
     if (rc == HH_OK)
         p->plan = plans_find(app->plans, p->user.plan);
     if (rc || !p->plan || !p->user.api_access) {
         /* A plan missing from the plans file is an operator error; log it, refuse as unknown. */
-        api_error e =
-            rc == HH_ERR_NOTFOUND || rc == HH_OK ? API_ERR_INVALID_API_KEY : API_ERR_INTERNAL_ERROR;
+        api_error e = rc == HH_ERR_NOTFOUND || rc == HH_OK ? API_ERR_INVALID_API_KEY
+                                                           : api_error_from_status(rc);
         if (rc == HH_OK && !p->plan)
             hh_error("user %s is on plan \"%s\" which the plans file lacks", p->user.id,
                      p->user.plan);
@@ -113,26 +123,36 @@ static int guard_api_key(hh_app *app, http_req *req)
         return 1;
     }
 
-    ratelimit_result rl;
-    rc = ratelimit_take(app->limiter, p->key.id, p->plan->requests_per_minute, hh_time_mono_ms(),
-                        &rl);
-    if (rc) {
-        free(p);
-        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Rate limiter failed.", NULL);
-        return 1;
-    }
-    set_ratelimit_headers(req, &rl);
     key_usage_record(app->usage, p->key.id, hh_time_now_ms());
-    if (!rl.allowed) {
-        char secs[16];
-        snprintf(secs, sizeof secs, "%d", rl.retry_after_s);
-        http_req_add_header(req, "Retry-After", secs);
+    if (api_rate_limit(app, req, "api", p->user.id, p->plan)) {
         free(p);
-        http_reply_error(req, API_ERR_RATE_LIMITED, "Too many requests for this API key.", NULL);
         return 1;
     }
     http_req_set_user(req, p, free_principal);
     return 0;
+}
+
+int api_rate_limit(hh_app *app, http_req *req, const char *scope, const char *user_id,
+                   const hh_plan *plan)
+{
+    char bucket[HH_ID_LEN + 16];
+    ratelimit_result rl;
+    snprintf(bucket, sizeof bucket, "%s:%s", scope, user_id);
+    if (ratelimit_take(app->limiter, bucket, plan->requests_per_minute, hh_time_mono_ms(), &rl)) {
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Rate limiter failed.", NULL);
+        return 1;
+    }
+    set_ratelimit_headers(req, &rl);
+    if (rl.allowed)
+        return 0;
+    char secs[16];
+    snprintf(secs, sizeof secs, "%d", rl.retry_after_s);
+    http_req_add_header(req, "Retry-After", secs);
+    http_reply_error(req, API_ERR_RATE_LIMITED,
+                     "Too many requests for this account; its plan's rate is shared by all its "
+                     "keys.",
+                     NULL);
+    return 1;
 }
 
 int api_guard(http_req *req, const http_route *route, void *app)

@@ -131,6 +131,8 @@ int dashboard_guard(hh_app *app, http_req *req)
     OPENSSL_cleanse(secret, sizeof secret);
     int64_t now = hh_time_now_ms();
     hh_status rc = store_session_get(app->store, p->session_hash, now, &p->session, &p->base.user);
+    if (rc == HH_OK && p->base.user.disabled)
+        rc = HH_ERR_NOTFOUND; /* suspended: its sessions are gone, this one too */
     if (rc == HH_OK) {
         p->base.plan = plans_find(app->plans, p->base.user.plan);
         if (!p->base.plan) {
@@ -160,6 +162,11 @@ int dashboard_guard(hh_app *app, http_req *req)
                              "Missing or wrong CSRF token (send X-CSRF-Token).", NULL);
             return 1;
         }
+    }
+    /* The plan's rate, as on the Customer API (a bucket of its own: see auth.c). */
+    if (api_rate_limit(app, req, "dash", p->base.user.id, p->base.plan)) {
+        free_principal(p);
+        return 1;
     }
     /* Sliding expiry, written at most hourly so reads stay reads. The
      * cookie's Max-Age slides with it. */

@@ -19,15 +19,18 @@
 #include "store/store.h"
 #include "util/crypto.h"
 
-#define DASH_COOKIE          "hh_session"
-#define DASH_SESSION_TTL_MS  (7LL * 24 * 3600 * 1000) /* sliding: renewed on use */
-#define DASH_REFRESH_MS      (3600LL * 1000)          /* renew at most hourly */
-#define DASH_LOGIN_PER_MIN   5                        /* per email and client IP */
-#define DASH_SECRET_BYTES    32
-#define DASH_SECRET_CHARS    43 /* base64url of 32 bytes, unpadded */
-#define DASH_PAGE_DEFAULT    20
-#define DASH_PAGE_MAX        100
-#define DASH_KEY_NAME_MAX_CP 100
+#define DASH_COOKIE                "hh_session"
+#define DASH_SESSION_TTL_MS        (7LL * 24 * 3600 * 1000) /* sliding: renewed on use */
+#define DASH_REFRESH_MS            (3600LL * 1000)          /* renew at most hourly */
+#define DASH_LOGIN_PER_ADDR        30 /* password checks a minute per client address */
+#define DASH_LOGIN_ACCOUNT_BURST   5  /* per account: at once ... */
+#define DASH_LOGIN_ACCOUNT_PER_MIN 30 /* ... then one every 2 s */
+#define DASH_SIGNUP_PER_ADDR       5  /* sign-ups a minute per client address */
+#define DASH_SECRET_BYTES          32
+#define DASH_SECRET_CHARS          43 /* base64url of 32 bytes, unpadded */
+#define DASH_PAGE_DEFAULT          20
+#define DASH_PAGE_MAX              100
+#define DASH_KEY_NAME_MAX_CP       100
 
 typedef struct dash_principal {
     api_principal base; /* first: api_principal_of() works on session routes */
@@ -113,8 +116,10 @@ void h_share_page(http_req *req, void *app);
  */
 /* DASH_SESS: the flag of the session routes, short so each route fits one line. */
 #define DASH_SESS HTTP_ROUTE_AUTH_SESSION
+/* DASH_WEB: the web app's files, served from disk on the socket threads (no store). */
+#define DASH_WEB HTTP_ROUTE_INLINE
 #define DASHBOARD_ROUTES                                                                            \
-    {HTTP_GET, "/api/dashboard/config", "dash.config", 0, 0, h_dash_config, NULL},                  \
+    {HTTP_GET, "/api/dashboard/config", "dash.config", DASH_WEB, 0, h_dash_config, NULL},           \
         {HTTP_POST, "/api/dashboard/login", "dash.login", 0, 4096, h_dash_login, NULL},             \
         {HTTP_POST, "/api/dashboard/signup", "dash.signup", 0, 4096, h_dash_signup, NULL},          \
         {HTTP_POST, "/api/dashboard/logout", "dash.logout", DASH_SESS, 0, h_dash_logout, NULL},     \
@@ -161,14 +166,14 @@ void h_share_page(http_req *req, void *app);
          h_videos_unpublish,                                                                        \
          NULL},                                                                                     \
         {HTTP_GET | HTTP_HEAD, "/v/{slug}", "web.share", 0, 0, h_share_page, NULL},                 \
-        {HTTP_GET | HTTP_HEAD, "/docs", "web.docs", 0, 0, h_docs, NULL},                            \
-        {HTTP_GET | HTTP_HEAD, "/docs/*", "web.docs", 0, 0, h_docs, NULL},                          \
-        {HTTP_GET | HTTP_HEAD, "/i18n/*", "web.i18n", 0, 0, h_dash_static, NULL},                   \
-        {HTTP_GET | HTTP_HEAD, "/", "web.index", 0, 0, h_dash_static, NULL},                        \
-        {HTTP_GET | HTTP_HEAD, "/app", "web.app", 0, 0, h_dash_static, NULL},                       \
-        {HTTP_GET | HTTP_HEAD, "/app/*", "web.app", 0, 0, h_dash_static, NULL},                     \
+        {HTTP_GET | HTTP_HEAD, "/docs", "web.docs", DASH_WEB, 0, h_docs, NULL},                     \
+        {HTTP_GET | HTTP_HEAD, "/docs/*", "web.docs", DASH_WEB, 0, h_docs, NULL},                   \
+        {HTTP_GET | HTTP_HEAD, "/i18n/*", "web.i18n", DASH_WEB, 0, h_dash_static, NULL},            \
+        {HTTP_GET | HTTP_HEAD, "/", "web.index", DASH_WEB, 0, h_dash_static, NULL},                 \
+        {HTTP_GET | HTTP_HEAD, "/app", "web.app", DASH_WEB, 0, h_dash_static, NULL},                \
+        {HTTP_GET | HTTP_HEAD, "/app/*", "web.app", DASH_WEB, 0, h_dash_static, NULL},              \
     {                                                                                               \
-        HTTP_GET | HTTP_HEAD, "/assets/*", "web.asset", 0, 0, h_dash_static, NULL                   \
+        HTTP_GET | HTTP_HEAD, "/assets/*", "web.asset", DASH_WEB, 0, h_dash_static, NULL            \
     }
 
 #endif

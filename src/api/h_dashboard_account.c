@@ -5,6 +5,7 @@
  * admin CLI makes them (auth/apikey.h); the JSON shapes are store_json.h's.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "api/dashboard.h"
 #include "auth/apikey.h"
 #include "store/store_json.h"
+#include "util/uuid.h"
 
 void h_dash_plans(http_req *req, void *app_)
 {
@@ -30,25 +32,38 @@ static int no_api_access(http_req *req, const dash_principal *p)
     return 1;
 }
 
+/* GET /api/dashboard/keys?limit&before: a page of the live keys, newest first. */
 void h_dash_keys_list(http_req *req, void *app_)
 {
     hh_app *app = app_;
     const dash_principal *p = dash_principal_of(req);
     hh_api_key *keys = NULL;
     size_t n = 0;
-    if (no_api_access(req, p))
+    long long limit;
+    if (no_api_access(req, p) ||
+        dashboard_query_int(req, "limit", 1, DASH_PAGE_MAX, DASH_PAGE_MAX, &limit))
         return;
-    hh_status rc = store_key_list(app->store, p->base.user.id, &keys, &n);
+    const char *before = http_req_query(req, "before");
+    if (before && !uuid_is_valid(before)) {
+        http_reply_error(req, API_ERR_INVALID_INPUT, "before must be a key id.",
+                         json_pack("{s:s}", "field", "before"));
+        return;
+    }
+    /* One more than asked tells whether an older page exists. */
+    hh_status rc =
+        store_key_list_page(app->store, p->base.user.id, before, (int)limit + 1, &keys, &n);
     if (rc) {
         http_reply_error(req, api_error_from_status(rc), "Could not list the keys.", NULL);
         return;
     }
+    size_t shown = n > (size_t)limit ? (size_t)limit : n;
     json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
+    for (size_t i = 0; arr && i < shown; i++)
         json_array_append_new(arr, store_key_json(&keys[i]));
+    json_t *next = n > shown ? json_string(keys[shown - 1].id) : json_null();
     free(keys);
     http_req_add_header(req, "Cache-Control", "no-store");
-    http_reply_json(req, 200, json_pack("{s:o}", "keys", arr));
+    http_reply_json(req, 200, json_pack("{s:o, s:o}", "keys", arr, "nextBefore", next));
 }
 
 /*
@@ -108,9 +123,16 @@ void h_dash_keys_create(http_req *req, void *app_)
     if (!rc) {
         apikey_hash(key, hash);
         apikey_prefix(key, prefix);
-        rc = store_key_insert(app->store, p->base.user.id, name, hash, prefix, &k);
+        rc = store_key_insert_capped(app->store, p->base.user.id, name, hash, prefix,
+                                     p->base.plan->max_api_keys, &k);
     }
-    if (rc)
+    if (rc == HH_ERR_LIMIT) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "The %s plan allows %d API keys; delete one first.",
+                 p->base.plan->name, p->base.plan->max_api_keys);
+        http_reply_error(req, API_ERR_FORBIDDEN, msg,
+                         json_pack("{s:i}", "maxApiKeys", p->base.plan->max_api_keys));
+    } else if (rc)
         http_reply_error(req, api_error_from_status(rc), "Could not create the key.", NULL);
     else
         http_reply_json(req, 201,

@@ -5,9 +5,16 @@
  *
  * Login answers the same 401 for an unknown email and a wrong password,
  * and verifies a throw-away Argon2id hash for an unknown email so both
- * take the same time. Attempts are counted per (email, client IP) in the
- * app's token-bucket limiter, 5 a minute, before any hash is checked, so
- * the limiter also caps the Argon2 work one client can cause.
+ * take the same time. Two budgets are taken before any hash is checked
+ * (docs/security-and-limits.md), so they also cap the Argon2 work:
+ *  - per client address, DASH_LOGIN_PER_ADDR a minute whatever the email:
+ *    spraying many accounts (or random emails) from one address stops;
+ *  - per account, whoever asks: a burst of DASH_LOGIN_ACCOUNT_BURST, then
+ *    one every 60 / DASH_LOGIN_ACCOUNT_PER_MIN seconds. This slows
+ *    guessing down instead of locking anyone out: after five wrong
+ *    passwords, the owner's right one works a couple of seconds later.
+ * The address is the peer's, or behind --trusted-proxy the client that
+ * X-Forwarded-For names (http/netaddr.h).
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -83,16 +90,20 @@ static int read_credentials(http_req *req, char *email, char *password)
     return 0;
 }
 
-/* Counts one attempt of scope for (email, client IP); replies 429 and returns 1 when over. */
-static int attempt_limited(hh_app *app, http_req *req, const char *scope, const char *email)
+/*
+ * Takes a token of the bucket "scope|who" (burst, per_minute); replies
+ * 429 with Retry-After and message and returns 1 when there is none.
+ */
+static int take_or_refuse(hh_app *app, http_req *req, const char *scope, const char *who, int burst,
+                          int per_minute, const char *message)
 {
     char key[EMAIL_MAX + 128];
-    int n = snprintf(key, sizeof key, "%s|%s|", scope, http_req_client_ip(req));
-    for (size_t i = 0; email[i] && (size_t)n < sizeof key - 1; i++)
-        key[n++] = (char)tolower((unsigned char)email[i]);
+    int n = snprintf(key, sizeof key, "%s|", scope);
+    for (size_t i = 0; who[i] && (size_t)n < sizeof key - 1; i++)
+        key[n++] = (char)tolower((unsigned char)who[i]);
     key[n] = '\0';
     ratelimit_result rl;
-    if (ratelimit_take(app->limiter, key, DASH_LOGIN_PER_MIN, hh_time_mono_ms(), &rl)) {
+    if (ratelimit_take_burst(app->limiter, key, burst, per_minute, hh_time_mono_ms(), &rl)) {
         http_reply_error(req, API_ERR_INTERNAL_ERROR, "Rate limiter failed.", NULL);
         return 1;
     }
@@ -101,8 +112,21 @@ static int attempt_limited(hh_app *app, http_req *req, const char *scope, const 
     char secs[16];
     snprintf(secs, sizeof secs, "%d", rl.retry_after_s);
     http_req_add_header(req, "Retry-After", secs);
-    http_reply_error(req, API_ERR_RATE_LIMITED, "Too many sign-in attempts. Wait a minute.", NULL);
+    http_reply_error(req, API_ERR_RATE_LIMITED, message, NULL);
     return 1;
+}
+
+/* The budgets of one password check (see the file's comment); 1 when refused (replied). */
+static int attempt_limited(hh_app *app, http_req *req, const char *scope, int per_addr,
+                           const char *email)
+{
+    if (take_or_refuse(app, req, scope, http_req_client_ip(req), per_addr, per_addr,
+                       "Too many sign-in attempts from your address. Wait a minute."))
+        return 1;
+    return email[0] && take_or_refuse(app, req, "account", email, DASH_LOGIN_ACCOUNT_BURST,
+                                      DASH_LOGIN_ACCOUNT_PER_MIN,
+                                      "Too many sign-in attempts for this account. Wait a few "
+                                      "seconds (see Retry-After).");
 }
 
 /* Starts the session and answers {user, csrfToken} with status. */
@@ -125,7 +149,7 @@ void h_dash_login(http_req *req, void *app_)
     hh_user u;
     if (read_credentials(req, email, password))
         return;
-    if (attempt_limited(app, req, "login", email))
+    if (attempt_limited(app, req, "login-addr", DASH_LOGIN_PER_ADDR, email))
         goto out;
     hh_status rc = store_user_by_email(app->store, email, &u);
     if (rc == HH_OK)
@@ -136,7 +160,9 @@ void h_dash_login(http_req *req, void *app_)
     } else if (rc == HH_OK) {
         rc = password_verify(hash, password);
     }
-    if (rc == HH_OK)
+    if (rc == HH_OK && u.disabled)
+        http_reply_error(req, API_ERR_FORBIDDEN, "This account is suspended.", NULL);
+    else if (rc == HH_OK)
         reply_signed_in(app, req, 200, &u);
     else if (rc == HH_ERR_NOTFOUND || rc == HH_ERR_INVALID)
         http_reply_error(req, API_ERR_UNAUTHENTICATED, "Email or password is wrong.", NULL);
@@ -157,7 +183,7 @@ void h_dash_signup(http_req *req, void *app_)
     }
     if (read_credentials(req, email, password))
         return;
-    if (attempt_limited(app, req, "signup", ""))
+    if (attempt_limited(app, req, "signup-addr", DASH_SIGNUP_PER_ADDR, ""))
         goto out;
     hh_status rc = password_hash(password, hash, sizeof hash);
     if (rc == HH_ERR_INVALID || rc == HH_ERR_LIMIT) {

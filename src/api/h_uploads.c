@@ -48,10 +48,13 @@ void h_uploads_presign(http_req *req, void *app_)
     snprintf(up.content_type, sizeof up.content_type, "%s", ur.content_type);
     int64_t expires = hh_time_now_ms() / 1000 + app->upload_ttl_s;
     up.expires_at = expires * 1000;
-    if (blob_presign_put(app->blob, up.key, up.content_type, up.size_bytes, expires, url,
-                         sizeof url) ||
-        store_upload_create(app->store, &up)) {
-        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not record the upload.", NULL);
+    hh_status rc = blob_presign_put(app->blob, up.key, up.content_type, up.size_bytes, expires, url,
+                                    sizeof url);
+    if (!rc)
+        rc = store_upload_create(app->store, &up);
+    if (rc) {
+        http_reply_error(req, api_error_from_status(rc == HH_ERR_BUSY ? rc : HH_ERR_INTERNAL),
+                         "Could not record the upload.", NULL);
         return;
     }
     http_reply_json(req, 200,
@@ -60,25 +63,57 @@ void h_uploads_presign(http_req *req, void *app_)
                               up.kind));
 }
 
+/*
+ * The commit of an upload is two steps: the object is linked into place
+ * (only after the whole body arrived and matched), then the row is marked
+ * complete. A crash between them left an object with a pending row: every
+ * PUT refused as "already complete" and every create as "not uploaded
+ * completely", for ever. Whoever meets a pending upload finishes the
+ * commit if its object is there whole (the link is the proof), and removes
+ * an object of the wrong size. Updates up. 0, or the store's failure.
+ */
+static hh_status upload_reconcile(hh_app *app, hh_upload *up)
+{
+    blob_info info;
+    if (up->complete || blob_stat(app->blob, up->key, &info))
+        return HH_OK;
+    if ((int64_t)info.size != up->size_bytes) {
+        hh_log_fields(HH_LOG_WARN, "upload: an object of the wrong size removed",
+                      json_pack("{s:s}", "key", up->key));
+        return blob_remove(app->blob, up->key);
+    }
+    hh_status rc = store_upload_complete(app->store, up->key);
+    if (rc && rc != HH_ERR_CONFLICT)
+        return rc;
+    hh_log_fields(HH_LOG_INFO, "upload: commit finished after a crash",
+                  json_pack("{s:s}", "key", up->key));
+    up->complete = 1;
+    return HH_OK;
+}
+
 /* ---- the signed PUT ---- */
 
 typedef struct put_state {
     hh_upload up;
-    blob_receiver *rx; /* open until finished or aborted */
+    blob_receiver *rx;   /* open until finished or aborted */
+    keycount *in_flight; /* set while this request holds the upload's one body slot */
 } put_state;
 
 static void put_state_free(void *p)
 {
     put_state *ps = p;
     blob_receiver_free(ps->rx); /* throws an unfinished body away */
+    if (ps->in_flight)
+        keycount_release(ps->in_flight, ps->up.key);
     free(ps);
 }
 
 static hh_status refuse(http_req *req, unsigned status, api_error code, const char *msg)
 {
     const char *key = http_req_tail(req);
-    hh_log_fields(HH_LOG_INFO, "upload refused",
-                  json_pack("{s:s, s:i, s:s}", "key", key, "status", (int)status, "why", msg));
+    hh_log_fields(
+        HH_LOG_INFO, "upload refused",
+        json_pack("{s:o, s:i, s:s}", "key", hh_log_text(key), "status", (int)status, "why", msg));
     http_reply_error_status(req, status, code, msg, NULL);
     return HH_ERR_INVALID;
 }
@@ -92,11 +127,19 @@ static hh_status check_put(hh_app *app, http_req *req, hh_upload *up)
     char *end = NULL;
     long long expires = exp ? strtoll(exp, &end, 10) : 0;
     upload_key_class cls = upload_key_classify(key);
-    if (cls < UPLOAD_KEY_IMAGE || cls > UPLOAD_KEY_AUDIO || !sig || !exp || !*exp || *end ||
-        store_upload_get(app->store, key, up) || up->expires_at / 1000 != expires)
+    if (cls < UPLOAD_KEY_IMAGE || cls > UPLOAD_KEY_AUDIO || !sig || !exp || !*exp || *end)
         return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL's signature is not valid.");
-    hh_status rc = blob_check_put(app->blob, up->key, up->content_type, up->size_bytes, expires,
-                                  sig, hh_time_now_ms() / 1000);
+    hh_status rc = store_upload_get(app->store, key, up);
+    if (rc && rc != HH_ERR_NOTFOUND)
+        return refuse(req, api_error_http_status(api_error_from_status(rc)),
+                      api_error_from_status(rc), "Could not read the upload.");
+    if (rc || up->expires_at / 1000 != expires)
+        return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL's signature is not valid.");
+    if ((rc = upload_reconcile(app, up)))
+        return refuse(req, api_error_http_status(api_error_from_status(rc)),
+                      api_error_from_status(rc), "Could not read the upload.");
+    rc = blob_check_put(app->blob, up->key, up->content_type, up->size_bytes, expires, sig,
+                        hh_time_now_ms() / 1000);
     if (rc == HH_ERR_LIMIT)
         return refuse(req, 403, API_ERR_INVALID_INPUT, "The upload URL has expired.");
     if (rc)
@@ -123,6 +166,15 @@ static hh_status put_begin(http_req *req, void *app_)
     hh_status rc = check_put(app, req, &ps->up);
     if (rc)
         return rc;
+    /* One body at a time per upload: a second PUT while one streams is refused at once, so a
+     * single URL cannot hold a thousand connections and temporary files. */
+    int slot = keycount_take(app->uploads_in_flight, ps->up.key, 1);
+    if (slot < 0)
+        return refuse(req, 500, API_ERR_INTERNAL_ERROR, "Out of memory.");
+    if (slot == 0)
+        return refuse(req, 409, API_ERR_INVALID_INPUT,
+                      "An upload to this URL is already in progress.");
+    ps->in_flight = app->uploads_in_flight;
     if (blob_receiver_new(app->blob, ps->up.key, ps->up.content_type, ps->up.size_bytes, &ps->rx))
         return refuse(req, 500, API_ERR_INTERNAL_ERROR, "Could not store the upload.");
     return HH_OK;
@@ -175,7 +227,8 @@ static void put_end(http_req *req, void *app_)
     if (rc) {
         /* The object is there but not marked complete: remove it so the state stays one. */
         blob_remove(app->blob, ps->up.key);
-        refuse(req, 500, API_ERR_INTERNAL_ERROR, "Could not complete the upload.");
+        api_error e = api_error_from_status(rc == HH_ERR_BUSY ? rc : HH_ERR_INTERNAL);
+        refuse(req, api_error_http_status(e), e, "Could not complete the upload.");
         return;
     }
     http_reply_json(req, 200,

@@ -3,15 +3,21 @@
  * sections 3 and 4).
  *
  * Creating checks in the contract's order: the body and its fields
- * (invalid_input), the references (invalid_input naming the field), the
- * plan's gates (plan_gate_exceeded), then the credits, which are taken in
- * the store's single transaction with the video and its job.
+ * (invalid_input; the operator's prompt blocklist is one of these), the
+ * references (invalid_input naming the field), the plan's gates
+ * (plan_gate_exceeded), then the credits, which are taken in the store's
+ * single transaction with the video and its job. That transaction also
+ * checks again what the headers decided (the key or session still live,
+ * the account not suspended: a key deleted while the body was on its way
+ * creates nothing) and the account's caps on queued jobs and daily spend
+ * (rate_limited with Retry-After; docs/security-and-limits.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/app.h"
+#include "api/dashboard.h"
 #include "api/routes.h"
 #include "api/video_json.h"
 #include "domain/video_request.h"
@@ -34,7 +40,9 @@ static int reply_invalid(http_req *req, const char *field, const char *msg)
 
 /*
  * An upload not yet marked complete may still be whole in the object
- * store: with S3 the client PUTs to the bucket, not to us, so the object's
+ * store: with S3 the client PUTs to the bucket, not to us, and locally a
+ * crash may have come between linking the object and marking it (the PUT
+ * route finishes that commit too: h_uploads.c), so the object's
  * presence, size and first bytes are checked now and the upload marked
  * complete. 0 when it is; otherwise the reply is sent and 1 returned.
  */
@@ -71,7 +79,7 @@ static int check_references(hh_app *app, http_req *req, const hh_video_request *
         hh_status rc = store_upload_get(app->store, vr->ref[r], &up);
         char msg[160];
         if (rc && rc != HH_ERR_NOTFOUND) {
-            http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not check the upload.", NULL);
+            http_reply_error(req, api_error_from_status(rc), "Could not check the upload.", NULL);
             return 1;
         }
         if (rc || strcmp(up.user_id, user_id)) {
@@ -143,6 +151,53 @@ static void reply_created(http_req *req, const char *id)
     http_reply_json(req, 202, json_pack("{s:s, s:s}", "id", id, "status", "queued"));
 }
 
+/* rate_limited 429 with Retry-After seconds, message and extra (taken). */
+static void reply_capped(http_req *req, int64_t retry_after_s, const char *message, json_t *extra)
+{
+    char secs[24];
+    snprintf(secs, sizeof secs, "%lld", (long long)(retry_after_s > 0 ? retry_after_s : 1));
+    http_req_add_header(req, "Retry-After", secs);
+    http_reply_error(req, API_ERR_RATE_LIMITED, message, extra);
+}
+
+/* A prompt the operator's blocklist refuses: invalid_input naming prompt, and a log line. */
+static void reply_blocked(http_req *req, const api_principal *p)
+{
+    hh_log_fields(HH_LOG_INFO, "prompt refused by the blocklist",
+                  json_pack("{s:s, s:s}", "user", p->user.id, "request_id", http_req_id(req)));
+    reply_invalid(req, "prompt", "The prompt contains words this service does not accept.");
+}
+
+/* The answer to a create the transaction's guard refused (hh_create_guard). */
+static void reply_guarded(http_req *req, const api_principal *p, const hh_create_guard *g)
+{
+    char msg[200];
+    if (g->hit == HH_GUARD_REVOKED) {
+        int session = !p->key.id[0];
+        http_reply_error(req, session ? API_ERR_UNAUTHENTICATED : API_ERR_INVALID_API_KEY,
+                         session ? "Your session has ended. Sign in again."
+                                 : "The API key was deleted, or API access switched off, while "
+                                   "the request was on its way.",
+                         NULL);
+    } else if (g->hit == HH_GUARD_QUEUED) {
+        snprintf(msg, sizeof msg,
+                 "%lld videos of this account are waiting in the queue, the most the %s plan "
+                 "allows; retry once some have started.",
+                 (long long)g->queued, p->plan->name);
+        reply_capped(req, 10, msg, json_pack("{s:i}", "maxQueuedJobs", g->max_queued));
+    } else {
+        int64_t now = hh_time_now_ms(), day = 24LL * 3600 * 1000;
+        snprintf(msg, sizeof msg,
+                 "This video would pass the %s plan's %lld credits a day (%lld spent today, UTC); "
+                 "the day ends in %lld s.",
+                 p->plan->name, (long long)g->max_credits_per_day, (long long)g->spent_today,
+                 (long long)((day - now % day + 999) / 1000));
+        reply_capped(req, (day - now % day + 999) / 1000, msg,
+                     json_pack("{s:I, s:I}", "maxCreditsPerDay", (json_int_t)g->max_credits_per_day,
+                               "spentToday", (json_int_t)g->spent_today));
+    }
+}
+
 /* Charges and enqueues; replies with the outcome. */
 static void create(hh_app *app, http_req *req, const api_principal *p, const hh_video_request *vr,
                    const char *idem_key)
@@ -156,6 +211,14 @@ static void create(hh_app *app, http_req *req, const api_principal *p, const hh_
     }
     uint8_t hash[CRYPTO_SHA256_LEN];
     crypto_sha256(text, strlen(text), hash);
+    /* A session route's principal has no key: its session is what must still be live. */
+    const dash_principal *dp = p->key.id[0] ? NULL : dash_principal_of(req);
+    hh_create_guard guard = {
+        .key_id = p->key.id[0] ? p->key.id : NULL,
+        .session_hash = dp ? dp->session_hash : NULL,
+        .max_queued = p->plan->max_queued_jobs,
+        .max_credits_per_day = p->plan->max_credits_per_day,
+    };
     hh_video_new in = {
         .user_id = p->user.id,
         .prompt = vr->prompt,
@@ -169,6 +232,7 @@ static void create(hh_app *app, http_req *req, const api_principal *p, const hh_
         .max_in_flight = p->plan->jobs_in_flight,
         .idem_key = idem_key,
         .idem_hash = idem_key ? hash : NULL,
+        .guard = &guard,
     };
     char id[HH_ID_LEN], *replay = NULL;
     int64_t balance = 0;
@@ -184,9 +248,11 @@ static void create(hh_app *app, http_req *req, const api_principal *p, const hh_
     } else if (rc == HH_ERR_CONFLICT) {
         reply_invalid(req, NULL,
                       "This Idempotency-Key was already used with a different request body.");
+    } else if ((rc == HH_ERR_DENIED || rc == HH_ERR_LIMIT) && guard.hit != HH_GUARD_NONE) {
+        reply_guarded(req, p, &guard);
     } else {
         hh_error("video create failed: %s", hh_status_str(rc));
-        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not create the video.", NULL);
+        http_reply_error(req, api_error_from_status(rc), "Could not create the video.", NULL);
     }
     free(replay);
 }
@@ -211,6 +277,8 @@ void h_videos_create(http_req *req, void *app_)
     hh_errdetail d;
     if (video_request_parse(body, HH_VR_API, vr, &d))
         reply_invalid(req, d.field, d.message);
+    else if (app_prompt_blocked(app, vr->prompt))
+        reply_blocked(req, p);
     else if (!check_references(app, req, vr, p->user.id) &&
              !check_gates(req, app->plans, p->plan, vr))
         create(app, req, p, vr, idem);
@@ -241,8 +309,8 @@ static size_t read_status(hh_app *app, http_req *req, const char *id, const char
         http_reply_error(req, API_ERR_NOT_FOUND, "No such video.", NULL);
         return 0;
     }
-    if (rc) {
-        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not read the video.", NULL);
+    if (rc) { /* a busy store is a 503 with Retry-After (api_error_from_status) */
+        http_reply_error(req, api_error_from_status(rc), "Could not read the video.", NULL);
         return 0;
     }
     json_t *j = video_json(&v, app->blob);

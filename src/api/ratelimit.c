@@ -1,8 +1,10 @@
 /*
  * ratelimit.c - token buckets in a chained hash table under one mutex.
  * Tokens are kept as integers in units of 1/WINDOW_MS of a token, so a
- * bucket of capacity C gains exactly C units per millisecond: refill is
- * exact integer arithmetic with no rounding lost between frequent calls. A sweep evicts buckets
+ * bucket refilling R tokens a minute gains exactly R units per millisecond:
+ * refill is exact integer arithmetic with no rounding lost between frequent
+ * calls. A bucket's capacity (its burst) is R unless the caller asks for
+ * less (ratelimit_take_burst). A sweep evicts buckets
  * that have been full (idle) for over a window whenever the table doubles past its last swept size,
  * which keeps the cost amortised O(1) per call.
  */
@@ -22,7 +24,8 @@ typedef struct bucket {
     struct bucket *next;
     int64_t tokens; /* in units: 0 .. capacity*UNIT */
     int64_t updated_ms;
-    int capacity;
+    int capacity; /* tokens when full (the burst) */
+    int rate;     /* tokens gained a minute = units gained a millisecond */
     char key[];
 } bucket;
 
@@ -68,7 +71,7 @@ static size_t hash_key(const char *s)
 static void refresh(bucket *b, int64_t now_ms)
 {
     if (now_ms > b->updated_ms) {
-        int64_t t = b->tokens + (now_ms - b->updated_ms) * b->capacity;
+        int64_t t = b->tokens + (now_ms - b->updated_ms) * b->rate;
         int64_t full = (int64_t)b->capacity * UNIT;
         b->tokens = t > full ? full : t;
         b->updated_ms = now_ms;
@@ -95,7 +98,8 @@ static void sweep(ratelimit *rl, int64_t now_ms)
     rl->sweep_at = rl->count * 2 > 1024 ? rl->count * 2 : 1024;
 }
 
-static bucket *find_or_add(ratelimit *rl, const char *key, int per_minute, int64_t now_ms)
+static bucket *find_or_add(ratelimit *rl, const char *key, int burst, int per_minute,
+                           int64_t now_ms)
 {
     size_t h = hash_key(key);
     for (bucket *b = rl->chains[h]; b; b = b->next)
@@ -108,8 +112,9 @@ static bucket *find_or_add(ratelimit *rl, const char *key, int per_minute, int64
     if (!b)
         return NULL;
     memcpy(b->key, key, len + 1);
-    b->capacity = per_minute;
-    b->tokens = (int64_t)per_minute * UNIT;
+    b->capacity = burst;
+    b->rate = per_minute;
+    b->tokens = (int64_t)burst * UNIT;
     b->updated_ms = now_ms;
     b->next = rl->chains[h];
     rl->chains[h] = b;
@@ -123,27 +128,34 @@ static int seconds_until(const bucket *b, int64_t need)
     int64_t missing = need - b->tokens;
     if (missing <= 0)
         return 0;
-    int64_t ms = (missing + b->capacity - 1) / b->capacity;
+    int64_t ms = (missing + b->rate - 1) / b->rate;
     return (int)((ms + 999) / 1000);
 }
 
 hh_status ratelimit_take(ratelimit *rl, const char *key, int per_minute, int64_t now_ms,
                          ratelimit_result *res)
 {
-    if (per_minute <= 0)
+    return ratelimit_take_burst(rl, key, per_minute, per_minute, now_ms, res);
+}
+
+hh_status ratelimit_take_burst(ratelimit *rl, const char *key, int burst, int per_minute,
+                               int64_t now_ms, ratelimit_result *res)
+{
+    if (per_minute <= 0 || burst <= 0)
         return HH_ERR_INVALID;
     pthread_mutex_lock(&rl->lock);
-    bucket *b = find_or_add(rl, key, per_minute, now_ms);
+    bucket *b = find_or_add(rl, key, burst, per_minute, now_ms);
     if (!b) {
         pthread_mutex_unlock(&rl->lock);
         return HH_ERR_NOMEM;
     }
     refresh(b, now_ms);
-    if (b->capacity != per_minute) {
+    if (b->capacity != burst) {
         /* Plan changed: keep the fraction used, on the new scale. */
-        b->tokens = b->tokens * per_minute / b->capacity;
-        b->capacity = per_minute;
+        b->tokens = b->tokens * burst / b->capacity;
+        b->capacity = burst;
     }
+    b->rate = per_minute;
     res->allowed = b->tokens >= UNIT;
     if (res->allowed)
         b->tokens -= UNIT;

@@ -1,7 +1,8 @@
 /*
- * ratelimit.h - token buckets per API key (contract section 1).
+ * ratelimit.h - token buckets per account (contract section 1) and for
+ * the sign-in limiter.
  *
- * A key on a plan of R requests/minute owns a bucket of capacity R that
+ * An account on a plan of R requests/minute owns a bucket of capacity R that
  * refills continuously at R/60 tokens per second, so a client may burst up
  * to R requests and then sustains R per minute. Buckets live in memory, one
  * per key seen recently; idle full buckets are evicted, so memory is bounded
@@ -41,6 +42,14 @@ void ratelimit_free(ratelimit *rl);
  */
 hh_status ratelimit_take(ratelimit *rl, const char *key, int per_minute, int64_t now_ms,
                          ratelimit_result *res);
+
+/*
+ * Same with a burst other than the rate: the bucket holds at most burst
+ * tokens and gains per_minute a minute (the sign-in limiter: 5 at once,
+ * then one every 2 s). res->limit reports the burst.
+ */
+hh_status ratelimit_take_burst(ratelimit *rl, const char *key, int burst, int per_minute,
+                               int64_t now_ms, ratelimit_result *res);
 
 /* Number of buckets held (for tests and metrics). */
 unsigned ratelimit_size(ratelimit *rl);

@@ -1,6 +1,10 @@
 /*
  * routes.c - the one table of every route the server answers. Reading it
  * is the quickest way to learn the HTTP surface of HappyHorse.
+ *
+ * HTTP_ROUTE_INLINE marks the routes that never touch the store (liveness,
+ * files on disk, the web app): they are served on the socket threads, so
+ * they answer even while the database is locked and the work pool is busy.
  */
 #include "api/app.h"
 #include "api/dashboard.h"
@@ -8,13 +12,12 @@
 #include "domain/upload_policy.h"
 
 static const http_route routes[] = {
-    {HTTP_GET, "/healthz", "healthz", 0, 0, h_healthz, NULL},
+    {HTTP_GET, "/healthz", "healthz", HTTP_ROUTE_INLINE, 0, h_healthz, NULL},
     {HTTP_GET, "/readyz", "readyz", 0, 0, h_readyz, NULL},
     {HTTP_GET, "/metrics", "metrics", 0, 0, h_metrics, NULL},
     {HTTP_GET, "/api/v1/account", "account.get", HTTP_ROUTE_AUTH_KEY, 0, h_account_get, NULL},
-    /* Blocking: a create waits for its group commit (store_video_create) off the I/O threads. */
-    {HTTP_POST, "/api/v1/videos", "videos.create", HTTP_ROUTE_AUTH_KEY | HTTP_ROUTE_BLOCKING, 0,
-     h_videos_create, NULL},
+    /* A create waits for its group commit (store_video_create) on the work pool. */
+    {HTTP_POST, "/api/v1/videos", "videos.create", HTTP_ROUTE_AUTH_KEY, 0, h_videos_create, NULL},
     {HTTP_GET, "/api/v1/videos/{id}", "videos.get", HTTP_ROUTE_AUTH_KEY, 0, h_videos_get, NULL},
     {HTTP_POST, "/api/v1/videos/{id}/publish", "videos.publish", HTTP_ROUTE_AUTH_KEY, 0,
      h_videos_publish, NULL},
@@ -27,7 +30,7 @@ static const http_route routes[] = {
     /* The signature in the URL is the authority here, not an API key. */
     {HTTP_PUT, "/uploads/*", "uploads.put", HTTP_ROUTE_CORS, UPLOAD_MAX_BYTES, NULL,
      &h_uploads_put_ops},
-    {HTTP_GET, "/files/*", "files.get", HTTP_ROUTE_CORS, 0, h_files_get, NULL},
+    {HTTP_GET, "/files/*", "files.get", HTTP_ROUTE_CORS | HTTP_ROUTE_INLINE, 0, h_files_get, NULL},
     DASHBOARD_ROUTES,
     {0, NULL, NULL, 0, 0, NULL, NULL},
 };

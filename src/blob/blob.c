@@ -93,6 +93,16 @@ hh_status blob_remove(blob_store *bs, const char *key)
     return bs->ops->remove(bs, key);
 }
 
+hh_status blob_remove_parts(blob_store *bs, const char *key)
+{
+    return bs->ops->remove_parts ? bs->ops->remove_parts(bs, key) : HH_OK;
+}
+
+unsigned blob_sweep_parts(blob_store *bs, int64_t idle_s)
+{
+    return bs->ops->sweep_parts ? bs->ops->sweep_parts(bs, idle_s) : 0;
+}
+
 hh_status blob_writer_new(blob_store *bs, const char *key, blob_writer **out)
 {
     return bs->ops->writer_new(bs, key, out);

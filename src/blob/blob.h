@@ -64,6 +64,8 @@ typedef struct blob_ops {
     hh_status (*writer_write)(blob_writer *w, const void *data, size_t len);
     hh_status (*writer_commit)(blob_writer *w);
     void (*writer_abort)(blob_writer *w);
+    hh_status (*remove_parts)(blob_store *bs, const char *key);
+    unsigned (*sweep_parts)(blob_store *bs, int64_t idle_s);
     /* The first up to n bytes of key into buf (*got of them); HH_ERR_NOTFOUND when absent. */
     hh_status (*read_head)(blob_store *bs, const char *key, void *buf, size_t n, size_t *got);
     char *(*public_url)(const blob_store *bs, const char *key, char *buf, size_t size);
@@ -166,6 +168,19 @@ hh_status blob_writer_write(blob_writer *w, const void *data, size_t len);
 hh_status blob_writer_commit(blob_writer *w);
 /* NULL is fine. */
 void blob_writer_abort(blob_writer *w);
+
+/*
+ * Removes what bodies of key that never committed left behind (local: the
+ * temporary files of writers that a crash stopped before their abort).
+ * HH_OK when there was nothing, too. Only for a key no writer is using.
+ */
+hh_status blob_remove_parts(blob_store *bs, const char *key);
+/*
+ * Removes every such leftover of any key untouched for idle_s seconds
+ * (at start-up: no writer of this process is running yet, and one of
+ * another is never idle that long). Returns how many it removed.
+ */
+unsigned blob_sweep_parts(blob_store *bs, int64_t idle_s);
 
 /*
  * Sets the base of local public URLs (known once the server listens);

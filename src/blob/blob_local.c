@@ -1,13 +1,18 @@
 /*
  * blob_local.c - objects as files under <data>/objects/<key>. Writes go to
- * a temporary file in the object's directory and are renamed into place
- * after fsync, so a reader or a crash sees the old state or the whole new
- * object, never a part.
+ * a temporary file in the object's directory and are renamed (or linked)
+ * into place after fsync, and the directory is fsynced after, so a reader
+ * or a crash sees the old state or the whole new object, never a part, and
+ * a new name survives a power cut. Temporary files are "<key>.tmp-XXXXXX"
+ * (put_file) and "<key>.part-XXXXXX" (upload bodies); what a crash leaves
+ * of them is removed by remove_parts and sweep_parts.
  */
 #include "blob/blob.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +23,7 @@
 #include "blob/presign.h"
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 typedef struct blob_local {
     blob_store base; /* first: a blob_local is a blob_store */
@@ -99,7 +105,8 @@ static hh_status local_put_file(blob_store *bs, const char *key, const char *pat
         goto fail;
     }
     close(in);
-    return HH_OK;
+    /* The rename is durable only once the directory is: outputs and thumbnails too. */
+    return sync_parent(final);
 fail:
     hh_warn("blob: cannot store %s: %s", key, strerror(errno));
     if (out >= 0)
@@ -318,6 +325,60 @@ static void local_free(blob_store *bs)
     free(bs);
 }
 
+/* Whether name is a temporary file of ours (base is "" for any object, else one object's name). */
+static int is_leftover(const char *name, const char *base)
+{
+    size_t bl = strlen(base);
+    if (bl && (strncmp(name, base, bl) || name[bl] != '.'))
+        return 0;
+    /* ".part-" or ".tmp-" and mkstemp's six characters (never a dot among them). */
+    const char *tail = strrchr(name, '.');
+    return tail && ((!strncmp(tail, ".part-", 6) && strlen(tail) == 12) ||
+                    (!strncmp(tail, ".tmp-", 5) && strlen(tail) == 11));
+}
+
+static hh_status local_remove_parts(blob_store *bs, const char *key)
+{
+    char path[PATH_MAX];
+    hh_status rc = object_path((blob_local *)bs, key, path, sizeof path);
+    if (rc)
+        return rc;
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? HH_OK : HH_ERR_IO;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (is_leftover(e->d_name, slash + 1) && unlinkat(dirfd(d), e->d_name, 0) &&
+            errno != ENOENT)
+            rc = HH_ERR_IO;
+    closedir(d);
+    return rc;
+}
+
+/* nftw has no context argument: the sweep's cut-off and count (one sweep at a time). */
+static _Thread_local struct {
+    int64_t cutoff_s;
+    unsigned removed;
+} sweep;
+
+static int sweep_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    if (type == FTW_F && S_ISREG(sb->st_mode) && is_leftover(path + ftw->base, "") &&
+        (int64_t)sb->st_mtime < sweep.cutoff_s && !unlink(path))
+        sweep.removed++;
+    return 0;
+}
+
+static unsigned local_sweep_parts(blob_store *bs, int64_t idle_s)
+{
+    sweep.cutoff_s = hh_time_now_ms() / 1000 - idle_s;
+    sweep.removed = 0;
+    nftw(((blob_local *)bs)->root, sweep_one, 16, FTW_PHYS);
+    return sweep.removed;
+}
+
 static const blob_ops local_ops = {
     .put_file = local_put_file,
     .fetch_file = local_fetch_file,
@@ -330,6 +391,8 @@ static const blob_ops local_ops = {
     .writer_write = local_writer_write,
     .writer_commit = local_writer_commit,
     .writer_abort = local_writer_abort,
+    .remove_parts = local_remove_parts,
+    .sweep_parts = local_sweep_parts,
     .read_head = local_read_head,
     .public_url = local_public_url,
     .ping = local_ping,

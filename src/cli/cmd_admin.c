@@ -8,6 +8,8 @@
  *   admin user ledger     --email E [--limit N] [--before ID]
  *   admin user list       [--plan P] [--limit N] [--after ID]
  *   admin user password   --email E                 (the password on stdin)
+ *   admin user disable    --email E [--message TEXT]
+ *   admin user enable     --email E
  *   admin key create      --email E [--name NAME]
  *   admin key list        --email E
  *   admin key delete      --email E --id KEYID
@@ -16,6 +18,7 @@
  *   admin plan set        --email E --plan P
  *   admin plan list
  *   admin stats           [--days N]
+ *   admin audit list      [--limit N] [--before ID]
  *
  * Every command takes --data DIR and --help; those that name a plan take
  * --plans FILE. Reads print JSON on stdout; `user create` prints the new
@@ -25,6 +28,11 @@
  *
  * Order of checks: the command line and its values first (2), then the
  * store (1), so a typo never touches the database.
+ *
+ * Every command that changes something (all but show, list, ledger and
+ * stats) and succeeds is written to the store's audit log afterwards: who
+ * ran it (the OS user; SUDO_USER under sudo), the command, its target
+ * (--email or --id) and its options as JSON. `admin audit list` reads it.
  */
 #include "auth/apikey.h"
 #include "api/video_json.h"
@@ -39,7 +47,9 @@
 #include "util/uuid.h"
 
 #include <getopt.h>
+#include <pwd.h>
 #include <stddef.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -423,6 +433,21 @@ static int user_api_access(int argc, char **argv)
     return ex;
 }
 
+/*
+ * Reads --limit (1..STORE_PAGE_MAX) and --before (what names its id) into
+ * *limit and *before when given; -1 when fine, else the usage error's exit.
+ */
+static int parse_page(const admin_cmd *cmd, const admin_args *a, const char *what, int64_t *limit,
+                      int64_t *before)
+{
+    int ex = need_limit(cmd, a->limit, limit);
+    if (ex >= 0)
+        return ex;
+    if (a->before && !cli_parse_i64(a->before, 1, INT64_MAX, before))
+        return cli_usage_error(cmd->prog, "--before must be %s", what);
+    return -1;
+}
+
 static const int ledger_opts[] = {O_EMAIL, O_LIMIT, O_BEFORE, 0};
 static const admin_cmd user_ledger_cmd = {
     "happyhorse admin user ledger", ledger_opts,
@@ -442,9 +467,7 @@ static int user_ledger(int argc, char **argv)
     int64_t limit = LEDGER_PAGE, before = 0;
     int ex = parse(cmd, argc, argv, &a);
     if (ex < 0)
-        ex = need_limit(cmd, a.limit, &limit);
-    if (ex < 0 && a.before && !cli_parse_i64(a.before, 1, INT64_MAX, &before))
-        ex = cli_usage_error(cmd->prog, "--before must be a ledger entry id");
+        ex = parse_page(cmd, &a, "a ledger entry id", &limit, &before);
     if (ex < 0)
         ex = open_user(cmd, &a, &st, &u);
     if (ex >= 0)
@@ -515,6 +538,51 @@ done:
     return ex;
 }
 
+static const int disable_opts[] = {O_EMAIL, O_MESSAGE, 0};
+static const admin_cmd user_disable_cmd = {
+    "happyhorse admin user disable", disable_opts,
+    "--email E [--message TEXT]\n"
+    "Suspends the user at once: its API keys stop working, its dashboard sessions end,\n"
+    "it cannot sign in, and each of its videos that is queued or running fails with a\n"
+    "full refund. Prints what was done as JSON. `user enable` reinstates it.\n"
+    "  --message TEXT   the errorMessage of those videos (default: the account was\n"
+    "                   suspended)\n"};
+static const admin_cmd user_enable_cmd = {"happyhorse admin user enable", email_only_opts,
+                                          "--email E\n"
+                                          "Reinstates a suspended user: its keys work again and "
+                                          "it may sign in.\n"};
+
+/* user disable and user enable: on says which. */
+static int user_set_disabled(const admin_cmd *cmd, int on, int argc, char **argv)
+{
+    admin_args a;
+    hh_store *st = NULL;
+    hh_user u;
+    hh_suspension done = {0, 0, 0};
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && a.message && strnlen(a.message, 256) > 255)
+        ex = cli_usage_error(cmd->prog, "--message is longer than 255 bytes");
+    if (ex < 0)
+        ex = open_user(cmd, &a, &st, &u);
+    if (ex >= 0)
+        goto done;
+    hh_status rc = store_user_set_disabled(st, u.id, on, a.message, &done);
+    if (rc == HH_ERR_CONFLICT)
+        ex = cli_fail(cmd->prog, "user %s is %s already", a.email, on ? "suspended" : "active");
+    else if (rc)
+        ex = cli_fail(cmd->prog, "cannot %s user %s: %s", on ? "suspend" : "reinstate", a.email,
+                      hh_status_str(rc));
+    else
+        ex = print_json(cmd, json_pack("{s:s, s:s, s:b, s:I, s:I, s:I}", "id", u.id, "email",
+                                       u.email, "disabled", on, "videosCanceled",
+                                       (json_int_t)done.videos_canceled, "creditsRefunded",
+                                       (json_int_t)done.credits_refunded, "sessionsEnded",
+                                       (json_int_t)done.sessions_ended));
+done:
+    store_close(st);
+    return ex;
+}
+
 static const admin_cmd user_password_cmd = {
     "happyhorse admin user password", email_only_opts,
     "--email E\n"
@@ -549,6 +617,16 @@ static int user_password(int argc, char **argv)
     return ex;
 }
 
+static int user_disable(int argc, char **argv)
+{
+    return user_set_disabled(&user_disable_cmd, 1, argc, argv);
+}
+
+static int user_enable(int argc, char **argv)
+{
+    return user_set_disabled(&user_enable_cmd, 0, argc, argv);
+}
+
 static const cli_command user_table[] = {
     {"create", user_create, "create a user; prints its id"},
     {"show", user_show, "print a user as JSON"},
@@ -556,17 +634,33 @@ static const cli_command user_table[] = {
     {"ledger", user_ledger, "print a user's credit ledger as JSON"},
     {"list", user_list, "print users as JSON, a page at a time, by plan"},
     {"password", user_password, "set or reset a dashboard password from stdin"},
+    {"disable", user_disable, "suspend a user: keys and sessions stop, queued jobs refunded"},
+    {"enable", user_enable, "reinstate a suspended user"},
     {NULL, NULL, NULL},
 };
 
 /* ---- admin key ---- */
 
-static const int key_create_opts[] = {O_EMAIL, O_NAME, 0};
+static const int key_create_opts[] = {O_EMAIL, O_NAME, O_PLANS, 0};
 static const admin_cmd key_create_cmd = {
     "happyhorse admin key create", key_create_opts,
-    "--email E [--name NAME]\n"
+    "--email E [--name NAME] [--plans FILE]\n"
     "Creates an API key and prints it, alone, on stdout. It is shown only this once.\n"
+    "A user holds at most its plan's maxApiKeys live keys (docs/plans.md).\n"
     "  --name NAME      a label for the key, up to 127 bytes (default \"default\")\n"};
+
+/* The most live keys user u may hold: its plan's maxApiKeys. -1 when fine, else the exit status. */
+static int max_keys_of(const admin_cmd *cmd, const admin_args *a, const hh_user *u, int *max)
+{
+    char err[320];
+    hh_plans *plans = NULL;
+    if (cli_plans_load(a->plans, &plans, err, sizeof err))
+        return cli_fail(cmd->prog, "%s", err);
+    const hh_plan *p = plans_find(plans, u->plan);
+    *max = p ? p->max_api_keys : HH_PLAN_DEFAULT_MAX_KEYS;
+    plans_free(plans);
+    return -1;
+}
 
 static int key_create(int argc, char **argv)
 {
@@ -580,8 +674,11 @@ static int key_create(int argc, char **argv)
         a.name = "default";
     if (ex < 0 && (strnlen(a.name, 128) > 127))
         ex = cli_usage_error(cmd->prog, "--name is longer than 127 bytes");
+    int max_keys = 0;
     if (ex < 0)
         ex = open_user(cmd, &a, &st, &u);
+    if (ex < 0)
+        ex = max_keys_of(cmd, &a, &u, &max_keys);
     if (ex >= 0)
         goto done;
     if (!u.api_access) {
@@ -596,7 +693,14 @@ static int key_create(int argc, char **argv)
     if (!rc) {
         apikey_hash(key, hash);
         apikey_prefix(key, prefix);
-        rc = store_key_insert(st, u.id, a.name, hash, prefix, NULL);
+        rc = store_key_insert_capped(st, u.id, a.name, hash, prefix, max_keys, NULL);
+    }
+    if (rc == HH_ERR_LIMIT) {
+        ex = cli_fail(cmd->prog,
+                      "user %s holds %d live keys, the most its plan \"%s\" allows (maxApiKeys); "
+                      "delete one first",
+                      a.email, max_keys, u.plan);
+        goto done;
     }
     if (rc) {
         ex = cli_fail(cmd->prog, "cannot create the key: %s", hh_status_str(rc));
@@ -629,14 +733,24 @@ static int key_list(int argc, char **argv)
         ex = open_user(cmd, &a, &st, &u);
     if (ex >= 0)
         goto done;
-    hh_status rc = store_key_list(st, u.id, &keys, &n);
+    /* Every live key, page after page: none can hide past the first thousand. */
+    json_t *arr = json_array();
+    char before[HH_ID_LEN] = "";
+    hh_status rc = HH_OK;
+    do {
+        free(keys);
+        keys = NULL;
+        rc = store_key_list_page(st, u.id, before, STORE_KEYS_MAX, &keys, &n);
+        for (size_t i = 0; !rc && arr && i < n; i++)
+            json_array_append_new(arr, store_key_json(&keys[i]));
+        if (!rc && n)
+            memcpy(before, keys[n - 1].id, HH_ID_LEN);
+    } while (!rc && n == STORE_KEYS_MAX);
     if (rc) {
+        json_decref(arr);
         ex = cli_fail(cmd->prog, "cannot list keys: %s", hh_status_str(rc));
         goto done;
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, store_key_json(&keys[i]));
     ex = print_json(cmd, arr);
 done:
     free(keys);
@@ -1073,6 +1187,128 @@ done:
     return ex;
 }
 
+/* ---- admin audit ---- */
+
+static const int audit_list_opts[] = {O_LIMIT, O_BEFORE, 0};
+static const admin_cmd audit_list_cmd = {
+    "happyhorse admin audit list", audit_list_opts,
+    "[--limit N] [--before ID]\n"
+    "Prints the audit log of operator actions as a JSON array, newest first: id, at,\n"
+    "actor, action, target, options.\n"
+    "  --limit N        entries per page, 1..1000 (default 50)\n"
+    "  --before ID      only entries older than this entry id (the next page)\n"};
+
+static int audit_list(int argc, char **argv)
+{
+    const admin_cmd *cmd = &audit_list_cmd;
+    admin_args a;
+    hh_store *st = NULL;
+    hh_audit_entry *e = NULL;
+    size_t n = 0;
+    int64_t limit = LEDGER_PAGE, before = 0;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0)
+        ex = parse_page(cmd, &a, "an audit entry id", &limit, &before);
+    if (ex < 0)
+        ex = open_store(cmd, &a, &st);
+    if (ex >= 0)
+        goto done;
+    hh_status rc = store_audit_list(st, before, (int)limit, &e, &n);
+    if (rc) {
+        ex = cli_fail(cmd->prog, "cannot read the audit log: %s", hh_status_str(rc));
+        goto done;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *opts = e[i].detail ? json_loads(e[i].detail, 0, NULL) : NULL;
+        json_array_append_new(arr, json_pack("{s:I, s:o, s:s, s:s, s:s?, s:o}", "id",
+                                             (json_int_t)e[i].id, "at", store_time_json(e[i].at),
+                                             "actor", e[i].actor, "action", e[i].action, "target",
+                                             e[i].target[0] ? e[i].target : NULL, "options",
+                                             opts ? opts : json_object()));
+    }
+    ex = print_json(cmd, arr);
+done:
+    store_audit_list_free(e, n);
+    store_close(st);
+    return ex;
+}
+
+static const cli_command audit_table[] = {
+    {"list", audit_list, "print the audit log of operator actions as JSON"},
+    {NULL, NULL, NULL},
+};
+
+/* Whether a command only reads (it is not written to the audit log). */
+static int reads_only(const char *command)
+{
+    static const char *const reads[] = {"show", "list", "ledger", "stats"};
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
+        if (!strcmp(command, reads[i]))
+            return 1;
+    return 0;
+}
+
+/* Who runs the command: the user sudo ran it for, else the effective user. */
+static void actor_name(char *out, size_t size)
+{
+    const char *sudo = getenv("SUDO_USER");
+    const struct passwd *pw = getpwuid(geteuid());
+    if (sudo && *sudo)
+        snprintf(out, size, "%s (sudo)", sudo);
+    else if (pw && pw->pw_name)
+        snprintf(out, size, "%s", pw->pw_name);
+    else
+        snprintf(out, size, "uid %u", (unsigned)geteuid());
+}
+
+/*
+ * Writes `admin <group> <command> <options>` (argv[0] the command) to the
+ * audit log, after it succeeded: the options as {"--flag": value or true},
+ * the target the value of --email or --id. A failure to write is reported
+ * on stderr but does not change the command's exit status: what it did is
+ * done, and a script that retried would do it twice.
+ */
+static void audit(const char *group, int argc, char **argv)
+{
+    const char *data = NULL, *target = NULL;
+    json_t *opts = json_object();
+    for (int i = 1; opts && i < argc; i++) {
+        if (strncmp(argv[i], "--", 2))
+            continue;
+        const char *eq = strchr(argv[i], '=');
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - argv[i]) : (int)strlen(argv[i]),
+                 argv[i]);
+        const char *value = eq ? eq + 1 : NULL;
+        int takes = 0;
+        for (size_t k = 0; k < N_OPTIONS; k++)
+            if (!strcmp(all_options[k].opt.name, name + 2))
+                takes = all_options[k].opt.has_arg == required_argument;
+        if (!value && takes && i + 1 < argc)
+            value = argv[++i];
+        json_object_set_new(opts, name, value ? hh_log_text(value) : json_true());
+        if (value && !strcmp(name, "--data"))
+            data = value;
+        if (value && (!strcmp(name, "--email") || !strcmp(name, "--id")) && !target)
+            target = value;
+    }
+    char action[64], actor[64];
+    snprintf(action, sizeof action, "%s %s", group, argv[0]);
+    actor_name(actor, sizeof actor);
+    char *detail = opts ? json_dumps(opts, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(opts);
+    hh_store *st = NULL;
+    hh_status rc = store_open(cli_store_location(data), &st);
+    if (!rc)
+        rc = store_audit_append(st, actor, action, target, detail);
+    store_close(st);
+    free(detail);
+    if (rc)
+        fprintf(stderr, "happyhorse admin %s: done, but the audit log could not be written: %s\n",
+                action, hh_status_str(rc));
+}
+
 /* ---- admin ---- */
 
 static const struct {
@@ -1080,8 +1316,17 @@ static const struct {
     const cli_command *table;
 } groups[] = {
     {"user", user_table}, {"key", key_table},     {"credits", credits_table},
-    {"plan", plan_table}, {"video", video_table},
+    {"plan", plan_table}, {"video", video_table}, {"audit", audit_table},
 };
+
+/* 1 when argv asks for help rather than an action. */
+static int asks_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "help"))
+            return 1;
+    return 0;
+}
 
 /* Runs `admin <group> <command>`: argv[0] names the group. */
 static int admin_group(int argc, char **argv)
@@ -1091,18 +1336,22 @@ static int admin_group(int argc, char **argv)
             continue;
         char prog[64];
         snprintf(prog, sizeof prog, "happyhorse admin %s", groups[i].name);
-        return cli_dispatch(prog, groups[i].table, argc - 1, argv + 1);
+        int ex = cli_dispatch(prog, groups[i].table, argc - 1, argv + 1);
+        if (ex == CLI_OK && argc >= 2 && !reads_only(argv[1]) && !asks_help(argc, argv))
+            audit(groups[i].name, argc - 1, argv + 1);
+        return ex;
     }
     return cli_usage_error("happyhorse admin", "unknown command '%s'", argv[0]);
 }
 
 static const cli_command admin_table[] = {
-    {"user", admin_group, "create, show, api-access, ledger, list, password"},
+    {"user", admin_group, "create, show, api-access, ledger, list, password, disable, enable"},
     {"key", admin_group, "create, list, delete API keys"},
     {"credits", admin_group, "grant or adjust credits"},
     {"plan", admin_group, "set a user's plan, list the plans"},
     {"video", admin_group, "list, show, fail, refund videos"},
     {"stats", stats, "videos by status, the queue, credits per day"},
+    {"audit", admin_group, "list the audit log of operator actions"},
     {NULL, NULL, NULL},
 };
 

@@ -19,6 +19,7 @@ static const struct {
     [API_ERR_UPLOAD_TYPE_NOT_SUPPORTED] = {"upload_type_not_supported", 400},
     [API_ERR_NOT_FOUND] = {"not_found", 404},
     [API_ERR_INTERNAL_ERROR] = {"internal_error", 500},
+    [API_ERR_UNAVAILABLE] = {"service_unavailable", 503},
     [API_ERR_UNAUTHENTICATED] = {"unauthenticated", 401},
     [API_ERR_FORBIDDEN] = {"forbidden", 403},
 };
@@ -45,6 +46,8 @@ api_error api_error_from_status(hh_status rc)
         return API_ERR_NOT_FOUND;
     case HH_ERR_CREDITS:
         return API_ERR_INSUFFICIENT_CREDITS;
+    case HH_ERR_BUSY:
+        return API_ERR_UNAVAILABLE;
     default:
         return API_ERR_INTERNAL_ERROR;
     }

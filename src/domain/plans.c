@@ -60,16 +60,49 @@ static hh_status only_keys(json_t *obj, const char *const *allowed, const char *
     return HH_OK;
 }
 
-static hh_status get_int(json_t *obj, const char *key, long lo, long hi, const char *where,
-                         int *out, hh_errdetail *d)
+/* An integer member in [lo, hi] into *out; absent: dflt when optional, else an error. */
+static hh_status get_int64(json_t *obj, const char *key, long long lo, long long hi, int optional,
+                           long long dflt, const char *where, long long *out, hh_errdetail *d)
 {
     json_t *v = json_object_get(obj, key);
+    if (!v && optional) {
+        *out = dflt;
+        return HH_OK;
+    }
     if (!json_is_integer(v))
         return FAIL(d, "%s: \"%s\" must be an integer", where, key);
     json_int_t n = json_integer_value(v);
     if (n < lo || n > hi)
-        return FAIL(d, "%s: \"%s\" must be between %ld and %ld", where, key, lo, hi);
-    *out = (int)n;
+        return FAIL(d, "%s: \"%s\" must be between %lld and %lld", where, key, lo, hi);
+    *out = (long long)n;
+    return HH_OK;
+}
+
+static hh_status get_int(json_t *obj, const char *key, long lo, long hi, const char *where,
+                         int *out, hh_errdetail *d)
+{
+    long long v = 0;
+    hh_status rc = get_int64(obj, key, lo, hi, 0, 0, where, &v, d);
+    if (!rc)
+        *out = (int)v;
+    return rc;
+}
+
+/* The account limits: all optional (docs/plans.md, docs/security-and-limits.md). */
+static hh_status parse_limits(json_t *obj, hh_plan *p, const char *where, hh_errdetail *d)
+{
+    long long keys = 0, per_day = 0, queued = 0;
+    hh_status rc =
+        get_int64(obj, "maxApiKeys", 1, 1000, 1, HH_PLAN_DEFAULT_MAX_KEYS, where, &keys, d);
+    if (!rc)
+        rc = get_int64(obj, "maxCreditsPerDay", 1, 1000000000000LL, 1, 0, where, &per_day, d);
+    if (!rc)
+        rc = get_int64(obj, "maxQueuedJobs", 1, 1000000, 1, 0, where, &queued, d);
+    if (rc)
+        return rc;
+    p->max_api_keys = (int)keys;
+    p->max_credits_per_day = per_day;
+    p->max_queued_jobs = (int)queued;
     return HH_OK;
 }
 
@@ -125,6 +158,9 @@ static hh_status parse_plan(json_t *obj, size_t index, hh_plan *p, hh_errdetail 
                                        "engine",
                                        "publish",
                                        "watermark",
+                                       "maxApiKeys",
+                                       "maxCreditsPerDay",
+                                       "maxQueuedJobs",
                                        NULL};
     static const char *const price_keys[] = {"720p", "1080p", NULL};
     char where[64];
@@ -143,7 +179,8 @@ static hh_status parse_plan(json_t *obj, size_t index, hh_plan *p, hh_errdetail 
         return rc;
     if ((rc = get_int(obj, "maxDurationSec", 3, 12, where, &p->max_duration_sec, d)) ||
         (rc = get_int(obj, "requestsPerMinute", 1, 1000000, where, &p->requests_per_minute, d)) ||
-        (rc = get_int(obj, "jobsInFlight", 1, 10000, where, &p->jobs_in_flight, d)))
+        (rc = get_int(obj, "jobsInFlight", 1, 10000, where, &p->jobs_in_flight, d)) ||
+        (rc = parse_limits(obj, p, where, d)))
         return rc;
 
     json_t *allow = json_object_get(obj, "allow");
@@ -327,13 +364,18 @@ json_t *plans_to_json(const hh_plans *plans)
         json_t *allow = json_object();
         for (int f = 0; allow && f < HH_FEATURE_COUNT; f++)
             json_object_set_new(allow, allow_keys[f], json_boolean(p->allows[f]));
-        json_array_append_new(
-            arr, json_pack("{s:s, s:i, s:i, s:i, s:o, s:{s:i, s:i}, s:b, s:b, s:s}", "name",
-                           p->name, "maxDurationSec", p->max_duration_sec, "requestsPerMinute",
-                           p->requests_per_minute, "jobsInFlight", p->jobs_in_flight, "allow",
-                           allow, "creditsPerSecond", "720p", p->credits_per_sec_720p, "1080p",
-                           p->credits_per_sec_1080p, "publish", p->publish, "watermark",
-                           p->watermark, "engine", p->engine));
+        json_t *j = json_pack("{s:s, s:i, s:i, s:i, s:o, s:{s:i, s:i}, s:b, s:b, s:s, s:i}", "name",
+                              p->name, "maxDurationSec", p->max_duration_sec, "requestsPerMinute",
+                              p->requests_per_minute, "jobsInFlight", p->jobs_in_flight, "allow",
+                              allow, "creditsPerSecond", "720p", p->credits_per_sec_720p, "1080p",
+                              p->credits_per_sec_1080p, "publish", p->publish, "watermark",
+                              p->watermark, "engine", p->engine, "maxApiKeys", p->max_api_keys);
+        /* The caps are there only when set: absent means none, as in the file. */
+        if (j && p->max_credits_per_day)
+            json_object_set_new(j, "maxCreditsPerDay", json_integer(p->max_credits_per_day));
+        if (j && p->max_queued_jobs)
+            json_object_set_new(j, "maxQueuedJobs", json_integer(p->max_queued_jobs));
+        json_array_append_new(arr, j);
     }
     return arr;
 }

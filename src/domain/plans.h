@@ -19,7 +19,8 @@
 #include "util/errdetail.h"
 #include "util/status.h"
 
-#define HH_PLANS_MAX 16
+#define HH_PLANS_MAX             16
+#define HH_PLAN_DEFAULT_MAX_KEYS 10 /* "maxApiKeys" when a plan does not say */
 
 /* The `field` of plan_gate_exceeded when a plan may not publish. */
 #define HH_PLAN_PUBLISH_FIELD "publish"
@@ -42,10 +43,14 @@ typedef struct hh_plan {
     int jobs_in_flight;
     int credits_per_sec_720p;
     int credits_per_sec_1080p;
-    int publish;           /* 0 or 1: may its users publish a video to a public share page */
-    int watermark;         /* 0 or 1: its outputs carry the visible "HappyHorse" mark */
-    char engine[32];       /* the engine's name; engine_check_plans says whether it exists */
-    json_t *engine_config; /* the plan's whole "engine" object (owned by hh_plans), may be NULL */
+    int publish;      /* 0 or 1: may its users publish a video to a public share page */
+    int watermark;    /* 0 or 1: its outputs carry the visible "HappyHorse" mark */
+    int max_api_keys; /* live API keys a user may hold (default 10) */
+    int64_t
+        max_credits_per_day; /* credits a user may spend per UTC day, net of refunds; 0: no cap */
+    int max_queued_jobs;     /* a user's videos waiting in the queue; 0: no cap */
+    char engine[32];         /* the engine's name; engine_check_plans says whether it exists */
+    json_t *engine_config;   /* the plan's whole "engine" object (owned by hh_plans), may be NULL */
 } hh_plan;
 
 typedef struct hh_plans {

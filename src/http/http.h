@@ -13,11 +13,13 @@
  *   2. the route is looked up by method and path (404 not_found for an
  *      unknown path, 405 with Allow for a known path with another method);
  *   3. the server's guard hook runs (authentication, rate limits); it may
- *      reply and stop the request;
+ *      reply and stop the request; it and the handler of step 4 run on
+ *      the server's work pool (not the threads that serve sockets) unless
+ *      the route is HTTP_ROUTE_INLINE, so they may wait on the store;
  *   4. a buffered route gets its whole body (up to its limit, else 400
- *      invalid_input "body too large") and its handler runs once (on a
- *      handler thread for an HTTP_ROUTE_BLOCKING route, the connection
- *      suspended meanwhile);
+ *      invalid_input "body too large") and its handler runs once (on the
+ *      work pool too, the connection suspended meanwhile: a create waiting
+ *      for its group commit holds a pool thread, never a socket thread);
  *      a streaming route gets on_begin / on_data / on_end callbacks and
  *      on_abort if the client goes away before the end;
  *   5. the handler replies exactly once with one of the http_reply_* calls.
@@ -55,12 +57,8 @@ enum {
     HTTP_ROUTE_AUTH_KEY = 1 << 0,     /* needs a customer API key (Bearer) */
     HTTP_ROUTE_AUTH_SESSION = 1 << 1, /* needs a dashboard session */
     HTTP_ROUTE_CORS = 1 << 2,         /* add CORS headers, answer preflight */
-    /*
-     * The handler may wait long on a shared resource (a create waits for its
-     * group commit): it runs on the server's handler threads, not on the
-     * connection's thread, which goes on serving its other connections.
-     */
-    HTTP_ROUTE_BLOCKING = 1 << 3,
+    HTTP_ROUTE_INLINE = 1 << 3,       /* guard and handler never wait (no store): run them on
+                                         the socket thread instead of the work pool */
 };
 
 typedef void (*http_handler_fn)(http_req *req, void *app);
@@ -88,16 +86,24 @@ typedef struct http_route {
 typedef int (*http_guard_fn)(http_req *req, const http_route *route, void *app);
 
 typedef struct http_config {
-    const char *listen;            /* "127.0.0.1:8080" */
-    unsigned threads;              /* 0: one per core */
-    unsigned connection_limit;     /* 0: 1024 */
-    unsigned connection_timeout_s; /* 0: 30; idle or slow clients are closed */
-    size_t connection_memory;      /* 0: 64 KiB per connection for headers */
-    size_t max_body;               /* 0: 64 KiB for buffered bodies */
-    unsigned handler_threads;      /* 0: 32; threads for HTTP_ROUTE_BLOCKING handlers */
-    const http_route *routes;      /* terminated by an entry with pattern NULL */
-    http_guard_fn guard;           /* may be NULL */
-    void *app;                     /* passed to handlers, guard and stream ops */
+    const char *listen;                  /* "127.0.0.1:8080" */
+    unsigned threads;                    /* 0: one per core */
+    unsigned connection_limit;           /* 0: 1024 */
+    unsigned connection_timeout_s;       /* 0: 30; idle or slow clients are closed */
+    size_t connection_memory;            /* 0: 64 KiB per connection for headers */
+    size_t max_body;                     /* 0: 64 KiB for buffered bodies */
+    const http_route *routes;            /* terminated by an entry with pattern NULL */
+    http_guard_fn guard;                 /* may be NULL */
+    void *app;                           /* passed to handlers, guard and stream ops */
+    unsigned pool_threads;               /* 0: 32 threads run guards and handlers */
+    void (*pool_thread_init)(void *app); /* run once on each pool thread (may be NULL) */
+    int64_t queue_wait_ms;  /* 0: 10 s; a request queued longer for the pool gets a 503 */
+    unsigned min_body_rate; /* 0: 16 KiB/s; a streaming body slower than this on average after
+                               the connection timeout is cut off (slow uploads) */
+    unsigned per_ip_limit;  /* 0: none; connections one client address may hold */
+    const struct http_cidrs *trusted_proxies; /* may be NULL; borrowed: proxies whose
+                               X-Forwarded-For names the client (http/netaddr.h), and
+                               who are exempt from per_ip_limit */
 } http_config;
 
 /* Starts listening. On success *out owns the server; free with http_server_free. */
@@ -121,7 +127,11 @@ const char *http_req_query(const http_req *req, const char *name);
 const char *http_req_param(const http_req *req, const char *name);
 /* The tail matched by a "/prefix/..." pattern; "" when none. */
 const char *http_req_tail(const http_req *req);
-/* The peer's address as text ("127.0.0.1", "::1"); "unknown" if the socket has none. */
+/*
+ * The client's address as text ("127.0.0.1", "::1"): the peer's, or when
+ * the peer is one of trusted_proxies the client X-Forwarded-For names
+ * (http/netaddr.h); "unknown" if the socket has none.
+ */
 const char *http_req_client_ip(http_req *req);
 /* Buffered body; len 0 and "" when there was none. */
 const char *http_req_body(const http_req *req, size_t *len);
@@ -162,6 +172,14 @@ void http_reply_fd(http_req *req, unsigned status, const char *content_type, int
  * Takes ownership of extra (an object whose members are merged in; may be NULL).
  */
 void http_reply_error(http_req *req, api_error code, const char *message, json_t *extra);
+/*
+ * The envelope itself, {"error":{"code","message",...extra}}: a new
+ * reference, or NULL when it cannot be built (message or extra not valid
+ * UTF-8, no memory), which the reply turns into the fallback 500. Takes
+ * ownership of extra. The fuzzers check that client input never makes it
+ * NULL.
+ */
+json_t *http_error_body(api_error code, const char *message, json_t *extra);
 /* The envelope with a status other than the code's own (405 invalid_input, 416). */
 void http_reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
                              json_t *extra);

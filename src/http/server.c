@@ -3,18 +3,23 @@
  * routing, the guard, buffered and streaming bodies, replies, the access
  * log and metrics.
  *
+ * The threads that read and write sockets never run code that may wait
+ * on the store: the guard (with a stream's on_begin) and the handler (or
+ * on_end) of a route without HTTP_ROUTE_INLINE run on the work pool
+ * (http/workq.h) while libmicrohttpd holds the connection suspended, so a
+ * locked database stalls only the requests that need it, never /healthz
+ * or the other connections of the same thread, and creates waiting for
+ * their group commit (store.h) hold pool threads, so that as many can
+ * share a commit as the pool has threads. A request without a body makes
+ * one hop (guard and handler together); one with a body makes two,
+ * because the guard must decide before the body is read.
+ *
  * libmicrohttpd lets a response be queued only on the first call of the
  * access handler (headers read, no body yet) or on the last (whole body
  * read). Handlers may reply at any time through http_reply_*, which only
  * builds the response; queue_pending() hands it to MHD at the next moment
  * MHD accepts it. Body bytes that arrive after a reply is built are
  * discarded (bounded: see DISCARD_MAX), never buffered.
- *
- * A route marked HTTP_ROUTE_BLOCKING has its handler run on one of the
- * server's handler threads: its connection is suspended, the request
- * queued, and the connection resumed once the handler has built its reply,
- * so a connection thread never waits (creates waiting for their group
- * commit would otherwise hold it, and there is one such thread per core).
  */
 #include "http/http.h"
 
@@ -36,7 +41,10 @@
 #include "http/json_body.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/netaddr.h"
+#include "http/workq.h"
 #include "util/crypto.h"
+#include "util/keycount.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -45,15 +53,17 @@
 #define DEFAULT_CONN_MEM   (32 * 1024)
 #define DEFAULT_CONN_LIMIT 1024
 #define DEFAULT_TIMEOUT_S  30
+/* Work pool threads: they mostly wait on I/O, not the CPU; also the most creates one group
+ * commit can gather. */
+#define DEFAULT_POOL       32
+#define DEFAULT_QUEUE_WAIT 10000 /* ms a request may wait for a pool thread before a 503 */
+#define DEFAULT_BODY_RATE  16384 /* bytes/s a streaming body averages after its grace */
 #define STOP_WAIT_MS       10000
 /* After replying early, at most the route's body limit and this much more is read and
  * dropped (so the client can read our answer) before we hang up. */
 #define DISCARD_MAX (1024 * 1024)
 /* How often the header-deadline reaper looks at the open connections. */
 #define REAP_EVERY_MS 200
-/* Handler threads for HTTP_ROUTE_BLOCKING routes; also bounds a create group's size. */
-#define DEFAULT_HANDLER_THREADS 32
-#define MAX_HANDLER_THREADS     256
 
 typedef struct hdr {
     struct hdr *next;
@@ -62,19 +72,26 @@ typedef struct hdr {
 } hdr;
 
 /*
- * One open connection, for the header deadline. libmicrohttpd's timeout
- * counts from the last byte received, so a client trickling its headers a
- * byte a second is never idle and would hold its slot for ever (slowloris).
- * The reaper shuts down a connection whose request has not fully arrived
+ * One open connection, for the deadlines. libmicrohttpd's timeout counts
+ * from the last byte received, so a client trickling its headers a byte a
+ * second is never idle and would hold its slot for ever (slowloris). The
+ * reaper shuts down a connection whose request has not fully arrived
  * within the timeout of the connection opening or its previous response:
  * the header block, and for a buffered route (64 KiB by default) its body
- * too. A streaming route's body is exempt once its headers are in.
+ * too. A streaming route's body (an upload) has its own rule instead: after
+ * the same timeout as a grace, it must keep up an average of min_body_rate
+ * bytes a second since it began, which is also a deadline for the whole
+ * body (at that rate, its declared length). And a client address holds at
+ * most per_ip_limit connections; the ones past it are shut at once.
  */
 typedef struct conn_track {
     struct conn_track *prev, *next;
     int fd;
     atomic_llong waiting_since_ms; /* 0 once the request is in (or streaming) */
+    atomic_llong stream_since_ms;  /* when a streaming body began; 0 when none */
+    atomic_llong stream_received;  /* its bytes so far */
     int reaped;
+    char ip[HTTP_ADDR_MAX]; /* the address counted in per_ip; "" when not counted */
 } conn_track;
 
 struct http_server {
@@ -83,25 +100,30 @@ struct http_server {
     unsigned port;
     http_metrics *metrics;
     atomic_int in_flight;
+    workq *pool;           /* runs the parts of requests that may wait */
+    int64_t queue_wait_ms; /* longer in the queue: 503 without running */
 
+    keycount *per_ip;         /* connections per client address (NULL: no limit) */
+    atomic_int refused_conns; /* shut for per_ip_limit since the reaper last said so */
     pthread_mutex_t conns_mu; /* guards conns, reaped, reaper_stop */
     pthread_cond_t reaper_cv;
     conn_track *conns;
     int64_t header_timeout_ms;
+    unsigned min_body_rate; /* bytes/s a streaming body must average (after the grace) */
     int reaper_stop;
     int reaper_running;
     pthread_t reaper;
+};
 
-    /* Handler threads and their queue of suspended requests (HTTP_ROUTE_BLOCKING). */
-    pthread_mutex_t jobs_mu;
-    pthread_cond_t jobs_cv;
-    http_req *jobs_head, *jobs_tail;
-    int jobs_stop;
-    unsigned nhandlers;
-    pthread_t *handlers;
+/* Where a request stands with the work pool. */
+enum hop {
+    HOP_NONE,
+    HOP_BEGIN,  /* the guard (and a stream's on_begin; a bodiless request's handler too) */
+    HOP_FINISH, /* the handler or on_end, the body being in */
 };
 
 struct http_req {
+    workq_item item; /* first: the pool hands back the request itself */
     http_server *srv;
     struct MHD_Connection *conn;
     router_match match;
@@ -111,6 +133,9 @@ struct http_req {
     char id[65];
     int64_t start_us;
     int64_t content_length; /* -1 when not declared */
+    int chunked;            /* Transfer-Encoding: chunked (a body may follow) */
+    enum hop hop;           /* the hop in progress or just back */
+    int hop_back;           /* the pool has resumed the connection: the next call is its return */
 
     char *body;
     size_t body_len, body_cap, max_body;
@@ -130,7 +155,6 @@ struct http_req {
     void *user;
     void (*user_free)(void *);
     char client_ip[INET6_ADDRSTRLEN]; /* filled on first http_req_client_ip */
-    http_req *next_job;               /* in srv's queue of blocking handlers */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -215,6 +239,12 @@ static void set_response(http_req *req, unsigned status, struct MHD_Response *re
         hh_error("cannot build a response (out of memory)");
         return;
     }
+    /* Every 503 says when to come back (RFC 9110 15.6.4), unless the handler said already. */
+    int has_retry = 0;
+    for (hdr *h = req->headers; h && !has_retry; h = h->next)
+        has_retry = !strcasecmp(h->name, "Retry-After");
+    if (status == 503 && !has_retry)
+        MHD_add_response_header(resp, "Retry-After", "1");
     MHD_add_response_header(resp, "X-Request-Id", req->id);
     if (content_type)
         MHD_add_response_header(resp, "Content-Type", content_type);
@@ -298,14 +328,19 @@ void http_reply_fd(http_req *req, unsigned status, const char *content_type, int
     set_response(req, status, resp, content_type);
 }
 
-void http_reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
-                             json_t *extra)
+json_t *http_error_body(api_error code, const char *message, json_t *extra)
 {
     json_t *err = json_pack("{s:s, s:s}", "code", api_error_code(code), "message", message);
     if (err && extra)
         json_object_update(err, extra);
     json_decref(extra);
-    http_reply_json(req, status, err ? json_pack("{s:o}", "error", err) : NULL);
+    return err ? json_pack("{s:o}", "error", err) : NULL;
+}
+
+void http_reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
+                             json_t *extra)
+{
+    http_reply_json(req, status, http_error_body(code, message, extra));
 }
 
 void http_reply_error(http_req *req, api_error code, const char *message, json_t *extra)
@@ -353,20 +388,30 @@ const char *http_req_tail(const http_req *req)
     return req->match.tail ? req->match.tail : "";
 }
 
-const char *http_req_client_ip(http_req *req)
+/* The address of conn's peer as text into buf (HTTP_ADDR_MAX); "unknown" if it has none. */
+static void peer_address(struct MHD_Connection *conn, char *buf, size_t size)
 {
-    if (req->client_ip[0])
-        return req->client_ip;
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
     const void *addr = NULL;
     if (sa && sa->sa_family == AF_INET)
         addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
     else if (sa && sa->sa_family == AF_INET6)
         addr = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-    if (!addr || !inet_ntop(sa->sa_family, addr, req->client_ip, sizeof req->client_ip))
-        snprintf(req->client_ip, sizeof req->client_ip, "unknown");
+    if (!addr || !inet_ntop(sa->sa_family, addr, buf, (socklen_t)size))
+        snprintf(buf, size, "unknown");
+}
+
+const char *http_req_client_ip(http_req *req)
+{
+    if (req->client_ip[0])
+        return req->client_ip;
+    char peer[HTTP_ADDR_MAX];
+    peer_address(req->conn, peer, sizeof peer);
+    http_client_behind(req->srv->cfg.trusted_proxies, peer,
+                       MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Forwarded-For"),
+                       req->client_ip, sizeof req->client_ip);
     return req->client_ip;
 }
 
@@ -410,18 +455,36 @@ typedef struct framing {
     int content_length;
     int transfer_encoding;
     int te_chunked;
+    int bad_name; /* a field name that is not an RFC 9110 token */
     int64_t length;
 } framing;
+
+/*
+ * 1 when name is a field name of RFC 9110 (a token: 1 or more of
+ * ALPHA DIGIT and !#$%&'*+-.^_`|~). libmicrohttpd keeps "Content-Length "
+ * of "Content-Length : 47" as a name of its own, so without this check the
+ * body would be read as the next request (RFC 9112 5.1 asks for a 400).
+ */
+static int field_name_ok(const char *name)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    size_t n = strlen(name);
+    return n > 0 && strspn(name, tchar) == n;
+}
 
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
     framing *f = cls;
-    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+    if (!key || !field_name_ok(key)) {
+        f->bad_name++;
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
         f->content_length++;
-        char *end;
-        long long v = value ? strtoll(value, &end, 10) : -1;
-        f->length = (value && *value && !*end && v >= 0) ? v : -2;
+        /* 1*DIGIT (RFC 9110 8.6): no sign, no spaces, no hex. */
+        size_t n = value ? strlen(value) : 0;
+        int digits = n > 0 && n <= 18 && strspn(value, "0123456789") == n;
+        f->length = digits ? strtoll(value, NULL, 10) : -2;
     } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
         f->transfer_encoding++;
         f->te_chunked = value && !strcasecmp(value, "chunked");
@@ -432,11 +495,14 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 /* Refuses framings that let a proxy and us disagree on where a body ends. */
 static int check_framing(http_req *req)
 {
-    framing f = {0, 0, 0, -1};
+    framing f = {0, 0, 0, 0, -1};
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &f);
     req->content_length = f.content_length == 1 ? f.length : -1;
+    req->chunked = f.te_chunked;
     const char *why = NULL;
-    if (f.content_length > 1)
+    if (f.bad_name)
+        why = "Malformed header field name (no spaces or separators before the colon).";
+    else if (f.content_length > 1)
         why = "More than one Content-Length header.";
     else if (f.content_length && f.transfer_encoding)
         why = "Transfer-Encoding and Content-Length together.";
@@ -487,8 +553,16 @@ static void reply_too_large(http_req *req)
     http_reply_error(req, API_ERR_INVALID_INPUT, msg, NULL);
 }
 
-/* First call: headers are in, no body read yet. Returns 0 to go on. */
-static void begin_request(http_req *req, const char *url, const char *method)
+/* 503 with Retry-After: the pool is stopping or its queue waited too long. */
+static void reply_unavailable(http_req *req)
+{
+    http_reply_error_status(req, 503, API_ERR_UNAVAILABLE,
+                            "The server is too busy to take this request now; retry shortly.",
+                            NULL);
+}
+
+/* First call, the part that never waits: framing, the route, a preflight. */
+static void begin_headers(http_req *req, const char *url, const char *method)
 {
     http_server *srv = req->srv;
     req->method = router_method(method);
@@ -506,6 +580,12 @@ static void begin_request(http_req *req, const char *url, const char *method)
         return;
     }
     req->max_body = req->route->max_body ? req->route->max_body : srv->cfg.max_body;
+}
+
+/* First call, the part that may wait (the pool's, unless the route is inline): the guard. */
+static void begin_guarded(http_req *req)
+{
+    http_server *srv = req->srv;
     if (srv->cfg.guard && srv->cfg.guard(req, req->route, srv->cfg.app))
         return;
     if (req->route->stream) {
@@ -517,6 +597,8 @@ static void begin_request(http_req *req, const char *url, const char *method)
         reply_too_large(req);
 }
 
+static conn_track *track_of(struct MHD_Connection *conn);
+
 static void take_body(http_req *req, const char *data, size_t size)
 {
     if (req->resp || req->queued) {
@@ -524,6 +606,9 @@ static void take_body(http_req *req, const char *data, size_t size)
         return;
     }
     if (req->streaming) {
+        conn_track *t = track_of(req->conn);
+        if (t)
+            atomic_fetch_add(&t->stream_received, (long long)size);
         if (req->route->stream->on_data(req, req->srv->cfg.app, data, size) != HH_OK) {
             req->streaming = 0;
             if (req->route->stream->on_abort)
@@ -583,89 +668,52 @@ static void finish_request(http_req *req)
     run_handler(req);
 }
 
-/* ------------------------------------------------- blocking handlers */
-
-/* A buffered request of a blocking route, not yet answered, with threads to run it. */
-static int runs_on_handler_thread(const http_req *req)
+/* Whether the route's guard and handler run on the socket thread (they never wait). */
+static int runs_inline(const http_req *req)
 {
-    return req->srv->nhandlers && req->route && req->route->handler && !req->streaming &&
-           (req->route->flags & HTTP_ROUTE_BLOCKING) && !req->resp && !req->queued && !req->handled;
+    return !req->srv->pool || (req->route->flags & HTTP_ROUTE_INLINE);
 }
 
-static void jobs_push(http_server *srv, http_req *req)
+/* Whether a body follows the headers (MHD reads it after the first call). */
+static int expects_body(const http_req *req)
 {
-    pthread_mutex_lock(&srv->jobs_mu);
-    req->next_job = NULL;
-    if (srv->jobs_tail)
-        srv->jobs_tail->next_job = req;
-    else
-        srv->jobs_head = req;
-    srv->jobs_tail = req;
-    pthread_cond_signal(&srv->jobs_cv);
-    pthread_mutex_unlock(&srv->jobs_mu);
+    return req->content_length > 0 || req->chunked;
 }
 
-/* Next queued request, or NULL once stopping with the queue empty. */
-static http_req *jobs_pop(http_server *srv)
+/* The pool's side of a hop: runs the stage, then hands the connection back to MHD. */
+static void run_hop(workq_item *item, int64_t waited_ms, int stopping)
 {
-    pthread_mutex_lock(&srv->jobs_mu);
-    while (!srv->jobs_head && !srv->jobs_stop)
-        pthread_cond_wait(&srv->jobs_cv, &srv->jobs_mu);
-    http_req *req = srv->jobs_head;
-    if (req) {
-        srv->jobs_head = req->next_job;
-        if (!srv->jobs_head)
-            srv->jobs_tail = NULL;
+    http_req *req = (http_req *)(void *)item;
+    if (stopping || waited_ms > req->srv->queue_wait_ms) {
+        reply_unavailable(req);
+    } else if (req->hop == HOP_BEGIN) {
+        begin_guarded(req);
+        /* Nothing more will arrive: the handler can run in this same hop. */
+        if (!req->resp && !req->route->stream && !expects_body(req))
+            finish_request(req);
+    } else {
+        finish_request(req);
     }
-    pthread_mutex_unlock(&srv->jobs_mu);
-    return req;
+    req->hop_back = 1;
+    /* MHD may process (and free) req as soon as this returns: touch nothing after it. */
+    MHD_resume_connection(req->conn);
 }
 
-/*
- * A handler thread: runs queued handlers while their connections are
- * suspended (MHD touches neither the connection nor the request then), and
- * resumes each when its reply is built. The queue is drained before it
- * exits, so no connection stays suspended when MHD stops.
- */
-static void *handler_main(void *arg)
-{
-    http_server *srv = arg;
-    http_req *req;
-    while ((req = jobs_pop(srv))) {
-        run_handler(req);
-        MHD_resume_connection(req->conn);
-    }
-    return NULL;
-}
+static void deadline_clear(struct MHD_Connection *conn);
 
-/* Starts n handler threads (n may be 0: blocking routes then run inline); 0 on success. */
-static int handlers_start(http_server *srv, unsigned n)
+/* Suspends the connection and queues stage of req on the pool. */
+static enum MHD_Result hop(http_req *req, enum hop stage)
 {
-    srv->handlers = n ? calloc(n, sizeof *srv->handlers) : NULL;
-    if (n && !srv->handlers)
-        return -1;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 256 * 1024); /* handlers keep little on the stack */
-    for (; srv->nhandlers < n; srv->nhandlers++)
-        if (pthread_create(&srv->handlers[srv->nhandlers], &attr, handler_main, srv))
-            break;
-    pthread_attr_destroy(&attr);
-    return srv->nhandlers == n ? 0 : -1;
-}
-
-/* Lets the handler threads finish what is queued, then joins them. */
-static void handlers_stop(http_server *srv)
-{
-    pthread_mutex_lock(&srv->jobs_mu);
-    srv->jobs_stop = 1;
-    pthread_cond_broadcast(&srv->jobs_cv);
-    pthread_mutex_unlock(&srv->jobs_mu);
-    for (unsigned i = 0; i < srv->nhandlers; i++)
-        pthread_join(srv->handlers[i], NULL);
-    srv->nhandlers = 0;
-    free(srv->handlers);
-    srv->handlers = NULL;
+    req->hop = stage;
+    req->item.fn = run_hop;
+    deadline_clear(req->conn); /* waiting for the pool is not the client being slow */
+    MHD_suspend_connection(req->conn);
+    if (workq_push(req->srv->pool, &req->item) == HH_OK)
+        return MHD_YES;
+    MHD_resume_connection(req->conn); /* the pool is stopping */
+    req->hop = HOP_NONE;
+    reply_unavailable(req);
+    return queue_pending(req);
 }
 
 /* The tracker of conn (NULL if none: untracked or already closed). */
@@ -682,6 +730,25 @@ static void deadline_clear(struct MHD_Connection *conn)
     conn_track *t = track_of(conn);
     if (t)
         atomic_store(&t->waiting_since_ms, 0);
+}
+
+/* The rest of the request (a body) must arrive within the timeout from now. */
+static void deadline_restart(struct MHD_Connection *conn)
+{
+    conn_track *t = track_of(conn);
+    if (t)
+        atomic_store(&t->waiting_since_ms, hh_time_mono_ms());
+}
+
+/* A streaming body begins: the header deadline gives way to the rate rule (conn_track). */
+static void stream_started(struct MHD_Connection *conn)
+{
+    conn_track *t = track_of(conn);
+    if (!t)
+        return;
+    atomic_store(&t->waiting_since_ms, 0);
+    atomic_store(&t->stream_received, 0);
+    atomic_store(&t->stream_since_ms, hh_time_mono_ms());
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -703,10 +770,29 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         atomic_fetch_add(&srv->in_flight, 1);
         if (!req->path)
             return MHD_NO;
-        begin_request(req, req->path, method);
-        /* A stream may take long (a 50 MB upload); MHD's idle timer still applies to it. */
+        begin_headers(req, req->path, method);
+        if (!req->resp && req->route && !runs_inline(req))
+            return hop(req, HOP_BEGIN);
+        if (!req->resp && req->route)
+            begin_guarded(req);
+        /* A stream may take long (a 50 MB upload): it runs under the rate rule instead. */
         if (req->streaming)
-            deadline_clear(conn);
+            stream_started(conn);
+        return queue_pending(req);
+    }
+    if (req->hop_back) {
+        /* MHD calls again once a hop has resumed the connection. */
+        enum hop was = req->hop;
+        req->hop_back = 0;
+        req->hop = HOP_NONE;
+        /* Back from the guard with no body to come: the final call, next, sends what the hop
+         * built (MHD closes a connection whose answer is queued this early). */
+        if (was == HOP_BEGIN && !expects_body(req))
+            return MHD_YES;
+        if (was == HOP_BEGIN && req->streaming)
+            stream_started(conn);
+        else if (was == HOP_BEGIN && !req->resp)
+            deadline_restart(conn); /* the body is still to come, under the deadline */
         return queue_pending(req);
     }
     if (*upload_data_size) {
@@ -716,13 +802,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return req->discarded > DISCARD_MAX + req->max_body ? MHD_NO : MHD_YES;
     }
     deadline_clear(conn); /* a buffered request is all in */
-    if (runs_on_handler_thread(req)) {
-        /* Resumed, MHD calls us again: the reply is queued then (below, handled is set). */
-        req->handled = 1;
-        MHD_suspend_connection(conn);
-        jobs_push(srv, req);
-        return MHD_YES;
-    }
+    if (!req->resp && !req->queued && !req->handled && req->route && !runs_inline(req))
+        return hop(req, HOP_FINISH);
     finish_request(req);
     return queue_pending(req);
 }
@@ -759,9 +840,34 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     http_access_log(&line);
     req_free(req);
     conn_track *t = track_of(conn);
-    if (t) /* a kept-alive connection now waits for the next request's headers */
+    if (t) { /* a kept-alive connection now waits for the next request's headers */
+        atomic_store(&t->stream_since_ms, 0);
         atomic_store(&t->waiting_since_ms, hh_time_mono_ms());
+    }
     atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/*
+ * Counts a new connection against its address's limit; past the limit it
+ * is shut at once (before it sends a byte). Trusted proxies are not
+ * limited: every client behind them shares their address.
+ */
+static void count_address(http_server *srv, struct MHD_Connection *conn, conn_track *t)
+{
+    char ip[HTTP_ADDR_MAX];
+    if (!srv->per_ip)
+        return;
+    peer_address(conn, ip, sizeof ip);
+    if (http_cidrs_match(srv->cfg.trusted_proxies, ip))
+        return;
+    int got = keycount_take(srv->per_ip, ip, srv->cfg.per_ip_limit);
+    if (got == 1) {
+        snprintf(t->ip, sizeof t->ip, "%s", ip);
+    } else if (got == 0) {
+        shutdown(t->fd, SHUT_RDWR);
+        t->reaped = 1;
+        atomic_fetch_add(&srv->refused_conns, 1);
+    }
 }
 
 /* Keeps the list of open connections for the reaper. */
@@ -777,6 +883,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             return; /* untracked: only MHD's idle timeout applies */
         t->fd = ci->connect_fd;
         atomic_store(&t->waiting_since_ms, hh_time_mono_ms());
+        count_address(srv, conn, t);
         pthread_mutex_lock(&srv->conns_mu);
         t->next = srv->conns;
         if (srv->conns)
@@ -789,6 +896,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     conn_track *t = *socket_context;
     if (!t)
         return;
+    if (t->ip[0])
+        keycount_release(srv->per_ip, t->ip);
     /* MHD closes the socket only after this returns, so the reaper (which
      * holds conns_mu while it calls shutdown) never touches a reused fd. */
     pthread_mutex_lock(&srv->conns_mu);
@@ -803,8 +912,21 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     free(t);
 }
 
-/* Shuts down connections past the header deadline; MHD then sees the end of
- * the stream and closes them through its own path. */
+/*
+ * Whether the streaming body of t, elapsed_ms after it began, is below the
+ * minimum rate: after the grace of the header timeout, it must have
+ * delivered min_body_rate bytes for every second past the grace.
+ */
+static int too_slow_body(const http_server *srv, conn_track *t, int64_t elapsed_ms)
+{
+    int64_t late_ms = elapsed_ms - srv->header_timeout_ms;
+    return late_ms > 0 &&
+           atomic_load(&t->stream_received) < late_ms * (int64_t)srv->min_body_rate / 1000;
+}
+
+/* Shuts down connections past a deadline (the header block's, a streaming
+ * body's rate); MHD then sees the end of the stream and closes them through
+ * its own path. */
 static void *reaper_main(void *arg)
 {
     http_server *srv = arg;
@@ -813,18 +935,26 @@ static void *reaper_main(void *arg)
         struct timespec ts = hh_deadline_after_ms(CLOCK_MONOTONIC, REAP_EVERY_MS);
         pthread_cond_timedwait(&srv->reaper_cv, &srv->conns_mu, &ts);
         int64_t now = hh_time_mono_ms();
-        int reaped = 0;
+        int reaped = 0, slow = 0;
         for (conn_track *t = srv->conns; t; t = t->next) {
+            if (t->reaped)
+                continue;
             int64_t since = atomic_load(&t->waiting_since_ms);
-            if (since && !t->reaped && now - since > srv->header_timeout_ms) {
+            int64_t body = atomic_load(&t->stream_since_ms);
+            int late = since && now - since > srv->header_timeout_ms;
+            int too_slow = body && too_slow_body(srv, t, now - body);
+            if (late || too_slow) {
                 shutdown(t->fd, SHUT_RDWR);
                 t->reaped = 1;
-                reaped++;
+                reaped += late;
+                slow += too_slow;
             }
         }
-        if (reaped)
-            hh_log_fields(HH_LOG_INFO, "header deadline: closed slow clients",
-                          json_pack("{s:i}", "connections", reaped));
+        int refused = atomic_exchange(&srv->refused_conns, 0);
+        if (reaped || slow || refused)
+            hh_log_fields(HH_LOG_INFO, "deadlines: closed slow clients",
+                          json_pack("{s:i, s:i, s:i}", "connections", reaped, "slowBodies", slow,
+                                    "overAddressLimit", refused));
     }
     pthread_mutex_unlock(&srv->conns_mu);
     return NULL;
@@ -873,12 +1003,14 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    /* MHD's messages may quote a client's bytes, and the cut at 512 may split a character:
+     * hh_log_text escapes both, so the line is never lost. */
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    hh_log_fields(HH_LOG_WARN, "libmicrohttpd", json_pack("{s:s}", "detail", msg));
+    hh_log_fields(HH_LOG_WARN, "libmicrohttpd", json_pack("{s:o}", "detail", hh_log_text(msg)));
 }
 
 /* ------------------------------------------------------- lifecycle */
@@ -923,15 +1055,20 @@ static int parse_listen(const char *listen, struct sockaddr_storage *addr, sockl
     return 0;
 }
 
-/* Stops and frees whatever http_server_new started (MHD already stopped or never started). */
+/*
+ * Frees what srv holds, in the order that keeps the pool's promise: the
+ * pool drains first (every suspended connection is resumed with an
+ * answer; MHD must not stop with one suspended), then the daemon stops.
+ */
 static void server_release(http_server *srv)
 {
-    handlers_stop(srv);
+    workq_free(srv->pool);
+    if (srv->daemon)
+        MHD_stop_daemon(srv->daemon);
     reaper_stop(srv);
-    pthread_cond_destroy(&srv->jobs_cv);
-    pthread_mutex_destroy(&srv->jobs_mu);
     pthread_mutex_destroy(&srv->conns_mu);
     http_metrics_free(srv->metrics);
+    keycount_free(srv->per_ip);
     free(srv);
 }
 
@@ -952,22 +1089,25 @@ hh_status http_server_new(const http_config *cfg, http_server **out)
     srv->cfg = *cfg;
     if (!srv->cfg.max_body)
         srv->cfg.max_body = DEFAULT_MAX_BODY;
-    srv->metrics = http_metrics_new();
-    if (!srv->metrics) {
-        free(srv);
-        return HH_ERR_NOMEM;
-    }
+    srv->queue_wait_ms = cfg->queue_wait_ms ? cfg->queue_wait_ms : DEFAULT_QUEUE_WAIT;
+    srv->min_body_rate = cfg->min_body_rate ? cfg->min_body_rate : DEFAULT_BODY_RATE;
     pthread_mutex_init(&srv->conns_mu, NULL);
-    pthread_mutex_init(&srv->jobs_mu, NULL);
-    pthread_cond_init(&srv->jobs_cv, NULL);
     srv->header_timeout_ms =
         1000 * (int64_t)(cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S);
-    unsigned nh = cfg->handler_threads ? cfg->handler_threads : DEFAULT_HANDLER_THREADS;
-    if (reaper_start(srv) ||
-        handlers_start(srv, nh > MAX_HANDLER_THREADS ? MAX_HANDLER_THREADS : nh)) {
-        hh_error("cannot start the server's threads");
-        server_release(srv);
-        return HH_ERR_IO;
+    hh_status rc = HH_ERR_NOMEM;
+    if (!(srv->metrics = http_metrics_new()))
+        goto fail;
+    if (cfg->per_ip_limit && !(srv->per_ip = keycount_new()))
+        goto fail;
+    rc = HH_ERR_IO;
+    if (reaper_start(srv)) {
+        hh_error("cannot start the header-deadline thread");
+        goto fail;
+    }
+    if ((rc = workq_new(cfg->pool_threads ? cfg->pool_threads : DEFAULT_POOL, cfg->pool_thread_init,
+                        cfg->app, &srv->pool))) {
+        hh_error("cannot start the request pool: %s", hh_status_str(rc));
+        goto fail;
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cores > 0 ? cores : 1);
@@ -990,13 +1130,16 @@ hh_status http_server_new(const http_config *cfg, http_server **out)
                          MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         hh_error("cannot listen on %s", cfg->listen);
-        server_release(srv);
-        return HH_ERR_IO;
+        rc = HH_ERR_IO;
+        goto fail;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : 0;
     *out = srv;
     return HH_OK;
+fail:
+    server_release(srv);
+    return rc;
 }
 
 unsigned http_server_port(const http_server *srv)
@@ -1019,7 +1162,5 @@ void http_server_free(http_server *srv)
     int64_t until = hh_time_mono_ms() + STOP_WAIT_MS;
     while (atomic_load(&srv->in_flight) > 0 && hh_time_mono_ms() < until)
         usleep(10000);
-    handlers_stop(srv); /* resumes every suspended connection: MHD may not stop with one */
-    MHD_stop_daemon(srv->daemon);
     server_release(srv);
 }

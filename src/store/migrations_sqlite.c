@@ -187,6 +187,25 @@ const store_migration store_sqlite_migrations[] = {
      "ALTER TABLE jobs ADD COLUMN stage TEXT NOT NULL DEFAULT 'render'"
      " CHECK (stage IN ('render', 'collect'));"
      "CREATE INDEX remote_claims ON remote_tasks(claim_owner) WHERE claim_owner IS NOT NULL;"},
+    /* Account limits (store_sqlite_accounts.c): a suspended user has disabled_at set; the
+     * daily spending cap sums a user's charges and refunds of one day through
+     * ledger_by_user_time; expired pending uploads are found through uploads_pending; the
+     * audit log of operator actions is append-only like the ledger. */
+    {"account_limits", "ALTER TABLE users ADD COLUMN disabled_at INTEGER;"
+                       "CREATE INDEX ledger_by_user_time ON ledger(user_id, created_at);"
+                       "CREATE INDEX uploads_pending ON uploads(state, expires_at);"
+                       "CREATE TABLE audit_log ("
+                       " id INTEGER PRIMARY KEY,"
+                       " at INTEGER NOT NULL,"
+                       " actor TEXT NOT NULL,"
+                       " action TEXT NOT NULL,"
+                       " target TEXT,"
+                       " detail TEXT"
+                       ") STRICT;"
+                       "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log"
+                       " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+                       "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log"
+                       " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
     /* Public share pages (/v/{slug}): one row per published video, removed
      * when it is unpublished. No foreign key to videos on purpose: a page
      * is served only through a join with a ready video of the same owner,

@@ -45,6 +45,7 @@ typedef struct hh_user {
     int64_t credits;
     int api_access; /* 0 or 1 */
     int64_t created_at;
+    int disabled; /* 1: suspended by an operator (store_user_set_disabled) */
 } hh_user;
 
 typedef struct hh_api_key {
@@ -96,6 +97,31 @@ void store_close(hh_store *st);
 int store_schema_version(hh_store *st);
 /* Cheap liveness query for /readyz. */
 hh_status store_ping(hh_store *st);
+/*
+ * How long the calling thread's store calls wait for a lock another
+ * connection or process holds before failing with HH_ERR_BUSY: ms > 0, or
+ * 0 for the default (10 s). Request threads set a short wait so a stalled
+ * database turns into quick 503s instead of held threads.
+ */
+void store_thread_busy_ms(int ms);
+
+/* What store_health found. */
+typedef struct hh_store_health {
+    int ok;            /* 1: readable and no corruption found */
+    int checked_all;   /* 1: the integrity check covered the whole database in its time budget */
+    char problem[160]; /* "" when ok, else one line */
+} hh_store_health;
+
+/*
+ * For /readyz: whether the database can be read and is not corrupt. Opens
+ * a fresh read-only connection (so no cached page hides what is on disk)
+ * and runs SQLite's quick_check for at most budget_ms; also reports any
+ * corrupt page another call of this process met. Never waits for a lock
+ * for more than budget_ms. HH_OK with out filled in (out->ok says the
+ * verdict); another status only when the check itself could not run.
+ */
+hh_status store_health(hh_store *st, int budget_ms, hh_store_health *out);
+
 /*
  * A number that changes after every commit to the store, made by this
  * process or any other one on the same machine; never 0 while changes are
@@ -233,12 +259,37 @@ typedef struct hh_video_new {
     const char *request_json; /* normalised request, stored for the worker */
     int64_t price;            /* credits to charge, > 0 */
     const char *plan;
-    int max_in_flight;         /* the plan's jobs in flight, snapshotted on the job */
-    int max_attempts;          /* 0: default (3) */
-    const char *idem_key;      /* Idempotency-Key or NULL */
-    const uint8_t *idem_hash;  /* SHA-256 (CRYPTO_SHA256_LEN) of the request when idem_key */
-    const char *response_body; /* the answer to remember for replays (JSON) */
+    int max_in_flight;             /* the plan's jobs in flight, snapshotted on the job */
+    int max_attempts;              /* 0: default (3) */
+    const char *idem_key;          /* Idempotency-Key or NULL */
+    const uint8_t *idem_hash;      /* SHA-256 (CRYPTO_SHA256_LEN) of the request when idem_key */
+    const char *response_body;     /* the answer to remember for replays (JSON) */
+    struct hh_create_guard *guard; /* may be NULL: checks inside the transaction (below) */
 } hh_video_new;
+
+/* Which of hh_create_guard's checks refused a create. */
+typedef enum hh_guard_hit {
+    HH_GUARD_NONE,
+    HH_GUARD_REVOKED,     /* the key or session, or the account, no longer may (HH_ERR_DENIED) */
+    HH_GUARD_QUEUED,      /* max_queued jobs are waiting already (HH_ERR_LIMIT) */
+    HH_GUARD_DAILY_SPEND, /* the charge would pass max_credits_per_day (HH_ERR_LIMIT) */
+} hh_guard_hit;
+
+/*
+ * What store_video_create checks in its transaction, before it charges, so
+ * that nothing decided on the request's headers can be stale: the caller
+ * (an API key, or a dashboard session) may still create, and the account's
+ * caps. Strings are borrowed for the call; the out fields are written.
+ */
+typedef struct hh_create_guard {
+    const char *key_id;          /* the API key the request came with, or NULL */
+    const uint8_t *session_hash; /* or the dashboard session's hash (CRYPTO_SHA256_LEN) */
+    int max_queued;              /* 0: no cap */
+    int64_t max_credits_per_day; /* 0: no cap; net spend of the UTC day, refunds subtracted */
+    hh_guard_hit hit;            /* out: what refused */
+    int64_t queued;              /* out: jobs waiting when HH_GUARD_QUEUED */
+    int64_t spent_today;         /* out: credits spent today when HH_GUARD_DAILY_SPEND */
+} hh_create_guard;
 
 /*
  * In one transaction: the idempotency check, the charge, the video row, its
@@ -250,6 +301,8 @@ typedef struct hh_video_new {
  *   HH_ERR_CONFLICT same Idempotency-Key, different body (nothing written)
  *   HH_ERR_CREDITS  balance too low; *balance_out holds it (nothing written)
  *   HH_ERR_INVALID  price <= 0, or idem_key without idem_hash
+ *   HH_ERR_DENIED   in->guard: the key, session or account may no longer create
+ *   HH_ERR_LIMIT    in->guard: a cap of the account (guard->hit says which)
  */
 hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[HH_ID_LEN],
                              char **replay_body, int64_t *balance_out);
@@ -337,6 +390,76 @@ hh_status store_queue_stats(hh_store *st, hh_queue_stats *out);
  */
 hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
                              int64_t *refunded);
+
+/* ---- account limits, suspension, audit (store_sqlite_accounts.c) ---- */
+
+/*
+ * Stores a new API key as store_key_insert does, unless the user holds
+ * max_keys live keys already (HH_ERR_LIMIT; counted and inserted in one
+ * transaction, so racing creates cannot pass the cap).
+ */
+hh_status store_key_insert_capped(hh_store *st, const char *user_id, const char *name,
+                                  const uint8_t hash[CRYPTO_SHA256_LEN], const char *prefix,
+                                  int max_keys, hh_api_key *out);
+/*
+ * A page of a user's live keys, newest first: those with id < before
+ * ("" or NULL: from the newest), at most limit (1..STORE_KEYS_MAX).
+ * *keys is malloc'd (NULL when none); caller frees.
+ */
+hh_status store_key_list_page(hh_store *st, const char *user_id, const char *before, int limit,
+                              hh_api_key **keys, size_t *n);
+
+/* What suspending an account did. */
+typedef struct hh_suspension {
+    int64_t videos_canceled;  /* queued or running videos failed and refunded */
+    int64_t credits_refunded; /* their charges, back on the balance */
+    int64_t sessions_ended;
+} hh_suspension;
+
+/*
+ * Suspends (on) or reinstates (!on) a user. Suspending, in one
+ * transaction: the user is marked (its keys stop authenticating, it
+ * cannot sign in), its dashboard sessions are deleted, and every video of
+ * it that is queued or running ends failed with message and a full refund.
+ * *out (may be NULL) says what was done. HH_ERR_NOTFOUND unknown user;
+ * HH_ERR_CONFLICT already in that state.
+ */
+hh_status store_user_set_disabled(hh_store *st, const char *user_id, int on, const char *message,
+                                  hh_suspension *out);
+
+/* One row of the audit log of operator actions (append-only). */
+typedef struct hh_audit_entry {
+    int64_t id; /* increasing */
+    int64_t at;
+    char actor[64];   /* who: the OS user running the admin command */
+    char action[64];  /* what: "user disable", "credits grant", ... */
+    char target[256]; /* on what: an email or an id, "" when none */
+    char *detail;     /* (heap) the command's options as JSON text */
+} hh_audit_entry;
+
+/* Appends an audit row; strings are copied, detail (JSON text) may be NULL. */
+hh_status store_audit_append(hh_store *st, const char *actor, const char *action,
+                             const char *target, const char *detail);
+/*
+ * Rows newest first with id < before (0: from the newest), at most limit
+ * (1..STORE_PAGE_MAX). Release with store_audit_list_free.
+ */
+hh_status store_audit_list(hh_store *st, int64_t before, int limit, hh_audit_entry **entries,
+                           size_t *n);
+void store_audit_list_free(hh_audit_entry *entries, size_t n);
+
+/*
+ * Forgets at most limit pending uploads that no body can still be on its
+ * way to: their URL expired before now, plus the longest a body may take
+ * after its start (grace_ms, then its size at min_rate bytes a second),
+ * so that no node sharing the storage is still receiving one. Those skip
+ * says are in flight here are kept too (skip may be NULL; ctx is its).
+ * Their keys are copied into keys (limit slots of HH_KEY_MAX), *n says how
+ * many, so the caller can remove what a broken body left in storage.
+ */
+hh_status store_upload_expire(hh_store *st, int64_t now, int64_t grace_ms, int64_t min_rate,
+                              int limit, int (*skip)(void *ctx, const char *key), void *ctx,
+                              char (*keys)[HH_KEY_MAX], size_t *n);
 
 /* ---- the operator's lists and statistics (store_sqlite_admin.c) ---- */
 

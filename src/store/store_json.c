@@ -12,9 +12,9 @@ json_t *store_time_json(int64_t ms)
 
 json_t *store_user_json(const hh_user *u)
 {
-    return json_pack("{s:s, s:s, s:s, s:I, s:b, s:o}", "id", u->id, "email", u->email, "plan",
+    return json_pack("{s:s, s:s, s:s, s:I, s:b, s:o, s:b}", "id", u->id, "email", u->email, "plan",
                      u->plan, "credits", (json_int_t)u->credits, "apiAccess", u->api_access,
-                     "createdAt", store_time_json(u->created_at));
+                     "createdAt", store_time_json(u->created_at), "disabled", u->disabled);
 }
 
 json_t *store_key_json(const hh_api_key *k)

@@ -15,8 +15,10 @@
  * foreign_keys=ON, synchronous=FULL (the WAL is synced at every commit: a
  * commit that returned survives a power cut, which a charge answered 202
  * must), and a busy_timeout so writers queue behind each other instead of
- * failing. A WAL hook bumps the change counter after every commit
- * (store_changes.c) and checkpoints as SQLite's default hook would.
+ * failing. The wait is the calling thread's (store_thread_busy_ms): request
+ * threads wait briefly and answer 503, workers wait the default 10 s. A WAL
+ * hook bumps the change counter after every commit (store_changes.c) and
+ * checkpoints as SQLite's default hook would.
  *
  * Writes of more than one row run through sq_tx, in BEGIN IMMEDIATE
  * transactions: the write lock is taken at BEGIN, so a read-then-write
@@ -38,6 +40,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +62,7 @@ _Static_assert(UUID_STR_LEN == HH_ID_LEN, "store ids are uuid.h's UUIDv7 text");
 /* Bodies in one group transaction at most: bounds the time the write lock is held. */
 #define GROUP_MAX 64
 
-#define USER_COLS "id, email, plan, credits, api_access, created_at"
+#define USER_COLS "id, email, plan, credits, api_access, created_at, disabled_at IS NOT NULL"
 
 /* This file's statements: the SQL of each in core_text, the cache row SQ_FILE_CORE. */
 enum core_stmt {
@@ -108,7 +111,8 @@ static const char *const core_text[S_COUNT] = {
     [S_KEY_INSERT] = "INSERT INTO api_keys (id, user_id, name, hash, prefix, created_at)"
                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_KEY_LOOKUP] = "SELECT k.id, k.user_id, k.name, k.prefix, k.created_at, k.last_used_at,"
-                     " u.id, u.email, u.plan, u.credits, u.api_access, u.created_at"
+                     " u.id, u.email, u.plan, u.credits, u.api_access, u.created_at,"
+                     " u.disabled_at IS NOT NULL"
                      " FROM api_keys k JOIN users u ON u.id = k.user_id"
                      " WHERE k.hash = ?1 AND k.deleted_at IS NULL",
     [S_KEY_LIST] = "SELECT id, user_id, name, prefix, created_at, last_used_at FROM api_keys"
@@ -129,6 +133,11 @@ static const char *const core_text[S_COUNT] = {
 };
 
 static const sq_sql core_sql = {SQ_FILE_CORE, S_COUNT, core_text};
+
+/* This thread's wait for a lock (store_thread_busy_ms); 0: BUSY_TIMEOUT_MS. */
+static _Thread_local int thread_busy_ms;
+/* Set when any call met a page that is not a database page (store_health reports it). */
+static atomic_int corrupt_seen;
 
 /* One caller of sq_tx_group, on its stack until its group committed. */
 typedef struct group_member {
@@ -192,6 +201,12 @@ hh_status sq_error(sqlite3 *db, int rc, const char *what)
         return HH_ERR_BUSY;
     case SQLITE_NOMEM:
         return HH_ERR_NOMEM;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        atomic_store(&corrupt_seen, 1);
+        hh_error("store: %s: the database is corrupt: %s", what,
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        return HH_ERR_DB;
     case SQLITE_IOERR:
     case SQLITE_FULL:
     case SQLITE_CANTOPEN:
@@ -361,7 +376,8 @@ static hh_status conn_open(hh_store *st, conn **out)
         rc = sq_error(c->db, src, "open");
         goto fail;
     }
-    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    c->busy_ms = BUSY_TIMEOUT_MS;
+    sqlite3_busy_timeout(c->db, c->busy_ms);
     rc = exec_get(c->db, "PRAGMA journal_mode = WAL", mode, sizeof mode);
     if (rc)
         goto fail;
@@ -385,6 +401,31 @@ fail:
     return rc;
 }
 
+void store_thread_busy_ms(int ms)
+{
+    thread_busy_ms = ms > 0 ? ms : 0;
+}
+
+int sq_corrupt_seen(void)
+{
+    return atomic_load(&corrupt_seen);
+}
+
+const char *sq_store_path(const hh_store *st)
+{
+    return st->path;
+}
+
+/* Gives c the calling thread's lock wait (a no-op when it has it already). */
+static void conn_set_busy(conn *c)
+{
+    int ms = thread_busy_ms ? thread_busy_ms : BUSY_TIMEOUT_MS;
+    if (c->busy_ms != ms) {
+        sqlite3_busy_timeout(c->db, ms);
+        c->busy_ms = ms;
+    }
+}
+
 /* Borrows a connection: an idle one, a new one while under POOL_MAX, else waits. */
 static hh_status conn_get(hh_store *st, conn **out)
 {
@@ -394,12 +435,15 @@ static hh_status conn_get(hh_store *st, conn **out)
     if (st->nidle > 0) {
         *out = st->idle[--st->nidle];
         pthread_mutex_unlock(&st->mu);
+        conn_set_busy(*out);
         return HH_OK;
     }
     st->nopen++;
     pthread_mutex_unlock(&st->mu);
 
     hh_status rc = conn_open(st, out);
+    if (!rc)
+        conn_set_busy(*out);
     if (rc) {
         pthread_mutex_lock(&st->mu);
         st->nopen--;
@@ -778,6 +822,7 @@ static void read_user(sqlite3_stmt *s, int col, hh_user *u)
     u->credits = sqlite3_column_int64(s, col + 3);
     u->api_access = sqlite3_column_int(s, col + 4) != 0;
     u->created_at = sqlite3_column_int64(s, col + 5);
+    u->disabled = sqlite3_column_int(s, col + 6) != 0;
 }
 
 hh_status store_user_create(hh_store *st, const char *email, const char *password_hash,
@@ -915,44 +960,59 @@ static void read_key(sqlite3_stmt *s, hh_api_key *k)
     k->last_used_at = sqlite3_column_int64(s, 5); /* NULL reads as 0: never used */
 }
 
-static void read_key_row(sqlite3_stmt *s, void *out)
+void sq_read_key_row(sqlite3_stmt *s, void *out)
 {
     read_key(s, out);
+}
+
+hh_status sq_key_new(const char *user_id, const char *name, const char *prefix, hh_api_key *k)
+{
+    memset(k, 0, sizeof *k);
+    if (!user_id || strnlen(user_id, HH_ID_LEN) >= HH_ID_LEN || !name ||
+        strnlen(name, sizeof k->name) >= sizeof k->name || !prefix || !*prefix ||
+        strnlen(prefix, sizeof k->prefix) >= sizeof k->prefix)
+        return HH_ERR_INVALID;
+    hh_status rc = uuid_v7(k->id);
+    if (rc)
+        return rc;
+    memcpy(k->user_id, user_id, strlen(user_id) + 1);
+    memcpy(k->name, name, strlen(name) + 1);
+    memcpy(k->prefix, prefix, strlen(prefix) + 1);
+    k->created_at = hh_time_now_ms();
+    return HH_OK;
 }
 
 hh_status store_key_insert(hh_store *st, const char *user_id, const char *name,
                            const uint8_t hash[32], const char *prefix, hh_api_key *out)
 {
     conn *c = NULL;
-    sqlite3_stmt *s = NULL;
-    hh_api_key k = {0};
-    if (!user_id || strnlen(user_id, HH_ID_LEN) >= HH_ID_LEN || !name ||
-        strnlen(name, sizeof k.name) >= sizeof k.name || !prefix || !*prefix ||
-        strnlen(prefix, sizeof k.prefix) >= sizeof k.prefix)
-        return HH_ERR_INVALID;
-    hh_status rc = uuid_v7(k.id);
+    hh_api_key k;
+    hh_status rc = sq_key_new(user_id, name, prefix, &k);
     if (rc)
         return rc;
-    memcpy(k.user_id, user_id, strlen(user_id) + 1);
-    memcpy(k.name, name, strlen(name) + 1);
-    memcpy(k.prefix, prefix, strlen(prefix) + 1);
-    k.created_at = hh_time_now_ms();
 
-    rc = sq_borrow(st, &core_sql, S_KEY_INSERT, &c, &s);
-    if (rc)
-        goto out;
-    sqlite3_bind_text(s, 1, k.id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, k.user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, k.name, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 4, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, k.prefix, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 6, k.created_at);
-    rc = sq_exec(c, s, "key insert");
+    rc = conn_get(st, &c);
+    if (!rc)
+        rc = sq_key_insert_on(c, &k, hash);
     if (!rc && out)
         *out = k;
-out:
     sq_conn_put(st, c);
     return rc;
+}
+
+hh_status sq_key_insert_on(conn *c, const hh_api_key *k, const uint8_t hash[CRYPTO_SHA256_LEN])
+{
+    sqlite3_stmt *s = NULL;
+    hh_status rc = sq_stmt(c, &core_sql, S_KEY_INSERT, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, k->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, k->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, k->name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, hash, CRYPTO_SHA256_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, k->prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 6, k->created_at);
+    return sq_exec(c, s, "key insert");
 }
 
 hh_status store_key_lookup(hh_store *st, const uint8_t hash[CRYPTO_SHA256_LEN], hh_api_key *key,
@@ -988,7 +1048,7 @@ hh_status store_key_list(hh_store *st, const char *user_id, hh_api_key **keys, s
         return rc;
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, STORE_KEYS_MAX);
-    rc = sq_collect_rows(c, s, sizeof **keys, read_key_row, (void **)keys, n);
+    rc = sq_collect_rows(c, s, sizeof **keys, sq_read_key_row, (void **)keys, n);
     sq_conn_put(st, c);
     return rc;
 }

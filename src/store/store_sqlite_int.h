@@ -34,6 +34,7 @@ typedef enum sq_file {
     SQ_FILE_VIDEOS,   /* store_sqlite_videos.c: uploads, videos, jobs, idempotency */
     SQ_FILE_SESSIONS, /* store_sqlite_sessions.c: dashboard sessions */
     SQ_FILE_REMOTE,   /* store_sqlite_remote.c: the remote tasks of provider engines */
+    SQ_FILE_ACCOUNTS, /* store_sqlite_accounts.c: account limits, suspension, audit, health */
     SQ_FILE_SHARES,   /* store_sqlite_shares.c: public share pages */
     SQ_FILE_ADMIN,    /* store_sqlite_admin.c: the operator's lists and statistics */
     SQ_FILE_COUNT
@@ -51,8 +52,14 @@ typedef struct sq_sql {
 
 typedef struct conn {
     sqlite3 *db;
+    int busy_ms; /* the lock wait set on db (the borrowing thread's) */
     sqlite3_stmt *stmt[SQ_FILE_COUNT][SQ_STMTS_MAX]; /* prepared on first use */
 } conn;
+
+/* 1 once any call of this process met a corrupt database page (SQLITE_CORRUPT, NOTADB). */
+int sq_corrupt_seen(void);
+/* The database file of st. */
+const char *sq_store_path(const hh_store *st);
 
 /* Maps a SQLite result code to an hh_status, logging what failed. */
 hh_status sq_error(sqlite3 *db, int rc, const char *what);
@@ -130,6 +137,25 @@ uint64_t sq_changes_read(const sq_changes *ch);
  */
 hh_status sq_collect_rows(conn *c, sqlite3_stmt *s, size_t elem,
                           void (*read)(sqlite3_stmt *, void *), void **out, size_t *n);
+/* Reads a row of (id, user_id, name, prefix, created_at, last_used_at) into an hh_api_key. */
+void sq_read_key_row(sqlite3_stmt *s, void *out);
+/* Fills k for a new key of user_id (a fresh id, now); HH_ERR_INVALID if a string does not fit. */
+hh_status sq_key_new(const char *user_id, const char *name, const char *prefix, hh_api_key *k);
+/* Inserts key k with the SHA-256 of its secret on c (inside or outside a transaction). */
+hh_status sq_key_insert_on(conn *c, const hh_api_key *k, const uint8_t hash[CRYPTO_SHA256_LEN]);
+/*
+ * Inside a transaction: ends the unfinished video video_id (queued or
+ * running) as failed with message and refunds its charge, exactly once, as
+ * an operator's order would (store_job_fail with no worker). HH_ERR_CONFLICT
+ * when it has finished already.
+ */
+hh_status sq_video_cancel_tx(conn *c, const char *video_id, const char *message);
+/*
+ * Inside store_video_create's transaction, before the charge: the checks
+ * of in->guard (the caller may still create, the account's caps).
+ */
+hh_status sq_create_guard_tx(conn *c, const hh_video_new *in, int64_t now);
+
 /*
  * Inside the caller's transaction (an sq_tx body): moves the balance by
  * amount and appends the ledger row. HH_ERR_CREDITS (nothing written) if

@@ -517,6 +517,8 @@ static hh_status create_tx(conn *c, void *ctx)
         if ((rc = idem_prune(c, v->now)))
             return rc;
     }
+    if (in->guard && (rc = sq_create_guard_tx(c, in, v->now)))
+        return rc; /* the caller may no longer create, or a cap of the account (accounts.c) */
     int64_t balance = 0;
     rc =
         sq_ledger_append_tx(c, in->user_id, -in->price, HH_LEDGER_CHARGE, v->id, "video", &balance);
@@ -852,6 +854,12 @@ static hh_status fail_or_retry_tx(conn *c, void *ctx)
     if (j->worker_id && j->retryable && js.attempts < js.max_attempts)
         return requeue_tx(c, j->video_id, 0, now);
     return fail_tx(c, j->video_id, &js, j->message, now);
+}
+
+hh_status sq_video_cancel_tx(conn *c, const char *video_id, const char *message)
+{
+    job_call j = {.video_id = video_id, .message = message};
+    return fail_or_retry_tx(c, &j);
 }
 
 hh_status store_job_fail(hh_store *st, const char *video_id, const char *worker_id,

@@ -1,13 +1,18 @@
 /*
- * fsutil.c - mkdir -p and rm -r for the program's own directories.
+ * fsutil.c - mkdir -p and rm -r for the program's own directories, and
+ * the free-space and write probe of a data directory.
  */
 #include "util/fsutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* mkdir of every prefix of buf that ends before a '/', and of buf itself when last_too. */
@@ -70,6 +75,32 @@ void hh_remove_tree(const char *path)
 {
     /* FTW_DEPTH: children before their directory; FTW_PHYS: never follow a link. */
     nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+hh_status hh_disk_check(const char *dir, unsigned long long min_free,
+                        unsigned long long *free_bytes)
+{
+    struct statvfs vfs;
+    char probe[PATH_MAX];
+    if (statvfs(dir, &vfs))
+        return HH_ERR_IO;
+    unsigned long long avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+    if (free_bytes)
+        *free_bytes = avail;
+    if (avail < min_free)
+        return HH_ERR_LIMIT;
+    /* Free blocks are not the whole story (inodes, quotas, a failing disk): write for real. */
+    int n = snprintf(probe, sizeof probe, "%s/.write-probe-XXXXXX", dir);
+    if (n < 0 || (size_t)n >= sizeof probe)
+        return HH_ERR_INVALID;
+    int fd = mkstemp(probe);
+    if (fd < 0)
+        return HH_ERR_IO;
+    static const char byte = 'x';
+    hh_status rc = write(fd, &byte, 1) == 1 && fsync(fd) == 0 ? HH_OK : HH_ERR_IO;
+    close(fd);
+    unlink(probe);
+    return rc;
 }
 
 hh_status hh_write_all(int fd, const void *p, size_t len)

@@ -1,8 +1,9 @@
 /*
  * fsutil.h - the few filesystem chores several layers share: making a
- * directory path (mkdir -p), removing a directory tree of our own and
- * writing a whole buffer.
- * POSIX has no call for either; nftw(3) does the walking for the removal.
+ * directory path (mkdir -p), removing a directory tree of our own,
+ * checking that a directory's disk can still take writes, and writing a
+ * whole buffer. POSIX has no call for the first two; nftw(3) does the
+ * walking for the removal.
  */
 #ifndef HH_FSUTIL_H
 #define HH_FSUTIL_H
@@ -28,6 +29,16 @@ hh_status hh_mkdir_parents(const char *path);
  * stays. Only for directories the program made itself (scratch, job dirs).
  */
 void hh_remove_tree(const char *path);
+
+/*
+ * Whether the file system of dir can take writes: at least min_free bytes
+ * free for unprivileged users (statvfs), and a small file can be created,
+ * written, fsynced and removed there. HH_OK; HH_ERR_LIMIT when less than
+ * min_free is free; HH_ERR_IO when the write fails (ENOSPC, a read-only
+ * or failing disk). *free_bytes (may be NULL) gets the free space.
+ */
+hh_status hh_disk_check(const char *dir, unsigned long long min_free,
+                        unsigned long long *free_bytes);
 
 /* write(2) all len bytes of p to fd, however many calls it takes (EINTR retried). */
 hh_status hh_write_all(int fd, const void *p, size_t len);

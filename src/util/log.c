@@ -2,9 +2,13 @@
  * log.c - JSON-lines logger. Each event is serialised into one buffer and
  * written with one write(2) on stderr, which is atomic for pipes up to
  * PIPE_BUF and in practice for files opened O_APPEND, so no lock is needed.
+ * Text of unknown origin is escaped into valid UTF-8 first (hh_log_text):
+ * the JSON encoder refuses anything else, and a refused string would lose
+ * the whole line.
  */
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "util/utf8.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -30,7 +34,8 @@ void hh_log_fields(hh_log_level level, const char *msg, json_t *fields)
     }
     char ts[32];
     hh_time_iso8601(hh_time_now_ms(), ts, sizeof ts);
-    json_t *line = json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level_name[level], "msg", msg);
+    json_t *line =
+        json_pack("{s:s, s:s, s:o}", "ts", ts, "level", level_name[level], "msg", hh_log_text(msg));
     if (line && fields)
         json_object_update(line, fields);
     json_decref(fields);
@@ -50,10 +55,18 @@ void hh_log_fields(hh_log_level level, const char *msg, json_t *fields)
     free(text);
 }
 
+json_t *hh_log_text(const char *s)
+{
+    char buf[HH_LOG_TEXT_MAX + 1];
+    size_t n = hh_utf8_escape(buf, sizeof buf, s ? s : "", s ? strlen(s) : 0);
+    return json_stringn(buf, n);
+}
+
 void hh_log(hh_log_level level, const char *fmt, ...)
 {
     if ((int)level < atomic_load(&min_level))
         return;
+    /* A cut at 1024 bytes may split a character; hh_log_fields escapes what is left of it. */
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);

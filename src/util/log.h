@@ -30,6 +30,15 @@ void hh_log(hh_log_level level, const char *fmt, ...) __attribute__((format(prin
  */
 void hh_log_fields(hh_log_level level, const char *msg, json_t *fields);
 
+/*
+ * A JSON string of any bytes for a log field (new reference, NULL only
+ * when out of memory): invalid UTF-8 is escaped as \xNN (util/utf8.h) and
+ * the text is cut at HH_LOG_TEXT_MAX bytes on a character boundary, so a
+ * client's bytes (a path, a key) never make the encoder drop the line.
+ */
+#define HH_LOG_TEXT_MAX 4096
+json_t *hh_log_text(const char *s);
+
 /* Whether a line of this level would be written (to skip building one that would not). */
 int hh_log_enabled(hh_log_level level);
 

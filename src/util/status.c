@@ -32,6 +32,8 @@ const char *hh_status_str(hh_status rc)
         return "canceled";
     case HH_ERR_INTERNAL:
         return "internal";
+    case HH_ERR_DENIED:
+        return "denied";
     }
     return "unknown";
 }

@@ -24,6 +24,7 @@ typedef enum hh_status {
     HH_ERR_BUSY,     /* transient contention; retrying may succeed */
     HH_ERR_CANCELED, /* the operation was asked to stop */
     HH_ERR_INTERNAL, /* a bug or an impossible state */
+    HH_ERR_DENIED,   /* the caller is no longer allowed (a key deleted, an account suspended) */
 } hh_status;
 
 /* Returns a static, lower-case name for rc ("nomem", "invalid", ...). */

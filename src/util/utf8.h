@@ -11,6 +11,7 @@
 #define HH_UTF8_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * The length in bytes of the longest prefix of the len bytes at s that is
@@ -28,5 +29,24 @@ long hh_utf8_count(const char *s, size_t len);
  * as the precision to echo a string with "%.*s".
  */
 size_t hh_utf8_prefix(const char *s, size_t max);
+
+/*
+ * Decodes the character at s (len bytes there): its length in bytes, with
+ * *cp its code point; 0 when no valid character starts there (or len is 0).
+ */
+size_t hh_utf8_next(const char *s, size_t len, uint32_t *cp);
+
+/* Encodes cp into out: its length (1-4), or 0 for a surrogate or past U+10FFFF. */
+size_t hh_utf8_put(uint32_t cp, char out[4]);
+
+/*
+ * Copies the len bytes at src into dst (size bytes, size > 0) as valid
+ * UTF-8 text: valid characters as they are, every other byte (a stray
+ * byte, a cut character, a NUL) as the four characters \xNN. Stops before
+ * a character or an escape that would not fit, so a cut never splits
+ * one; dst is always NUL-terminated. Returns the bytes written (no NUL).
+ * For logs: a client's bytes stay readable and the line stays valid JSON.
+ */
+size_t hh_utf8_escape(char *dst, size_t size, const char *src, size_t len);
 
 #endif

@@ -63,7 +63,8 @@ assert_json "$SHOW" .plan pro
 assert_json "$SHOW" .credits 250
 assert_json "$SHOW" .apiAccess true
 assert_match "$TIME_RE" "$(jq -r .createdAt <<<"$SHOW")" createdAt
-assert_json "$SHOW" 'keys_unsorted | join(",")' "id,email,plan,credits,apiAccess,createdAt"
+assert_json "$SHOW" 'keys_unsorted | join(",")' "id,email,plan,credits,apiAccess,createdAt,disabled"
+assert_json "$SHOW" .disabled false "a new user is not suspended"
 
 # --credits is a grant in the ledger, not a bare balance.
 assert_exit 0 admin user ledger --email ann@example.com

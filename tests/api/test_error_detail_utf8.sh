@@ -5,7 +5,9 @@
 # and content types of 2-, 3- and 4-byte characters, shifted by 0-3 ASCII
 # bytes so every cut offset is met, must answer the contract's 400 with
 # the field named, never a 500 (a detail cut inside a character is invalid
-# UTF-8, which the JSON encoder refuses).
+# UTF-8, which the JSON encoder refuses). And the access log keeps every
+# field of a request whose path is not UTF-8 (/app/%ff%fe): the path is
+# logged escaped, the line never dropped.
 set -euo pipefail
 . "$HH_SRC/tests/api/lib.sh"
 . "$HH_SRC/tests/api/server.sh"
@@ -82,5 +84,22 @@ for unit in 'é' '水' '🐎'; do
   assert_contains "$(jq -r .error.message "$BODY")" "not valid JSON" "videos: bad escape before $unit"
 done
 
+# A path that decodes to bytes that are not UTF-8: the access log escapes them.
+req GET "/app/%ff%fe"
+assert_status 200 "$STATUS" "the app shell for any /app/ path"
+req GET "/api/v1/videos/%ff%c3" -H "Authorization: Bearer $KEY"
+assert_status 404 "$STATUS" "a video id that is not UTF-8"
 stop_server
+line=$(grep '"msg":"request"' "$SERVER_LOG" | grep -F '"path":"/app/\\xff\\xfe"' || true)
+[ -n "$line" ] || fail "no access log line with the escaped path: $(grep -c '"msg":"request"' "$SERVER_LOG") request lines"
+assert_json "$line" .route web.app "the line keeps its route"
+assert_json "$line" .status 200 "the line keeps its status"
+assert_json "$line" .method GET "the line keeps its method"
+assert_match '^[0-9a-f]{24}$' "$(printf '%s' "$line" | jq -r .request_id)" "the line keeps its request id"
+line=$(grep '"msg":"request"' "$SERVER_LOG" | grep -F '"path":"/api/v1/videos/\\xff\\xc3"' || true)
+[ -n "$line" ] || fail "no access log line for the video id that is not UTF-8"
+assert_json "$line" .status 404 "that line keeps its status"
+# Every line of the log is JSON.
+jq -c . "$SERVER_LOG" >/dev/null || fail "the server log has a line that is not JSON"
+HH_ASSERTS=$((HH_ASSERTS + 1))
 hh_done

@@ -13,25 +13,29 @@ KEY=$(hh admin key create --email f@example.com)
 start_server --workers 0 --timeout 2
 PORT=${BASE##*:}
 
-# raw REQUEST-BYTES: sends them, prints the status line's code ("" if the server hung up).
-raw() {
-  python3 - "$PORT" "$1" <<'PY'
-import socket, sys
+# exchange MODE REQUEST-BYTES: sends them; MODE first prints the status code of the first
+# response ("" if the server hung up), MODE all the codes of every response until the server
+# closes the connection.
+exchange() {
+  python3 - "$PORT" "$1" "$2" <<'PY'
+import re, socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+s.sendall(sys.argv[3].encode().decode("unicode_escape").encode("latin-1"))
 data = b""
 try:
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(4096)
+    while sys.argv[2] == "all" or b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
         if not chunk:
             break
         data += chunk
-except socket.timeout:
+except (socket.timeout, ConnectionResetError):
     pass
-line = data.split(b"\r\n", 1)[0].decode("latin-1")
-print(line.split(" ")[1] if line.startswith("HTTP/") else "")
+codes = re.findall(rb"HTTP/1\.[01] ([0-9]{3})", data)
+print(" ".join(c.decode() for c in (codes if sys.argv[2] == "all" else codes[:1])))
 PY
 }
+raw() { exchange first "$1"; }
+responses() { exchange all "$1"; }
 
 H="Host: x\\r\\nAuthorization: Bearer $KEY\\r\\nContent-Type: application/json\\r\\n"
 BODY='{"prompt":"abc","durationSec":3}'
@@ -46,6 +50,24 @@ big=$(python3 -c 'print("a"*70000)')
 assert_eq 400 "$(raw "POST /api/v1/videos HTTP/1.1\\r\\n${H}Transfer-Encoding: chunked\\r\\n\\r\\n11170\\r\\n${big}\\r\\n0\\r\\n\\r\\n")" "chunked body over 64 KiB"
 # Auth is checked on the headers: an anonymous client cannot make us read its body.
 assert_eq 401 "$(raw "POST /api/v1/videos HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 50000000\\r\\n\\r\\n")" "no key, big body: refused on the headers"
+# A field name with whitespace before the colon, or another malformed name, is a 400 and the
+# connection closes: the body of "Content-Length : N" must never be read as a second request
+# (RFC 9112 5.1).
+SMUGGLED="GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"
+SLEN=$(printf "$SMUGGLED" | wc -c)
+PRESIGN='{"kind":"image","contentType":"image/png","sizeBytes":1000}'
+for name in "Content-Length :" "Content-Length\\t:"; do
+  assert_eq 400 "$(responses "POST /api/v1/uploads/presign HTTP/1.1\\r\\n${H}${name} $SLEN\\r\\n\\r\\n$SMUGGLED")" \
+    "'$name': one response, a 400; the body is not read as a second request"
+done
+# Other malformed names, on a request that is otherwise fine (200 without them).
+for name in "X Pad:" "X(Pad):" "X@Pad:" "X/Pad:"; do
+  assert_eq 400 "$(responses "POST /api/v1/uploads/presign HTTP/1.1\\r\\n${H}${name} 1\\r\\nContent-Length: ${#PRESIGN}\\r\\n\\r\\n$PRESIGN")" \
+    "field name '$name'"
+done
+assert_eq 200 "$(responses "POST /api/v1/uploads/presign HTTP/1.1\\r\\n${H}X-Pad_1.~: 1\\r\\nContent-Length: ${#PRESIGN}\\r\\nConnection: close\\r\\n\\r\\n$PRESIGN")" \
+  "a name of token characters is fine"
+
 # A header block over the per-connection memory is refused, not buffered.
 huge=$(python3 -c 'print("x"*70000)')
 code=$(raw "GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nX-Big: $huge\\r\\n\\r\\n")

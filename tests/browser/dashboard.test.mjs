@@ -81,7 +81,7 @@ async function signIn(page, who) {
   await page.waitForSelector('body.ready');
 }
 
-// Sign-ins are rate-limited (5 a minute per email and address), so most
+// Sign-ins are rate-limited (docs/security-and-limits.md), so most
 // tests reuse one session per user; the sign-in and sign-out tests make their own.
 const sessions = new Map();
 async function signedIn(who, viewport = DESKTOP, locale = 'en-US') {

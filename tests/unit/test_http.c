@@ -3,9 +3,10 @@
  * 127.0.0.1:0) with a test route table, driven over loopback sockets with
  * raw request bytes: framing refusals, body limits (declared and chunked),
  * 404/405/Allow, request ids, HEAD, CORS, the guard, streaming bodies and
- * their abort, the idle timeout, oversized header blocks, blocking routes
- * run off the connection threads, and a graceful stop with a request in
- * flight. Status line and headers are parsed here.
+ * their abort, the idle timeout, oversized header blocks, handlers that
+ * wait run on the work pool (off the connection threads), the fallback
+ * 500, and a graceful stop with a request in flight. Status line and
+ * headers are parsed here.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -68,6 +69,13 @@ static void h_hello(http_req *req, void *app)
 {
     (void)app;
     http_reply_bytes(req, 200, "text/plain", "hello, world\n", 13);
+}
+
+/* A reply whose JSON cannot be built (NULL): the server's fallback 500 goes out instead. */
+static void h_nobody(http_req *req, void *app)
+{
+    (void)app;
+    http_reply_json(req, 200, NULL);
 }
 
 static void h_cors(http_req *req, void *app)
@@ -134,7 +142,7 @@ static void st_abort(http_req *req, void *app)
 
 static const http_stream_ops stream_ops = {st_begin, st_data, st_end, st_abort};
 
-/* A blocking route's handler: waits until the test opens the gate (or 20 s, then says so). */
+/* A handler that blocks: waits until the test opens the gate (or 20 s, then says so). */
 static atomic_int gate_in;
 static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
@@ -173,7 +181,8 @@ static const http_route routes[] = {
     {HTTP_GET | HTTP_HEAD, "/hello", "hello", 0, 0, h_hello, NULL},
     {HTTP_GET | HTTP_HEAD, "/cors/{id}", "cors", HTTP_ROUTE_CORS, 0, h_cors, NULL},
     {HTTP_GET, "/slow", "slow", 0, 0, h_slow, NULL},
-    {HTTP_GET, "/gate", "gate", HTTP_ROUTE_BLOCKING, 0, h_gate, NULL},
+    {HTTP_GET, "/gate", "gate", 0, 0, h_gate, NULL},
+    {HTTP_GET, "/nobody", "nobody", 0, 0, h_nobody, NULL},
     {HTTP_PUT, "/stream/{id}", "stream", 0, STREAM_CAP, NULL, &stream_ops},
     {0, NULL, NULL, 0, 0, NULL, NULL},
 };
@@ -193,6 +202,7 @@ static int setup(void **state)
         .connection_timeout_s = 1,
         .routes = routes,
         .guard = guard,
+        .min_body_rate = 2,
     };
     if (http_server_new(&cfg, &srv))
         return -1;
@@ -856,7 +866,8 @@ static int64_t trickle_body(const char *head, size_t n, resp *r)
 }
 
 /* A buffered body trickled slower than the timeout allows is cut off; a
- * streaming body at the same pace (never idle for 1 s) is not. */
+ * streaming body at the same pace (never idle for 1 s, and above the
+ * server's minimum rate of 2 bytes a second) is not. */
 static void test_slow_body(void **state)
 {
     (void)state;
@@ -873,6 +884,31 @@ static void test_slow_body(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "10");
     free(r.body);
+}
+
+/* On a server whose minimum body rate is 1000 bytes a second, the same 4-bytes-a-second
+ * stream is cut once the 1 s grace has passed: trickling is no way to hold a slot. */
+static void test_stream_below_min_rate(void **state)
+{
+    (void)state;
+    http_config cfg = {.listen = "127.0.0.1:0",
+                       .threads = 1,
+                       .connection_timeout_s = 1,
+                       .routes = routes,
+                       .guard = guard,
+                       .min_body_rate = 1000};
+    http_server *other = NULL;
+    assert_int_equal(http_server_new(&cfg, &other), HH_OK);
+    unsigned shared = port;
+    port = http_server_port(other);
+    resp r;
+    memset(&r, 0, sizeof r);
+    int64_t took =
+        trickle_body("PUT /stream/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n", 40, &r);
+    port = shared;
+    http_server_free(other);
+    free(r.body);
+    assert_true(took >= 0); /* cut, not answered after all 40 bytes */
 }
 
 static void test_huge_header_block(void **state)
@@ -944,9 +980,10 @@ static void test_port_in_use(void **state)
 }
 
 /*
- * A blocking route runs off the connection threads: more of its handlers
- * wait at once than the server has connection threads (2), and another
- * route is still answered meanwhile; each gets its reply once let go.
+ * A handler that waits runs on the work pool, off the connection threads:
+ * more of them wait at once than the server has connection threads (2),
+ * and another route is still answered meanwhile; each gets its reply once
+ * let go.
  */
 static void test_blocking_route_off_connection_threads(void **state)
 {
@@ -975,6 +1012,32 @@ static void test_blocking_route_off_connection_threads(void **state)
         free(r.body);
         close(fd[i]);
     }
+}
+
+/*
+ * The fallback 500 (a reply whose JSON could not be built) declares exactly
+ * the bytes of its text: once it declared 63 for 62 and sent a stray NUL,
+ * which the next pipelined response then began with.
+ */
+static void test_fallback_500_exact(void **state)
+{
+    (void)state;
+    static const char req2[] = "GET /nobody HTTP/1.1\r\nHost: t\r\n\r\n"
+                               "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    int fd = connect_to(port, 5);
+    assert_int_equal(send_all(fd, req2, sizeof req2 - 1), 0);
+    resp r;
+    read_resp(fd, &r, 0);
+    assert_envelope(&r, 500, "internal_error");
+    assert_int_equal(strlen(r.body), r.body_len); /* no NUL inside what was declared */
+    assert_string_equal(r.body,
+                        "{\"error\":{\"code\":\"internal_error\",\"message\":\"Out of memory.\"}}");
+    free(r.body);
+    read_resp(fd, &r, 0); /* starts with "HTTP/1.1 ", not a stray byte */
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "hello, world\n");
+    free(r.body);
+    close(fd);
 }
 
 /* Runs last: frees the shared server while a slow request is in flight. */
@@ -1014,9 +1077,11 @@ int main(void)
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_slowloris_cut_off),
         cmocka_unit_test(test_slow_body),
+        cmocka_unit_test(test_stream_below_min_rate),
         cmocka_unit_test(test_huge_header_block),
         cmocka_unit_test(test_port_in_use),
         cmocka_unit_test(test_blocking_route_off_connection_threads),
+        cmocka_unit_test(test_fallback_500_exact),
         cmocka_unit_test(test_free_lets_request_finish),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

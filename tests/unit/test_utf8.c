@@ -2,7 +2,8 @@
  * test_utf8.c - the one UTF-8 decoder: validity rules, code-point counts,
  * and hh_utf8_prefix, the cut that never ends inside a character, with a
  * 2-, 3- and 4-byte character at every offset across the limit (limit-1,
- * limit, limit+1 bytes) and stray bytes in the middle of the text.
+ * limit, limit+1 bytes) and stray bytes in the middle of the text; and
+ * hh_utf8_escape, which keeps such bytes readable as \xNN for the logs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -68,11 +69,51 @@ static void stray_bytes_end_the_prefix(void **state)
     assert_int_equal(hh_utf8_count("", 0), 0);
 }
 
+/* Stray bytes become \xNN, text stays as it is, and the result is always valid UTF-8. */
+static void escape_keeps_every_byte_readable(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_int_equal(hh_utf8_escape(out, sizeof out, "/app/\xff\xfe", 7), 13);
+    assert_string_equal(out, "/app/\\xff\\xfe");
+    assert_int_equal(hh_utf8_escape(out, sizeof out, "h\xc3\xa9\0z", 5), 8);
+    assert_string_equal(out, "h\xc3\xa9\\x00z"); /* a NUL is escaped, not an end */
+    assert_int_equal(hh_utf8_escape(out, sizeof out, "ab\xc3", 3), 6); /* a cut character */
+    assert_string_equal(out, "ab\\xc3");
+    assert_int_equal(hh_utf8_escape(out, sizeof out, "", 0), 0);
+    assert_string_equal(out, "");
+}
+
+/* The output never ends inside a character or an escape, at any size. */
+static void escape_cuts_on_boundaries(void **state)
+{
+    (void)state;
+    const char src[] = "a\xff"
+                       "b\xf0\x9f\x90\x8e\xfe";
+    for (size_t size = 1; size <= 24; size++) {
+        char out[32];
+        memset(out, 'Z', sizeof out);
+        size_t n = hh_utf8_escape(out, size, src, sizeof src - 1);
+        assert_true(n < size);
+        assert_int_equal(out[n], '\0');
+        assert_true(hh_utf8_count(out, n) >= 0);
+        /* What was written is a prefix of the whole escape. */
+        char whole[64];
+        hh_utf8_escape(whole, sizeof whole, src, sizeof src - 1);
+        assert_memory_equal(out, whole, n);
+        /* ... and it stops only where the next piece would not fit. */
+        assert_true(whole[n] == '\0' || n + (whole[n] == '\\' ? 4 : 1) >= size ||
+                    (unsigned char)whole[n] == 0xf0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prefix_at_every_offset),
         cmocka_unit_test(stray_bytes_end_the_prefix),
+        cmocka_unit_test(escape_keeps_every_byte_readable),
+        cmocka_unit_test(escape_cuts_on_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
