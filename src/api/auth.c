@@ -4,10 +4,7 @@
  * unauthenticated client cannot make the server buffer a body.
  *
  * Order: header present and Bearer → key well formed → key known and live
- * → rate limit. The rate is the account's: every key of a user draws on
- * one bucket of the plan's size (N keys are not N times the plan), and the
- * dashboard's session routes on a second bucket of the same size, so a
- * browser tab never eats an integration's budget. The key is looked up by
+ * → rate limit (the account's budget, account_budget.c). The key is looked up by
  * the SHA-256 of the whole token: keys are 256-bit random, so a fast hash
  * is the right one (a slow password hash buys nothing against a secret
  * that cannot be guessed).
@@ -17,7 +14,6 @@
  * deleted, API access switched off or the account suspended by the admin
  * CLI counts at once) and at most a second; unknown keys are never kept.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -37,15 +33,6 @@ static const char *bearer_token(const char *header)
     while (*t == ' ' || *t == '\t')
         t++;
     return *t ? t : NULL;
-}
-
-static void set_ratelimit_headers(http_req *req, const ratelimit_result *rl)
-{
-    char v[96];
-    snprintf(v, sizeof v, "\"default\";q=%d;w=%d", rl->limit, rl->window_s);
-    http_req_add_header(req, "RateLimit-Policy", v);
-    snprintf(v, sizeof v, "\"default\";r=%d;t=%d", rl->remaining, rl->reset_s);
-    http_req_add_header(req, "RateLimit", v);
 }
 
 static void free_principal(void *p)
@@ -130,29 +117,6 @@ static int guard_api_key(hh_app *app, http_req *req)
     }
     http_req_set_user(req, p, free_principal);
     return 0;
-}
-
-int api_rate_limit(hh_app *app, http_req *req, const char *scope, const char *user_id,
-                   const hh_plan *plan)
-{
-    char bucket[HH_ID_LEN + 16];
-    ratelimit_result rl;
-    snprintf(bucket, sizeof bucket, "%s:%s", scope, user_id);
-    if (ratelimit_take(app->limiter, bucket, plan->requests_per_minute, hh_time_mono_ms(), &rl)) {
-        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Rate limiter failed.", NULL);
-        return 1;
-    }
-    set_ratelimit_headers(req, &rl);
-    if (rl.allowed)
-        return 0;
-    char secs[16];
-    snprintf(secs, sizeof secs, "%d", rl.retry_after_s);
-    http_req_add_header(req, "Retry-After", secs);
-    http_reply_error(req, API_ERR_RATE_LIMITED,
-                     "Too many requests for this account; its plan's rate is shared by all its "
-                     "keys.",
-                     NULL);
-    return 1;
 }
 
 int api_guard(http_req *req, const http_route *route, void *app)

@@ -1,8 +1,7 @@
 /*
  * blob.c - the backend-independent half of blob.h: dispatch to the
- * backend's operations, choosing a backend, and the upload checks that
- * hold for every backend (size and magic bytes, through read_head and
- * media/sniff.h).
+ * backend's operations and the upload checks that hold for every backend
+ * (size and magic bytes, through read_head and media/sniff.h).
  */
 #include "blob/blob.h"
 
@@ -11,14 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blob/blob_s3.h"
 #include "domain/upload_policy.h"
 #include "media/sniff.h"
-
-hh_status blob_open(const char *data_dir, const blob_s3_config *s3, blob_store **out)
-{
-    return s3 ? blob_s3_new(s3, out) : blob_local_new(data_dir, "", out);
-}
 
 hh_status blob_put_file(blob_store *bs, const char *key, const char *path)
 {
