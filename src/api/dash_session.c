@@ -115,6 +115,21 @@ static int is_state_changing(http_method m)
     return m != HTTP_GET && m != HTTP_HEAD && m != HTTP_OPTIONS;
 }
 
+int dashboard_session_live(hh_app *app, const http_req *req)
+{
+    uint8_t secret[DASH_SECRET_BYTES], hash[CRYPTO_SHA256_LEN];
+    if (!cookie_secret(http_req_header(req, "Cookie"), secret))
+        return 0;
+    crypto_sha256(secret, sizeof secret, hash);
+    OPENSSL_cleanse(secret, sizeof secret);
+    hh_session s;
+    hh_user u;
+    int live =
+        store_session_get(app->store, hash, hh_time_now_ms(), &s, &u) == HH_OK && !u.disabled;
+    OPENSSL_cleanse(&s, sizeof s);
+    return live;
+}
+
 int dashboard_guard(hh_app *app, http_req *req)
 {
     uint8_t secret[DASH_SECRET_BYTES];
@@ -163,7 +178,7 @@ int dashboard_guard(hh_app *app, http_req *req)
             return 1;
         }
     }
-    /* The plan's rate, as on the Customer API (a bucket of its own: see auth.c). */
+    /* The plan's rate, as on the Customer API (a bucket of its own: see account_budget.c). */
     if (api_rate_limit(app, req, "dash", p->base.user.id, p->base.plan)) {
         free_principal(p);
         return 1;

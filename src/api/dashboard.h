@@ -47,6 +47,14 @@ typedef struct dash_principal {
  */
 int dashboard_guard(hh_app *app, http_req *req);
 
+/*
+ * 1 when req carries the cookie of a live session of an account that is
+ * not suspended, else 0. Replies nothing and renews nothing: the sign-in
+ * page asks it (through GET /api/dashboard/config) instead of probing a
+ * session route and logging a 401 in every visitor's console.
+ */
+int dashboard_session_live(hh_app *app, const http_req *req);
+
 /* The principal of a session route (NULL on other routes). Borrowed from req. */
 const dash_principal *dash_principal_of(const http_req *req);
 

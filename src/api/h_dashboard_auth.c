@@ -43,7 +43,9 @@ static void make_dummy(void)
 void h_dash_config(http_req *req, void *app_)
 {
     hh_app *app = app_;
-    http_reply_json(req, 200, json_pack("{s:b}", "signupAllowed", app->allow_signup));
+    http_reply_json(req, 200,
+                    json_pack("{s:b,s:b}", "signupAllowed", app->allow_signup, "signedIn",
+                              dashboard_session_live(app, req)));
 }
 
 /*

@@ -90,6 +90,14 @@ assert_eq true "$(jq -r .plan.allow.referenceAudio "$BODY")" "me: plan gates"
 assert_eq 510 "$(jq -r .user.credits "$BODY")" "me: balance"
 assert_eq no-store "$(header Cache-Control)" "me is not cached"
 
+# The sign-in page learns whether a session is live from config, which never answers 401.
+req GET /api/dashboard/config "${A[@]}"
+assert_eq true "$(jq -r .signedIn "$BODY")" "config: the cookie is a live session"
+req GET /api/dashboard/config -H "Cookie: hh_session=${COOKIE%?}x"
+assert_eq "200 false" "$STATUS $(jq -r .signedIn "$BODY")" "config: a wrong cookie is no session, and no 401"
+req GET /api/dashboard/config
+assert_eq false "$(jq -r .signedIn "$BODY")" "config: no cookie, no session"
+
 req GET /api/dashboard/plans "${A[@]}"
 assert_eq "free basic pro max" "$(jq -r '[.plans[].name] | join(" ")' "$BODY")" "plans, cheapest first"
 

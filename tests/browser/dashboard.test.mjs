@@ -122,6 +122,22 @@ async function balance(page) {
   return Number((await page.locator('#balance-value').textContent()).replace(/[^0-9]/g, ''));
 }
 
+test('sign in: the page asks nothing that fails, and a signed-in visitor goes straight on', async () => {
+  const { context, page } = await newPage();
+  const failed = [];
+  page.on('console', (m) => { if (m.type() === 'error') failed.push(`${m.text()} ${m.location().url}`); });
+  page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
+  await page.goto(`${BASE}/`);
+  await page.waitForSelector('body.ready');
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(failed, []);
+  await context.close();
+  const signed = await signedIn(PRO);
+  await signed.page.goto(`${BASE}/`);
+  await signed.page.waitForURL(`${BASE}/app`);
+  await signed.context.close();
+});
+
 test('sign in: wrong password is refused in place, then the workbench opens', async () => {
   const { context, page } = await newPage();
   await page.goto(`${BASE}/app/credits`);

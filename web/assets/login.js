@@ -36,10 +36,11 @@ async function start() {
   await loadI18n();
   setMode('login');
   document.body.classList.add('ready');
-  // Both questions at once: is there a session, and may visitors sign up?
-  const [me, cfg] = await Promise.allSettled([api('GET', '/me'), api('GET', '/config')]);
-  if (me.status === 'fulfilled') location.replace(next());
-  if (cfg.status === 'fulfilled' && cfg.value && cfg.value.signupAllowed) switchRow.hidden = false;
+  // One question that cannot fail for a visitor: is there a session, and
+  // may visitors sign up? (Probing /me would log a 401 in every console.)
+  const cfg = await api('GET', '/config').catch(() => null);
+  if (cfg && cfg.signedIn) location.replace(next());
+  else if (cfg && cfg.signupAllowed) switchRow.hidden = false;
 }
 
 switchBtn.addEventListener('click', () => setMode(mode === 'login' ? 'signup' : 'login'));
