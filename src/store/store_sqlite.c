@@ -51,12 +51,14 @@ _Static_assert(UUID_STR_LEN == HH_ID_LEN, "store ids are uuid.h's UUIDv7 text");
 #define BUSY_TIMEOUT_MS 10000
 #define DB_FILE         "happyhorse.db"
 /*
- * Reads through a memory map of the database file (address space, not
- * memory): pages come from the kernel's page cache, shared by every
- * connection and process, instead of a pread into each connection's own
- * 2 MiB cache. A store of 10^6 videos no longer fits the latter.
+ * No memory map (SQLite's mmap_size stays 0), on purpose: in WAL mode a
+ * connection that sees another's commit discards its whole map (munmap)
+ * at its next read and faults every page in again, and the 16 connections
+ * each map the file, serialised on the process's page-table lock. With a
+ * 1 GiB map a store of 10^6 videos served polls at 0.3-0.4x the 10^4 store
+ * (one key-usage flush every 5 s was enough); with reads through each
+ * connection's page cache, at 0.8-1x (docs/internals/store.md).
  */
-#define MMAP_BYTES "1073741824"
 /* WAL frames after which a commit checkpoints (SQLite's default auto-checkpoint). */
 #define CHECKPOINT_FRAMES 1000
 /* Bodies in one group transaction at most: bounds the time the write lock is held. */
@@ -389,8 +391,6 @@ static hh_status conn_open(hh_store *st, conn **out)
     rc = exec_get(c->db, "PRAGMA foreign_keys = ON", NULL, 0);
     if (!rc)
         rc = exec_get(c->db, "PRAGMA synchronous = FULL", NULL, 0);
-    if (!rc)
-        rc = exec_get(c->db, "PRAGMA mmap_size = " MMAP_BYTES, NULL, 0);
     if (rc)
         goto fail;
     sqlite3_wal_hook(c->db, on_wal_commit, st);
