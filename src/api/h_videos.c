@@ -314,6 +314,10 @@ static size_t read_status(hh_app *app, http_req *req, const char *id, const char
         return 0;
     }
     json_t *j = video_json(&v, app->blob);
+    hh_queue_place q;
+    /* Where it waits; a poll that cannot say (claimed meanwhile, a busy store) just omits it. */
+    if (j && v.status == HH_VIDEO_QUEUED && store_video_queue_place(app->store, id, &q) == HH_OK)
+        video_json_set_queue(j, &q);
     entry[0] = v.status == HH_VIDEO_QUEUED || v.status == HH_VIDEO_PROCESSING ? 'r' : 'f';
     store_video_clear(&v);
     size_t n = j ? json_dumpb(j, entry + 1, cap - 1, JSON_COMPACT | JSON_PRESERVE_ORDER) : 0;

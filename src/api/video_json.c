@@ -34,3 +34,15 @@ json_t *video_json(const hh_video *v, const blob_store *blob)
                      time_or_null(v->created_at), "progress", v->progress, "credits", "charged",
                      (json_int_t)v->credits_charged, "refunded", (json_int_t)v->credits_refunded);
 }
+
+void video_json_set_queue(json_t *o, const hh_queue_place *q)
+{
+    const char *why = q->running >= q->running_limit ? "plan_limit"
+                      : q->yours_ahead > 0           ? "own_queue"
+                                                     : "worker";
+    json_object_set_new(o, "queue",
+                        json_pack("{s:I, s:I, s:I, s:I, s:s}", "yoursAhead",
+                                  (json_int_t)q->yours_ahead, "othersWaiting",
+                                  (json_int_t)q->others_waiting, "running", (json_int_t)q->running,
+                                  "runningLimit", (json_int_t)q->running_limit, "reason", why));
+}

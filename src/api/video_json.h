@@ -18,4 +18,12 @@
  */
 json_t *video_json(const hh_video *v, const blob_store *blob);
 
+/*
+ * Adds "queue" to o, a queued video's object: {"yoursAhead","othersWaiting",
+ * "running","runningLimit","reason"}, reason "plan_limit" (the plan's
+ * videos at once are rendering), "own_queue" (the account's older videos
+ * go first) or "worker" (next for the first free render worker).
+ */
+void video_json_set_queue(json_t *o, const hh_queue_place *q);
+
 #endif

@@ -367,6 +367,17 @@ hh_status store_job_release(hh_store *st, const char *video_id, const char *work
 /* Number of videos per status, indexed by hh_video_status. */
 hh_status store_job_counts(hh_store *st, int64_t counts[HH_VIDEO_STATUS_COUNT]);
 
+/* Where a queued video waits (store_video_queue_place). */
+typedef struct hh_queue_place {
+    int64_t running;        /* the owner's videos rendering now */
+    int64_t running_limit;  /* how many the owner's plan renders at once */
+    int64_t yours_ahead;    /* the owner's queued videos that go before this one */
+    int64_t others_waiting; /* other accounts with videos queued */
+} hh_queue_place;
+
+/* Fills *out for a queued video; HH_ERR_NOTFOUND when it is not queued (any more). */
+hh_status store_video_queue_place(hh_store *st, const char *video_id, hh_queue_place *out);
+
 /* The queue as every node sees it, for metrics and alerts. */
 typedef struct hh_queue_stats {
     int64_t queued;             /* waiting for a worker */

@@ -62,6 +62,7 @@ enum video_stmt {
     V_JOB_HAND_OFF,
     V_JOB_COLLECT,
     V_JOB_PICK_PLANS,
+    V_QUEUE_PLACE,
     V_COUNT
 };
 _Static_assert(V_COUNT <= SQ_STMTS_MAX, "raise SQ_STMTS_MAX in store_sqlite_int.h");
@@ -75,6 +76,24 @@ _Static_assert(V_COUNT <= SQ_STMTS_MAX, "raise SQ_STMTS_MAX in store_sqlite_int.
 #define SELECT_VIDEO "SELECT " VIDEO_COLS " FROM videos v JOIN jobs j ON j.video_id = v.id"
 
 static const char *const video_text[V_COUNT] = {
+    /*
+     * Where a queued job stands: its owner's running jobs and cap, the
+     * owner's queued jobs that go before it (the fair pick takes a user's
+     * jobs oldest first), and the other users waiting (the same skip-scan
+     * of jobs_queue as V_JOB_PICK: O(users waiting x log jobs)).
+     */
+    [V_QUEUE_PLACE] =
+        "WITH RECURSIVE me AS (SELECT user_id, enqueued_at, max_in_flight FROM jobs"
+        "  WHERE video_id = ?1 AND state = 'queued'),"
+        " u(id) AS (SELECT (SELECT min(user_id) FROM jobs WHERE state = 'queued')"
+        "  UNION ALL SELECT (SELECT min(user_id) FROM jobs WHERE state = 'queued'"
+        "   AND user_id > u.id) FROM u WHERE u.id IS NOT NULL)"
+        " SELECT me.max_in_flight,"
+        "  (SELECT count(*) FROM jobs WHERE state = 'running' AND user_id = me.user_id),"
+        "  (SELECT count(*) FROM jobs j WHERE j.state = 'queued' AND j.user_id = me.user_id"
+        "   AND (j.enqueued_at, j.video_id) < (me.enqueued_at, ?1)),"
+        "  (SELECT count(*) FROM u WHERE u.id IS NOT NULL AND u.id <> me.user_id)"
+        " FROM me",
     [V_UPLOAD_INSERT] = "INSERT INTO uploads (key, user_id, kind, content_type, size_bytes,"
                         " state, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending',"
                         " ?6, ?7)",
@@ -1021,6 +1040,30 @@ hh_status store_queue_stats(hh_store *st, hh_queue_stats *out)
     rc = sq_step_one(c, s, "queue stats");
     if (!rc)
         read_queue_stats(s, out);
+out:
+    sq_done(s);
+    sq_conn_put(st, c);
+    return rc;
+}
+
+hh_status store_video_queue_place(hh_store *st, const char *video_id, hh_queue_place *out)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    memset(out, 0, sizeof *out);
+    hh_status rc = sq_borrow(st, &video_sql, V_QUEUE_PLACE, &c, &s);
+    if (rc)
+        goto out;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    int src = sqlite3_step(s);
+    if (src == SQLITE_ROW) {
+        out->running_limit = sqlite3_column_int64(s, 0);
+        out->running = sqlite3_column_int64(s, 1);
+        out->yours_ahead = sqlite3_column_int64(s, 2);
+        out->others_waiting = sqlite3_column_int64(s, 3);
+    } else {
+        rc = src == SQLITE_DONE ? HH_ERR_NOTFOUND : sq_error(c->db, src, "queue place");
+    }
 out:
     sq_done(s);
     sq_conn_put(st, c);

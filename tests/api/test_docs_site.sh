@@ -139,7 +139,7 @@ for lang in zh-CN en; do
   done < <(awk '/^## 6\./ { s = 1 } /^## 7\./ { s = 0 } s && /^\| [a-z_]+ \| [0-9][0-9][0-9] \|/' "$CONTRACT")
   assert_eq 11 "$codes" "error codes in the contract's table (the documented ten and service_unavailable)"
   for w in queued processing ready failed field requiredPlan currentPlan required balance \
-    Idempotency-Key Retry-After sourceImageKey category placeholders settings; do
+    Idempotency-Key Retry-After sourceImageKey category placeholders settings queue yoursAhead; do
     assert_contains "$page" "<code>$w</code>" "$lang customer-api: $w"
   done
   for cam in $(grep -oE 'none, static, pan-left[a-z, -]+orbit' "$CONTRACT" | head -1 | tr -d ','); do

@@ -305,6 +305,13 @@ function creditsOf(v) {
   return { charged: 0, refunded: 0 };
 }
 
+/** Why a queued video waits, from the API's "queue" object. */
+function queueText(q) {
+  if (q.reason === 'plan_limit') return t('gallery.queue.planLimit', { limit: fmtNum(q.runningLimit) });
+  if (q.reason === 'own_queue') return t('gallery.queue.ownQueue', { n: fmtNum(q.yoursAhead) });
+  return q.othersWaiting ? t('gallery.queue.workerShared', { n: fmtNum(q.othersWaiting) }) : t('gallery.queue.worker');
+}
+
 function card(v) {
   const status = v.status;
   const thumb = el('div', { class: `thumb ar-${(v.aspectRatio || '16:9').replace(':', '-')}` });
@@ -327,6 +334,7 @@ function card(v) {
     info.append(el('div', { class: 'progress-row' },
       el('progress', { max: '100', value: String(pct), 'aria-label': t('gallery.progressLabel', { prompt: v.prompt }) }),
       el('span', { class: 'small muted pct' }, status === 'queued' ? t('gallery.waiting') : `${pct}%`)));
+    if (status === 'queued' && v.queue) info.append(el('p', { class: 'video-queue small muted' }, queueText(v.queue)));
   }
   if (status === 'failed') {
     info.append(el('p', { class: 'video-error' }, v.errorMessage || t('gallery.failed')));
