@@ -15,8 +15,10 @@ command -v node >/dev/null || fail "node is required (scripts/deps.sh installs n
 DATA=$HH_TMP/data
 PRO_EMAIL=pro@example.com PRO_PASSWORD='pro-user-password'
 BASIC_EMAIL=basic@example.com BASIC_PASSWORD='basic-user-password'
+POOR_EMAIL=poor@example.com POOR_PASSWORD='poor-user-password'
 hh admin user create --email "$PRO_EMAIL" --plan pro --credits 1000 --password-stdin <<<"$PRO_PASSWORD" >/dev/null
 hh admin user create --email "$BASIC_EMAIL" --plan basic --credits 200 --password-stdin <<<"$BASIC_PASSWORD" >/dev/null
+hh admin user create --email "$POOR_EMAIL" --plan basic --credits 0 --password-stdin <<<"$POOR_PASSWORD" >/dev/null
 
 # Fixtures: a real PNG of about a megabyte (a Mandelbrot set), and a file that
 # is an MP4 by its magic bytes but holds nothing a decoder can use.
@@ -31,6 +33,7 @@ shots=${HH_SCREENSHOTS:-}
 (cd "$HH_SRC/tests/browser" &&
   HH_BASE=$BASE HH_PRO_EMAIL=$PRO_EMAIL HH_PRO_PASSWORD=$PRO_PASSWORD \
     HH_BASIC_EMAIL=$BASIC_EMAIL HH_BASIC_PASSWORD=$BASIC_PASSWORD \
+    HH_POOR_EMAIL=$POOR_EMAIL HH_POOR_PASSWORD=$POOR_PASSWORD \
     HH_FIXTURE_IMAGE=$HH_TMP/reference.png HH_FIXTURE_BROKEN_VIDEO=$HH_TMP/broken.mp4 \
     HH_SCREENSHOTS=$shots node --test --test-reporter=spec dashboard.test.mjs) ||
   fail "browser tests failed (server log: $(tail -5 "$SERVER_LOG"))"

@@ -30,6 +30,7 @@ const env = (name) => {
 const BASE = env('HH_BASE');
 const PRO = { email: env('HH_PRO_EMAIL'), password: env('HH_PRO_PASSWORD') };
 const BASIC = { email: env('HH_BASIC_EMAIL'), password: env('HH_BASIC_PASSWORD') };
+const POOR = { email: env('HH_POOR_EMAIL'), password: env('HH_POOR_PASSWORD') }; // 0 credits
 const IMAGE = env('HH_FIXTURE_IMAGE');
 const BROKEN_VIDEO = env('HH_FIXTURE_BROKEN_VIDEO');
 const SHOTS = process.env.HH_SCREENSHOTS || '';
@@ -225,6 +226,18 @@ test('a basic-plan user sees referenceAudio locked with "pro"', async () => {
   await page.locator('#f-duration').selectOption('8');
   await page.locator('label[for="res-1080p"]').click();
   assert.equal(await page.locator('#price').textContent(), '160 credits');
+  await context.close();
+});
+
+test('workbench: a balance that cannot pay says so in words and where to look', async () => {
+  const { context, page } = await signedIn(POOR);
+  const help = page.locator('#short-help');
+  await help.waitFor();
+  assert.match(await help.textContent(), /balance is 0 credits.*operator/);
+  assert.equal(await page.locator('#create-btn').isDisabled(), true);
+  await help.getByRole('link').click();
+  await page.waitForURL(`${BASE}/app/credits`);
+  assert.equal(await page.locator('#page-credits').isVisible(), true);
   await context.close();
 });
 

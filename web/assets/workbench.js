@@ -234,7 +234,18 @@ function updatePrice() {
     resolution, balance: fmtNum(state.user.credits) });
   $('price-bar').classList.toggle('short', short);
   $('price').dataset.credits = String(price);
+  showShort(short, price);
   updateSubmit();
+}
+
+/** When the balance cannot pay: why Generate is off, and what to do, in words (not a tooltip). */
+function showShort(short, price) {
+  const box = $('short-help');
+  box.hidden = !short;
+  if (!short) return;
+  const balance = state.user.credits;
+  const text = balance > 0 ? t('wb.shortHelp', { price: fmtNum(price), balance: fmtNum(balance) }) : t('wb.noCreditsHelp');
+  box.replaceChildren(text, ' ', el('a', { href: '/app/credits', 'data-route': 'credits' }, t('wb.seeCredits')));
 }
 
 function updateSubmit() {
