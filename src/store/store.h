@@ -223,6 +223,8 @@ typedef enum hh_video_status {
 
 /* "queued", "processing", "ready", "failed". */
 const char *hh_video_status_str(hh_video_status s);
+/* The status named s (one of hh_video_status_str's names), or -1 when s names none. */
+int hh_video_status_parse(const char *s);
 
 /* A video row. Strings marked (heap) are owned: release with store_video_clear. */
 typedef struct hh_video {
@@ -311,12 +313,18 @@ hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[H
 hh_status store_video_get(hh_store *st, const char *id, const char *user_id, hh_video *out);
 /* Any user's video (operators, workers). */
 hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out);
+/* store_video_list's status for videos of every status. */
+#define HH_VIDEO_ANY (-1)
 /*
- * A user's videos, newest first, with id < before ("" or NULL: from the
- * newest), at most limit (1..STORE_PAGE_MAX). Release with store_video_list_free.
+ * A user's videos, newest first (by id: ids are UUIDv7, so by creation),
+ * with id < before ("" or NULL: from the newest), of status only (an
+ * hh_video_status, or HH_VIDEO_ANY), at most limit (1..STORE_PAGE_MAX).
+ * Keyset paging: a page that starts below an id is the same whatever is
+ * created meanwhile (new ids are greater). HH_ERR_INVALID for a limit or
+ * status out of range. Release with store_video_list_free.
  */
-hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int limit,
-                           hh_video **videos, size_t *n);
+hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int status,
+                           int limit, hh_video **videos, size_t *n);
 void store_video_list_free(hh_video *videos, size_t n);
 
 /* ---- the job queue ---- */

@@ -96,7 +96,7 @@ static const char *const video_text[V_COUNT] = {
     [V_VIDEO_GET] = SELECT_VIDEO " WHERE v.id = ?1 AND v.user_id = ?2",
     [V_VIDEO_GET_ANY] = SELECT_VIDEO " WHERE v.id = ?1",
     [V_VIDEO_LIST] = SELECT_VIDEO " WHERE v.user_id = ?1 AND (?2 = '' OR v.id < ?2)"
-                                  " ORDER BY v.id DESC LIMIT ?3",
+                                  " AND (?4 IS NULL OR v.status = ?4) ORDER BY v.id DESC LIMIT ?3",
     /* At most 100 per create: each create adds at most one record, so this keeps up. */
     [V_IDEM_PRUNE] = "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency"
                      " WHERE created_at < ?1 ORDER BY created_at LIMIT 100)",
@@ -195,12 +195,19 @@ const char *hh_video_status_str(hh_video_status s)
     return (unsigned)s < HH_VIDEO_STATUS_COUNT ? status_names[s] : "failed";
 }
 
+int hh_video_status_parse(const char *s)
+{
+    for (int i = 0; s && i < HH_VIDEO_STATUS_COUNT; i++)
+        if (!strcmp(status_names[i], s))
+            return i;
+    return -1;
+}
+
+/* A status read from the database; the schema's CHECK allows no other, "failed" is a safe floor. */
 static hh_video_status status_parse(const char *s)
 {
-    for (int i = 0; i < HH_VIDEO_STATUS_COUNT; i++)
-        if (!strcmp(status_names[i], s))
-            return (hh_video_status)i;
-    return HH_VIDEO_FAILED;
+    int i = hh_video_status_parse(s);
+    return i < 0 ? HH_VIDEO_FAILED : (hh_video_status)i;
 }
 
 /* ---- uploads ---- */
@@ -354,8 +361,8 @@ hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out)
     return store_video_get(st, id, NULL, out);
 }
 
-hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int limit,
-                           hh_video **videos, size_t *n)
+hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int status,
+                           int limit, hh_video **videos, size_t *n)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -363,7 +370,8 @@ hh_status store_video_list(hh_store *st, const char *user_id, const char *before
     size_t count = 0;
     *videos = NULL;
     *n = 0;
-    if (limit < 1 || limit > STORE_PAGE_MAX)
+    if (limit < 1 || limit > STORE_PAGE_MAX || status < HH_VIDEO_ANY ||
+        status >= HH_VIDEO_STATUS_COUNT)
         return HH_ERR_INVALID;
     hh_status rc = sq_borrow(st, &video_sql, V_VIDEO_LIST, &c, &s);
     if (rc)
@@ -376,6 +384,7 @@ hh_status store_video_list(hh_store *st, const char *user_id, const char *before
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, before ? before : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, limit);
+    sq_bind_text_or_null(s, 4, status == HH_VIDEO_ANY ? NULL : status_names[status]);
     int src;
     while (!rc && (src = sqlite3_step(s)) == SQLITE_ROW)
         if (!(rc = read_video(s, &arr[count])))
