@@ -20,6 +20,8 @@ static const http_route routes[] = {
     {HTTP_POST, "/api/v1/videos", "videos.create", HTTP_ROUTE_AUTH_KEY, 0, h_videos_create, NULL},
     {HTTP_GET, "/api/v1/videos", "videos.list", HTTP_ROUTE_AUTH_KEY, 0, h_videos_list, NULL},
     {HTTP_GET, "/api/v1/videos/{id}", "videos.get", HTTP_ROUTE_AUTH_KEY, 0, h_videos_get, NULL},
+    {HTTP_DELETE, "/api/v1/videos/{id}", "videos.delete", HTTP_ROUTE_AUTH_KEY, 0, h_videos_delete,
+     NULL},
     {HTTP_POST, "/api/v1/videos/{id}/publish", "videos.publish", HTTP_ROUTE_AUTH_KEY, 0,
      h_videos_publish, NULL},
     {HTTP_DELETE, "/api/v1/videos/{id}/publish", "videos.unpublish", HTTP_ROUTE_AUTH_KEY, 0,

@@ -399,6 +399,25 @@ hh_status store_queue_stats(hh_store *st, hh_queue_stats *out);
 hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
                              int64_t *refunded);
 
+/* Most storage keys a deleted video frees: its MP4, its thumbnail and its four references. */
+#define STORE_VIDEO_BLOBS_MAX 6
+
+/*
+ * Deletes video_id of user_id, which must have ended (ready, failed or
+ * canceled), in one transaction: the video, its job, its remote task and
+ * its share page go, and so do the upload records of the references no
+ * other video of the user names. The ledger keeps every row (its refs
+ * are text, not keys). The storage keys that nothing names any more, the
+ * outputs included, are copied to keys (STORE_VIDEO_BLOBS_MAX slots) and
+ * *nkeys says how many: the caller removes those objects, after the
+ * commit, so a failure in between leaves files, never a video without
+ * them. HH_ERR_NOTFOUND for unknown ids and other users' alike;
+ * HH_ERR_CONFLICT when the video is queued or processing (*status, may
+ * be NULL, gets its status then).
+ */
+hh_status store_video_delete(hh_store *st, const char *video_id, const char *user_id,
+                             hh_video_status *status, char (*keys)[HH_KEY_MAX], size_t *nkeys);
+
 /* ---- account limits, suspension, audit (store_sqlite_accounts.c) ---- */
 
 /*
