@@ -1,7 +1,13 @@
 /*
  * h_videos_end.c - the ends of a video's life the customer decides
- * (additions of ours): DELETE /api/v1/videos/{id} removes an ended video
- * and what it alone uses from storage.
+ * (additions of ours): POST /api/v1/videos/{id}/cancel stops a video that
+ * has not ended and refunds it in full; DELETE /api/v1/videos/{id} removes
+ * an ended video and what it alone uses from storage.
+ *
+ * A cancel only writes the store (store_video_cancel): the worker that
+ * renders the video learns of it at its next heartbeat, within a second,
+ * and stops; a remote driver stops the provider's task. So the answer
+ * never waits for an engine, and any node may take the request.
  *
  * The store decides in one transaction whether the status allows it and
  * changes the rows; a status that does not is 409 conflict with the
@@ -9,6 +15,7 @@
  */
 #include "api/app.h"
 #include "api/routes.h"
+#include "api/video_json.h"
 #include "util/log.h"
 #include "util/uuid.h"
 
@@ -28,6 +35,34 @@ static const char *video_id_of(http_req *req)
     /* Malformed, unknown and other users' ids take the same answer. */
     http_reply_error(req, API_ERR_NOT_FOUND, "No such video.", NULL);
     return NULL;
+}
+
+void h_videos_cancel(http_req *req, void *app_)
+{
+    hh_app *app = app_;
+    const api_principal *p = api_principal_of(req);
+    const char *id = video_id_of(req);
+    if (!id)
+        return;
+    hh_video_status status = HH_VIDEO_QUEUED;
+    hh_status rc = store_video_cancel(app->store, id, p->user.id, &status, NULL);
+    if (rc == HH_ERR_CONFLICT) {
+        reply_conflict(req, "The video has ended already; there is nothing to cancel.", status);
+        return;
+    }
+    hh_video v;
+    if (!rc)
+        rc = store_video_get(app->store, id, p->user.id, &v);
+    if (rc == HH_ERR_NOTFOUND) {
+        http_reply_error(req, API_ERR_NOT_FOUND, "No such video.", NULL);
+        return;
+    }
+    if (rc) {
+        http_reply_error(req, api_error_from_status(rc), "Could not cancel the video.", NULL);
+        return;
+    }
+    http_reply_json(req, 200, video_json(&v, app->blob));
+    store_video_clear(&v);
 }
 
 void h_videos_delete(http_req *req, void *app_)

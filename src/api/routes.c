@@ -22,6 +22,8 @@ static const http_route routes[] = {
     {HTTP_GET, "/api/v1/videos/{id}", "videos.get", HTTP_ROUTE_AUTH_KEY, 0, h_videos_get, NULL},
     {HTTP_DELETE, "/api/v1/videos/{id}", "videos.delete", HTTP_ROUTE_AUTH_KEY, 0, h_videos_delete,
      NULL},
+    {HTTP_POST, "/api/v1/videos/{id}/cancel", "videos.cancel", HTTP_ROUTE_AUTH_KEY, 0,
+     h_videos_cancel, NULL},
     {HTTP_POST, "/api/v1/videos/{id}/publish", "videos.publish", HTTP_ROUTE_AUTH_KEY, 0,
      h_videos_publish, NULL},
     {HTTP_DELETE, "/api/v1/videos/{id}/publish", "videos.unpublish", HTTP_ROUTE_AUTH_KEY, 0,

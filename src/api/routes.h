@@ -15,6 +15,7 @@ void h_videos_create(http_req *req, void *app);
 void h_videos_get(http_req *req, void *app);
 void h_videos_list(http_req *req, void *app);
 void h_videos_delete(http_req *req, void *app);
+void h_videos_cancel(http_req *req, void *app);
 void h_files_get(http_req *req, void *app);
 void h_uploads_presign(http_req *req, void *app);
 void h_templates_list(http_req *req, void *app);

@@ -70,6 +70,7 @@ enum video_stmt {
     V_REMOTE_DROP,
     V_JOB_DROP,
     V_VIDEO_DROP,
+    V_VIDEO_CANCEL,
     V_COUNT
 };
 _Static_assert(V_COUNT <= SQ_STMTS_MAX, "raise SQ_STMTS_MAX in store_sqlite_int.h");
@@ -202,6 +203,7 @@ static const char *const video_text[V_COUNT] = {
     [V_REMOTE_DROP] = "DELETE FROM remote_tasks WHERE video_id = ?1",
     [V_JOB_DROP] = "DELETE FROM jobs WHERE video_id = ?1",
     [V_VIDEO_DROP] = "DELETE FROM videos WHERE id = ?1",
+    [V_VIDEO_CANCEL] = "UPDATE videos SET status = 'canceled', credits_refunded = ?2 WHERE id = ?1",
     [V_QUEUE_STATS] = "SELECT (SELECT count(*) FROM jobs WHERE state = 'queued'),"
                       " (SELECT count(*) FROM jobs WHERE state = 'running'"
                       "  AND lease_expires_at > ?1),"
@@ -214,7 +216,7 @@ static const char *const video_text[V_COUNT] = {
 static const sq_sql video_sql = {SQ_FILE_VIDEOS, V_COUNT, video_text};
 
 static const char *const status_names[HH_VIDEO_STATUS_COUNT] = {"queued", "processing", "ready",
-                                                                "failed"};
+                                                                "failed", "canceled"};
 
 const char *hh_video_status_str(hh_video_status s)
 {
@@ -623,6 +625,12 @@ static hh_status job_state_get(conn *c, const char *video_id, job_state *js)
     return rc;
 }
 
+/* Whether a video of this status has ended: nothing may change it any more. */
+static int ended(hh_video_status s)
+{
+    return s == HH_VIDEO_READY || s == HH_VIDEO_FAILED || s == HH_VIDEO_CANCELED;
+}
+
 /* Sets the job's state (and clears its lease). */
 static hh_status job_end(conn *c, const char *video_id, const char *state, int64_t now)
 {
@@ -733,6 +741,8 @@ typedef struct job_call {
     const char *message; /* the failure's message, or the refund's note */
     int retryable;
     int64_t *refunded;
+    const char *user_id;     /* the cancel's: the video's owner */
+    hh_video_status *status; /* the cancel's: the status found */
     const char *plans;       /* the claim's plans (a JSON array), or NULL: any job */
     char claimed[HH_ID_LEN]; /* the claim's video; "" when no job was ready */
 } job_call;
@@ -834,8 +844,12 @@ static hh_status heartbeat_tx(conn *c, void *ctx)
     sqlite3_bind_int64(s, 3, now + j->lease_ms);
     sqlite3_bind_int64(s, 4, now);
     rc = sq_exec_one(c, s, "job heartbeat");
-    if (rc == HH_ERR_NOTFOUND)
-        return HH_ERR_CONFLICT; /* the lease is someone else's, or the job ended */
+    if (rc == HH_ERR_NOTFOUND) {
+        /* The lease is someone else's, or the job ended: canceled, the worker says so. */
+        job_state js;
+        rc = job_state_get(c, j->video_id, &js);
+        return rc || js.video_status != HH_VIDEO_CANCELED ? HH_ERR_CONFLICT : HH_ERR_CANCELED;
+    }
     return rc ? rc : sq_video_progress_tx(c, j->video_id, j->progress);
 }
 
@@ -884,7 +898,7 @@ static hh_status fail_or_retry_tx(conn *c, void *ctx)
                                 : job_state_get(c, j->video_id, &js);
     if (rc)
         return rc;
-    if (js.video_status == HH_VIDEO_READY || js.video_status == HH_VIDEO_FAILED)
+    if (ended(js.video_status))
         return HH_ERR_CONFLICT;
     if (j->worker_id && j->retryable && js.attempts < js.max_attempts)
         return requeue_tx(c, j->video_id, 0, now);
@@ -972,7 +986,7 @@ hh_status sq_video_fail_tx(conn *c, const char *video_id, const char *message, i
     hh_status rc = job_state_get(c, video_id, &js);
     if (rc)
         return rc;
-    if (js.video_status == HH_VIDEO_READY || js.video_status == HH_VIDEO_FAILED)
+    if (ended(js.video_status))
         return HH_ERR_CONFLICT;
     return fail_tx(c, video_id, &js, message, now);
 }
@@ -1122,7 +1136,7 @@ static hh_status delete_tx(conn *c, void *ctx)
     sq_done(s);
     if (rc)
         return rc;
-    if (d->status == HH_VIDEO_QUEUED || d->status == HH_VIDEO_PROCESSING)
+    if (!ended(d->status))
         return HH_ERR_CONFLICT;
     for (int i = 0; i < 2 + HH_REF_SLOTS; i++) {
         int shared = 0;
@@ -1152,5 +1166,53 @@ hh_status store_video_delete(hh_store *st, const char *video_id, const char *use
         *status = d.status;
     if (!rc)
         *nkeys = d.nkeys;
+    return rc;
+}
+
+/* ---- a customer's cancel ---- */
+
+/* The cancel's transaction: job, refund, remote task and video, or nothing. */
+static hh_status cancel_tx(conn *c, void *ctx)
+{
+    job_call *j = ctx;
+    int64_t now = hh_time_now_ms();
+    job_state js;
+    sqlite3_stmt *s;
+    hh_status rc = job_state_get(c, j->video_id, &js);
+    if (rc)
+        return rc;
+    if (strcmp(js.user_id, j->user_id))
+        return HH_ERR_NOTFOUND; /* another user's video is as absent as an unknown one */
+    *j->status = js.video_status;
+    if (ended(js.video_status))
+        return HH_ERR_CONFLICT;
+    int64_t owed = js.charged - js.refunded;
+    if ((rc = job_end(c, j->video_id, "canceled", now)))
+        return rc;
+    if (owed > 0 && (rc = sq_ledger_append_tx(c, js.user_id, owed, HH_LEDGER_REFUND, j->video_id,
+                                              "video canceled", NULL)))
+        return rc;
+    if ((rc = sq_remote_cancel_tx(c, j->video_id, now)) ||
+        (rc = sq_stmt(c, &video_sql, V_VIDEO_CANCEL, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, j->video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, js.charged);
+    if ((rc = sq_exec_one(c, s, "video cancel")))
+        return rc;
+    if (j->refunded)
+        *j->refunded = owed > 0 ? owed : 0;
+    return HH_OK;
+}
+
+hh_status store_video_cancel(hh_store *st, const char *video_id, const char *user_id,
+                             hh_video_status *status, int64_t *refunded)
+{
+    hh_video_status seen = HH_VIDEO_QUEUED;
+    if (refunded)
+        *refunded = 0;
+    job_call j = {.video_id = video_id, .user_id = user_id, .refunded = refunded, .status = &seen};
+    hh_status rc = sq_tx(st, cancel_tx, &j);
+    if (status)
+        *status = seen;
     return rc;
 }

@@ -328,8 +328,9 @@ function card(v) {
       el('progress', { max: '100', value: String(pct), 'aria-label': t('gallery.progressLabel', { prompt: v.prompt }) }),
       el('span', { class: 'small muted pct' }, status === 'queued' ? t('gallery.waiting') : `${pct}%`)));
   }
-  if (status === 'failed') {
-    info.append(el('p', { class: 'video-error' }, v.errorMessage || t('gallery.failed')));
+  if (status === 'failed' || status === 'canceled') {
+    info.append(el('p', { class: 'video-error' },
+      status === 'canceled' ? t('gallery.canceled') : v.errorMessage || t('gallery.failed')));
     if (refunded) info.append(el('p', { class: 'video-refund small' }, t('gallery.refunded', { n: fmtNum(refunded) })));
   }
   if (status === 'ready' && v.videoUrl) {
@@ -477,7 +478,7 @@ async function poll() {
     if (old && old.status !== now.status) {
       if (now.status === 'ready') toast(t('gallery.readyToast'));
       if (now.status === 'failed') toast(t('gallery.failedToast'));
-      if (now.status === 'ready' || now.status === 'failed') ended = true;
+      if (now.status === 'ready' || now.status === 'failed' || now.status === 'canceled') ended = true;
     }
   }
   if (ended) refreshUser().catch(() => {});
