@@ -18,7 +18,12 @@ static const http_route routes[] = {
     {HTTP_GET, "/api/v1/account", "account.get", HTTP_ROUTE_AUTH_KEY, 0, h_account_get, NULL},
     /* A create waits for its group commit (store_video_create) on the work pool. */
     {HTTP_POST, "/api/v1/videos", "videos.create", HTTP_ROUTE_AUTH_KEY, 0, h_videos_create, NULL},
+    {HTTP_GET, "/api/v1/videos", "videos.list", HTTP_ROUTE_AUTH_KEY, 0, h_videos_list, NULL},
     {HTTP_GET, "/api/v1/videos/{id}", "videos.get", HTTP_ROUTE_AUTH_KEY, 0, h_videos_get, NULL},
+    {HTTP_DELETE, "/api/v1/videos/{id}", "videos.delete", HTTP_ROUTE_AUTH_KEY, 0, h_videos_delete,
+     NULL},
+    {HTTP_POST, "/api/v1/videos/{id}/cancel", "videos.cancel", HTTP_ROUTE_AUTH_KEY, 0,
+     h_videos_cancel, NULL},
     {HTTP_POST, "/api/v1/videos/{id}/publish", "videos.publish", HTTP_ROUTE_AUTH_KEY, 0,
      h_videos_publish, NULL},
     {HTTP_DELETE, "/api/v1/videos/{id}/publish", "videos.unpublish", HTTP_ROUTE_AUTH_KEY, 0,

@@ -277,9 +277,35 @@ static void start_poll(remote_driver *d, plan_slot *s, const hh_remote_task *t)
     json_decref(task);
 }
 
+/*
+ * Stops at their providers the tasks of plan slot s whose videos were
+ * canceled (phase CANCEL, store_video_cancel), then settles them. The
+ * video is settled already, so like every cancel this is fire and forget.
+ */
+static void cancel_slot(remote_driver *d, plan_slot *s)
+{
+    hh_remote_task *tasks = NULL;
+    size_t n = 0;
+    int64_t claim_ms = d->cfg.claim_ms ? d->cfg.claim_ms : 2LL * s->lim->request_timeout_ms + 5000;
+    if (store_remote_claim(d->cfg.store, s->plan->name, HH_REMOTE_CANCEL, d->owner, claim_ms, 16,
+                           &tasks, &n))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        json_t *task = tasks[i].task ? json_loads(tasks[i].task, 0, NULL) : NULL;
+        send_cancel(d, s, tasks[i].video_id, task);
+        json_decref(task);
+        hh_status rc = store_remote_canceled(d->cfg.store, tasks[i].video_id, d->owner);
+        hh_log_fields(HH_LOG_INFO, "remote task of a canceled video: provider told to stop",
+                      json_pack("{s:s, s:s, s:s}", "video", tasks[i].video_id, "engine",
+                                engine_name(s->engine), "store", hh_status_str(rc)));
+    }
+    store_remote_list_free(tasks, n);
+}
+
 /* Claims and starts what plan slot s may send now. */
 static void claim_slot(remote_driver *d, plan_slot *s)
 {
+    cancel_slot(d, s);
     static const hh_remote_phase phases[] = {HH_REMOTE_SUBMIT, HH_REMOTE_WAIT};
     for (size_t p = 0; p < 2; p++) {
         int room = s->lim->max_in_flight - s->in_flight;

@@ -7,7 +7,8 @@
  * its lease for it. It beats every min(lease / 4, 1 s), so the progress a
  * customer polls is at most a second old, at the price of one small write
  * per busy worker per second. A refused heartbeat raises that slot's
- * cancel flag.
+ * cancel flag: the lease was lost, or the customer canceled the video
+ * (store_video_cancel), so a cancel reaches the render within a beat.
  */
 #include "jobs/worker.h"
 
@@ -46,8 +47,9 @@ typedef struct slot {
     pthread_mutex_t lock;     /* guards video_id (read by the heartbeat thread) */
     char video_id[HH_ID_LEN]; /* "" when idle */
     atomic_int progress;
-    atomic_int cancel; /* raised: stop the render (lease lost or pool stopping) */
-    atomic_int lost;   /* the lease is gone: write nothing */
+    atomic_int cancel;   /* raised: stop the render (lease lost or pool stopping) */
+    atomic_int lost;     /* the lease is gone: write nothing */
+    atomic_int canceled; /* the video's owner canceled it (lost is raised too) */
 } slot;
 
 struct worker_pool {
@@ -179,7 +181,9 @@ static void settle(slot *s, const hh_video *v, hh_status rc, int handed_off, cha
 {
     worker_pool *p = s->pool;
     const char *outcome;
-    if (atomic_load(&s->lost)) {
+    if (atomic_load(&s->canceled)) {
+        outcome = "canceled";
+    } else if (atomic_load(&s->lost)) {
         outcome = "lease lost";
     } else if (!rc && handed_off) {
         outcome = "handed to the provider";
@@ -244,6 +248,7 @@ static void *render_thread(void *arg)
         atomic_store(&s->progress, 0);
         atomic_store(&s->cancel, 0);
         atomic_store(&s->lost, 0);
+        atomic_store(&s->canceled, 0);
         pthread_mutex_unlock(&s->lock);
         run_job(s, &v);
         pthread_mutex_lock(&s->lock);
@@ -272,8 +277,14 @@ static void *heartbeat_thread(void *arg)
                 continue;
             hh_status rc = store_job_heartbeat(p->cfg.store, id, s->worker_id,
                                                atomic_load(&s->progress), p->cfg.lease_ms);
-            if (rc == HH_ERR_CONFLICT) {
+            if (rc == HH_ERR_CANCELED) {
+                hh_info("worker %s: %s was canceled by its owner; stopping that render",
+                        s->worker_id, id);
+                atomic_store(&s->canceled, 1);
+            } else if (rc == HH_ERR_CONFLICT) {
                 hh_warn("worker %s lost its lease on %s; stopping that render", s->worker_id, id);
+            }
+            if (rc == HH_ERR_CANCELED || rc == HH_ERR_CONFLICT) {
                 atomic_store(&s->lost, 1);
                 atomic_store(&s->cancel, 1);
             }

@@ -218,11 +218,14 @@ typedef enum hh_video_status {
     HH_VIDEO_PROCESSING,
     HH_VIDEO_READY,
     HH_VIDEO_FAILED,
+    HH_VIDEO_CANCELED,    /* its owner canceled it (store_video_cancel); terminal, refunded */
     HH_VIDEO_STATUS_COUNT /* the number of statuses, not a status */
 } hh_video_status;
 
-/* "queued", "processing", "ready", "failed". */
+/* "queued", "processing", "ready", "failed", "canceled". */
 const char *hh_video_status_str(hh_video_status s);
+/* The status named s (one of hh_video_status_str's names), or -1 when s names none. */
+int hh_video_status_parse(const char *s);
 
 /* A video row. Strings marked (heap) are owned: release with store_video_clear. */
 typedef struct hh_video {
@@ -311,12 +314,18 @@ hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[H
 hh_status store_video_get(hh_store *st, const char *id, const char *user_id, hh_video *out);
 /* Any user's video (operators, workers). */
 hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out);
+/* store_video_list's status for videos of every status. */
+#define HH_VIDEO_ANY (-1)
 /*
- * A user's videos, newest first, with id < before ("" or NULL: from the
- * newest), at most limit (1..STORE_PAGE_MAX). Release with store_video_list_free.
+ * A user's videos, newest first (by id: ids are UUIDv7, so by creation),
+ * with id < before ("" or NULL: from the newest), of status only (an
+ * hh_video_status, or HH_VIDEO_ANY), at most limit (1..STORE_PAGE_MAX).
+ * Keyset paging: a page that starts below an id is the same whatever is
+ * created meanwhile (new ids are greater). HH_ERR_INVALID for a limit or
+ * status out of range. Release with store_video_list_free.
  */
-hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int limit,
-                           hh_video **videos, size_t *n);
+hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int status,
+                           int limit, hh_video **videos, size_t *n);
 void store_video_list_free(hh_video *videos, size_t n);
 
 /* ---- the job queue ---- */
@@ -345,7 +354,9 @@ hh_status store_job_claim_plans(hh_store *st, const char *worker_id, int64_t lea
                                 const char *plans, hh_video *out);
 /*
  * Extends worker_id's lease on video_id by lease_ms and records progress.
- * HH_ERR_CONFLICT when the worker no longer holds the lease: it must stop.
+ * HH_ERR_CANCELED when its owner canceled the video, HH_ERR_CONFLICT when
+ * the worker no longer holds the lease otherwise: either way it must stop
+ * and write nothing.
  */
 hh_status store_job_heartbeat(hh_store *st, const char *video_id, const char *worker_id,
                               int progress, int64_t lease_ms);
@@ -401,6 +412,41 @@ hh_status store_queue_stats(hh_store *st, hh_queue_stats *out);
  */
 hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
                              int64_t *refunded);
+
+/*
+ * The customer cancels video_id of user_id, in one transaction: the job
+ * ends (state canceled, its lease gone, so the worker rendering it finds
+ * out at its next heartbeat, store_job_heartbeat's HH_ERR_CANCELED, and
+ * stops), the video becomes canceled and its charge is refunded in full
+ * with one ledger row. A remote task still waiting at its provider moves
+ * to phase cancel, for its driver to stop it there; one not yet created,
+ * or already done there, is settled. A later finish or fail of the job
+ * changes nothing (they check the lease). *status (may be NULL) gets the
+ * status the video had; *refunded (may be NULL) the credits given back.
+ * HH_ERR_NOTFOUND for unknown ids and other users' alike; HH_ERR_CONFLICT
+ * when the video has ended already (ready, failed or canceled).
+ */
+hh_status store_video_cancel(hh_store *st, const char *video_id, const char *user_id,
+                             hh_video_status *status, int64_t *refunded);
+
+/* Most storage keys a deleted video frees: its MP4, its thumbnail and its four references. */
+#define STORE_VIDEO_BLOBS_MAX 6
+
+/*
+ * Deletes video_id of user_id, which must have ended (ready, failed or
+ * canceled), in one transaction: the video, its job, its remote task and
+ * its share page go, and so do the upload records of the references no
+ * other video of the user names. The ledger keeps every row (its refs
+ * are text, not keys). The storage keys that nothing names any more, the
+ * outputs included, are copied to keys (STORE_VIDEO_BLOBS_MAX slots) and
+ * *nkeys says how many: the caller removes those objects, after the
+ * commit, so a failure in between leaves files, never a video without
+ * them. HH_ERR_NOTFOUND for unknown ids and other users' alike;
+ * HH_ERR_CONFLICT when the video is queued or processing (*status, may
+ * be NULL, gets its status then).
+ */
+hh_status store_video_delete(hh_store *st, const char *video_id, const char *user_id,
+                             hh_video_status *status, char (*keys)[HH_KEY_MAX], size_t *nkeys);
 
 /* ---- account limits, suspension, audit (store_sqlite_accounts.c) ---- */
 
@@ -582,10 +628,11 @@ typedef enum hh_remote_phase {
     HH_REMOTE_COLLECT, /* done at the provider: the job is queued for a render thread */
     HH_REMOTE_DONE,    /* the video is ready */
     HH_REMOTE_FAILED,  /* the video failed (and was refunded) */
+    HH_REMOTE_CANCEL,  /* the video was canceled: the provider's task is to be stopped */
     HH_REMOTE_PHASE_COUNT
 } hh_remote_phase;
 
-/* "submit", "wait", "collect", "done", "failed". */
+/* "submit", "wait", "collect", "done", "failed", "cancel". */
 const char *hh_remote_phase_str(hh_remote_phase phase);
 
 /* A remote task. Strings marked (heap) are owned: release with store_remote_clear. */
@@ -621,7 +668,7 @@ hh_status store_remote_get(hh_store *st, const char *video_id, hh_remote_task *o
 
 /*
  * Claims for owner, until claim_ms from now, up to max (1..STORE_PAGE_MAX)
- * tasks of plan in phase (SUBMIT or WAIT) that are due (next_at <= now)
+ * tasks of plan in phase (SUBMIT, WAIT or CANCEL) that are due (next_at <= now)
  * and not claimed by anyone else now, oldest due first. Nodes share the
  * store's clock rule of the other leases. *out is malloc'd (NULL when *n
  * is 0): release with store_remote_list_free.
@@ -665,6 +712,13 @@ hh_status store_remote_collect(hh_store *st, const char *video_id, const char *o
  */
 hh_status store_remote_fail(hh_store *st, const char *video_id, const char *owner,
                             const char *message, const char *detail);
+
+/*
+ * The provider was asked to stop the task of a canceled video, which
+ * owner claimed in phase CANCEL: the task is settled (phase FAILED).
+ * HH_ERR_CONFLICT when owner holds no such claim.
+ */
+hh_status store_remote_canceled(hh_store *st, const char *video_id, const char *owner);
 
 /* Gives back every claim owner holds (a stopping driver), so others poll at once. */
 hh_status store_remote_release(hh_store *st, const char *owner);

@@ -41,7 +41,7 @@ typedef enum sq_file {
 } sq_file;
 
 /* The most statements one file may own (the width of a row of the cache). */
-#define SQ_STMTS_MAX 32
+#define SQ_STMTS_MAX 48
 
 /* A file's statements: text[id] is the SQL of its statement id (0..n-1). */
 typedef struct sq_sql {
@@ -181,5 +181,11 @@ hh_status sq_video_processing(conn *c, const char *video_id);
 hh_status sq_video_fail_tx(conn *c, const char *video_id, const char *message, int64_t now);
 /* Inside a transaction: the video's remote task (if any) ends in phase (DONE or FAILED). */
 hh_status sq_remote_settle_tx(conn *c, const char *video_id, hh_remote_phase phase, int64_t now);
+/*
+ * Inside a cancel's transaction: a task waiting at its provider moves to
+ * phase cancel (due now, unclaimed) for a driver to stop it there; one in
+ * submit or collect is settled failed. No row: the video had no remote task.
+ */
+hh_status sq_remote_cancel_tx(conn *c, const char *video_id, int64_t now);
 
 #endif

@@ -31,6 +31,8 @@ enum remote_stmt {
     R_SETTLE,
     R_RELEASE,
     R_COUNTS,
+    R_CANCEL,
+    R_CANCELED,
     R_COUNT
 };
 _Static_assert(R_COUNT <= SQ_STMTS_MAX, "raise SQ_STMTS_MAX in store_sqlite_int.h");
@@ -67,12 +69,21 @@ static const char *const remote_text[R_COUNT] = {
     [R_RELEASE] = "UPDATE remote_tasks SET claim_owner = NULL, claim_until = NULL"
                   " WHERE claim_owner = ?1",
     [R_COUNTS] = "SELECT phase, count(*) FROM remote_tasks GROUP BY phase",
+    /* SET reads the old row: a task in wait goes to cancel, submit and collect to failed. */
+    [R_CANCEL] = "UPDATE remote_tasks SET"
+                 " phase = CASE WHEN phase = 'wait' THEN 'cancel' ELSE 'failed' END,"
+                 " done_at = CASE WHEN phase = 'wait' THEN NULL ELSE ?2 END, next_at = ?2,"
+                 " detail = 'canceled by its owner', claim_owner = NULL, claim_until = NULL"
+                 " WHERE video_id = ?1 AND phase IN ('submit', 'wait', 'collect')",
+    [R_CANCELED] = "UPDATE remote_tasks SET phase = 'failed', done_at = ?3, claim_owner = NULL,"
+                   " claim_until = NULL WHERE video_id = ?1 AND claim_owner = ?2"
+                   " AND phase = 'cancel'",
 };
 
 static const sq_sql remote_sql = {SQ_FILE_REMOTE, R_COUNT, remote_text};
 
-static const char *const phase_names[HH_REMOTE_PHASE_COUNT] = {"submit", "wait", "collect", "done",
-                                                               "failed"};
+static const char *const phase_names[HH_REMOTE_PHASE_COUNT] = {"submit", "wait",   "collect",
+                                                               "done",   "failed", "cancel"};
 
 const char *hh_remote_phase_str(hh_remote_phase phase)
 {
@@ -246,7 +257,8 @@ hh_status store_remote_claim(hh_store *st, const char *plan, hh_remote_phase pha
 {
     *out = NULL;
     *n = 0;
-    if (max < 1 || max > STORE_PAGE_MAX || (phase != HH_REMOTE_SUBMIT && phase != HH_REMOTE_WAIT))
+    if (max < 1 || max > STORE_PAGE_MAX ||
+        (phase != HH_REMOTE_SUBMIT && phase != HH_REMOTE_WAIT && phase != HH_REMOTE_CANCEL))
         return HH_ERR_INVALID;
     remote_call r = {
         .plan = plan, .phase = phase, .owner = owner, .claim_ms = claim_ms, .max = max};
@@ -393,6 +405,35 @@ hh_status store_remote_counts(hh_store *st, int64_t counts[HH_REMOTE_PHASE_COUNT
     if (step != SQLITE_DONE)
         rc = sq_error(c->db, step, "remote counts");
     sq_done(s);
+    sq_conn_put(st, c);
+    return rc;
+}
+
+hh_status sq_remote_cancel_tx(conn *c, const char *video_id, int64_t now)
+{
+    sqlite3_stmt *s;
+    hh_status rc = sq_stmt(c, &remote_sql, R_CANCEL, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    return sq_exec(c, s, "remote cancel");
+}
+
+hh_status store_remote_canceled(hh_store *st, const char *video_id, const char *owner)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    hh_status rc = sq_borrow(st, &remote_sql, R_CANCELED, &c, &s);
+    if (rc)
+        goto out;
+    sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, hh_time_now_ms());
+    rc = sq_exec_one(c, s, "remote canceled");
+    if (rc == HH_ERR_NOTFOUND)
+        rc = HH_ERR_CONFLICT;
+out:
     sq_conn_put(st, c);
     return rc;
 }

@@ -27,6 +27,7 @@
 #include "util/uuid.h"
 
 #define DEFAULT_MAX_ATTEMPTS 3
+#define HH_REF_SLOTS         4 /* the references a request may name (video_request.h's HH_REF_COUNT) */
 #define IDEM_TTL_MS          (24LL * 3600 * 1000)
 
 /* This file's statements: the SQL of each in video_text, the cache row SQ_FILE_VIDEOS. */
@@ -62,6 +63,14 @@ enum video_stmt {
     V_JOB_HAND_OFF,
     V_JOB_COLLECT,
     V_JOB_PICK_PLANS,
+    V_DELETE_READ,
+    V_REF_SHARED,
+    V_UPLOAD_DROP,
+    V_SHARE_DROP,
+    V_REMOTE_DROP,
+    V_JOB_DROP,
+    V_VIDEO_DROP,
+    V_VIDEO_CANCEL,
     V_QUEUE_PLACE,
     V_COUNT
 };
@@ -115,7 +124,7 @@ static const char *const video_text[V_COUNT] = {
     [V_VIDEO_GET] = SELECT_VIDEO " WHERE v.id = ?1 AND v.user_id = ?2",
     [V_VIDEO_GET_ANY] = SELECT_VIDEO " WHERE v.id = ?1",
     [V_VIDEO_LIST] = SELECT_VIDEO " WHERE v.user_id = ?1 AND (?2 = '' OR v.id < ?2)"
-                                  " ORDER BY v.id DESC LIMIT ?3",
+                                  " AND (?4 IS NULL OR v.status = ?4) ORDER BY v.id DESC LIMIT ?3",
     /* At most 100 per create: each create adds at most one record, so this keeps up. */
     [V_IDEM_PRUNE] = "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency"
                      " WHERE created_at < ?1 ORDER BY created_at LIMIT 100)",
@@ -195,6 +204,25 @@ static const char *const video_text[V_COUNT] = {
     [V_JOB_COLLECT] = "UPDATE jobs SET state = 'queued', stage = 'collect', attempts = 0,"
                       " lease_owner = NULL, lease_expires_at = NULL, updated_at = ?2"
                       " WHERE video_id = ?1 AND state = 'running' AND lease_owner IS NULL",
+    /* What a delete frees: the outputs and the references the request names (API names). */
+    [V_DELETE_READ] = "SELECT status, coalesce(video_key, ''), coalesce(thumbnail_key, ''),"
+                      " json_extract(request, '$.sourceImageKey'),"
+                      " json_extract(request, '$.lastFrameKey'),"
+                      " json_extract(request, '$.referenceVideoKey'),"
+                      " json_extract(request, '$.referenceAudioKey')"
+                      " FROM videos WHERE id = ?1 AND user_id = ?2",
+    /* Uploads are per user, so only the user's own videos can name one. */
+    [V_REF_SHARED] = "SELECT 1 FROM videos WHERE user_id = ?1 AND id <> ?2 AND ?3 IN ("
+                     " json_extract(request, '$.sourceImageKey'),"
+                     " json_extract(request, '$.lastFrameKey'),"
+                     " json_extract(request, '$.referenceVideoKey'),"
+                     " json_extract(request, '$.referenceAudioKey')) LIMIT 1",
+    [V_UPLOAD_DROP] = "DELETE FROM uploads WHERE key = ?1 AND user_id = ?2",
+    [V_SHARE_DROP] = "DELETE FROM shares WHERE video_id = ?1",
+    [V_REMOTE_DROP] = "DELETE FROM remote_tasks WHERE video_id = ?1",
+    [V_JOB_DROP] = "DELETE FROM jobs WHERE video_id = ?1",
+    [V_VIDEO_DROP] = "DELETE FROM videos WHERE id = ?1",
+    [V_VIDEO_CANCEL] = "UPDATE videos SET status = 'canceled', credits_refunded = ?2 WHERE id = ?1",
     [V_QUEUE_STATS] = "SELECT (SELECT count(*) FROM jobs WHERE state = 'queued'),"
                       " (SELECT count(*) FROM jobs WHERE state = 'running'"
                       "  AND lease_expires_at > ?1),"
@@ -207,19 +235,26 @@ static const char *const video_text[V_COUNT] = {
 static const sq_sql video_sql = {SQ_FILE_VIDEOS, V_COUNT, video_text};
 
 static const char *const status_names[HH_VIDEO_STATUS_COUNT] = {"queued", "processing", "ready",
-                                                                "failed"};
+                                                                "failed", "canceled"};
 
 const char *hh_video_status_str(hh_video_status s)
 {
     return (unsigned)s < HH_VIDEO_STATUS_COUNT ? status_names[s] : "failed";
 }
 
+int hh_video_status_parse(const char *s)
+{
+    for (int i = 0; s && i < HH_VIDEO_STATUS_COUNT; i++)
+        if (!strcmp(status_names[i], s))
+            return i;
+    return -1;
+}
+
+/* A status read from the database; the schema's CHECK allows no other, "failed" is a safe floor. */
 static hh_video_status status_parse(const char *s)
 {
-    for (int i = 0; i < HH_VIDEO_STATUS_COUNT; i++)
-        if (!strcmp(status_names[i], s))
-            return (hh_video_status)i;
-    return HH_VIDEO_FAILED;
+    int i = hh_video_status_parse(s);
+    return i < 0 ? HH_VIDEO_FAILED : (hh_video_status)i;
 }
 
 /* ---- uploads ---- */
@@ -373,8 +408,8 @@ hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out)
     return store_video_get(st, id, NULL, out);
 }
 
-hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int limit,
-                           hh_video **videos, size_t *n)
+hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int status,
+                           int limit, hh_video **videos, size_t *n)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -382,7 +417,8 @@ hh_status store_video_list(hh_store *st, const char *user_id, const char *before
     size_t count = 0;
     *videos = NULL;
     *n = 0;
-    if (limit < 1 || limit > STORE_PAGE_MAX)
+    if (limit < 1 || limit > STORE_PAGE_MAX || status < HH_VIDEO_ANY ||
+        status >= HH_VIDEO_STATUS_COUNT)
         return HH_ERR_INVALID;
     hh_status rc = sq_borrow(st, &video_sql, V_VIDEO_LIST, &c, &s);
     if (rc)
@@ -395,6 +431,7 @@ hh_status store_video_list(hh_store *st, const char *user_id, const char *before
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, before ? before : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, limit);
+    sq_bind_text_or_null(s, 4, status == HH_VIDEO_ANY ? NULL : status_names[status]);
     int src;
     while (!rc && (src = sqlite3_step(s)) == SQLITE_ROW)
         if (!(rc = read_video(s, &arr[count])))
@@ -607,6 +644,12 @@ static hh_status job_state_get(conn *c, const char *video_id, job_state *js)
     return rc;
 }
 
+/* Whether a video of this status has ended: nothing may change it any more. */
+static int ended(hh_video_status s)
+{
+    return s == HH_VIDEO_READY || s == HH_VIDEO_FAILED || s == HH_VIDEO_CANCELED;
+}
+
 /* Sets the job's state (and clears its lease). */
 static hh_status job_end(conn *c, const char *video_id, const char *state, int64_t now)
 {
@@ -717,6 +760,8 @@ typedef struct job_call {
     const char *message; /* the failure's message, or the refund's note */
     int retryable;
     int64_t *refunded;
+    const char *user_id;     /* the cancel's: the video's owner */
+    hh_video_status *status; /* the cancel's: the status found */
     const char *plans;       /* the claim's plans (a JSON array), or NULL: any job */
     char claimed[HH_ID_LEN]; /* the claim's video; "" when no job was ready */
 } job_call;
@@ -818,8 +863,12 @@ static hh_status heartbeat_tx(conn *c, void *ctx)
     sqlite3_bind_int64(s, 3, now + j->lease_ms);
     sqlite3_bind_int64(s, 4, now);
     rc = sq_exec_one(c, s, "job heartbeat");
-    if (rc == HH_ERR_NOTFOUND)
-        return HH_ERR_CONFLICT; /* the lease is someone else's, or the job ended */
+    if (rc == HH_ERR_NOTFOUND) {
+        /* The lease is someone else's, or the job ended: canceled, the worker says so. */
+        job_state js;
+        rc = job_state_get(c, j->video_id, &js);
+        return rc || js.video_status != HH_VIDEO_CANCELED ? HH_ERR_CONFLICT : HH_ERR_CANCELED;
+    }
     return rc ? rc : sq_video_progress_tx(c, j->video_id, j->progress);
 }
 
@@ -868,7 +917,7 @@ static hh_status fail_or_retry_tx(conn *c, void *ctx)
                                 : job_state_get(c, j->video_id, &js);
     if (rc)
         return rc;
-    if (js.video_status == HH_VIDEO_READY || js.video_status == HH_VIDEO_FAILED)
+    if (ended(js.video_status))
         return HH_ERR_CONFLICT;
     if (j->worker_id && j->retryable && js.attempts < js.max_attempts)
         return requeue_tx(c, j->video_id, 0, now);
@@ -956,7 +1005,7 @@ hh_status sq_video_fail_tx(conn *c, const char *video_id, const char *message, i
     hh_status rc = job_state_get(c, video_id, &js);
     if (rc)
         return rc;
-    if (js.video_status == HH_VIDEO_READY || js.video_status == HH_VIDEO_FAILED)
+    if (ended(js.video_status))
         return HH_ERR_CONFLICT;
     return fail_tx(c, video_id, &js, message, now);
 }
@@ -1043,6 +1092,147 @@ hh_status store_queue_stats(hh_store *st, hh_queue_stats *out)
 out:
     sq_done(s);
     sq_conn_put(st, c);
+    return rc;
+}
+
+/* ---- deleting a video ---- */
+
+typedef struct delete_call {
+    const char *video_id, *user_id;
+    hh_video_status status;
+    char (*keys)[HH_KEY_MAX];
+    size_t nkeys;
+} delete_call;
+
+/* Sets *shared to whether another video of the user names key. */
+static hh_status ref_shared(conn *c, const delete_call *d, const char *key, int *shared)
+{
+    sqlite3_stmt *s;
+    hh_status rc = sq_stmt(c, &video_sql, V_REF_SHARED, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, d->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, d->video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+    rc = sq_step_one(c, s, "reference shared");
+    sq_done(s);
+    *shared = rc == HH_OK;
+    return rc == HH_ERR_NOTFOUND ? HH_OK : rc;
+}
+
+/* Runs statement id of this file with text ?1 (and ?2 when b is not NULL). */
+static hh_status exec_ids(conn *c, int id, const char *a, const char *b, const char *what)
+{
+    sqlite3_stmt *s;
+    hh_status rc = sq_stmt(c, &video_sql, id, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
+    return sq_exec(c, s, what);
+}
+
+/* The delete's transaction: reads what the video names, then removes the rows. */
+static hh_status delete_tx(conn *c, void *ctx)
+{
+    delete_call *d = ctx;
+    char found[2 + HH_REF_SLOTS][HH_KEY_MAX];
+    sqlite3_stmt *s;
+    d->nkeys = 0;
+    hh_status rc = sq_stmt(c, &video_sql, V_DELETE_READ, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, d->video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, d->user_id, -1, SQLITE_STATIC);
+    if (!(rc = sq_step_one(c, s, "video delete read"))) {
+        char vs[16];
+        sq_col_text(s, 0, vs, sizeof vs);
+        d->status = status_parse(vs);
+        for (int i = 0; i < 2 + HH_REF_SLOTS; i++)
+            sq_col_text(s, 1 + i, found[i], sizeof found[i]); /* NULL reads as "" */
+    }
+    sq_done(s);
+    if (rc)
+        return rc;
+    if (!ended(d->status))
+        return HH_ERR_CONFLICT;
+    for (int i = 0; i < 2 + HH_REF_SLOTS; i++) {
+        int shared = 0;
+        if (!found[i][0])
+            continue;
+        if (i >= 2 &&
+            ((rc = ref_shared(c, d, found[i], &shared)) ||
+             (!shared && (rc = exec_ids(c, V_UPLOAD_DROP, found[i], d->user_id, "upload drop")))))
+            return rc;
+        if (!shared)
+            memcpy(d->keys[d->nkeys++], found[i], HH_KEY_MAX);
+    }
+    if ((rc = exec_ids(c, V_SHARE_DROP, d->video_id, NULL, "share drop")) ||
+        (rc = exec_ids(c, V_REMOTE_DROP, d->video_id, NULL, "remote drop")) ||
+        (rc = exec_ids(c, V_JOB_DROP, d->video_id, NULL, "job drop")))
+        return rc;
+    return exec_ids(c, V_VIDEO_DROP, d->video_id, NULL, "video drop");
+}
+
+hh_status store_video_delete(hh_store *st, const char *video_id, const char *user_id,
+                             hh_video_status *status, char (*keys)[HH_KEY_MAX], size_t *nkeys)
+{
+    delete_call d = {.video_id = video_id, .user_id = user_id, .keys = keys};
+    *nkeys = 0;
+    hh_status rc = sq_tx(st, delete_tx, &d);
+    if (status)
+        *status = d.status;
+    if (!rc)
+        *nkeys = d.nkeys;
+    return rc;
+}
+
+/* ---- a customer's cancel ---- */
+
+/* The cancel's transaction: job, refund, remote task and video, or nothing. */
+static hh_status cancel_tx(conn *c, void *ctx)
+{
+    job_call *j = ctx;
+    int64_t now = hh_time_now_ms();
+    job_state js;
+    sqlite3_stmt *s;
+    hh_status rc = job_state_get(c, j->video_id, &js);
+    if (rc)
+        return rc;
+    if (strcmp(js.user_id, j->user_id))
+        return HH_ERR_NOTFOUND; /* another user's video is as absent as an unknown one */
+    *j->status = js.video_status;
+    if (ended(js.video_status))
+        return HH_ERR_CONFLICT;
+    int64_t owed = js.charged - js.refunded;
+    if ((rc = job_end(c, j->video_id, "canceled", now)))
+        return rc;
+    if (owed > 0 && (rc = sq_ledger_append_tx(c, js.user_id, owed, HH_LEDGER_REFUND, j->video_id,
+                                              "video canceled", NULL)))
+        return rc;
+    if ((rc = sq_remote_cancel_tx(c, j->video_id, now)) ||
+        (rc = sq_stmt(c, &video_sql, V_VIDEO_CANCEL, &s)))
+        return rc;
+    sqlite3_bind_text(s, 1, j->video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, js.charged);
+    if ((rc = sq_exec_one(c, s, "video cancel")))
+        return rc;
+    if (j->refunded)
+        *j->refunded = owed > 0 ? owed : 0;
+    return HH_OK;
+}
+
+hh_status store_video_cancel(hh_store *st, const char *video_id, const char *user_id,
+                             hh_video_status *status, int64_t *refunded)
+{
+    hh_video_status seen = HH_VIDEO_QUEUED;
+    if (refunded)
+        *refunded = 0;
+    job_call j = {.video_id = video_id, .user_id = user_id, .refunded = refunded, .status = &seen};
+    hh_status rc = sq_tx(st, cancel_tx, &j);
+    if (status)
+        *status = seen;
     return rc;
 }
 

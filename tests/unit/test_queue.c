@@ -146,7 +146,7 @@ static void insufficient_credits_writes_nothing(void **state)
     assert_int_equal(balance(f, &f->a), 10000);
     hh_video *list;
     size_t n;
-    assert_int_equal(store_video_list(f->st, f->a.id, NULL, 10, &list, &n), HH_OK);
+    assert_int_equal(store_video_list(f->st, f->a.id, NULL, HH_VIDEO_ANY, 10, &list, &n), HH_OK);
     assert_int_equal(n, 0);
     store_video_list_free(list, n);
 }
@@ -184,7 +184,7 @@ static void assert_five_of_twenty(fixture *f, const hh_user *c, int ok, int refu
     assert_int_equal(balance(f, c), 0);
     hh_video *list;
     size_t n;
-    assert_int_equal(store_video_list(f->st, c->id, NULL, 100, &list, &n), HH_OK);
+    assert_int_equal(store_video_list(f->st, c->id, NULL, HH_VIDEO_ANY, 100, &list, &n), HH_OK);
     assert_int_equal(n, 5); /* a video for every charge, none without */
     for (size_t i = 0; i < n; i++)
         assert_int_equal(list[i].credits_charged, 100);
@@ -579,23 +579,24 @@ static void lists_are_per_user_newest_first(void **state)
     create(f, &f->b, 5, b_id);
     hh_video *list;
     size_t n;
-    assert_int_equal(store_video_list(f->st, f->a.id, NULL, 3, &list, &n), HH_OK);
+    assert_int_equal(store_video_list(f->st, f->a.id, NULL, HH_VIDEO_ANY, 3, &list, &n), HH_OK);
     assert_int_equal(n, 3);
     assert_string_equal(list[0].id, ids[4]);
     assert_string_equal(list[2].id, ids[2]);
     char before[HH_ID_LEN];
     memcpy(before, list[2].id, HH_ID_LEN);
     store_video_list_free(list, n);
-    assert_int_equal(store_video_list(f->st, f->a.id, before, 3, &list, &n), HH_OK);
+    assert_int_equal(store_video_list(f->st, f->a.id, before, HH_VIDEO_ANY, 3, &list, &n), HH_OK);
     assert_int_equal(n, 2);
     assert_string_equal(list[0].id, ids[1]);
     assert_string_equal(list[1].id, ids[0]);
     store_video_list_free(list, n);
-    assert_int_equal(store_video_list(f->st, f->b.id, NULL, 10, &list, &n), HH_OK);
+    assert_int_equal(store_video_list(f->st, f->b.id, NULL, HH_VIDEO_ANY, 10, &list, &n), HH_OK);
     assert_int_equal(n, 1);
     assert_string_equal(list[0].id, b_id);
     store_video_list_free(list, n);
-    assert_int_equal(store_video_list(f->st, f->b.id, NULL, 0, &list, &n), HH_ERR_INVALID);
+    assert_int_equal(store_video_list(f->st, f->b.id, NULL, HH_VIDEO_ANY, 0, &list, &n),
+                     HH_ERR_INVALID);
 }
 
 #define RACE_JOBS 60
@@ -714,6 +715,73 @@ static void operator_refund_of_a_ready_video_once(void **state)
     free(e);
 }
 
+/* A customer's cancel: queued and running alike, refunded once, and nothing a worker does later
+ * counts. */
+static void cancel_refunds_once_and_fences_the_worker(void **state)
+{
+    fixture *f = *state;
+    char queued[HH_ID_LEN], running[HH_ID_LEN], done[HH_ID_LEN];
+    create(f, &f->a, 5, running);
+    claim(f, "w1", 60000, HH_OK, NULL);
+    create(f, &f->a, 5, queued);
+    hh_video_status was = HH_VIDEO_READY;
+    int64_t refunded = 0;
+    assert_int_equal(balance(f, &f->a), 10000 - 120);
+    /* Another user's video is as unknown as a missing one; nothing changes. */
+    assert_int_equal(store_video_cancel(f->st, queued, f->b.id, &was, &refunded), HH_ERR_NOTFOUND);
+    assert_int_equal(
+        store_video_cancel(f->st, "01900000-0000-7000-8000-000000000000", f->a.id, NULL, NULL),
+        HH_ERR_NOTFOUND);
+    assert_int_equal(store_video_cancel(f->st, queued, f->a.id, &was, &refunded), HH_OK);
+    assert_int_equal(was, HH_VIDEO_QUEUED);
+    assert_int_equal(refunded, 60);
+    assert_int_equal(store_video_cancel(f->st, running, f->a.id, &was, &refunded), HH_OK);
+    assert_int_equal(was, HH_VIDEO_PROCESSING);
+    assert_int_equal(balance(f, &f->a), 10000);
+    /* The worker's heartbeat says why it must stop; its late finish and fail change nothing. */
+    assert_int_equal(store_job_heartbeat(f->st, running, "w1", 50, 60000), HH_ERR_CANCELED);
+    assert_int_equal(
+        store_job_finish(f->st, running, "w1", "videos/outputs/x.mp4", "videos/thumbnails/x.jpg"),
+        HH_ERR_CONFLICT);
+    assert_int_equal(store_job_fail(f->st, running, "w1", "late", 1), HH_ERR_CONFLICT);
+    assert_int_equal(store_job_fail(f->st, running, NULL, "operator", 0), HH_ERR_CONFLICT);
+    assert_int_equal(store_job_release(f->st, running, "w1"), HH_ERR_CONFLICT);
+    /* Twice is a conflict that reports the status; the ledger has one refund per video. */
+    assert_int_equal(store_video_cancel(f->st, running, f->a.id, &was, &refunded), HH_ERR_CONFLICT);
+    assert_int_equal(was, HH_VIDEO_CANCELED);
+    assert_int_equal(balance(f, &f->a), 10000);
+    hh_video v;
+    assert_int_equal(store_video_get(f->st, running, f->a.id, &v), HH_OK);
+    assert_int_equal(v.status, HH_VIDEO_CANCELED);
+    assert_int_equal(v.credits_refunded, 60);
+    assert_null(v.error_message);
+    store_video_clear(&v);
+    hh_ledger_entry *e;
+    size_t n;
+    assert_int_equal(store_ledger_list(f->st, f->a.id, 0, 10, &e, &n), HH_OK);
+    assert_int_equal(n, 5); /* grant, two charges, two refunds */
+    assert_int_equal(e[0].kind, HH_LEDGER_REFUND);
+    assert_string_equal(e[0].ref, running);
+    assert_int_equal(e[1].kind, HH_LEDGER_REFUND);
+    assert_string_equal(e[1].ref, queued);
+    free(e);
+    /* A canceled job is never claimed again; the queue moves on. */
+    char got[HH_ID_LEN];
+    create(f, &f->a, 5, done);
+    claim(f, "w2", 60000, HH_OK, got);
+    assert_string_equal(got, done);
+    int64_t counts[HH_VIDEO_STATUS_COUNT];
+    assert_int_equal(store_job_counts(f->st, counts), HH_OK);
+    assert_int_equal(counts[HH_VIDEO_CANCELED], 2);
+    assert_int_equal(counts[HH_VIDEO_PROCESSING], 1);
+    /* An ended video cannot be canceled. */
+    assert_int_equal(
+        store_job_finish(f->st, done, "w2", "videos/outputs/d.mp4", "videos/thumbnails/d.jpg"),
+        HH_OK);
+    assert_int_equal(store_video_cancel(f->st, done, f->a.id, &was, NULL), HH_ERR_CONFLICT);
+    assert_int_equal(was, HH_VIDEO_READY);
+}
+
 static void queue_stats_and_their_metrics(void **state)
 {
     fixture *f = *state;
@@ -797,6 +865,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(operator_refund_of_a_ready_video_once, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_stats_and_their_metrics, setup, teardown),
+        cmocka_unit_test_setup_teardown(cancel_refunds_once_and_fences_the_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(uploads_pending_then_complete_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

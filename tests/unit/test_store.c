@@ -161,6 +161,70 @@ static void migrations_upgrade_older_database(void **state)
                      HH_ERR_INVALID);
 }
 
+/*
+ * The step that adds 'canceled' rebuilds videos, jobs and remote_tasks:
+ * a database of version 10 with a running remote job and a queued one
+ * keeps every row, its indexes and its foreign keys, and the new status
+ * works on the old rows.
+ */
+static void migration_canceled_keeps_rows_and_indexes(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(store_open_version(f->data, 10, &f->st), HH_OK);
+    hh_user u;
+    make_user(f->st, "old@example.com", &u);
+    assert_int_equal(store_ledger_append(f->st, u.id, 1000, HH_LEDGER_GRANT, NULL, NULL, NULL),
+                     HH_OK);
+    hh_video_new in = {.user_id = u.id,
+                       .prompt = "a horse",
+                       .duration_sec = 3,
+                       .aspect_ratio = "16:9",
+                       .resolution = "720p",
+                       .request_json = "{\"prompt\":\"a horse\"}",
+                       .price = 30,
+                       .plan = "free",
+                       .max_in_flight = 2};
+    char running[HH_ID_LEN], queued[HH_ID_LEN], *replay = NULL;
+    assert_int_equal(store_video_create(f->st, &in, running, &replay, NULL), HH_OK);
+    hh_video v;
+    assert_int_equal(store_job_claim(f->st, "w1", 60000, &v), HH_OK);
+    store_video_clear(&v);
+    assert_int_equal(store_remote_begin(f->st, running, "w1", "free", "fal", INT64_MAX / 2), HH_OK);
+    assert_int_equal(store_video_create(f->st, &in, queued, &replay, NULL), HH_OK);
+    reopen(f);
+    assert_int_equal(store_schema_version(f->st), (int)store_sqlite_migration_count);
+    assert_int_equal(store_video_get(f->st, running, u.id, &v), HH_OK);
+    assert_int_equal(v.status, HH_VIDEO_PROCESSING);
+    assert_string_equal(v.prompt, "a horse");
+    store_video_clear(&v);
+    hh_remote_task t;
+    assert_int_equal(store_remote_get(f->st, running, &t), HH_OK);
+    assert_int_equal(t.phase, HH_REMOTE_SUBMIT);
+    store_remote_clear(&t);
+    store_close(f->st);
+    f->st = NULL;
+    /* Every index is back, and the children's REFERENCES point at the new videos table. */
+    assert_int_equal(raw_sql(f, "SELECT CASE WHEN (SELECT count(*) FROM sqlite_schema WHERE"
+                                " type = 'index' AND name IN ('videos_by_user', 'jobs_queue',"
+                                " 'jobs_lease', 'remote_due', 'remote_claims')) = 5"
+                                " AND (SELECT count(*) FROM sqlite_schema WHERE name LIKE"
+                                " '%_new') = 0 AND (SELECT count(*) FROM pragma_foreign_key_list("
+                                "'jobs') WHERE \"table\" = 'videos') = 1"
+                                " THEN 1 ELSE abs(-9223372036854775807 - 1) END"),
+                     SQLITE_OK);
+    open_store(f);
+    hh_video_status was;
+    assert_int_equal(store_video_cancel(f->st, queued, u.id, &was, NULL), HH_OK);
+    assert_int_equal(store_video_cancel(f->st, running, u.id, &was, NULL), HH_OK);
+    assert_int_equal(was, HH_VIDEO_PROCESSING);
+    int64_t sum = 0;
+    assert_int_equal(store_ledger_sum(f->st, u.id, &sum), HH_OK);
+    assert_int_equal(sum, 1000);
+    assert_int_equal(store_remote_get(f->st, running, &t), HH_OK);
+    assert_int_equal(t.phase, HH_REMOTE_FAILED); /* not yet made at the provider: settled */
+    store_remote_clear(&t);
+}
+
 static void migrations_refuse_newer_database(void **state)
 {
     fixture *f = *state;
@@ -865,6 +929,7 @@ int main(void)
         T(migrations_reopen_keeps_version_and_data),
         T(migrations_upgrade_older_database),
         T(migrations_refuse_newer_database),
+        T(migration_canceled_keeps_rows_and_indexes),
         T(open_refuses_bad_locations),
         T(users_crud),
         T(users_duplicate_email),

@@ -347,8 +347,9 @@ function card(v) {
       el('span', { class: 'small muted pct' }, status === 'queued' ? t('gallery.waiting') : `${pct}%`)));
     if (status === 'queued' && v.queue) info.append(el('p', { class: 'video-queue small muted' }, queueText(v.queue)));
   }
-  if (status === 'failed') {
-    info.append(el('p', { class: 'video-error' }, v.errorMessage || t('gallery.failed')));
+  if (status === 'failed' || status === 'canceled') {
+    info.append(el('p', { class: 'video-error' },
+      status === 'canceled' ? t('gallery.canceled') : v.errorMessage || t('gallery.failed')));
     if (refunded) info.append(el('p', { class: 'video-refund small' }, t('gallery.refunded', { n: fmtNum(refunded) })));
   }
   if (status === 'ready' && v.videoUrl) {
@@ -496,7 +497,7 @@ async function poll() {
     if (old && old.status !== now.status) {
       if (now.status === 'ready') toast(t('gallery.readyToast'));
       if (now.status === 'failed') toast(t('gallery.failedToast'));
-      if (now.status === 'ready' || now.status === 'failed') ended = true;
+      if (now.status === 'ready' || now.status === 'failed' || now.status === 'canceled') ended = true;
     }
   }
   if (ended) refreshUser().catch(() => {});
