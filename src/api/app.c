@@ -5,6 +5,7 @@
  */
 #include "api/app.h"
 #include "api/janitor.h"
+#include "api/webhook_dispatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +143,7 @@ void app_free(hh_app *app)
     /* Stop taking requests first, then work; the store goes last. */
     http_server_free(app->http);
     janitor_stop(app->janitor);
+    hook_dispatch_stop(app->hooks);
     worker_pool_stop(app->workers);
     read_cache_free(app->status_cache);
     read_cache_free(app->key_cache);

@@ -41,6 +41,8 @@ typedef struct hh_app {
     unsigned long long min_free_bytes; /* /readyz fails below this much free disk */
     keycount *uploads_in_flight;       /* owned: upload keys whose body is being received */
     struct janitor *janitor;           /* owned; started by serve (api/janitor.h) */
+    struct hook_dispatch *hooks;       /* owned; the webhook sender serve starts */
+    int webhook_allow_private;         /* serve --webhook-allow-private: no SSRF refusal */
     int body_grace_s;                  /* serve --timeout: an upload body's grace */
     unsigned body_min_rate;            /* serve --upload-min-rate, bytes/s (>= 1) */
     blocklist *blocklist;              /* owned; NULL: none (serve --blocklist) */
