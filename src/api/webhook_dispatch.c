@@ -44,10 +44,11 @@ struct hook_dispatch {
     int stop;
 };
 
-/* One claimed delivery of a pass, as it is sent. */
+/* One claimed delivery of a pass, as it is sent, and what it came to. */
 typedef struct sending {
     hh_hook_delivery *d;
     int64_t started;
+    hh_hook_result *result;
 } sending;
 
 typedef struct pass_ctx {
@@ -140,7 +141,7 @@ static hh_status build(hh_app *app, const hh_hook_delivery *d, hc_request *req)
     return rc;
 }
 
-/* Records what the attempt of s came to (resp NULL: it could not even be built). */
+/* Judges what the attempt of s came to (resp NULL: it could not even be built). */
 static void settle(hook_dispatch *hd, const sending *s, const hc_response *resp)
 {
     int64_t now = hh_time_now_ms();
@@ -162,9 +163,7 @@ static void settle(hook_dispatch *hd, const sending *s, const hc_response *resp)
         memcpy(a.error, resp->error, hh_utf8_prefix(resp->error, sizeof a.error - 1));
     else if (a.outcome != HH_HOOK_DELIVERED)
         snprintf(a.error, sizeof a.error, "the endpoint answered HTTP %d", a.status);
-    hh_status rc = store_hook_record(hd->app->store, s->d->id, hd->owner, &a, next_at);
-    if (rc)
-        hh_warn("webhooks: cannot record the attempt at %s: %s", s->d->msg_id, hh_status_str(rc));
+    *s->result = (hh_hook_result){.id = s->d->id, .a = a, .next_at = next_at};
     hh_log_fields(HH_LOG_DEBUG, "webhook attempt",
                   json_pack("{s:s, s:s, s:i, s:i, s:s}", "webhookId", s->d->msg_id, "endpoint",
                             s->d->webhook_id, "attempt", s->d->attempt, "status", a.status,
@@ -190,6 +189,7 @@ static size_t dispatch_pass(hook_dispatch *hd, hc_multi *m)
         return 0;
     }
     sending s[BATCH];
+    hh_hook_result results[BATCH];
     pass_ctx p = {hd, s};
     hc_limits lim = {
         .connect_timeout_ms = WEBHOOK_TIMEOUT_MS,
@@ -200,7 +200,7 @@ static size_t dispatch_pass(hook_dispatch *hd, hc_multi *m)
     };
     for (size_t i = 0; i < n; i++) {
         hc_request req = {0};
-        s[i] = (sending){&d[i], hh_time_now_ms()};
+        s[i] = (sending){&d[i], hh_time_now_ms(), &results[i]};
         rc = build(hd->app, &d[i], &req);
         if (!rc)
             rc = hc_multi_add(m, &req, &lim, (void *)i);
@@ -208,9 +208,18 @@ static size_t dispatch_pass(hook_dispatch *hd, hc_multi *m)
         if (rc)
             settle(hd, &s[i], NULL);
     }
-    while (hc_multi_pending(m) > 0)
-        if (hc_multi_run(m, TICK_MS, on_answer, &p))
-            break; /* the multi handle failed: the claims lapse and are sent again */
+    int broken = 0;
+    while (!broken && hc_multi_pending(m) > 0)
+        broken = hc_multi_run(m, TICK_MS, on_answer, &p) != HH_OK;
+    /* One commit for the pass; a multi handle that failed leaves the claims to lapse instead. */
+    size_t skipped = 0;
+    rc = broken ? HH_ERR_INTERNAL
+                : store_hook_record(hd->app->store, hd->owner, results, n, &skipped);
+    if (rc)
+        hh_warn("webhooks: cannot record %zu attempts (sent again later): %s", n,
+                hh_status_str(rc));
+    else if (skipped)
+        hh_warn("webhooks: %zu claims lapsed before their attempts were recorded", skipped);
     OPENSSL_cleanse(d, n * sizeof *d);
     free(d);
     return n;

@@ -758,15 +758,24 @@ typedef struct hh_hook_attempt {
 /* "delivered", "retrying", "failed", "disabled". Static. */
 const char *hh_hook_outcome_str(hh_hook_outcome outcome);
 
+/* What one attempt of delivery id came to (store_hook_record). */
+typedef struct hh_hook_result {
+    int64_t id;        /* hh_hook_delivery.id */
+    hh_hook_attempt a; /* msg_id, type, video_id and attempt are the store's own */
+    int64_t next_at;   /* the next attempt, for HH_HOOK_RETRYING */
+} hh_hook_result;
+
 /*
- * Records the attempt owner made of delivery id (a->msg_id, type and
- * video_id are ignored) and settles the delivery as a->outcome says
- * (pending again at next_at for HH_HOOK_RETRYING), giving the claim back,
- * in one transaction. HH_ERR_CONFLICT when owner no longer holds the claim
- * (it lapsed and another dispatcher took it): nothing is written.
+ * Records the attempts owner made, r[0..n), and settles each delivery as
+ * its outcome says (pending again at next_at for HH_HOOK_RETRYING),
+ * giving the claims back, all in one transaction (one commit for a whole
+ * pass). A delivery whose claim owner no longer holds (it lapsed and
+ * another dispatcher took it) is skipped, nothing of it written; *skipped
+ * (may be NULL) counts those. On any other failure nothing is written and
+ * the claims lapse, so the deliveries are sent again.
  */
-hh_status store_hook_record(hh_store *st, int64_t id, const char *owner, const hh_hook_attempt *a,
-                            int64_t next_at);
+hh_status store_hook_record(hh_store *st, const char *owner, const hh_hook_result *r, size_t n,
+                            size_t *skipped);
 
 /*
  * The newest attempts at endpoint webhook_id of user_id, newest first, at

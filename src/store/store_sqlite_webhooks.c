@@ -354,6 +354,12 @@ typedef struct record_ctx {
     int64_t next_at;
 } record_ctx;
 
+typedef struct record_many_ctx {
+    const char *owner;
+    const hh_hook_result *r;
+    size_t n, skipped;
+} record_many_ctx;
+
 /* On c: endpoint id answered 410: disabled, and its pending deliveries dropped. */
 static hh_status disable(conn *c, const char *id, int64_t now)
 {
@@ -388,9 +394,9 @@ static hh_status log_attempt(conn *c, const record_ctx *x, const char *hook, int
     return sq_exec(c, s, "webhook log prune");
 }
 
-static hh_status record_tx(conn *c, void *ctx_)
+/* On c: one attempt; HH_ERR_CONFLICT (nothing written) when owner lost its claim. */
+static hh_status record_one(conn *c, const record_ctx *x)
 {
-    const record_ctx *x = ctx_;
     char hook[HH_ID_LEN];
     sqlite3_stmt *s = NULL;
     hh_status rc = sq_stmt(c, &hook_sql, W_OWNED, &s);
@@ -416,13 +422,34 @@ static hh_status record_tx(conn *c, void *ctx_)
     return x->a->outcome == HH_HOOK_DISABLED ? disable(c, hook, x->a->at) : HH_OK;
 }
 
-hh_status store_hook_record(hh_store *st, int64_t id, const char *owner, const hh_hook_attempt *a,
-                            int64_t next_at)
+static hh_status record_tx(conn *c, void *ctx_)
 {
-    if (!owner || !a || (unsigned)a->outcome > HH_HOOK_DISABLED)
+    record_many_ctx *x = ctx_;
+    x->skipped = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        record_ctx one = {x->r[i].id, x->owner, &x->r[i].a, x->r[i].next_at};
+        hh_status rc = record_one(c, &one);
+        if (rc == HH_ERR_CONFLICT)
+            x->skipped++;
+        else if (rc)
+            return rc;
+    }
+    return HH_OK;
+}
+
+hh_status store_hook_record(hh_store *st, const char *owner, const hh_hook_result *r, size_t n,
+                            size_t *skipped)
+{
+    if (!owner || (n && !r))
         return HH_ERR_INVALID;
-    record_ctx x = {id, owner, a, next_at};
-    return sq_tx(st, record_tx, &x);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned)r[i].a.outcome > HH_HOOK_DISABLED)
+            return HH_ERR_INVALID;
+    record_many_ctx x = {owner, r, n, 0};
+    hh_status rc = n ? sq_tx(st, record_tx, &x) : HH_OK;
+    if (!rc && skipped)
+        *skipped = x.skipped;
+    return rc;
 }
 
 static void read_attempt(sqlite3_stmt *s, void *out_)

@@ -118,9 +118,13 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
 
+class Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default 5 drops the SYNs of a burst of deliveries (1 s retries)
+    daemon_threads = True
+
+
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", 0), Handler)
     tmp = os.path.join(DIR, "port.tmp")
     with open(tmp, "w") as f:
         f.write(str(server.server_address[1]))
