@@ -133,14 +133,18 @@ void h_webhooks_create(http_req *req, void *app_)
     const char *url = parse_url(req, app, body);
     if (!url || parse_events(req, body, &events))
         return;
-    uint8_t key[WEBHOOK_SECRET_BYTES];
+    uint8_t key[WEBHOOK_SECRET_BYTES], sealed[WEBHOOK_SEALED_BYTES];
+    size_t sealed_len = 0;
     char *secret = NULL;
     hh_webhook w;
+    /* The store keeps the key sealed: a copy of the database alone signs nothing. */
     hh_status rc = new_secret(key, &secret);
     if (!rc)
-        rc = store_webhook_create(app->store, p->user.id, url, events, key, sizeof key,
-                                  WEBHOOKS_PER_ACCOUNT, &w);
+        rc = crypto_seal(app->hook_key, key, sizeof key, sealed, sizeof sealed, &sealed_len);
     OPENSSL_cleanse(key, sizeof key);
+    if (!rc)
+        rc = store_webhook_create(app->store, p->user.id, url, events, sealed, sealed_len,
+                                  WEBHOOKS_PER_ACCOUNT, &w);
     if (rc == HH_ERR_LIMIT) {
         char msg[96];
         snprintf(msg, sizeof msg, "An account has at most %d webhook endpoints; delete one first.",

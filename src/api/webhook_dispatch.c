@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 
 #include "api/video_json.h"
+#include "blob/presign.h"
 #include "http/http_client.h"
 #include "store/store_json.h"
 #include "util/crypto.h"
@@ -55,6 +56,16 @@ typedef struct pass_ctx {
     hook_dispatch *hd;
     sending *s;
 } pass_ctx;
+
+hh_status hook_key_load(const char *data_dir, uint8_t key[CRYPTO_SEAL_KEY_LEN])
+{
+    uint8_t secret[PRESIGN_SECRET_LEN];
+    hh_status rc = presign_secret_load(data_dir, secret);
+    if (!rc) /* a key of its own: what signs upload URLs never encrypts anything */
+        crypto_hmac_sha256(secret, sizeof secret, "happyhorse webhook secrets v1", 29, key);
+    OPENSSL_cleanse(secret, sizeof secret);
+    return rc;
+}
 
 int64_t hook_retry_delay_ms(int attempt, double scale)
 {
@@ -118,9 +129,14 @@ static hh_status build(hh_app *app, const hh_hook_delivery *d, hc_request *req)
 {
     char *body = event_body(app, d), *sig = NULL;
     int64_t ts = hh_time_now_ms() / 1000;
+    uint8_t key[WEBHOOK_SECRET_BYTES];
+    size_t keylen = 0;
     hh_status rc = body ? HH_OK : HH_ERR_NOMEM;
     if (!rc)
-        rc = hook_sign(d->secret, d->secret_len, d->msg_id, ts, body, strlen(body), &sig);
+        rc = crypto_open(app->hook_key, d->secret, d->secret_len, key, sizeof key, &keylen);
+    if (!rc)
+        rc = hook_sign(key, keylen, d->msg_id, ts, body, strlen(body), &sig);
+    OPENSSL_cleanse(key, sizeof key);
     if (!rc)
         rc = hc_request_set(req, "POST", d->url);
     if (!rc)

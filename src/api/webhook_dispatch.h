@@ -23,6 +23,16 @@
 #define WEBHOOK_TIMEOUT_MS   10000 /* one attempt, connect to last byte */
 #define WEBHOOK_ATTEMPTS     10    /* the first and nine retries over about 3 days */
 
+/* What the store keeps of a signing key: sealed (AES-256-GCM) under app->hook_key. */
+#define WEBHOOK_SEALED_BYTES (WEBHOOK_SECRET_BYTES + CRYPTO_SEAL_OVERHEAD)
+
+/*
+ * The key that seals endpoints' signing keys in the store, derived from the
+ * data directory's secret.key (made when missing), which every process
+ * sharing the directory reads, so any serve can sign what another sealed.
+ */
+hh_status hook_key_load(const char *data_dir, uint8_t key[CRYPTO_SEAL_KEY_LEN]);
+
 typedef struct hook_dispatch hook_dispatch;
 
 /*

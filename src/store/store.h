@@ -662,10 +662,11 @@ hh_status store_remote_release(hh_store *st, const char *owner);
 hh_status store_remote_counts(hh_store *st, int64_t counts[HH_REMOTE_PHASE_COUNT]);
 
 /* ---- webhooks and their durable outbox (store_sqlite_webhooks.c) ---- */
-#define STORE_URL_MAX         2049 /* bytes of a webhook URL, NUL included */
-#define STORE_HOOK_SECRET_MAX 64   /* bytes of an endpoint's signing key */
-#define STORE_HOOKS_MAX       100  /* ceiling of store_webhook_list */
-#define STORE_HOOK_ERROR_MAX  160  /* bytes of an attempt's error, NUL included */
+#define STORE_URL_MAX 2049 /* bytes of a webhook URL, NUL included */
+#define STORE_HOOK_SECRET_MAX                                                                      \
+    64 /* bytes of an endpoint's signing key, as the caller keeps it (sealed) */
+#define STORE_HOOKS_MAX      100 /* ceiling of store_webhook_list */
+#define STORE_HOOK_ERROR_MAX 160 /* bytes of an attempt's error, NUL included */
 
 /* The events an endpoint can take, as bits of hh_webhook.events. */
 typedef enum hh_hook_event {

@@ -4,11 +4,12 @@
 // status codes and times), delete one after confirmation. Same routes and
 // rules as the Customer API's /api/v1/webhooks (contract §10).
 import { api } from './api.js';
-import { el, $, fmtDate, fmtAgo, toast, confirmDialog } from './ui.js';
+import { el, $, fmtDate, fmtAgo, toast, confirmDialog, secretCard } from './ui.js';
 import { t, errorText } from './i18n.js';
 
 const EVENTS = ['video.ready', 'video.failed', 'video.canceled'];
 let loaded = false;
+const secret = secretCard('hook-secret');
 
 function showLog(h, rows) {
   $('hook-log-url').textContent = h.url;
@@ -93,11 +94,7 @@ async function create(ev) {
     const res = await api('POST', '/webhooks', { url, events });
     input.value = '';
     $('hook-secret-url').textContent = res.url;
-    $('hook-secret-value').value = res.secret;
-    $('hook-secret-copied').textContent = '';
-    $('hook-secret-card').hidden = false;
-    $('hook-secret-card').focus();
-    $('hook-secret-value').select();
+    secret.show(res.secret);
     await load();
   } catch (e) {
     err.textContent = errorText(e);
@@ -106,27 +103,10 @@ async function create(ev) {
   }
 }
 
-async function copySecret() {
-  const v = $('hook-secret-value');
-  try {
-    await navigator.clipboard.writeText(v.value);
-  } catch (e) {
-    v.select();
-    document.execCommand('copy');
-  }
-  $('hook-secret-copied').textContent = t('keys.copied');
-}
-
 /** Wires the page (once). */
 export function init() {
   $('hook-form').addEventListener('submit', create);
-  $('hook-secret-copy').addEventListener('click', copySecret);
-  $('hook-secret-done').addEventListener('click', () => {
-    // The secret leaves the page for good.
-    $('hook-secret-value').value = '';
-    $('hook-secret-card').hidden = true;
-    $('hook-url').focus();
-  });
+  secret.wire(() => $('hook-url').focus());
   $('hook-log-close').addEventListener('click', () => { $('hook-log').hidden = true; });
 }
 
