@@ -3,8 +3,11 @@
  * the plans and the in-memory services, in the order that lets each one
  * rely on the previous; torn down in reverse.
  */
+#include <openssl/crypto.h>
+
 #include "api/app.h"
 #include "api/janitor.h"
+#include "api/webhook_dispatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +53,10 @@ hh_status app_new(const app_config *cfg, hh_app **out)
     if ((rc = blob_open(cfg->data_dir, cfg->s3, &app->blob))) {
         hh_error("cannot open object storage (%s): %s", cfg->s3 ? "S3" : cfg->data_dir,
                  hh_status_str(rc));
+        goto fail;
+    }
+    if ((rc = hook_key_load(cfg->data_dir, app->hook_key))) {
+        hh_error("cannot read or create %s/secret.key: %s", cfg->data_dir, hh_status_str(rc));
         goto fail;
     }
     app->upload_ttl_s = cfg->upload_ttl_s > 0 ? cfg->upload_ttl_s : 900;
@@ -142,6 +149,7 @@ void app_free(hh_app *app)
     /* Stop taking requests first, then work; the store goes last. */
     http_server_free(app->http);
     janitor_stop(app->janitor);
+    hook_dispatch_stop(app->hooks);
     worker_pool_stop(app->workers);
     read_cache_free(app->status_cache);
     read_cache_free(app->key_cache);
@@ -155,5 +163,6 @@ void app_free(hh_app *app)
     pthread_rwlock_destroy(&app->blocklist_lock);
     templates_free(app->templates);
     docs_site_free(app->docs);
+    OPENSSL_cleanse(app->hook_key, sizeof app->hook_key);
     free(app);
 }

@@ -21,6 +21,7 @@
 #include "http/netaddr.h"
 #include "jobs/worker.h"
 #include "store/store.h"
+#include "util/crypto.h"
 #include "util/keycount.h"
 
 #define APP_STORE_WAIT_MS 1000 /* default of serve --store-wait-ms */
@@ -41,6 +42,10 @@ typedef struct hh_app {
     unsigned long long min_free_bytes; /* /readyz fails below this much free disk */
     keycount *uploads_in_flight;       /* owned: upload keys whose body is being received */
     struct janitor *janitor;           /* owned; started by serve (api/janitor.h) */
+    struct hook_dispatch *hooks;       /* owned; the webhook sender serve starts */
+    int webhook_allow_private;         /* serve --webhook-allow-private: no SSRF refusal */
+    uint8_t
+        hook_key[CRYPTO_SEAL_KEY_LEN]; /* seals webhook secrets in the store (webhook_dispatch.h) */
     int body_grace_s;                  /* serve --timeout: an upload body's grace */
     unsigned body_min_rate;            /* serve --upload-min-rate, bytes/s (>= 1) */
     blocklist *blocklist;              /* owned; NULL: none (serve --blocklist) */

@@ -173,6 +173,29 @@ void h_share_page(http_req *req, void *app);
          0,                                                                                         \
          h_videos_unpublish,                                                                        \
          NULL},                                                                                     \
+        {HTTP_POST,                                                                                 \
+         "/api/dashboard/webhooks",                                                                 \
+         "dash.webhooks.create",                                                                    \
+         DASH_SESS,                                                                                 \
+         4096,                                                                                      \
+         h_webhooks_create,                                                                         \
+         NULL},                                                                                     \
+        {HTTP_GET, "/api/dashboard/webhooks", "dash.webhooks.list", DASH_SESS, 0, h_webhooks_list,  \
+         NULL},                                                                                     \
+        {HTTP_DELETE,                                                                               \
+         "/api/dashboard/webhooks/{id}",                                                            \
+         "dash.webhooks.delete",                                                                    \
+         DASH_SESS,                                                                                 \
+         0,                                                                                         \
+         h_webhooks_delete,                                                                         \
+         NULL},                                                                                     \
+        {HTTP_GET,                                                                                  \
+         "/api/dashboard/webhooks/{id}/deliveries",                                                 \
+         "dash.webhooks.deliveries",                                                                \
+         DASH_SESS,                                                                                 \
+         0,                                                                                         \
+         h_webhooks_deliveries,                                                                     \
+         NULL},                                                                                     \
         {HTTP_GET | HTTP_HEAD, "/v/{slug}", "web.share", 0, 0, h_share_page, NULL},                 \
         {HTTP_GET | HTTP_HEAD, "/docs", "web.docs", DASH_WEB, 0, h_docs, NULL},                     \
         {HTTP_GET | HTTP_HEAD, "/docs/*", "web.docs", DASH_WEB, 0, h_docs, NULL},                   \

@@ -21,6 +21,10 @@ void h_uploads_presign(http_req *req, void *app);
 void h_templates_list(http_req *req, void *app);
 void h_videos_publish(http_req *req, void *app);
 void h_videos_unpublish(http_req *req, void *app);
+void h_webhooks_create(http_req *req, void *app);
+void h_webhooks_list(http_req *req, void *app);
+void h_webhooks_delete(http_req *req, void *app);
+void h_webhooks_deliveries(http_req *req, void *app);
 extern const http_stream_ops h_uploads_put_ops;
 
 #endif

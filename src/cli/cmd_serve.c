@@ -18,6 +18,7 @@
 #include "api/app.h"
 #include "api/dashboard.h"
 #include "api/janitor.h"
+#include "api/webhook_dispatch.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include <stdint.h>
@@ -63,6 +64,9 @@ static const char usage[] =
     "                        beside the binary)\n"
     "  --allow-signup        let visitors create accounts in the dashboard\n"
     "                        (HAPPYHORSE_ALLOW_SIGNUP=1; off by default)\n"
+    "  --webhook-allow-private\n"
+    "                        let webhooks reach loopback, private and link-local\n"
+    "                        addresses (HAPPYHORSE_WEBHOOK_ALLOW_PRIVATE=1; off by default)\n"
     "\n"
     "The store is SQLite under --data unless HAPPYHORSE_DATABASE_URL is set; objects\n"
     "are files under --data unless HAPPYHORSE_S3_ENDPOINT is set (README, configuration).\n";
@@ -70,7 +74,8 @@ static const char usage[] =
 typedef struct serve_opts {
     const char *listen, *data, *public_url, *plans, *log_level, *web, *trusted, *blocklist,
         *templates;
-    int allow_signup;
+    int allow_signup, webhook_allow_private;
+    double webhook_retry_scale;
     int64_t workers, http_threads, max_connections, timeout, upload_ttl, store_wait_ms, min_free_mb,
         per_ip, min_rate;
 } serve_opts;
@@ -97,6 +102,7 @@ static int parse(int argc, char **argv, serve_opts *o)
         {"upload-url-ttl", required_argument, NULL, 'U'},
         {"web", required_argument, NULL, 'W'},
         {"allow-signup", no_argument, NULL, 'S'},
+        {"webhook-allow-private", no_argument, NULL, 'H'},
         {"store-wait-ms", required_argument, NULL, 'B'},
         {"min-free-mb", required_argument, NULL, 'F'},
         {"max-connections-per-ip", required_argument, NULL, 'I'},
@@ -149,6 +155,9 @@ static int parse(int argc, char **argv, serve_opts *o)
         case 'S':
             o->allow_signup = 1;
             break;
+        case 'H':
+            o->webhook_allow_private = 1;
+            break;
         case 'B':
             wait = optarg;
             break;
@@ -191,6 +200,16 @@ static int parse(int argc, char **argv, serve_opts *o)
         const char *v = cli_opt(NULL, "HAPPYHORSE_ALLOW_SIGNUP", "0");
         o->allow_signup = !strcmp(v, "1") || !strcmp(v, "true");
     }
+    if (!o->webhook_allow_private) {
+        const char *v = cli_opt(NULL, "HAPPYHORSE_WEBHOOK_ALLOW_PRIVATE", "0");
+        o->webhook_allow_private = !strcmp(v, "1") || !strcmp(v, "true");
+    }
+    /* Test-only: shortens the webhook retry schedule (README, configuration). */
+    const char *scale = cli_opt(NULL, "HAPPYHORSE_WEBHOOK_RETRY_SCALE", "1");
+    char *end = NULL;
+    o->webhook_retry_scale = strtod(scale, &end);
+    if (end == scale || *end || !(o->webhook_retry_scale > 0 && o->webhook_retry_scale <= 1))
+        return cli_usage_error(PROG, "HAPPYHORSE_WEBHOOK_RETRY_SCALE must be a number in (0, 1]");
     if (number(workers, "HAPPYHORSE_WORKERS", "1", 0, 256, &o->workers) ||
         number(threads, "HAPPYHORSE_HTTP_THREADS", "0", 0, 1024, &o->http_threads) ||
         number(conns, "HAPPYHORSE_MAX_CONNECTIONS", "1024", 1, 1000000, &o->max_connections) ||
@@ -283,6 +302,7 @@ int cli_serve(int argc, char **argv)
         return cli_fail(PROG, "cannot open the store at %s (see the log line above)",
                         cli_store_label(acfg.store_location));
     app->allow_signup = o.allow_signup;
+    app->webhook_allow_private = o.webhook_allow_private;
     if (o.blocklist && app_blocklist_load(app, o.blocklist, err, sizeof err)) {
         app_free(app);
         return cli_usage_error(PROG, "--blocklist %s", err);
@@ -334,6 +354,10 @@ int cli_serve(int argc, char **argv)
     if (janitor_start(app, (int)o.upload_ttl, &app->janitor)) {
         app_free(app);
         return cli_fail(PROG, "cannot start the housekeeping thread");
+    }
+    if (hook_dispatch_start(app, o.webhook_retry_scale, &app->hooks)) {
+        app_free(app);
+        return cli_fail(PROG, "cannot start the webhook dispatcher");
     }
     if (o.workers > 0 && app_start_workers(app, (unsigned)o.workers)) {
         app_free(app);

@@ -8,6 +8,8 @@
  */
 #include "http/http_client.h"
 
+#include <netdb.h>
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include "http/netaddr.h"
 
 #define DEFAULT_CONNECT_MS 10000
 #define DEFAULT_TIMEOUT_MS 30000
@@ -186,6 +190,7 @@ typedef struct transfer {
     int fd;
     const char *path;
     int too_big;
+    int refused; /* 1: the address connected to was not public (hc_limits.public_only) */
     long retry_after;
     /* A body sent from a file: its descriptor, where the next read starts, what is left. */
     int up_fd;
@@ -385,8 +390,30 @@ static hh_status set_headers(transfer *t, const hc_request *req)
     return HH_OK;
 }
 
-static void set_limits(CURL *e, const hc_limits *lim)
+/*
+ * curl's socket opener under hc_limits.public_only: the check is made on
+ * the very address curl is about to connect to, after its own resolution,
+ * so a name that resolves to a public address when a URL is registered
+ * and to a private one later (DNS rebinding) is still refused.
+ */
+static curl_socket_t open_public(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
 {
+    transfer *t = clientp;
+    if (purpose != CURLSOCKTYPE_IPCXN || !http_sockaddr_is_public(&a->addr)) {
+        t->refused = 1;
+        return CURL_SOCKET_BAD;
+    }
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+static void set_limits(CURL *e, const hc_limits *lim, transfer *t)
+{
+    if (lim->public_only) {
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_public);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
+        curl_easy_setopt(e, CURLOPT_PROXY, ""); /* a proxy would connect for us, unchecked */
+    }
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      lim->connect_timeout_ms > 0 ? lim->connect_timeout_ms : DEFAULT_CONNECT_MS);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
@@ -440,7 +467,7 @@ static hh_status transfer_new(const hc_request *req, const hc_limits *lim, const
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-    set_limits(e, lim);
+    set_limits(e, lim, t);
     *out = t;
     return HH_OK;
 }
@@ -457,6 +484,10 @@ static void transfer_result(transfer *t, CURLcode code, hc_response *resp)
         resp->rc = HH_ERR_LIMIT;
         snprintf(resp->error, sizeof resp->error, "%.200s: the answer is larger than %zu bytes",
                  t->url_log, t->max);
+    } else if (code != CURLE_OK && t->refused) { /* with no other address to fall back on */
+        resp->rc = HH_ERR_DENIED;
+        snprintf(resp->error, sizeof resp->error,
+                 "%.200s: refused to connect to an address that is not public", t->url_log);
     } else if (code != CURLE_OK) {
         resp->rc = code == CURLE_OUT_OF_MEMORY ? HH_ERR_NOMEM : HH_ERR_IO;
         snprintf(resp->error, sizeof resp->error, "%.200s: %.250s", t->url_log,
@@ -644,4 +675,55 @@ void hc_multi_free(hc_multi *m)
     }
     curl_multi_cleanup(m->multi);
     free(m);
+}
+
+hh_status hc_url_check(const char *url, int public_only, char *why, size_t size)
+{
+    hh_status rc = HH_ERR_INVALID;
+    char *scheme = NULL, *host = NULL;
+    struct addrinfo *res = NULL;
+    why[0] = '\0';
+    CURLU *u = curl_url();
+    if (!u)
+        return HH_ERR_NOMEM;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+        snprintf(why, size, "url must be an absolute http or https URL.");
+        goto out;
+    }
+    if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https")) {
+        snprintf(why, size, "url must use http or https.");
+        goto out;
+    }
+    rc = HH_OK;
+    if (!public_only)
+        goto out;
+    /* curl keeps the brackets of an IPv6 literal; getaddrinfo wants the address alone. */
+    size_t n = strlen(host);
+    char *name = host;
+    if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+        host[n - 1] = '\0';
+        name = host + 1;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    if (getaddrinfo(name, NULL, &hints, &res) || !res) {
+        rc = HH_ERR_INVALID;
+        snprintf(why, size, "url's host does not resolve.");
+        goto out;
+    }
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        if (!http_sockaddr_is_public(ai->ai_addr)) {
+            rc = HH_ERR_INVALID;
+            snprintf(why, size,
+                     "url resolves to a loopback, private, link-local or metadata address.");
+            break;
+        }
+out:
+    if (res)
+        freeaddrinfo(res);
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return rc;
 }

@@ -78,6 +78,7 @@ typedef struct hc_limits {
     size_t max_body;         /* bytes of response body kept or written; 0: 1 MiB */
     long min_rate;           /* bytes/s below which, for 15 s, the transfer is cut; 0: 1024 */
     int max_redirects;       /* 0: none followed (a 3xx is the answer) */
+    int public_only; /* 1: connect only to public addresses (netaddr.h), else HH_ERR_DENIED */
 } hc_limits;
 
 typedef struct hc_response {
@@ -137,6 +138,14 @@ int hc_multi_pending(const hc_multi *m);
 hh_status hc_multi_run(hc_multi *m, int wait_ms, hc_done_fn done, void *ctx);
 /* Aborts what is still running (no callbacks) and frees. NULL-safe. */
 void hc_multi_free(hc_multi *m);
+
+/*
+ * Checks that url is an absolute http(s) URL with a host and, when
+ * public_only, that every address its host resolves to now is public
+ * (http_addr_is_public). HH_OK, or HH_ERR_INVALID with why (a sentence
+ * about "url", for the error envelope) filled in; HH_ERR_NOMEM.
+ */
+hh_status hc_url_check(const char *url, int public_only, char *why, size_t size);
 
 /* "https://host/path" of url: no user info, no query, for logs and messages. */
 void hc_url_for_log(const char *url, char *buf, size_t size);

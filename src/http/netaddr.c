@@ -6,6 +6,7 @@
 #include "http/netaddr.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -154,4 +155,70 @@ void http_client_behind(const http_cidrs *trusted, const char *peer, const char 
             return;
         end = start ? start - 1 : 0;
     }
+}
+
+/* ---- public addresses (webhook targets) ---- */
+
+/* IPv4 ranges no webhook may reach (IANA special-purpose registry, the non-global rows). */
+static const http_cidr v4_closed[] = {
+    {AF_INET, {0, 0, 0, 0}, 8},      {AF_INET, {10, 0, 0, 0}, 8},
+    {AF_INET, {100, 64, 0, 0}, 10},  {AF_INET, {127, 0, 0, 0}, 8},
+    {AF_INET, {169, 254, 0, 0}, 16}, {AF_INET, {172, 16, 0, 0}, 12},
+    {AF_INET, {192, 0, 0, 0}, 24},   {AF_INET, {192, 0, 2, 0}, 24},
+    {AF_INET, {192, 88, 99, 0}, 24}, {AF_INET, {192, 168, 0, 0}, 16},
+    {AF_INET, {198, 18, 0, 0}, 15},  {AF_INET, {198, 51, 100, 0}, 24},
+    {AF_INET, {203, 0, 113, 0}, 24}, {AF_INET, {224, 0, 0, 0}, 4},
+    {AF_INET, {240, 0, 0, 0}, 4},
+};
+
+/* IPv6 ranges no webhook may reach; the IPv4-carrying forms are handled before. */
+static const http_cidr v6_closed[] = {
+    {AF_INET6, {0}, 96},                      /* ::/96: unspecified, loopback, v4-compat */
+    {AF_INET6, {0x01, 0x00}, 64},             /* 100::/64 discard */
+    {AF_INET6, {0x20, 0x01, 0x00, 0x00}, 23}, /* 2001::/23 IETF protocol assignments */
+    {AF_INET6, {0x20, 0x01, 0x0d, 0xb8}, 32}, /* documentation */
+    {AF_INET6, {0xfc, 0x00}, 7},              /* unique local (fd00:ec2::254 too) */
+    {AF_INET6, {0xfe, 0x80}, 10},             /* link-local */
+    {AF_INET6, {0xfe, 0xc0}, 10},             /* site-local (deprecated) */
+    {AF_INET6, {0xff, 0x00}, 8},              /* multicast */
+    {AF_INET6, {0x3f, 0xff, 0xf0, 0x00}, 20}, /* documentation (RFC 9637) */
+    {AF_INET6, {0x5f, 0x00}, 8},              /* segment routing */
+};
+
+/* 1 when addr lies in one of the n ranges of list. */
+static int in_ranges(const http_cidr *list, size_t n, const uint8_t *addr)
+{
+    for (size_t i = 0; i < n; i++)
+        if (prefix_equal(addr, list[i].addr, list[i].bits))
+            return 1;
+    return 0;
+}
+
+int http_addr_is_public(int family, const uint8_t *addr)
+{
+    if (family == AF_INET)
+        return !in_ranges(v4_closed, sizeof v4_closed / sizeof v4_closed[0], addr);
+    if (family != AF_INET6)
+        return 0;
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b};
+    if (!memcmp(addr, mapped, 12) || !memcmp(addr, nat64, 12))
+        return http_addr_is_public(AF_INET, addr + 12);
+    if (addr[0] == 0x20 && addr[1] == 0x02) /* 6to4: the IPv4 address follows */
+        return http_addr_is_public(AF_INET, addr + 2);
+    /* ::/96 holds ::, ::1 and the v4-compatible form, none of them a place to send to. */
+    return !in_ranges(v6_closed, sizeof v6_closed / sizeof v6_closed[0], addr);
+}
+
+int http_sockaddr_is_public(const struct sockaddr *sa)
+{
+    if (!sa)
+        return 0;
+    if (sa->sa_family == AF_INET)
+        return http_addr_is_public(AF_INET,
+                                   (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr);
+    if (sa->sa_family == AF_INET6)
+        return http_addr_is_public(AF_INET6,
+                                   (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr);
+    return 0;
 }

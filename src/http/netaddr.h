@@ -57,4 +57,18 @@ int http_cidrs_match(const http_cidrs *c, const char *ip);
 void http_client_behind(const http_cidrs *trusted, const char *peer, const char *xff, char *out,
                         size_t size);
 
+/*
+ * 1 when addr (family AF_INET: 4 bytes; AF_INET6: 16) is a public unicast
+ * address a server may be asked to connect to on a customer's behalf
+ * (webhooks): not unspecified, loopback, private (RFC 1918, fc00::/7),
+ * shared (100.64/10), link-local (169.254/16, fe80::/10, so the cloud
+ * metadata address 169.254.169.254), multicast, reserved, benchmarking or
+ * documentation. IPv6 forms that carry an IPv4 address (v4-mapped,
+ * v4-compatible, NAT64 64:ff9b::/96, 6to4 2002::/16) are judged by it.
+ * 0 for anything else, other families included.
+ */
+int http_addr_is_public(int family, const uint8_t *addr);
+/* The same for a socket address (sockaddr_in or sockaddr_in6). */
+int http_sockaddr_is_public(const struct sockaddr *sa);
+
 #endif

@@ -304,6 +304,51 @@ const store_migration store_sqlite_migrations[] = {
      "CREATE INDEX jobs_lease ON jobs(state, lease_expires_at);"
      "CREATE INDEX remote_due ON remote_tasks(plan, phase, next_at);"
      "CREATE INDEX remote_claims ON remote_tasks(claim_owner) WHERE claim_owner IS NOT NULL;"},
+    /* Webhooks (store_sqlite_webhooks.c): endpoints, soft-deleted so the delivery log keeps
+     * its rows; the outbox, one row per event and endpoint, written in the transaction of the
+     * status change (sq_hook_event_tx) and claimed with a lease like jobs (webhook_due);
+     * every attempt logged, the log of an endpoint cut to its newest rows. */
+    {"webhooks",
+     "CREATE TABLE webhooks ("
+     " id TEXT PRIMARY KEY NOT NULL,"
+     " user_id TEXT NOT NULL REFERENCES users(id),"
+     " url TEXT NOT NULL,"
+     " events INTEGER NOT NULL CHECK (events BETWEEN 1 AND 7),"
+     " secret BLOB NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " disabled_at INTEGER,"
+     " deleted_at INTEGER"
+     ") STRICT;"
+     "CREATE INDEX webhooks_by_user ON webhooks(user_id) WHERE deleted_at IS NULL;"
+     "CREATE TABLE webhook_deliveries ("
+     " id INTEGER PRIMARY KEY,"
+     " msg_id TEXT NOT NULL,"
+     " webhook_id TEXT NOT NULL REFERENCES webhooks(id),"
+     " video_id TEXT NOT NULL,"
+     " type TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'dropped')),"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " next_at INTEGER NOT NULL,"
+     " claim_owner TEXT,"
+     " claim_until INTEGER,"
+     " UNIQUE (msg_id, webhook_id)"
+     ") STRICT;"
+     "CREATE INDEX webhook_due ON webhook_deliveries(next_at) WHERE state = 'pending';"
+     "CREATE INDEX webhook_pending_by_hook ON webhook_deliveries(webhook_id)"
+     " WHERE state = 'pending';"
+     "CREATE TABLE webhook_attempts ("
+     " id INTEGER PRIMARY KEY,"
+     " delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id),"
+     " webhook_id TEXT NOT NULL,"
+     " attempt INTEGER NOT NULL,"
+     " at INTEGER NOT NULL,"
+     " status INTEGER NOT NULL,"
+     " error TEXT,"
+     " duration_ms INTEGER NOT NULL,"
+     " outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'retrying', 'failed', 'disabled'))"
+     ") STRICT;"
+     "CREATE INDEX webhook_attempts_by_hook ON webhook_attempts(webhook_id, id);"},
 };
 
 const size_t store_sqlite_migration_count =

@@ -726,4 +726,132 @@ hh_status store_remote_release(hh_store *st, const char *owner);
 /* Remote tasks by phase, indexed by hh_remote_phase. */
 hh_status store_remote_counts(hh_store *st, int64_t counts[HH_REMOTE_PHASE_COUNT]);
 
+/* ---- webhooks and their durable outbox (store_sqlite_webhooks.c) ---- */
+#define STORE_URL_MAX 2049 /* bytes of a webhook URL, NUL included */
+#define STORE_HOOK_SECRET_MAX                                                                      \
+    64 /* bytes of an endpoint's signing key, as the caller keeps it (sealed) */
+#define STORE_HOOKS_MAX      100 /* ceiling of store_webhook_list */
+#define STORE_HOOK_ERROR_MAX 160 /* bytes of an attempt's error, NUL included */
+
+/* The events an endpoint can take, as bits of hh_webhook.events. */
+typedef enum hh_hook_event {
+    HH_HOOK_VIDEO_READY = 1,
+    HH_HOOK_VIDEO_FAILED = 2,
+    HH_HOOK_VIDEO_CANCELED = 4,
+} hh_hook_event;
+#define HH_HOOK_EVENTS_ALL 7
+
+/* "video.ready", "video.failed", "video.canceled"; "" for anything else. Static. */
+const char *hh_hook_event_str(hh_hook_event event);
+/* The event named name, or 0 when it names none. */
+hh_hook_event hh_hook_event_parse(const char *name);
+
+typedef struct hh_webhook {
+    char id[HH_ID_LEN];
+    char user_id[HH_ID_LEN];
+    char url[STORE_URL_MAX];
+    unsigned events; /* hh_hook_event bits, never 0 */
+    int64_t created_at;
+    int64_t disabled_at; /* 0: live; else when the endpoint answered 410 Gone */
+} hh_webhook;
+
+/*
+ * Registers an endpoint of user_id for events (bits, 1..HH_HOOK_EVENTS_ALL)
+ * with its signing key secret[0..secret_len) (1..STORE_HOOK_SECRET_MAX
+ * bytes), unless the user has max_per_user endpoints already (HH_ERR_LIMIT;
+ * counted and inserted in one transaction). *out gets the endpoint.
+ * HH_ERR_INVALID when an argument does not fit.
+ */
+hh_status store_webhook_create(hh_store *st, const char *user_id, const char *url, unsigned events,
+                               const uint8_t *secret, size_t secret_len, int max_per_user,
+                               hh_webhook *out);
+/* The endpoint id of user_id (not deleted); HH_ERR_NOTFOUND otherwise. */
+hh_status store_webhook_get(hh_store *st, const char *user_id, const char *id, hh_webhook *out);
+/* The user's endpoints, newest first, at most STORE_HOOKS_MAX; *out malloc'd, caller frees. */
+hh_status store_webhook_list(hh_store *st, const char *user_id, hh_webhook **out, size_t *n);
+/*
+ * Deletes the endpoint and drops its pending deliveries, in one
+ * transaction. HH_ERR_NOTFOUND when user_id has no such endpoint.
+ */
+hh_status store_webhook_delete(hh_store *st, const char *user_id, const char *id);
+
+/* A delivery of the outbox, as a dispatcher claims it. */
+typedef struct hh_hook_delivery {
+    int64_t id;      /* the outbox row */
+    char msg_id[48]; /* the webhook-id header: the same on every attempt */
+    char webhook_id[HH_ID_LEN];
+    char video_id[HH_ID_LEN];
+    char type[24];      /* hh_hook_event_str of the event */
+    int64_t created_at; /* when the status changed */
+    int attempt;        /* this claim's attempt, 1 for the first */
+    char url[STORE_URL_MAX];
+    uint8_t secret[STORE_HOOK_SECRET_MAX];
+    size_t secret_len;
+} hh_hook_delivery;
+
+/*
+ * Claims for owner, until now + claim_ms, up to max (1..STORE_PAGE_MAX)
+ * pending deliveries that are due (next_at <= now) and claimed by no one
+ * (a lapsed claim, whose dispatcher died, is free again), oldest due
+ * first, counting the attempt. So one attempt at a time is made of each.
+ * *out malloc'd (NULL when *n is 0); the caller frees it after
+ * OPENSSL_cleanse-ing the secrets.
+ */
+hh_status store_hook_claim(hh_store *st, const char *owner, int64_t now, int64_t claim_ms, int max,
+                           hh_hook_delivery **out, size_t *n);
+
+/* What an attempt came to, as the dispatcher judges it. */
+typedef enum hh_hook_outcome {
+    HH_HOOK_DELIVERED, /* a 2xx answer */
+    HH_HOOK_RETRYING,  /* no answer or another status: again at next_at */
+    HH_HOOK_FAILED,    /* the same, with no attempt left: given up */
+    HH_HOOK_DISABLED,  /* 410 Gone: the endpoint is disabled, its pending deliveries dropped */
+} hh_hook_outcome;
+
+/* One attempt, as the dispatcher records it and the delivery log shows it. */
+typedef struct hh_hook_attempt {
+    char msg_id[48];
+    char type[24];
+    char video_id[HH_ID_LEN];
+    int attempt;
+    int64_t at;
+    int status; /* HTTP status, 0 when no answer came */
+    char error[STORE_HOOK_ERROR_MAX];
+    int64_t duration_ms;
+    hh_hook_outcome outcome;
+} hh_hook_attempt;
+
+/* "delivered", "retrying", "failed", "disabled". Static. */
+const char *hh_hook_outcome_str(hh_hook_outcome outcome);
+
+/* What one attempt of delivery id came to (store_hook_record). */
+typedef struct hh_hook_result {
+    int64_t id;        /* hh_hook_delivery.id */
+    hh_hook_attempt a; /* msg_id, type, video_id and attempt are the store's own */
+    int64_t next_at;   /* the next attempt, for HH_HOOK_RETRYING */
+} hh_hook_result;
+
+/*
+ * Records the attempts owner made, r[0..n), and settles each delivery as
+ * its outcome says (pending again at next_at for HH_HOOK_RETRYING),
+ * giving the claims back, all in one transaction (one commit for a whole
+ * pass). A delivery whose claim owner no longer holds (it lapsed and
+ * another dispatcher took it) is skipped, nothing of it written; *skipped
+ * (may be NULL) counts those. On any other failure nothing is written and
+ * the claims lapse, so the deliveries are sent again.
+ */
+hh_status store_hook_record(hh_store *st, const char *owner, const hh_hook_result *r, size_t n,
+                            size_t *skipped);
+
+/*
+ * The newest attempts at endpoint webhook_id of user_id, newest first, at
+ * most limit (1..STORE_PAGE_MAX). *out malloc'd (NULL when *n is 0),
+ * caller frees. HH_ERR_NOTFOUND when the endpoint is not the user's.
+ */
+hh_status store_hook_attempts(hh_store *st, const char *user_id, const char *webhook_id, int limit,
+                              hh_hook_attempt **out, size_t *n);
+
+/* Deliveries still pending (for metrics, tests and the benchmark). */
+hh_status store_hook_pending(hh_store *st, int64_t *n);
+
 #endif

@@ -37,6 +37,7 @@ typedef enum sq_file {
     SQ_FILE_ACCOUNTS, /* store_sqlite_accounts.c: account limits, suspension, audit, health */
     SQ_FILE_SHARES,   /* store_sqlite_shares.c: public share pages */
     SQ_FILE_ADMIN,    /* store_sqlite_admin.c: the operator's lists and statistics */
+    SQ_FILE_WEBHOOKS, /* store_sqlite_webhooks.c: webhook endpoints and their outbox */
     SQ_FILE_COUNT
 } sq_file;
 
@@ -165,6 +166,16 @@ hh_status sq_create_guard_tx(conn *c, const hh_video_new *in, int64_t now);
  */
 hh_status sq_ledger_append_tx(conn *c, const char *user_id, int64_t amount, hh_ledger_kind kind,
                               const char *ref, const char *note, int64_t *balance_after);
+
+/*
+ * Inside the transaction of a video's status change: the outbox rows of
+ * event (one per live endpoint of user_id that takes it, all with one new
+ * message id), so the event is sent exactly when the change commits. Every
+ * way into ready, failed or canceled calls it (finish_tx, fail_tx, and
+ * the cancel of a video with HH_HOOK_VIDEO_CANCELED).
+ */
+hh_status sq_hook_event_tx(conn *c, const char *user_id, const char *video_id, hh_hook_event event,
+                           int64_t now);
 
 /* ---- jobs and remote tasks, across store_sqlite_videos.c and _remote.c ---- */
 

@@ -678,6 +678,8 @@ static hh_status fail_tx(conn *c, const char *video_id, const job_state *js, con
                                  NULL);
     if (!rc)
         rc = sq_remote_settle_tx(c, video_id, HH_REMOTE_FAILED, now);
+    if (!rc)
+        rc = sq_hook_event_tx(c, js->user_id, video_id, HH_HOOK_VIDEO_FAILED, now);
     sqlite3_stmt *s;
     if (!rc && !(rc = sq_stmt(c, &video_sql, V_VIDEO_FAIL, &s))) {
         sqlite3_bind_text(s, 1, video_id, -1, SQLITE_STATIC);
@@ -889,6 +891,7 @@ static hh_status finish_tx(conn *c, void *ctx)
     hh_status rc = check_lease(c, j->video_id, j->worker_id, &js);
     if (rc || (rc = job_end(c, j->video_id, "done", now)) ||
         (rc = sq_remote_settle_tx(c, j->video_id, HH_REMOTE_DONE, now)) ||
+        (rc = sq_hook_event_tx(c, js.user_id, j->video_id, HH_HOOK_VIDEO_READY, now)) ||
         (rc = sq_stmt(c, &video_sql, V_VIDEO_READY, &s)))
         return rc;
     sqlite3_bind_text(s, 1, j->video_id, -1, SQLITE_STATIC);
@@ -1216,7 +1219,8 @@ static hh_status cancel_tx(conn *c, void *ctx)
         return rc;
     sqlite3_bind_text(s, 1, j->video_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, js.charged);
-    if ((rc = sq_exec_one(c, s, "video cancel")))
+    if ((rc = sq_exec_one(c, s, "video cancel")) ||
+        (rc = sq_hook_event_tx(c, js.user_id, j->video_id, HH_HOOK_VIDEO_CANCELED, now)))
         return rc;
     if (j->refunded)
         *j->refunded = owed > 0 ? owed : 0;

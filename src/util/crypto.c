@@ -204,3 +204,57 @@ char *crypto_b64_encode_new(const void *in, size_t n)
         EVP_EncodeBlock((unsigned char *)out, in, (int)n);
     return out;
 }
+
+#define SEAL_NONCE 12
+#define SEAL_TAG   16
+
+/* One AES-256-GCM pass over in[0..n) into out: encrypting with tag out, or decrypting checking tag.
+ */
+static int gcm(int enc, const uint8_t *key, const uint8_t *nonce, const uint8_t *in, size_t n,
+               uint8_t *out, uint8_t *tag)
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int len = 0, ok = ctx && n <= INT32_MAX &&
+                      EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) == 1 &&
+                      EVP_CipherUpdate(ctx, out, &len, in, (int)n) == 1;
+    if (ok && !enc)
+        ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG, tag) == 1;
+    if (ok)
+        ok = EVP_CipherFinal_ex(ctx, out + len, &len) == 1;
+    if (ok && enc)
+        ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG, tag) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    return ok;
+}
+
+hh_status crypto_seal(const uint8_t key[CRYPTO_SEAL_KEY_LEN], const void *in, size_t n,
+                      uint8_t *out, size_t outsize, size_t *outlen)
+{
+    if (outsize < n + CRYPTO_SEAL_OVERHEAD)
+        return HH_ERR_LIMIT;
+    hh_status rc = crypto_random(out, SEAL_NONCE);
+    if (rc)
+        return rc;
+    if (!gcm(1, key, out, in, n, out + SEAL_NONCE, out + SEAL_NONCE + n))
+        return HH_ERR_INTERNAL;
+    *outlen = n + CRYPTO_SEAL_OVERHEAD;
+    return HH_OK;
+}
+
+hh_status crypto_open(const uint8_t key[CRYPTO_SEAL_KEY_LEN], const uint8_t *in, size_t n,
+                      uint8_t *out, size_t outsize, size_t *outlen)
+{
+    if (n < CRYPTO_SEAL_OVERHEAD)
+        return HH_ERR_INVALID;
+    size_t len = n - CRYPTO_SEAL_OVERHEAD;
+    if (outsize < len)
+        return HH_ERR_LIMIT;
+    uint8_t tag[SEAL_TAG];
+    memcpy(tag, in + SEAL_NONCE + len, SEAL_TAG);
+    if (!gcm(0, key, in, in + SEAL_NONCE, len, out, tag)) {
+        OPENSSL_cleanse(out, len);
+        return HH_ERR_INVALID;
+    }
+    *outlen = len;
+    return HH_OK;
+}

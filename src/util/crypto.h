@@ -76,6 +76,26 @@ hh_status crypto_b64url_decode(const char *in, size_t len, uint8_t *out, size_t 
  */
 char *crypto_b64_encode_new(const void *in, size_t n);
 
+#define CRYPTO_SEAL_KEY_LEN  32 /* AES-256 */
+#define CRYPTO_SEAL_OVERHEAD 28 /* a 12-byte nonce before the text, a 16-byte tag after */
+
+/*
+ * Encrypts in[0..n) under key with AES-256-GCM and a fresh random nonce
+ * into out: nonce, ciphertext, tag (n + CRYPTO_SEAL_OVERHEAD bytes, which
+ * outsize must hold). *outlen gets the length. HH_ERR_LIMIT when out is
+ * too small, HH_ERR_INTERNAL when OpenSSL fails.
+ */
+hh_status crypto_seal(const uint8_t key[CRYPTO_SEAL_KEY_LEN], const void *in, size_t n,
+                      uint8_t *out, size_t outsize, size_t *outlen);
+/*
+ * Decrypts what crypto_seal made: in[0..n) into out (n -
+ * CRYPTO_SEAL_OVERHEAD bytes). HH_ERR_INVALID when it is too short or was
+ * not sealed under key or was altered (out then holds nothing usable),
+ * HH_ERR_LIMIT when out is too small.
+ */
+hh_status crypto_open(const uint8_t key[CRYPTO_SEAL_KEY_LEN], const uint8_t *in, size_t n,
+                      uint8_t *out, size_t outsize, size_t *outlen);
+
 /* 1 if c is in the base64url alphabet, else 0. */
 int crypto_b64url_char(int c);
 

@@ -207,6 +207,43 @@ test('API keys: create, see once, use with curl, delete, refused', async () => {
   await context.close();
 });
 
+test('webhooks: add an endpoint, its secret once, the delivery log, delete', async () => {
+  for (const [m, path] of [['GET', '/api/dashboard/webhooks'], ['POST', '/api/dashboard/webhooks'],
+    ['DELETE', '/api/dashboard/webhooks/x'], ['GET', '/api/dashboard/webhooks/x/deliveries']]) {
+    await requireRoute(m, path);
+  }
+  const { page } = await signedIn(PRO);
+  await go(page, 'webhooks');
+  // A URL that is not http(s) is refused in place, naming the problem.
+  await page.getByLabel('Endpoint URL').fill('ftp://example.com/hooks');
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  await page.locator('#hook-error', { hasText: 'http' }).waitFor();
+  // The server runs with --webhook-allow-private: a loopback port nothing listens on.
+  const url = 'http://127.0.0.1:9/browser-hook';
+  await page.getByLabel('Endpoint URL').fill(url);
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  const secretBox = page.locator('#hook-secret-value');
+  await secretBox.waitFor({ state: 'visible' });
+  const secret = await secretBox.inputValue();
+  assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+  await page.locator('#hook-secret-done').click();
+  assert.equal(await page.locator('#hook-secret-card').isHidden(), true);
+  const row = page.locator('#hooks-body tr', { hasText: url });
+  await row.waitFor();
+  assert.match(await row.textContent(), /Active/);
+  assert.match(await row.textContent(), /video\.ready, video\.failed, video\.canceled/);
+  await page.reload();
+  await page.waitForSelector('body.ready');
+  assert.equal(await page.content().then((h) => h.includes(secret)), false, 'secret not shown again');
+  await row.getByRole('button', { name: `Deliveries to ${url}` }).click();
+  await page.locator('#hook-log').waitFor({ state: 'visible' });
+  await page.getByText('Nothing sent to this endpoint yet.').waitFor();
+  await row.getByRole('button', { name: `Delete endpoint ${url}` }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await row.waitFor({ state: 'detached' });
+  await page.context().close();
+});
+
 test('a basic-plan user sees referenceAudio locked with "pro"', async () => {
   const { context, page } = await signedIn(BASIC);
   const audio = page.locator('.upload[data-slot="referenceAudio"]');
@@ -405,9 +442,10 @@ test('screenshots of each page at desktop and phone widths, in both languages', 
         await page.locator('#secret-done').click();
         await page.locator('#keys-body tr', { hasText: 'production server' }).waitFor();
       }
-      for (const name of ['workbench', 'templates', 'keys', 'credits']) {
+      for (const name of ['workbench', 'templates', 'keys', 'webhooks', 'credits']) {
         await go(page, name);
-        const ready = { workbench: '#price', templates: '.tpl-card', keys: '#keys-body tr', credits: '#ledger-body tr' };
+        const ready = { workbench: '#price', templates: '.tpl-card', keys: '#keys-body tr', webhooks: '#hook-form',
+          credits: '#ledger-body tr' };
         await page.locator(`#page-${name} ${ready[name]}`).first().waitFor();
         // Lazy thumbnails below the fold: load them all before the full-page shot.
         await page.evaluate(() => Promise.all([...document.querySelectorAll('main img')].map((i) => {

@@ -27,6 +27,33 @@ static void assert_hex(const uint8_t *bytes, size_t n, const char *want)
     assert_string_equal(hex, want);
 }
 
+static void seal_round_trip_and_refusals(void **state)
+{
+    (void)state;
+    uint8_t key[CRYPTO_SEAL_KEY_LEN] = {7}, other[CRYPTO_SEAL_KEY_LEN] = {8};
+    const char text[] = "a webhook signing key of 32 byte";
+    uint8_t box[64], box2[64], back[64];
+    size_t n = 0, n2 = 0, m = 0;
+    assert_int_equal(crypto_seal(key, text, 32, box, sizeof box, &n), HH_OK);
+    assert_int_equal(n, 32 + CRYPTO_SEAL_OVERHEAD);
+    assert_int_equal(crypto_seal(key, text, 32, box2, sizeof box2, &n2), HH_OK);
+    assert_memory_not_equal(box, box2, n); /* a fresh nonce each time */
+    assert_int_equal(crypto_open(key, box, n, back, sizeof back, &m), HH_OK);
+    assert_int_equal(m, 32);
+    assert_memory_equal(back, text, 32);
+    assert_int_equal(crypto_open(other, box, n, back, sizeof back, &m), HH_ERR_INVALID);
+    for (size_t i = 0; i < n; i += 7) { /* any byte changed, nonce, text or tag */
+        box[i] ^= 1;
+        assert_int_equal(crypto_open(key, box, n, back, sizeof back, &m), HH_ERR_INVALID);
+        box[i] ^= 1;
+    }
+    assert_int_equal(crypto_open(key, box, CRYPTO_SEAL_OVERHEAD - 1, back, sizeof back, &m),
+                     HH_ERR_INVALID);
+    assert_int_equal(crypto_open(key, box, n, back, 31, &m), HH_ERR_LIMIT);
+    assert_int_equal(crypto_seal(key, text, 32, box, 32 + CRYPTO_SEAL_OVERHEAD - 1, &n),
+                     HH_ERR_LIMIT);
+}
+
 static void sha256_vectors(void **state)
 {
     uint8_t d[32];
@@ -294,12 +321,19 @@ static void password_hash_and_verify(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sha256_vectors),           cmocka_unit_test(hmac_rfc4231),
-        cmocka_unit_test(constant_time_equal),      cmocka_unit_test(hex_round_trip_and_refusals),
-        cmocka_unit_test(b64url_rfc4648),           cmocka_unit_test(b64url_alphabet_and_refusals),
-        cmocka_unit_test(random_bytes_differ),      cmocka_unit_test(uuid_shape),
-        cmocka_unit_test(uuid_strictly_increasing), cmocka_unit_test(uuid_validator),
-        cmocka_unit_test(apikey_generation),        cmocka_unit_test(apikey_shape_check),
+        cmocka_unit_test(seal_round_trip_and_refusals),
+        cmocka_unit_test(sha256_vectors),
+        cmocka_unit_test(hmac_rfc4231),
+        cmocka_unit_test(constant_time_equal),
+        cmocka_unit_test(hex_round_trip_and_refusals),
+        cmocka_unit_test(b64url_rfc4648),
+        cmocka_unit_test(b64url_alphabet_and_refusals),
+        cmocka_unit_test(random_bytes_differ),
+        cmocka_unit_test(uuid_shape),
+        cmocka_unit_test(uuid_strictly_increasing),
+        cmocka_unit_test(uuid_validator),
+        cmocka_unit_test(apikey_generation),
+        cmocka_unit_test(apikey_shape_check),
         cmocka_unit_test(password_hash_and_verify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,17 +2,102 @@
  * test_netaddr.c - trusted-proxy ranges and the client behind them: CIDR
  * parsing at the edges (/0, /32, /128, bits past the prefix, junk), IPv4
  * written as IPv4-mapped IPv6, and the X-Forwarded-For walk from the
- * right (a client cannot name itself, a hop that is not trusted ends it).
+ * right (a client cannot name itself, a hop that is not trusted ends it);
+ * which addresses a webhook may reach, at the edges of each closed range.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "http/netaddr.h"
+
+/* http_addr_is_public of an address in text. */
+static int public(const char *text)
+{
+    uint8_t a[16];
+    if (inet_pton(AF_INET, text, a) == 1)
+        return http_addr_is_public(AF_INET, a);
+    assert_int_equal(inet_pton(AF_INET6, text, a), 1);
+    return http_addr_is_public(AF_INET6, a);
+}
+
+static void public_addresses(void **state)
+{
+    (void)state;
+    const char *closed[] = {"0.0.0.0",
+                            "127.0.0.1",
+                            "127.255.255.255",
+                            "10.0.0.0",
+                            "10.255.255.255",
+                            "172.16.0.0",
+                            "172.31.255.255",
+                            "192.168.0.1",
+                            "169.254.0.1",
+                            "169.254.169.254",
+                            "100.64.0.0",
+                            "100.127.255.255",
+                            "192.0.0.8",
+                            "192.0.2.1",
+                            "198.18.0.1",
+                            "198.19.255.255",
+                            "198.51.100.1",
+                            "203.0.113.1",
+                            "224.0.0.1",
+                            "239.1.2.3",
+                            "240.0.0.1",
+                            "255.255.255.255",
+                            "::",
+                            "::1",
+                            "::ffff:127.0.0.1",
+                            "::ffff:10.0.0.1",
+                            "::ffff:169.254.169.254",
+                            "::127.0.0.1",
+                            "64:ff9b::a00:1",
+                            "fe80::1",
+                            "febf::1",
+                            "fc00::1",
+                            "fd00:ec2::254",
+                            "fec0::1",
+                            "ff02::1",
+                            "2001:db8::1",
+                            "2002:7f00:1::",
+                            "2002:a9fe:a9fe::",
+                            "100::1",
+                            "2001::1",
+                            NULL};
+    for (int i = 0; closed[i]; i++)
+        if (public(closed[i]))
+            fail_msg("%s must not be public", closed[i]);
+    const char *open[] = {"1.1.1.1",
+                          "9.255.255.255",
+                          "11.0.0.0",
+                          "172.15.255.255",
+                          "172.32.0.0",
+                          "100.63.255.255",
+                          "100.128.0.0",
+                          "169.253.255.255",
+                          "192.167.255.255",
+                          "198.17.255.255",
+                          "223.255.255.255",
+                          "8.8.8.8",
+                          "::ffff:8.8.8.8",
+                          "64:ff9b::808:808",
+                          "2606:4700::1111",
+                          "2002:808:808::",
+                          "2a00:1450::1",
+                          "fe7f::1",
+                          NULL};
+    for (int i = 0; open[i]; i++)
+        if (!public(open[i]))
+            fail_msg("%s must be public", open[i]);
+    assert_int_equal(http_addr_is_public(AF_UNIX, (const uint8_t *)"\0\0\0\0"), 0);
+    assert_int_equal(http_sockaddr_is_public(NULL), 0);
+}
 
 static void parse_edges(void **state)
 {
@@ -95,6 +180,7 @@ static void forwarded_walk(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(public_addresses),
         cmocka_unit_test(parse_edges),
         cmocka_unit_test(match_edges),
         cmocka_unit_test(forwarded_walk),

@@ -1,24 +1,27 @@
 // app.js - the signed-in app: loads what every page needs in one parallel
 // round, then routes between the workbench, API keys and credits pages
-// on the client (/app, /app/templates, /app/keys, /app/credits).
+// on the client (/app, /app/templates, /app/keys, /app/webhooks, /app/credits).
 import { api, setCsrf } from './api.js';
 import { state, setUser, onUserChange, $, showError, fmtNum } from './ui.js';
 import { loadI18n, t, errorText } from './i18n.js';
 import * as workbench from './workbench.js';
 import * as templates from './templates.js';
 import * as keys from './keys.js';
+import * as webhooks from './webhooks.js';
 import * as credits from './credits.js';
 
 const pages = {
   workbench: { path: '/app', title: 'nav.workbench', mod: workbench },
   templates: { path: '/app/templates', title: 'nav.templates', mod: templates },
   keys: { path: '/app/keys', title: 'nav.keys', mod: keys },
+  webhooks: { path: '/app/webhooks', title: 'nav.webhooks', mod: webhooks },
   credits: { path: '/app/credits', title: 'nav.credits', mod: credits },
 };
 
 function routeOf(pathname) {
   if (pathname.startsWith('/app/templates')) return 'templates';
   if (pathname.startsWith('/app/keys')) return 'keys';
+  if (pathname.startsWith('/app/webhooks')) return 'webhooks';
   if (pathname.startsWith('/app/credits')) return 'credits';
   return 'workbench';
 }
@@ -83,6 +86,7 @@ async function start() {
   await workbench.init(videos);
   templates.init(tpls, goWorkbench);
   keys.init(keyList);
+  webhooks.init();
   credits.init(ledger);
 
   document.addEventListener('click', (ev) => {

@@ -2,10 +2,11 @@
 // once, with a copy button), list keys, delete one after confirmation. The
 // page exists only when the workspace has API access.
 import { api } from './api.js';
-import { state, el, $, fmtDate, fmtAgo, toast, confirmDialog } from './ui.js';
+import { state, el, $, fmtDate, fmtAgo, toast, confirmDialog, secretCard } from './ui.js';
 import { t, errorText } from './i18n.js';
 
 let loaded = false;
+const secret = secretCard('secret');
 
 function row(k) {
   const del = el('button', { type: 'button', class: 'btn btn-ghost btn-sm danger-text',
@@ -61,11 +62,7 @@ async function create(ev) {
     const res = await api('POST', '/keys', { name });
     input.value = '';
     $('secret-name').textContent = res.key.name;
-    $('secret-value').value = res.secret;
-    $('secret-copied').textContent = '';
-    $('secret-card').hidden = false;
-    $('secret-card').focus();
-    $('secret-value').select();
+    secret.show(res.secret);
     await load();
   } catch (e) {
     err.textContent = errorText(e);
@@ -74,28 +71,11 @@ async function create(ev) {
   }
 }
 
-async function copySecret() {
-  const v = $('secret-value');
-  try {
-    await navigator.clipboard.writeText(v.value);
-  } catch (e) {
-    v.select();
-    document.execCommand('copy');
-  }
-  $('secret-copied').textContent = t('keys.copied');
-}
-
 /** Wires the page (once), with the key list app.js fetched in parallel (null if none). */
 export function init(first) {
   if (first) render(first.keys);
   $('key-form').addEventListener('submit', create);
-  $('secret-copy').addEventListener('click', copySecret);
-  $('secret-done').addEventListener('click', () => {
-    // The secret leaves the page for good.
-    $('secret-value').value = '';
-    $('secret-card').hidden = true;
-    $('key-name').focus();
-  });
+  secret.wire(() => $('key-name').focus());
 }
 
 /** Called when the page is shown: loads the list the first time. */

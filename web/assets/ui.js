@@ -121,3 +121,39 @@ export async function refreshUser() {
   const me = await api('GET', '/me');
   setUser(me.user);
 }
+
+/**
+ * The card that shows a new secret once (an API key's, a webhook's): the
+ * elements <prefix>-card, -value, -copy, -copied and -done. wire(done) sets
+ * up its buttons once (done runs after the secret has left the page for
+ * good); show(value) shows a secret, selected, with the card focused.
+ */
+export function secretCard(prefix) {
+  const part = (name) => $(`${prefix}-${name}`);
+  return {
+    show(value) {
+      part('value').value = value;
+      part('copied').textContent = '';
+      part('card').hidden = false;
+      part('card').focus();
+      part('value').select();
+    },
+    wire(done) {
+      part('copy').addEventListener('click', async () => {
+        const v = part('value');
+        try {
+          await navigator.clipboard.writeText(v.value);
+        } catch (e) {
+          v.select();
+          document.execCommand('copy');
+        }
+        part('copied').textContent = t('keys.copied');
+      });
+      part('done').addEventListener('click', () => {
+        part('value').value = '';
+        part('card').hidden = true;
+        done();
+      });
+    },
+  };
+}
