@@ -191,6 +191,17 @@ assert_json "$(jq -sc '[.[] | select(.path == "/ok/failed-only")][0]' "$RX/log.j
 wait_lines ".path == \"/ok/a\" and .videoId == \"$V2\"" 1 "video.failed at the all-events endpoint"
 assert_eq 0 "$(lines ".path == \"/gone/a\" and .videoId == \"$V2\"")" "a disabled endpoint gets nothing"
 assert_eq 0 "$(lines ".path == \"/flaky/a\" and .videoId == \"$V2\"")" "video.ready only"
+# video.canceled, by the customer's cancel of a queued video (no workers: it is still queued).
+new_video
+V3=$VID
+req POST "/api/v1/videos/$V3/cancel" "${AUTH[@]}"
+assert_status 200 "$STATUS" "cancel a queued video"
+wait_lines ".path == \"/ok/a\" and .videoId == \"$V3\"" 1 "video.canceled at the all-events endpoint"
+canceled=$(jq -sc "[.[] | select(.path == \"/ok/a\" and .videoId == \"$V3\")][0]" "$RX/log.jsonl")
+assert_json "$canceled" .type video.canceled "the cancel's event type"
+assert_json "$canceled" .status canceled "its data is the canceled video"
+assert_json "$canceled" .sigOk true "signed"
+assert_eq 0 "$(lines ".path == \"/ok/failed-only\" and .videoId == \"$V3\"")" "video.failed only"
 stop_server
 
 # --- kill -9 while an attempt is in flight: the event still arrives, once ---
