@@ -13,6 +13,7 @@
 #include "api/key_usage.h"
 #include "api/ratelimit.h"
 #include "api/read_cache.h"
+#include "api/video_events.h"
 #include "blob/blob.h"
 #include "domain/blocklist.h"
 #include "domain/plans.h"
@@ -55,6 +56,7 @@ typedef struct hh_app {
     /* Copies of hot reads, checked against the store's generation (read_cache.h). */
     read_cache *key_cache;    /* owned; key hash -> key and user */
     read_cache *status_cache; /* owned; video id + user id -> status JSON */
+    video_events *events;     /* owned: the status streams (GET /api/v1/videos/{id}/events) */
 } hh_app;
 
 typedef struct app_config {
@@ -117,6 +119,13 @@ int api_guard(http_req *req, const http_route *route, void *app);
  */
 int api_rate_limit(hh_app *app, http_req *req, const char *scope, const char *user_id,
                    const hh_plan *plan);
+
+/*
+ * The error shape of the OpenAI-compatible routes (http_config.error_shape):
+ * our envelope (taken) as {"error":{"message","type","param","code"}}, code
+ * ours, param the field named (in that surface's names), type by status.
+ */
+json_t *api_openai_error_shape(unsigned status, json_t *body);
 
 /* The principal the guard attached to req (NULL on unauthenticated routes). */
 const api_principal *api_principal_of(const http_req *req);
