@@ -130,4 +130,19 @@ json_t *api_openai_error_shape(unsigned status, json_t *body);
 /* The principal the guard attached to req (NULL on unauthenticated routes). */
 const api_principal *api_principal_of(const http_req *req);
 
+/* A list route's page size: ?limit=1..100, 20 when absent (both surfaces). */
+#define API_LIST_LIMIT_MAX     100
+#define API_LIST_LIMIT_DEFAULT 20
+
+/*
+ * A page of user_id's videos for a list route (h_videos_list.c): up to
+ * limit of status (or HH_VIDEO_ANY) with id < before ("": from the newest),
+ * newest first, each made into JSON by item. *arr gets the array (new
+ * reference), *last the id of its last element when more videos follow,
+ * else "". Returns 0, or 1 after replying with the error.
+ */
+int api_video_page(hh_app *app, http_req *req, const char *user_id, const char *before, int status,
+                   int limit, json_t *(*item)(hh_app *app, const hh_video *v), json_t **arr,
+                   char last[HH_ID_LEN]);
+
 #endif

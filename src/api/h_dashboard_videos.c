@@ -41,20 +41,12 @@ void h_dash_videos_list(http_req *req, void *app_)
                          json_pack("{s:s}", "field", "before"));
         return;
     }
-    hh_video *v = NULL;
-    size_t n = 0;
-    /* One more than asked tells whether an older page exists. */
-    hh_status rc = store_video_list(app->store, p->base.user.id, before, (int)limit + 1, &v, &n);
-    if (rc) {
-        http_reply_error(req, api_error_from_status(rc), "Could not list the videos.", NULL);
+    json_t *arr = NULL;
+    char last[HH_ID_LEN];
+    if (api_video_page(app, req, p->base.user.id, before ? before : "", HH_VIDEO_ANY, (int)limit,
+                       with_share, &arr, last))
         return;
-    }
-    size_t shown = n > (size_t)limit ? (size_t)limit : n;
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < shown; i++)
-        json_array_append_new(arr, with_share(app, &v[i]));
-    json_t *next = n > shown ? json_string(v[shown - 1].id) : json_null();
-    store_video_list_free(v, n);
+    json_t *next = last[0] ? json_string(last) : json_null();
     http_req_add_header(req, "Cache-Control", "no-store");
     http_reply_json(req, 200, json_pack("{s:o, s:o}", "videos", arr, "nextBefore", next));
 }

@@ -20,10 +20,12 @@
 #include <strings.h>
 
 #include "api/app.h"
+#include "api/dashboard.h"
 #include "api/routes.h"
 #include "api/videos.h"
 #include "domain/video_request.h"
 #include "util/errdetail.h"
+#include "util/uuid.h"
 
 #define OAI_MODEL        "happyhorse" /* the plan picks the engine; the model field is echoed so */
 #define OAI_FIELD_MAX    (16 * 1024)  /* bytes of one plain form field (a prompt fits 4 times) */
@@ -70,12 +72,23 @@ json_t *api_openai_error_shape(unsigned status, json_t *body)
     json_t *err = json_object_get(body, "error");
     const char *code = json_string_value(json_object_get(err, "code"));
     const char *message = json_string_value(json_object_get(err, "message"));
+    /* A param set by this file is already in this surface's names; a field is ours. */
+    const char *param = json_string_value(json_object_get(err, "param"));
     const char *field = json_string_value(json_object_get(err, "field"));
-    json_t *out = json_pack("{s:{s:s, s:s, s:s?, s:s}}", "error", "message", message ? message : "",
-                            "type", oai_error_type(status), "param",
-                            field && *field ? oai_param(field) : NULL, "code", code ? code : "");
+    if (!param && field && *field)
+        param = oai_param(field);
+    json_t *out =
+        json_pack("{s:{s:s, s:s, s:s?, s:s}}", "error", "message", message ? message : "", "type",
+                  oai_error_type(status), "param", param, "code", code ? code : "");
     json_decref(body);
     return out;
+}
+
+/* invalid_input naming param, a name of this surface (never mapped). */
+static void oai_reply_invalid(http_req *req, const char *param, const char *message)
+{
+    http_reply_error(req, API_ERR_INVALID_INPUT, message,
+                     param && *param ? json_pack("{s:s}", "param", param) : NULL);
 }
 
 /* ---- the video object ---- */
@@ -342,7 +355,7 @@ void h_openai_videos_create(http_req *req, void *app_)
             rc = HH_ERR_CANCELED;
         if (rc == HH_ERR_CANCELED && f.bad[0]) {
             snprintf(msg, sizeof msg, "%s %s", f.bad, f.why);
-            http_reply_error(req, API_ERR_INVALID_INPUT, msg, json_pack("{s:s}", "field", f.bad));
+            oai_reply_invalid(req, f.bad, msg);
             goto out;
         }
         if (rc) {
@@ -354,7 +367,11 @@ void h_openai_videos_create(http_req *req, void *app_)
     } else if (!(in = http_req_json(req))) {
         goto out;
     }
-    if (oai_map(in, ours, &d) || video_request_parse(ours, HH_VR_API, vr, &d)) {
+    if (oai_map(in, ours, &d)) { /* d names a field of this surface */
+        oai_reply_invalid(req, d.field, d.message);
+        goto out;
+    }
+    if (video_request_parse(ours, HH_VR_API, vr, &d)) { /* d names one of ours */
         http_reply_error(req, API_ERR_INVALID_INPUT, d.message,
                          d.field[0] ? json_pack("{s:s}", "field", d.field) : NULL);
         goto out;
@@ -388,16 +405,14 @@ void h_openai_videos_content(http_req *req, void *app_)
     const char *variant = http_req_query(req, "variant");
     hh_video v;
     if (variant && strcmp(variant, "video") && strcmp(variant, "thumbnail")) {
-        http_reply_error(req, API_ERR_INVALID_INPUT, "variant must be video or thumbnail.",
-                         json_pack("{s:s}", "field", "variant"));
+        oai_reply_invalid(req, "variant", "variant must be video or thumbnail.");
         return;
     }
     if (api_video_read(app, req, http_req_param(req, "id"), p->user.id, &v))
         return;
     int thumb = variant && !strcmp(variant, "thumbnail");
     if (v.status != HH_VIDEO_READY) {
-        http_reply_error(req, API_ERR_INVALID_INPUT, "The video is not completed yet.",
-                         json_pack("{s:s}", "field", "id"));
+        oai_reply_invalid(req, "id", "The video is not completed yet.");
     } else if (api_files_serve(app, req, thumb ? v.thumbnail_key : v.video_key)) {
         /* Not served through us (S3): the object's own URL has it. */
         char url[1024];
@@ -407,4 +422,58 @@ void h_openai_videos_content(http_req *req, void *app_)
         http_reply_bytes(req, 302, NULL, NULL, 0);
     }
     store_video_clear(&v);
+}
+
+static json_t *list_item(hh_app *app, const hh_video *v)
+{
+    (void)app;
+    return oai_video(v);
+}
+
+/*
+ * GET /v1/videos?after=<video id>&limit=N&order=desc: OpenAI's list page
+ * {"object":"list","data","first_id","last_id","has_more"}, newest first,
+ * read by the Customer API's pager (keyset on the id, so after is an id).
+ */
+void h_openai_videos_list(http_req *req, void *app_)
+{
+    hh_app *app = app_;
+    const api_principal *p = api_principal_of(req);
+    long long limit;
+    if (dashboard_query_int(req, "limit", 1, API_LIST_LIMIT_MAX, API_LIST_LIMIT_DEFAULT, &limit))
+        return;
+    const char *after = http_req_query(req, "after"), *order = http_req_query(req, "order");
+    if (after && !uuid_is_valid(after)) {
+        oai_reply_invalid(req, "after", "after must be the id of a video.");
+        return;
+    }
+    if (order && strcmp(order, "desc")) {
+        oai_reply_invalid(req, "order", "order must be desc (newest first).");
+        return;
+    }
+    json_t *arr = NULL;
+    char last[HH_ID_LEN];
+    if (api_video_page(app, req, p->user.id, after ? after : "", HH_VIDEO_ANY, (int)limit,
+                       list_item, &arr, last))
+        return;
+    size_t n = json_array_size(arr);
+    json_t *first_id =
+        n ? json_deep_copy(json_object_get(json_array_get(arr, 0), "id")) : json_null();
+    json_t *last_id =
+        n ? json_deep_copy(json_object_get(json_array_get(arr, n - 1), "id")) : json_null();
+    http_req_add_header(req, "Cache-Control", "no-store");
+    http_reply_json(req, 200,
+                    json_pack("{s:s, s:o, s:o, s:o, s:b}", "object", "list", "data", arr,
+                              "first_id", first_id, "last_id", last_id, "has_more",
+                              last[0] != '\0'));
+}
+
+/* DELETE /v1/videos/{id}: the Customer API's delete, answered as OpenAI's deletion object. */
+void h_openai_videos_delete(http_req *req, void *app_)
+{
+    const char *id = http_req_param(req, "id");
+    if (!api_video_delete(app_, req, api_principal_of(req)->user.id))
+        http_reply_json(
+            req, 200,
+            json_pack("{s:s, s:s, s:b}", "id", id, "object", "video.deleted", "deleted", 1));
 }

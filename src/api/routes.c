@@ -21,7 +21,10 @@ static const http_route routes[] = {
     {HTTP_GET, "/api/v1/account", "account.get", HTTP_ROUTE_AUTH_KEY, 0, h_account_get, NULL},
     /* A create waits for its group commit (store_video_create) on the work pool. */
     {HTTP_POST, "/api/v1/videos", "videos.create", HTTP_ROUTE_AUTH_KEY, 0, h_videos_create, NULL},
+    {HTTP_GET, "/api/v1/videos", "videos.list", HTTP_ROUTE_AUTH_KEY, 0, h_videos_list, NULL},
     {HTTP_GET, "/api/v1/videos/{id}", "videos.get", HTTP_ROUTE_AUTH_KEY, 0, h_videos_get, NULL},
+    {HTTP_DELETE, "/api/v1/videos/{id}", "videos.delete", HTTP_ROUTE_AUTH_KEY, 0, h_videos_delete,
+     NULL},
     /* A stream: the handler answers and returns; api/video_events.c pushes the events. */
     {HTTP_GET, "/api/v1/videos/{id}/events", "videos.events", HTTP_ROUTE_AUTH_KEY, 0,
      h_videos_events, NULL},
@@ -41,7 +44,10 @@ static const http_route routes[] = {
      * image upload limit, in a form. */
     {HTTP_POST, "/v1/videos", "openai.videos.create", OAI_FLAGS, OAI_CREATE_MAX,
      h_openai_videos_create, NULL},
+    {HTTP_GET, "/v1/videos", "openai.videos.list", OAI_FLAGS, 0, h_openai_videos_list, NULL},
     {HTTP_GET, "/v1/videos/{id}", "openai.videos.get", OAI_FLAGS, 0, h_openai_videos_get, NULL},
+    {HTTP_DELETE, "/v1/videos/{id}", "openai.videos.delete", OAI_FLAGS, 0, h_openai_videos_delete,
+     NULL},
     {HTTP_GET, "/v1/videos/{id}/content", "openai.videos.content", OAI_FLAGS, 0,
      h_openai_videos_content, NULL},
     DASHBOARD_ROUTES,

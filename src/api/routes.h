@@ -14,6 +14,8 @@ void h_account_get(http_req *req, void *app);
 void h_videos_create(http_req *req, void *app);
 void h_videos_get(http_req *req, void *app);
 void h_videos_events(http_req *req, void *app);
+void h_videos_list(http_req *req, void *app);
+void h_videos_delete(http_req *req, void *app);
 void h_files_get(http_req *req, void *app);
 void h_uploads_presign(http_req *req, void *app);
 void h_templates_list(http_req *req, void *app);
@@ -22,6 +24,8 @@ void h_videos_unpublish(http_req *req, void *app);
 void h_openai_videos_create(http_req *req, void *app);
 void h_openai_videos_get(http_req *req, void *app);
 void h_openai_videos_content(http_req *req, void *app);
+void h_openai_videos_list(http_req *req, void *app);
+void h_openai_videos_delete(http_req *req, void *app);
 extern const http_stream_ops h_uploads_put_ops;
 
 #endif

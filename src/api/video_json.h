@@ -13,7 +13,10 @@
 /*
  * {"id","status","prompt","style","durationSec","aspectRatio","resolution",
  *  "videoUrl","thumbnailUrl","errorMessage","readyAt","createdAt","progress",
- *  "credits":{"charged","refunded"}}. URLs come from blob (may be NULL: then
+ *  "credits":{"charged","refunded"}, and the settings it was made with:
+ *  "cameraMotion","motionIntensity","cfgScale","sourceImageKey",
+ *  "lastFrameKey","referenceVideoKey","referenceAudioKey" (null when not
+ *  used)}. URLs come from blob (may be NULL: then
  * the keys are given as they are). New reference, NULL on allocation failure.
  */
 json_t *video_json(const hh_video *v, const blob_store *blob);

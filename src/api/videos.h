@@ -30,6 +30,13 @@ int api_video_create(hh_app *app, http_req *req, const api_principal *p, const h
 int api_video_read(hh_app *app, http_req *req, const char *id, const char *user_id, hh_video *v);
 
 /*
+ * DELETE of the route's {id}, an ended video of user_id (h_videos_end.c): its rows in one
+ * transaction, then its objects. 0 when deleted (the caller replies), or 1
+ * after replying not_found or conflict (still queued or processing).
+ */
+int api_video_delete(hh_app *app, http_req *req, const char *user_id);
+
+/*
  * Stores len bytes of data (borrowed) as a complete upload of user_id, of
  * kind ("image", ...) and content_type, under the rules of a presigned
  * upload (contract section 2: types, sizes, the bytes sniffed), as if

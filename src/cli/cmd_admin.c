@@ -967,7 +967,7 @@ static int video_list(int argc, char **argv)
         ex = open_user(cmd, &a, &st, &u);
     if (ex >= 0)
         goto done;
-    hh_status rc = store_video_list(st, u.id, a.before, (int)limit, &v, &n);
+    hh_status rc = store_video_list(st, u.id, a.before, HH_VIDEO_ANY, (int)limit, &v, &n);
     if (rc) {
         ex = cli_fail(cmd->prog, "cannot read the videos: %s", hh_status_str(rc));
         goto done;

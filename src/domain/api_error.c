@@ -20,6 +20,7 @@ static const struct {
     [API_ERR_NOT_FOUND] = {"not_found", 404},
     [API_ERR_INTERNAL_ERROR] = {"internal_error", 500},
     [API_ERR_UNAVAILABLE] = {"service_unavailable", 503},
+    [API_ERR_CONFLICT] = {"conflict", 409},
     [API_ERR_UNAUTHENTICATED] = {"unauthenticated", 401},
     [API_ERR_FORBIDDEN] = {"forbidden", 403},
 };

@@ -20,6 +20,7 @@ typedef enum api_error {
     API_ERR_NOT_FOUND,
     API_ERR_INTERNAL_ERROR,
     API_ERR_UNAVAILABLE, /* 503: the store is locked or the server saturated; Retry-After */
+    API_ERR_CONFLICT,    /* 409: the video's status does not allow this (cancel, delete) */
     /* Dashboard-only codes (not part of the customer contract). */
     API_ERR_UNAUTHENTICATED,
     API_ERR_FORBIDDEN,

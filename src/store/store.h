@@ -223,6 +223,8 @@ typedef enum hh_video_status {
 
 /* "queued", "processing", "ready", "failed". */
 const char *hh_video_status_str(hh_video_status s);
+/* The status named s (one of hh_video_status_str's names), or -1 when s names none. */
+int hh_video_status_parse(const char *s);
 
 /* A video row. Strings marked (heap) are owned: release with store_video_clear. */
 typedef struct hh_video {
@@ -311,12 +313,18 @@ hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[H
 hh_status store_video_get(hh_store *st, const char *id, const char *user_id, hh_video *out);
 /* Any user's video (operators, workers). */
 hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out);
+/* store_video_list's status for videos of every status. */
+#define HH_VIDEO_ANY (-1)
 /*
- * A user's videos, newest first, with id < before ("" or NULL: from the
- * newest), at most limit (1..STORE_PAGE_MAX). Release with store_video_list_free.
+ * A user's videos, newest first (by id: ids are UUIDv7, so by creation),
+ * with id < before ("" or NULL: from the newest), of status only (an
+ * hh_video_status, or HH_VIDEO_ANY), at most limit (1..STORE_PAGE_MAX).
+ * Keyset paging: a page that starts below an id is the same whatever is
+ * created meanwhile (new ids are greater). HH_ERR_INVALID for a limit or
+ * status out of range. Release with store_video_list_free.
  */
-hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int limit,
-                           hh_video **videos, size_t *n);
+hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int status,
+                           int limit, hh_video **videos, size_t *n);
 void store_video_list_free(hh_video *videos, size_t n);
 
 /* ---- the job queue ---- */
@@ -390,6 +398,25 @@ hh_status store_queue_stats(hh_store *st, hh_queue_stats *out);
  */
 hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
                              int64_t *refunded);
+
+/* Most storage keys a deleted video frees: its MP4, its thumbnail and its four references. */
+#define STORE_VIDEO_BLOBS_MAX 6
+
+/*
+ * Deletes video_id of user_id, which must have ended (ready, failed or
+ * canceled), in one transaction: the video, its job, its remote task and
+ * its share page go, and so do the upload records of the references no
+ * other video of the user names. The ledger keeps every row (its refs
+ * are text, not keys). The storage keys that nothing names any more, the
+ * outputs included, are copied to keys (STORE_VIDEO_BLOBS_MAX slots) and
+ * *nkeys says how many: the caller removes those objects, after the
+ * commit, so a failure in between leaves files, never a video without
+ * them. HH_ERR_NOTFOUND for unknown ids and other users' alike;
+ * HH_ERR_CONFLICT when the video is queued or processing (*status, may
+ * be NULL, gets its status then).
+ */
+hh_status store_video_delete(hh_store *st, const char *video_id, const char *user_id,
+                             hh_video_status *status, char (*keys)[HH_KEY_MAX], size_t *nkeys);
 
 /* ---- account limits, suspension, audit (store_sqlite_accounts.c) ---- */
 

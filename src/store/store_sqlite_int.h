@@ -41,7 +41,7 @@ typedef enum sq_file {
 } sq_file;
 
 /* The most statements one file may own (the width of a row of the cache). */
-#define SQ_STMTS_MAX 32
+#define SQ_STMTS_MAX 48
 
 /* A file's statements: text[id] is the SQL of its statement id (0..n-1). */
 typedef struct sq_sql {

@@ -27,6 +27,7 @@
 #include "util/uuid.h"
 
 #define DEFAULT_MAX_ATTEMPTS 3
+#define HH_REF_SLOTS         4 /* the references a request may name (video_request.h's HH_REF_COUNT) */
 #define IDEM_TTL_MS          (24LL * 3600 * 1000)
 
 /* This file's statements: the SQL of each in video_text, the cache row SQ_FILE_VIDEOS. */
@@ -62,6 +63,13 @@ enum video_stmt {
     V_JOB_HAND_OFF,
     V_JOB_COLLECT,
     V_JOB_PICK_PLANS,
+    V_DELETE_READ,
+    V_REF_SHARED,
+    V_UPLOAD_DROP,
+    V_SHARE_DROP,
+    V_REMOTE_DROP,
+    V_JOB_DROP,
+    V_VIDEO_DROP,
     V_COUNT
 };
 _Static_assert(V_COUNT <= SQ_STMTS_MAX, "raise SQ_STMTS_MAX in store_sqlite_int.h");
@@ -96,7 +104,7 @@ static const char *const video_text[V_COUNT] = {
     [V_VIDEO_GET] = SELECT_VIDEO " WHERE v.id = ?1 AND v.user_id = ?2",
     [V_VIDEO_GET_ANY] = SELECT_VIDEO " WHERE v.id = ?1",
     [V_VIDEO_LIST] = SELECT_VIDEO " WHERE v.user_id = ?1 AND (?2 = '' OR v.id < ?2)"
-                                  " ORDER BY v.id DESC LIMIT ?3",
+                                  " AND (?4 IS NULL OR v.status = ?4) ORDER BY v.id DESC LIMIT ?3",
     /* At most 100 per create: each create adds at most one record, so this keeps up. */
     [V_IDEM_PRUNE] = "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency"
                      " WHERE created_at < ?1 ORDER BY created_at LIMIT 100)",
@@ -176,6 +184,24 @@ static const char *const video_text[V_COUNT] = {
     [V_JOB_COLLECT] = "UPDATE jobs SET state = 'queued', stage = 'collect', attempts = 0,"
                       " lease_owner = NULL, lease_expires_at = NULL, updated_at = ?2"
                       " WHERE video_id = ?1 AND state = 'running' AND lease_owner IS NULL",
+    /* What a delete frees: the outputs and the references the request names (API names). */
+    [V_DELETE_READ] = "SELECT status, coalesce(video_key, ''), coalesce(thumbnail_key, ''),"
+                      " json_extract(request, '$.sourceImageKey'),"
+                      " json_extract(request, '$.lastFrameKey'),"
+                      " json_extract(request, '$.referenceVideoKey'),"
+                      " json_extract(request, '$.referenceAudioKey')"
+                      " FROM videos WHERE id = ?1 AND user_id = ?2",
+    /* Uploads are per user, so only the user's own videos can name one. */
+    [V_REF_SHARED] = "SELECT 1 FROM videos WHERE user_id = ?1 AND id <> ?2 AND ?3 IN ("
+                     " json_extract(request, '$.sourceImageKey'),"
+                     " json_extract(request, '$.lastFrameKey'),"
+                     " json_extract(request, '$.referenceVideoKey'),"
+                     " json_extract(request, '$.referenceAudioKey')) LIMIT 1",
+    [V_UPLOAD_DROP] = "DELETE FROM uploads WHERE key = ?1 AND user_id = ?2",
+    [V_SHARE_DROP] = "DELETE FROM shares WHERE video_id = ?1",
+    [V_REMOTE_DROP] = "DELETE FROM remote_tasks WHERE video_id = ?1",
+    [V_JOB_DROP] = "DELETE FROM jobs WHERE video_id = ?1",
+    [V_VIDEO_DROP] = "DELETE FROM videos WHERE id = ?1",
     [V_QUEUE_STATS] = "SELECT (SELECT count(*) FROM jobs WHERE state = 'queued'),"
                       " (SELECT count(*) FROM jobs WHERE state = 'running'"
                       "  AND lease_expires_at > ?1),"
@@ -195,12 +221,19 @@ const char *hh_video_status_str(hh_video_status s)
     return (unsigned)s < HH_VIDEO_STATUS_COUNT ? status_names[s] : "failed";
 }
 
+int hh_video_status_parse(const char *s)
+{
+    for (int i = 0; s && i < HH_VIDEO_STATUS_COUNT; i++)
+        if (!strcmp(status_names[i], s))
+            return i;
+    return -1;
+}
+
+/* A status read from the database; the schema's CHECK allows no other, "failed" is a safe floor. */
 static hh_video_status status_parse(const char *s)
 {
-    for (int i = 0; i < HH_VIDEO_STATUS_COUNT; i++)
-        if (!strcmp(status_names[i], s))
-            return (hh_video_status)i;
-    return HH_VIDEO_FAILED;
+    int i = hh_video_status_parse(s);
+    return i < 0 ? HH_VIDEO_FAILED : (hh_video_status)i;
 }
 
 /* ---- uploads ---- */
@@ -354,8 +387,8 @@ hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out)
     return store_video_get(st, id, NULL, out);
 }
 
-hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int limit,
-                           hh_video **videos, size_t *n)
+hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int status,
+                           int limit, hh_video **videos, size_t *n)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -363,7 +396,8 @@ hh_status store_video_list(hh_store *st, const char *user_id, const char *before
     size_t count = 0;
     *videos = NULL;
     *n = 0;
-    if (limit < 1 || limit > STORE_PAGE_MAX)
+    if (limit < 1 || limit > STORE_PAGE_MAX || status < HH_VIDEO_ANY ||
+        status >= HH_VIDEO_STATUS_COUNT)
         return HH_ERR_INVALID;
     hh_status rc = sq_borrow(st, &video_sql, V_VIDEO_LIST, &c, &s);
     if (rc)
@@ -376,6 +410,7 @@ hh_status store_video_list(hh_store *st, const char *user_id, const char *before
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, before ? before : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, limit);
+    sq_bind_text_or_null(s, 4, status == HH_VIDEO_ANY ? NULL : status_names[status]);
     int src;
     while (!rc && (src = sqlite3_step(s)) == SQLITE_ROW)
         if (!(rc = read_video(s, &arr[count])))
@@ -1024,5 +1059,98 @@ hh_status store_queue_stats(hh_store *st, hh_queue_stats *out)
 out:
     sq_done(s);
     sq_conn_put(st, c);
+    return rc;
+}
+
+/* ---- deleting a video ---- */
+
+typedef struct delete_call {
+    const char *video_id, *user_id;
+    hh_video_status status;
+    char (*keys)[HH_KEY_MAX];
+    size_t nkeys;
+} delete_call;
+
+/* Sets *shared to whether another video of the user names key. */
+static hh_status ref_shared(conn *c, const delete_call *d, const char *key, int *shared)
+{
+    sqlite3_stmt *s;
+    hh_status rc = sq_stmt(c, &video_sql, V_REF_SHARED, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, d->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, d->video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+    rc = sq_step_one(c, s, "reference shared");
+    sq_done(s);
+    *shared = rc == HH_OK;
+    return rc == HH_ERR_NOTFOUND ? HH_OK : rc;
+}
+
+/* Runs statement id of this file with text ?1 (and ?2 when b is not NULL). */
+static hh_status exec_ids(conn *c, int id, const char *a, const char *b, const char *what)
+{
+    sqlite3_stmt *s;
+    hh_status rc = sq_stmt(c, &video_sql, id, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
+    return sq_exec(c, s, what);
+}
+
+/* The delete's transaction: reads what the video names, then removes the rows. */
+static hh_status delete_tx(conn *c, void *ctx)
+{
+    delete_call *d = ctx;
+    char found[2 + HH_REF_SLOTS][HH_KEY_MAX];
+    sqlite3_stmt *s;
+    d->nkeys = 0;
+    hh_status rc = sq_stmt(c, &video_sql, V_DELETE_READ, &s);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, d->video_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, d->user_id, -1, SQLITE_STATIC);
+    if (!(rc = sq_step_one(c, s, "video delete read"))) {
+        char vs[16];
+        sq_col_text(s, 0, vs, sizeof vs);
+        d->status = status_parse(vs);
+        for (int i = 0; i < 2 + HH_REF_SLOTS; i++)
+            sq_col_text(s, 1 + i, found[i], sizeof found[i]); /* NULL reads as "" */
+    }
+    sq_done(s);
+    if (rc)
+        return rc;
+    if (d->status == HH_VIDEO_QUEUED || d->status == HH_VIDEO_PROCESSING)
+        return HH_ERR_CONFLICT;
+    for (int i = 0; i < 2 + HH_REF_SLOTS; i++) {
+        int shared = 0;
+        if (!found[i][0])
+            continue;
+        if (i >= 2 &&
+            ((rc = ref_shared(c, d, found[i], &shared)) ||
+             (!shared && (rc = exec_ids(c, V_UPLOAD_DROP, found[i], d->user_id, "upload drop")))))
+            return rc;
+        if (!shared)
+            memcpy(d->keys[d->nkeys++], found[i], HH_KEY_MAX);
+    }
+    if ((rc = exec_ids(c, V_SHARE_DROP, d->video_id, NULL, "share drop")) ||
+        (rc = exec_ids(c, V_REMOTE_DROP, d->video_id, NULL, "remote drop")) ||
+        (rc = exec_ids(c, V_JOB_DROP, d->video_id, NULL, "job drop")))
+        return rc;
+    return exec_ids(c, V_VIDEO_DROP, d->video_id, NULL, "video drop");
+}
+
+hh_status store_video_delete(hh_store *st, const char *video_id, const char *user_id,
+                             hh_video_status *status, char (*keys)[HH_KEY_MAX], size_t *nkeys)
+{
+    delete_call d = {.video_id = video_id, .user_id = user_id, .keys = keys};
+    *nkeys = 0;
+    hh_status rc = sq_tx(st, delete_tx, &d);
+    if (status)
+        *status = d.status;
+    if (!rc)
+        *nkeys = d.nkeys;
     return rc;
 }

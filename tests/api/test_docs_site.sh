@@ -137,7 +137,7 @@ for lang in zh-CN en; do
     assert_contains "$page" "<td>$code</td><td>$http</td>" "$lang customer-api: error $code"
     codes=$((codes + 1))
   done < <(awk '/^## 6\./ { s = 1 } /^## 7\./ { s = 0 } s && /^\| [a-z_]+ \| [0-9][0-9][0-9] \|/' "$CONTRACT")
-  assert_eq 11 "$codes" "error codes in the contract's table (the documented ten and service_unavailable)"
+  assert_eq 12 "$codes" "error codes in the contract's table (the documented ten, service_unavailable, conflict)"
   for w in queued processing ready failed field requiredPlan currentPlan required balance \
     Idempotency-Key Retry-After sourceImageKey category placeholders settings; do
     assert_contains "$page" "<code>$w</code>" "$lang customer-api: $w"

@@ -183,6 +183,21 @@ EOF2
 req POST /api/v1/videos -H "Authorization: Bearer $FREE" \
   -d "{$PROMPT,\"durationSec\":5,\"sourceImageKey\":\"$FREE_IMG\"}"
 assert_status 202 "$STATUS" "free plan with sourceImage"
+# The settings it was made with are echoed (additions), null for what was not used.
+req GET "/api/v1/videos/$(jq -r .id "$BODY")" -H "Authorization: Bearer $FREE"
+assert_eq "$FREE_IMG" "$(jq -r .sourceImageKey "$BODY")" "sourceImageKey echoed"
+for f in lastFrameKey referenceVideoKey referenceAudioKey; do
+  assert_eq true "$(jq "has(\"$f\") and .$f == null" "$BODY")" "$f null when not used"
+done
+assert_eq "none 3 0.5" "$(jq -r '"\(.cameraMotion) \(.motionIntensity) \(.cfgScale)"' "$BODY")" \
+  "the defaults it was made with"
+req POST /api/v1/videos -H "Authorization: Bearer $PRO" -d "{$PROMPT,\"durationSec\":3,\
+\"cameraMotion\":\"orbit\",\"motionIntensity\":5,\"cfgScale\":0.25,\"referenceAudioKey\":\"$PRO_AUD\"}"
+assert_status 202 "$STATUS" "create with every setting"
+req GET "/api/v1/videos/$(jq -r .id "$BODY")" -H "Authorization: Bearer $PRO"
+assert_eq "orbit 5 0.25 $PRO_AUD null" \
+  "$(jq -r '"\(.cameraMotion) \(.motionIntensity) \(.cfgScale) \(.referenceAudioKey) \(.sourceImageKey)"' "$BODY")" \
+  "the settings given are echoed"
 
 # --- credits: refused before anything is written ---
 req POST /api/v1/videos -H "Authorization: Bearer $POOR" -d "{$PROMPT,\"durationSec\":6}"

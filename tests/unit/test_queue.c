@@ -146,7 +146,7 @@ static void insufficient_credits_writes_nothing(void **state)
     assert_int_equal(balance(f, &f->a), 10000);
     hh_video *list;
     size_t n;
-    assert_int_equal(store_video_list(f->st, f->a.id, NULL, 10, &list, &n), HH_OK);
+    assert_int_equal(store_video_list(f->st, f->a.id, NULL, HH_VIDEO_ANY, 10, &list, &n), HH_OK);
     assert_int_equal(n, 0);
     store_video_list_free(list, n);
 }
@@ -184,7 +184,7 @@ static void assert_five_of_twenty(fixture *f, const hh_user *c, int ok, int refu
     assert_int_equal(balance(f, c), 0);
     hh_video *list;
     size_t n;
-    assert_int_equal(store_video_list(f->st, c->id, NULL, 100, &list, &n), HH_OK);
+    assert_int_equal(store_video_list(f->st, c->id, NULL, HH_VIDEO_ANY, 100, &list, &n), HH_OK);
     assert_int_equal(n, 5); /* a video for every charge, none without */
     for (size_t i = 0; i < n; i++)
         assert_int_equal(list[i].credits_charged, 100);
@@ -579,23 +579,24 @@ static void lists_are_per_user_newest_first(void **state)
     create(f, &f->b, 5, b_id);
     hh_video *list;
     size_t n;
-    assert_int_equal(store_video_list(f->st, f->a.id, NULL, 3, &list, &n), HH_OK);
+    assert_int_equal(store_video_list(f->st, f->a.id, NULL, HH_VIDEO_ANY, 3, &list, &n), HH_OK);
     assert_int_equal(n, 3);
     assert_string_equal(list[0].id, ids[4]);
     assert_string_equal(list[2].id, ids[2]);
     char before[HH_ID_LEN];
     memcpy(before, list[2].id, HH_ID_LEN);
     store_video_list_free(list, n);
-    assert_int_equal(store_video_list(f->st, f->a.id, before, 3, &list, &n), HH_OK);
+    assert_int_equal(store_video_list(f->st, f->a.id, before, HH_VIDEO_ANY, 3, &list, &n), HH_OK);
     assert_int_equal(n, 2);
     assert_string_equal(list[0].id, ids[1]);
     assert_string_equal(list[1].id, ids[0]);
     store_video_list_free(list, n);
-    assert_int_equal(store_video_list(f->st, f->b.id, NULL, 10, &list, &n), HH_OK);
+    assert_int_equal(store_video_list(f->st, f->b.id, NULL, HH_VIDEO_ANY, 10, &list, &n), HH_OK);
     assert_int_equal(n, 1);
     assert_string_equal(list[0].id, b_id);
     store_video_list_free(list, n);
-    assert_int_equal(store_video_list(f->st, f->b.id, NULL, 0, &list, &n), HH_ERR_INVALID);
+    assert_int_equal(store_video_list(f->st, f->b.id, NULL, HH_VIDEO_ANY, 0, &list, &n),
+                     HH_ERR_INVALID);
 }
 
 #define RACE_JOBS 60
