@@ -76,6 +76,8 @@ hh_status app_new(const app_config *cfg, hh_app **out)
     app->status_cache = read_cache_new(APP_STATUS_CACHE_SLOTS, APP_READ_CACHE_TTL_MS);
     if (!app->uploads_in_flight || !app->key_cache || !app->status_cache)
         goto fail;
+    if ((rc = video_events_new(app->store, app->blob, 0, &app->events)))
+        goto fail;
     *out = app;
     return HH_OK;
 fail:
@@ -147,7 +149,8 @@ void app_free(hh_app *app)
     if (!app)
         return;
     /* Stop taking requests first, then work; the store goes last. */
-    http_server_free(app->http);
+    http_server_free(app->http); /* ends the status streams, which video_events_free lets go */
+    video_events_free(app->events);
     janitor_stop(app->janitor);
     hook_dispatch_stop(app->hooks);
     worker_pool_stop(app->workers);

@@ -13,6 +13,7 @@
 #include "api/key_usage.h"
 #include "api/ratelimit.h"
 #include "api/read_cache.h"
+#include "api/video_events.h"
 #include "blob/blob.h"
 #include "domain/blocklist.h"
 #include "domain/plans.h"
@@ -60,6 +61,7 @@ typedef struct hh_app {
     /* Copies of hot reads, checked against the store's generation (read_cache.h). */
     read_cache *key_cache;    /* owned; key hash -> key and user */
     read_cache *status_cache; /* owned; video id + user id -> status JSON */
+    video_events *events;     /* owned: the status streams (GET /api/v1/videos/{id}/events) */
 } hh_app;
 
 typedef struct app_config {
@@ -123,8 +125,19 @@ int api_guard(http_req *req, const http_route *route, void *app);
 int api_rate_limit(hh_app *app, http_req *req, const char *scope, const char *user_id,
                    const hh_plan *plan);
 
+/*
+ * The error shape of the OpenAI-compatible routes (http_config.error_shape):
+ * our envelope (taken) as {"error":{"message","type","param","code"}}, code
+ * ours, param the field named (in that surface's names), type by status.
+ */
+json_t *api_openai_error_shape(unsigned status, json_t *body);
+
 /* The principal the guard attached to req (NULL on unauthenticated routes). */
 const api_principal *api_principal_of(const http_req *req);
+
+/* A list route's page size: ?limit=1..100, 20 when absent (both surfaces). */
+#define API_LIST_LIMIT_MAX     100
+#define API_LIST_LIMIT_DEFAULT 20
 
 /*
  * A page of user_id's videos for a list route (h_videos_list.c): up to

@@ -13,6 +13,7 @@
 
 #include "api/app.h"
 #include "api/routes.h"
+#include "api/videos.h"
 #include "domain/upload_policy.h"
 #include "http/range.h"
 
@@ -26,16 +27,18 @@ static void http_date(int64_t ms, char *buf, size_t size)
 
 void h_files_get(http_req *req, void *app_)
 {
-    hh_app *app = app_;
-    const char *key = http_req_tail(req);
+    if (api_files_serve(app_, req, http_req_tail(req)))
+        http_reply_error(req, API_ERR_NOT_FOUND, "No such file.", NULL);
+}
+
+int api_files_serve(hh_app *app, http_req *req, const char *key)
+{
     blob_info info;
     int fd = -1;
     /* Only the server's own key shapes are looked up: no temporary names, no other files. */
     const char *type = upload_key_content_type(key);
-    if (!type || blob_open_read(app->blob, key, &fd, &info)) {
-        http_reply_error(req, API_ERR_NOT_FOUND, "No such file.", NULL);
-        return;
-    }
+    if (!type || blob_open_read(app->blob, key, &fd, &info))
+        return 1;
     char date[64], crange[96];
     http_date(info.mtime_ms, date, sizeof date);
     http_req_add_header(req, "ETag", info.etag);
@@ -47,7 +50,7 @@ void h_files_get(http_req *req, void *app_)
     if (inm && (strstr(inm, info.etag) || !strcmp(inm, "*"))) {
         close(fd);
         http_reply_bytes(req, 304, NULL, NULL, 0);
-        return;
+        return 0;
     }
     uint64_t first = 0, last = 0;
     /* A Range with an If-Range that no longer matches gets the whole, current object. */
@@ -60,14 +63,15 @@ void h_files_get(http_req *req, void *app_)
         snprintf(crange, sizeof crange, "bytes */%llu", (unsigned long long)info.size);
         http_req_add_header(req, "Content-Range", crange);
         http_reply_error_status(req, 416, API_ERR_INVALID_INPUT, "Range not satisfiable.", NULL);
-        return;
+        return 0;
     }
     if (r == RANGE_OK) {
         snprintf(crange, sizeof crange, "bytes %llu-%llu/%llu", (unsigned long long)first,
                  (unsigned long long)last, (unsigned long long)info.size);
         http_req_add_header(req, "Content-Range", crange);
         http_reply_fd(req, 206, type, fd, first, last - first + 1);
-        return;
+        return 0;
     }
     http_reply_fd(req, 200, type, fd, 0, info.size);
+    return 0;
 }

@@ -15,11 +15,34 @@
 
 #include "api/app.h"
 #include "api/routes.h"
+#include "api/videos.h"
 #include "blob/receiver.h"
 #include "domain/upload_policy.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/uuid.h"
+
+/*
+ * Fills up for a new upload of user_id as ur describes: a fresh key, its
+ * kind and type, the URL's expiry. Returns that expiry (Unix seconds), or
+ * 0 when no id could be made.
+ */
+static int64_t upload_describe(hh_app *app, const char *user_id, const upload_request *ur,
+                               hh_upload *up)
+{
+    char asset[HH_ID_LEN];
+    memset(up, 0, sizeof *up);
+    if (uuid_v7(asset))
+        return 0;
+    up->size_bytes = ur->size_bytes;
+    upload_key(ur, user_id, asset, up->key, sizeof up->key);
+    memcpy(up->user_id, user_id, HH_ID_LEN);
+    snprintf(up->kind, sizeof up->kind, "%s", upload_kind_name(ur->kind));
+    snprintf(up->content_type, sizeof up->content_type, "%s", ur->content_type);
+    int64_t expires = hh_time_now_ms() / 1000 + app->upload_ttl_s;
+    up->expires_at = expires * 1000;
+    return expires;
+}
 
 void h_uploads_presign(http_req *req, void *app_)
 {
@@ -36,20 +59,12 @@ void h_uploads_presign(http_req *req, void *app_)
                          d.field[0] ? json_pack("{s:s}", "field", d.field) : NULL);
         return;
     }
-    hh_upload up = {.size_bytes = ur.size_bytes};
-    char asset[HH_ID_LEN], url[1024], pub[1024];
-    if (uuid_v7(asset)) {
-        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Could not make an id.", NULL);
-        return;
-    }
-    upload_key(&ur, p->user.id, asset, up.key, sizeof up.key);
-    memcpy(up.user_id, p->user.id, HH_ID_LEN);
-    snprintf(up.kind, sizeof up.kind, "%s", upload_kind_name(ur.kind));
-    snprintf(up.content_type, sizeof up.content_type, "%s", ur.content_type);
-    int64_t expires = hh_time_now_ms() / 1000 + app->upload_ttl_s;
-    up.expires_at = expires * 1000;
-    hh_status rc = blob_presign_put(app->blob, up.key, up.content_type, up.size_bytes, expires, url,
-                                    sizeof url);
+    hh_upload up;
+    char url[1024], pub[1024];
+    int64_t expires = upload_describe(app, p->user.id, &ur, &up);
+    hh_status rc = expires ? blob_presign_put(app->blob, up.key, up.content_type, up.size_bytes,
+                                              expires, url, sizeof url)
+                           : HH_ERR_INTERNAL;
     if (!rc)
         rc = store_upload_create(app->store, &up);
     if (rc) {
@@ -254,3 +269,53 @@ const http_stream_ops h_uploads_put_ops = {
     .on_end = put_end,
     .on_abort = put_abort,
 };
+
+int api_upload_bytes(hh_app *app, http_req *req, const char *user_id, const char *kind,
+                     const char *content_type, const void *data, size_t len, const char *field,
+                     char key[HH_KEY_MAX])
+{
+    json_t *desc = json_pack("{s:s, s:s, s:I}", "kind", kind, "contentType",
+                             content_type ? content_type : "", "sizeBytes", (json_int_t)len);
+    upload_request ur;
+    api_error err;
+    hh_errdetail d;
+    hh_upload up;
+    blob_receiver *rx = NULL;
+    hh_status rc;
+    int failed = 1;
+    if (!desc) {
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Out of memory.", NULL);
+        goto out;
+    }
+    /* The presign's rules (type, size) decide; the field named is the caller's. */
+    if (upload_request_parse(desc, &ur, &err, &d)) {
+        http_reply_error(req, err, d.message, json_pack("{s:s}", "field", field));
+        goto out;
+    }
+    rc = upload_describe(app, user_id, &ur, &up) ? store_upload_create(app->store, &up)
+                                                 : HH_ERR_INTERNAL;
+    if (!rc)
+        rc = blob_receiver_new(app->blob, up.key, up.content_type, up.size_bytes, &rx);
+    if (rc) {
+        http_reply_error(req, api_error_from_status(rc == HH_ERR_BUSY ? rc : HH_ERR_INTERNAL),
+                         "Could not store the upload.", NULL);
+        goto out;
+    }
+    /* The bytes go through the receiver as a PUT's would: sniffed, whole or not at all. */
+    if (blob_receiver_feed(rx, data, len) || blob_receiver_finish(rx)) {
+        refuse_body(req, rx);
+        goto out;
+    }
+    if ((rc = store_upload_complete(app->store, up.key))) {
+        blob_remove(app->blob, up.key);
+        http_reply_error(req, api_error_from_status(rc == HH_ERR_BUSY ? rc : HH_ERR_INTERNAL),
+                         "Could not complete the upload.", NULL);
+        goto out;
+    }
+    snprintf(key, HH_KEY_MAX, "%s", up.key);
+    failed = 0;
+out:
+    blob_receiver_free(rx);
+    json_decref(desc);
+    return failed;
+}

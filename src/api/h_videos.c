@@ -20,6 +20,7 @@
 #include "api/dashboard.h"
 #include "api/routes.h"
 #include "api/video_json.h"
+#include "api/videos.h"
 #include "domain/video_request.h"
 #include "util/crypto.h"
 #include "util/log.h"
@@ -198,16 +199,17 @@ static void reply_guarded(http_req *req, const api_principal *p, const hh_create
     }
 }
 
-/* Charges and enqueues; replies with the outcome. */
-static void create(hh_app *app, http_req *req, const api_principal *p, const hh_video_request *vr,
-                   const char *idem_key)
+/* Charges and enqueues: 0 with the video's id (a replay's: the first one's), or 1 after replying.
+ */
+static int create(hh_app *app, http_req *req, const api_principal *p, const hh_video_request *vr,
+                  const char *idem_key, char id_out[HH_ID_LEN])
 {
     json_t *norm = video_request_to_json(vr, HH_VR_API);
     char *text = norm ? json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(norm);
     if (!text) {
         http_reply_error(req, API_ERR_INTERNAL_ERROR, "Out of memory.", NULL);
-        return;
+        return 1;
     }
     uint8_t hash[CRYPTO_SHA256_LEN];
     crypto_sha256(text, strlen(text), hash);
@@ -239,7 +241,7 @@ static void create(hh_app *app, http_req *req, const api_principal *p, const hh_
     hh_status rc = store_video_create(app->store, &in, id, &replay, &balance);
     free(text);
     if (rc == HH_OK) {
-        reply_created(req, replay ? replay : id);
+        snprintf(id_out, HH_ID_LEN, "%s", replay ? replay : id);
     } else if (rc == HH_ERR_CREDITS) {
         http_reply_error(req, API_ERR_INSUFFICIENT_CREDITS,
                          "Not enough credits for this duration and resolution.",
@@ -255,6 +257,21 @@ static void create(hh_app *app, http_req *req, const api_principal *p, const hh_
         http_reply_error(req, api_error_from_status(rc), "Could not create the video.", NULL);
     }
     free(replay);
+    return rc != HH_OK;
+}
+
+int api_video_create(hh_app *app, http_req *req, const api_principal *p, const hh_video_request *vr,
+                     const char *idem, char id[HH_ID_LEN])
+{
+    if (idem && !idem_key_ok(idem))
+        return reply_invalid(req, NULL, "Idempotency-Key must be 1-255 visible ASCII characters.");
+    if (app_prompt_blocked(app, vr->prompt)) {
+        reply_blocked(req, p);
+        return 1;
+    }
+    if (check_references(app, req, vr, p->user.id) || check_gates(req, app->plans, p->plan, vr))
+        return 1;
+    return create(app, req, p, vr, idem, id);
 }
 
 void h_videos_create(http_req *req, void *app_)
@@ -264,25 +281,34 @@ void h_videos_create(http_req *req, void *app_)
     json_t *body = http_req_json(req);
     if (!body)
         return;
-    const char *idem = http_req_header(req, "Idempotency-Key");
-    if (idem && !idem_key_ok(idem)) {
-        reply_invalid(req, NULL, "Idempotency-Key must be 1-255 visible ASCII characters.");
-        return;
-    }
     hh_video_request *vr = malloc(sizeof *vr);
     if (!vr) {
         http_reply_error(req, API_ERR_INTERNAL_ERROR, "Out of memory.", NULL);
         return;
     }
     hh_errdetail d;
+    char id[HH_ID_LEN];
     if (video_request_parse(body, HH_VR_API, vr, &d))
         reply_invalid(req, d.field, d.message);
-    else if (app_prompt_blocked(app, vr->prompt))
-        reply_blocked(req, p);
-    else if (!check_references(app, req, vr, p->user.id) &&
-             !check_gates(req, app->plans, p->plan, vr))
-        create(app, req, p, vr, idem);
+    else if (!api_video_create(app, req, p, vr, http_req_header(req, "Idempotency-Key"), id))
+        reply_created(req, id);
     free(vr);
+}
+
+int api_video_read(hh_app *app, http_req *req, const char *id, const char *user_id, hh_video *v)
+{
+    /* Malformed, unknown and other users' ids take the same answer. */
+    hh_status rc =
+        uuid_is_valid(id) ? store_video_get(app->store, id, user_id, v) : HH_ERR_NOTFOUND;
+    if (rc == HH_ERR_NOTFOUND) {
+        http_reply_error(req, API_ERR_NOT_FOUND, "No such video.", NULL);
+        return 1;
+    }
+    if (rc) { /* a busy store is a 503 with Retry-After (api_error_from_status) */
+        http_reply_error(req, api_error_from_status(rc), "Could not read the video.", NULL);
+        return 1;
+    }
+    return 0;
 }
 
 /* A status answer as the status cache keeps it: a byte saying "still running", then the JSON. */
@@ -304,15 +330,8 @@ static size_t read_status(hh_app *app, http_req *req, const char *id, const char
                           char *entry, size_t cap)
 {
     hh_video v;
-    hh_status rc = store_video_get(app->store, id, user_id, &v);
-    if (rc == HH_ERR_NOTFOUND) {
-        http_reply_error(req, API_ERR_NOT_FOUND, "No such video.", NULL);
+    if (api_video_read(app, req, id, user_id, &v))
         return 0;
-    }
-    if (rc) { /* a busy store is a 503 with Retry-After (api_error_from_status) */
-        http_reply_error(req, api_error_from_status(rc), "Could not read the video.", NULL);
-        return 0;
-    }
     json_t *j = video_json(&v, app->blob);
     hh_queue_place q;
     /* Where it waits; a poll that cannot say (claimed meanwhile, a busy store) just omits it. */
@@ -358,4 +377,45 @@ void h_videos_get(http_req *req, void *app_)
         read_cache_put(app->status_cache, key, klen, gen, now, entry, n);
     }
     reply_status(req, entry, n);
+}
+
+/*
+ * GET /api/v1/videos/{id}/events: the status stream (text/event-stream).
+ * The video is read once here, so that an unknown id is the same not_found
+ * as the poll's; then a place is taken under the stream bounds
+ * (video_events.h; past them rate_limited), the stream answered, and
+ * handed to the watching thread, which sends every event. This pool
+ * thread is free again as soon as it returns.
+ */
+void h_videos_events(http_req *req, void *app_)
+{
+    hh_app *app = app_;
+    const api_principal *p = api_principal_of(req);
+    const char *id = http_req_param(req, "id");
+    hh_video v;
+    if (api_video_read(app, req, id, p->user.id, &v))
+        return;
+    store_video_clear(&v);
+    int got = video_events_reserve(app->events, p->key.id);
+    if (got <= 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "Too many status streams open: at most %d per API key and %d in all; close one "
+                 "or poll GET /api/v1/videos/{id}.",
+                 VIDEO_EVENTS_PER_KEY, VIDEO_EVENTS_MAX);
+        if (got < 0)
+            http_reply_error(req, API_ERR_INTERNAL_ERROR, "Out of memory.", NULL);
+        else
+            reply_capped(req, 5, msg, json_pack("{s:i}", "maxStreams", VIDEO_EVENTS_PER_KEY));
+        return;
+    }
+    http_req_add_header(req, "Cache-Control", "no-store");
+    http_req_add_header(req, "X-Accel-Buffering", "no"); /* proxies must not hold events back */
+    http_push *push = http_reply_push(req, 200, "text/event-stream");
+    if (!push) {
+        video_events_unreserve(app->events, p->key.id);
+        return;
+    }
+    if (video_events_watch(app->events, push, id, p->user.id, p->key.id))
+        hh_warn("status stream of %s: out of memory", id);
 }

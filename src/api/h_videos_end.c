@@ -16,6 +16,7 @@
 #include "api/app.h"
 #include "api/routes.h"
 #include "api/video_json.h"
+#include "api/videos.h"
 #include "util/log.h"
 #include "util/uuid.h"
 
@@ -65,28 +66,26 @@ void h_videos_cancel(http_req *req, void *app_)
     store_video_clear(&v);
 }
 
-void h_videos_delete(http_req *req, void *app_)
+int api_video_delete(hh_app *app, http_req *req, const char *user_id)
 {
-    hh_app *app = app_;
-    const api_principal *p = api_principal_of(req);
     const char *id = video_id_of(req);
     if (!id)
-        return;
+        return 1;
     char keys[STORE_VIDEO_BLOBS_MAX][HH_KEY_MAX];
     size_t n = 0;
     hh_video_status status = HH_VIDEO_QUEUED;
-    hh_status rc = store_video_delete(app->store, id, p->user.id, &status, keys, &n);
+    hh_status rc = store_video_delete(app->store, id, user_id, &status, keys, &n);
     if (rc == HH_ERR_NOTFOUND) {
         http_reply_error(req, API_ERR_NOT_FOUND, "No such video.", NULL);
-        return;
+        return 1;
     }
     if (rc == HH_ERR_CONFLICT) {
         reply_conflict(req, "Only a video that has ended can be deleted; cancel it first.", status);
-        return;
+        return 1;
     }
     if (rc) {
         http_reply_error(req, api_error_from_status(rc), "Could not delete the video.", NULL);
-        return;
+        return 1;
     }
     /* The rows are gone: a file left by a failure here is only space, never a broken video. */
     for (size_t i = 0; i < n; i++) {
@@ -95,5 +94,11 @@ void h_videos_delete(http_req *req, void *app_)
             hh_warn("video %s deleted, but %s is still in storage: %s", id, keys[i],
                     hh_status_str(brc));
     }
-    http_reply_bytes(req, 204, NULL, NULL, 0);
+    return 0;
+}
+
+void h_videos_delete(http_req *req, void *app_)
+{
+    if (!api_video_delete(app_, req, api_principal_of(req)->user.id))
+        http_reply_bytes(req, 204, NULL, NULL, 0);
 }

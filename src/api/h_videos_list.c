@@ -20,8 +20,8 @@
 #include "util/crypto.h"
 #include "util/uuid.h"
 
-#define LIST_LIMIT_MAX     100
-#define LIST_LIMIT_DEFAULT 20
+#define LIST_LIMIT_MAX     API_LIST_LIMIT_MAX
+#define LIST_LIMIT_DEFAULT API_LIST_LIMIT_DEFAULT
 #define CURSOR_LEN         CRYPTO_B64URL_LEN(HH_ID_LEN - 1)
 
 static void reply_invalid(http_req *req, const char *field, const char *msg)

@@ -11,6 +11,9 @@
 #include "api/routes.h"
 #include "domain/upload_policy.h"
 
+#define OAI_FLAGS      (HTTP_ROUTE_AUTH_KEY | HTTP_ROUTE_ERROR_SHAPE)
+#define OAI_CREATE_MAX (UPLOAD_IMAGE_MAX + 64 * 1024) /* the image and the form around it */
+
 static const http_route routes[] = {
     {HTTP_GET, "/healthz", "healthz", HTTP_ROUTE_INLINE, 0, h_healthz, NULL},
     {HTTP_GET, "/readyz", "readyz", 0, 0, h_readyz, NULL},
@@ -24,6 +27,9 @@ static const http_route routes[] = {
      NULL},
     {HTTP_POST, "/api/v1/videos/{id}/cancel", "videos.cancel", HTTP_ROUTE_AUTH_KEY, 0,
      h_videos_cancel, NULL},
+    /* A stream: the handler answers and returns; api/video_events.c pushes the events. */
+    {HTTP_GET, "/api/v1/videos/{id}/events", "videos.events", HTTP_ROUTE_AUTH_KEY, 0,
+     h_videos_events, NULL},
     {HTTP_POST, "/api/v1/videos/{id}/publish", "videos.publish", HTTP_ROUTE_AUTH_KEY, 0,
      h_videos_publish, NULL},
     {HTTP_DELETE, "/api/v1/videos/{id}/publish", "videos.unpublish", HTTP_ROUTE_AUTH_KEY, 0,
@@ -43,6 +49,16 @@ static const http_route routes[] = {
     {HTTP_PUT, "/uploads/*", "uploads.put", HTTP_ROUTE_CORS, UPLOAD_MAX_BYTES, NULL,
      &h_uploads_put_ops},
     {HTTP_GET, "/files/*", "files.get", HTTP_ROUTE_CORS | HTTP_ROUTE_INLINE, 0, h_files_get, NULL},
+    /* The OpenAI-compatible surface (h_openai.c): a create may carry an image up to the
+     * image upload limit, in a form. */
+    {HTTP_POST, "/v1/videos", "openai.videos.create", OAI_FLAGS, OAI_CREATE_MAX,
+     h_openai_videos_create, NULL},
+    {HTTP_GET, "/v1/videos", "openai.videos.list", OAI_FLAGS, 0, h_openai_videos_list, NULL},
+    {HTTP_GET, "/v1/videos/{id}", "openai.videos.get", OAI_FLAGS, 0, h_openai_videos_get, NULL},
+    {HTTP_DELETE, "/v1/videos/{id}", "openai.videos.delete", OAI_FLAGS, 0, h_openai_videos_delete,
+     NULL},
+    {HTTP_GET, "/v1/videos/{id}/content", "openai.videos.content", OAI_FLAGS, 0,
+     h_openai_videos_content, NULL},
     DASHBOARD_ROUTES,
     {0, NULL, NULL, 0, 0, NULL, NULL},
 };

@@ -13,6 +13,7 @@ void h_metrics(http_req *req, void *app);
 void h_account_get(http_req *req, void *app);
 void h_videos_create(http_req *req, void *app);
 void h_videos_get(http_req *req, void *app);
+void h_videos_events(http_req *req, void *app);
 void h_videos_list(http_req *req, void *app);
 void h_videos_delete(http_req *req, void *app);
 void h_videos_cancel(http_req *req, void *app);
@@ -25,6 +26,11 @@ void h_webhooks_create(http_req *req, void *app);
 void h_webhooks_list(http_req *req, void *app);
 void h_webhooks_delete(http_req *req, void *app);
 void h_webhooks_deliveries(http_req *req, void *app);
+void h_openai_videos_create(http_req *req, void *app);
+void h_openai_videos_get(http_req *req, void *app);
+void h_openai_videos_content(http_req *req, void *app);
+void h_openai_videos_list(http_req *req, void *app);
+void h_openai_videos_delete(http_req *req, void *app);
 extern const http_stream_ops h_uploads_put_ops;
 
 #endif

@@ -328,6 +328,7 @@ int cli_serve(int argc, char **argv)
         .connection_timeout_s = (unsigned)o.timeout,
         .routes = api_routes(),
         .guard = api_guard,
+        .error_shape = api_openai_error_shape,
         .app = app,
         .pool_thread_init = app_pool_thread_init,
         .min_body_rate = (unsigned)o.min_rate,

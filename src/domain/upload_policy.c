@@ -20,7 +20,7 @@ static const struct {
 } kinds[UPLOAD_KIND_COUNT] = {
     [UPLOAD_IMAGE] = {"image",
                       "videos/inputs",
-                      10 * UPLOAD_MB,
+                      UPLOAD_IMAGE_MAX,
                       {{"image/png", "png"}, {"image/jpeg", "jpg"}, {"image/webp", "webp"}}},
     [UPLOAD_VIDEO] = {"video",
                       "videos/reference-video",

@@ -18,6 +18,7 @@
 
 #define UPLOAD_MB        (1024LL * 1024)
 #define UPLOAD_MAX_BYTES (50 * UPLOAD_MB) /* the largest upload of any kind (a video) */
+#define UPLOAD_IMAGE_MAX (10 * UPLOAD_MB) /* the largest image */
 #define UPLOAD_KEY_MAX   160 /* bytes with the NUL; the store's HH_KEY_MAX is the same */
 
 typedef enum upload_kind {

@@ -59,6 +59,8 @@ enum {
     HTTP_ROUTE_CORS = 1 << 2,         /* add CORS headers, answer preflight */
     HTTP_ROUTE_INLINE = 1 << 3,       /* guard and handler never wait (no store): run them on
                                          the socket thread instead of the work pool */
+    HTTP_ROUTE_ERROR_SHAPE = 1 << 4,  /* errors (the guard's too) go through the config's
+                                         error_shape: another API's error body */
 };
 
 typedef void (*http_handler_fn)(http_req *req, void *app);
@@ -85,6 +87,13 @@ typedef struct http_route {
 /* Returns 0 to let the request go on, non-zero when it has replied. */
 typedef int (*http_guard_fn)(http_req *req, const http_route *route, void *app);
 
+/*
+ * Rewrites the contract's error envelope (body, taken) into another API's
+ * shape for a route with HTTP_ROUTE_ERROR_SHAPE; status is the reply's.
+ * Returns the new body (a new reference; NULL falls back to the 500).
+ */
+typedef json_t *(*http_error_shape_fn)(unsigned status, json_t *body);
+
 typedef struct http_config {
     const char *listen;                  /* "127.0.0.1:8080" */
     unsigned threads;                    /* 0: one per core */
@@ -104,6 +113,7 @@ typedef struct http_config {
     const struct http_cidrs *trusted_proxies; /* may be NULL; borrowed: proxies whose
                                X-Forwarded-For names the client (http/netaddr.h), and
                                who are exempt from per_ip_limit */
+    http_error_shape_fn error_shape; /* may be NULL: HTTP_ROUTE_ERROR_SHAPE routes keep ours */
 } http_config;
 
 /* Starts listening. On success *out owns the server; free with http_server_free. */
@@ -147,6 +157,23 @@ int64_t http_req_content_length(const http_req *req);
 json_t *http_req_json(http_req *req);
 
 /*
+ * One piece of a field of a multipart/form-data body, in order: name, the
+ * file's name and content type (NULL for a plain field), the piece's bytes
+ * and where they lie in the value (off). Returns 0 to go on, non-zero to
+ * stop the parse.
+ */
+typedef int (*http_form_fn)(void *ctx, const char *name, const char *filename,
+                            const char *content_type, const char *data, uint64_t off, size_t size);
+/*
+ * Parses the buffered body as the form its Content-Type says
+ * (multipart/form-data or application/x-www-form-urlencoded, through
+ * libmicrohttpd's parser), calling cb for every piece. HH_OK; HH_ERR_INVALID
+ * when the body is not such a form or is malformed; HH_ERR_CANCELED when cb
+ * stopped it.
+ */
+hh_status http_req_form(http_req *req, http_form_fn cb, void *ctx);
+
+/*
  * Per-request slot for the app (principal, stream state). user_free (may be
  * NULL) is called with user when the request ends, however it ends.
  */
@@ -180,6 +207,39 @@ void http_reply_error(http_req *req, api_error code, const char *message, json_t
  * NULL.
  */
 json_t *http_error_body(api_error code, const char *message, json_t *extra);
+/*
+ * ---- pushed bodies (server-sent events) ----
+ * A response whose body the app writes later, from any thread, while the
+ * connection holds no thread at all: when nothing is waiting to be sent,
+ * the connection is suspended, and a write resumes it. For streams that
+ * last (text/event-stream); sent chunked.
+ */
+typedef struct http_push http_push;
+
+/* The most bytes a push keeps waiting for a slow client; a write past it ends the stream. */
+#define HTTP_PUSH_MAX (64 * 1024)
+
+/*
+ * Replies to req with status, content_type and a body to come through
+ * http_push_write. Returns the stream, which the caller holds until
+ * http_push_release (it outlives the request: it says when the client has
+ * gone); NULL when it cannot be made, after a 500 was sent.
+ */
+http_push *http_reply_push(http_req *req, unsigned status, const char *content_type);
+/*
+ * Appends len bytes (copied) and wakes the connection. HH_OK;
+ * HH_ERR_CANCELED when the client has gone or the body was ended;
+ * HH_ERR_LIMIT when the bytes would pass HTTP_PUSH_MAX unsent (the body is
+ * then ended after what it holds); HH_ERR_NOMEM.
+ */
+hh_status http_push_write(http_push *p, const void *data, size_t len);
+/* Ends the body after what was written (NULL-safe). */
+void http_push_end(http_push *p);
+/* 1 once the client has gone or the body has ended; the caller may then release it. */
+int http_push_closed(http_push *p);
+/* Gives up the caller's hold on p (NULL-safe); it ends the body if not ended. */
+void http_push_release(http_push *p);
+
 /* The envelope with a status other than the code's own (405 invalid_input, 416). */
 void http_reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
                              json_t *extra);

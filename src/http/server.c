@@ -113,6 +113,9 @@ struct http_server {
     int reaper_stop;
     int reaper_running;
     pthread_t reaper;
+
+    pthread_mutex_t push_mu; /* guards pushes */
+    http_push *pushes;       /* pushed bodies still open: ended at shutdown */
 };
 
 /* Where a request stands with the work pool. */
@@ -340,12 +343,209 @@ json_t *http_error_body(api_error code, const char *message, json_t *extra)
 void http_reply_error_status(http_req *req, unsigned status, api_error code, const char *message,
                              json_t *extra)
 {
-    http_reply_json(req, status, http_error_body(code, message, extra));
+    json_t *body = http_error_body(code, message, extra);
+    if (body && req->route && (req->route->flags & HTTP_ROUTE_ERROR_SHAPE) &&
+        req->srv->cfg.error_shape)
+        body = req->srv->cfg.error_shape(status, body);
+    http_reply_json(req, status, body);
 }
 
 void http_reply_error(http_req *req, api_error code, const char *message, json_t *extra)
 {
     http_reply_error_status(req, api_error_http_status(code), code, message, extra);
+}
+
+/* ---------------------------------------------------------- pushed bodies */
+
+/*
+ * A pushed body is shared by the app (which writes) and the response
+ * (MHD's reader and free callbacks): each holds a reference. The reader
+ * runs on the connection's socket thread; when it finds nothing to send it
+ * suspends the connection (libmicrohttpd's way to stream without busy
+ * waiting), and the next write or the end resumes it. suspended is set
+ * and cleared under mu, so a resume never misses a suspend nor comes
+ * twice, and conn is used only while the response lives (a suspended
+ * connection is never closed by MHD, so a resume finds it alive).
+ */
+struct http_push {
+    pthread_mutex_t mu;
+    int refs;
+    http_server *srv;
+    struct MHD_Connection *conn; /* NULL once the response is freed */
+    char *buf;                   /* bytes not yet sent: buf[off..len) */
+    size_t off, len, cap;
+    int suspended;          /* the reader suspended conn: a write or the end resumes it */
+    int ended;              /* no more writes: end of body after buf */
+    int closed;             /* the response is freed (sent, or the client went away) */
+    http_push *prev, *next; /* srv->pushes, while the response lives */
+};
+
+static void push_unref(http_push *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int left = --p->refs;
+    pthread_mutex_unlock(&p->mu);
+    if (left)
+        return;
+    pthread_mutex_destroy(&p->mu);
+    free(p->buf);
+    free(p);
+}
+
+/* Resumes the connection if the reader suspended it; with p->mu held. */
+static void push_wake_locked(http_push *p)
+{
+    if (p->suspended && p->conn) {
+        p->suspended = 0;
+        MHD_resume_connection(p->conn);
+    }
+}
+
+static ssize_t push_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    http_push *p = cls;
+    ssize_t n = 0;
+    (void)pos;
+    pthread_mutex_lock(&p->mu);
+    if (p->len > p->off) {
+        size_t take = p->len - p->off < max ? p->len - p->off : max;
+        memcpy(out, p->buf + p->off, take);
+        p->off += take;
+        if (p->off == p->len)
+            p->off = p->len = 0;
+        n = (ssize_t)take;
+    } else if (p->ended) {
+        n = MHD_CONTENT_READER_END_OF_STREAM;
+    } else {
+        p->suspended = 1;
+        MHD_suspend_connection(p->conn);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
+static void push_list_remove(http_server *srv, http_push *p)
+{
+    pthread_mutex_lock(&srv->push_mu);
+    if (p->prev)
+        p->prev->next = p->next;
+    else if (srv->pushes == p)
+        srv->pushes = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    p->prev = p->next = NULL;
+    pthread_mutex_unlock(&srv->push_mu);
+}
+
+/* MHD is done with the response: the body was sent or the client went away. */
+static void push_response_free(void *cls)
+{
+    http_push *p = cls;
+    push_list_remove(p->srv, p);
+    pthread_mutex_lock(&p->mu);
+    p->closed = 1;
+    p->conn = NULL;
+    pthread_mutex_unlock(&p->mu);
+    push_unref(p);
+}
+
+http_push *http_reply_push(http_req *req, unsigned status, const char *content_type)
+{
+    http_push *p = calloc(1, sizeof *p);
+    if (!p) {
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Out of memory.", NULL);
+        return NULL;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    p->refs = 2; /* the caller's and the response's */
+    p->srv = req->srv;
+    p->conn = req->conn;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, push_read, p, push_response_free);
+    if (!resp) {
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Out of memory.", NULL);
+        return NULL;
+    }
+    pthread_mutex_lock(&req->srv->push_mu);
+    p->next = req->srv->pushes;
+    if (p->next)
+        p->next->prev = p;
+    req->srv->pushes = p;
+    pthread_mutex_unlock(&req->srv->push_mu);
+    set_response(req, status, resp, content_type);
+    return p;
+}
+
+hh_status http_push_write(http_push *p, const void *data, size_t len)
+{
+    hh_status rc = HH_OK;
+    pthread_mutex_lock(&p->mu);
+    if (p->closed || p->ended) {
+        rc = HH_ERR_CANCELED;
+    } else if (p->len - p->off + len > HTTP_PUSH_MAX) {
+        p->ended = 1; /* a client this far behind is not reading: let it go */
+        rc = HH_ERR_LIMIT;
+    } else {
+        if (p->off) { /* slide what is left to the front before growing */
+            memmove(p->buf, p->buf + p->off, p->len - p->off);
+            p->len -= p->off;
+            p->off = 0;
+        }
+        if (p->len + len > p->cap) {
+            size_t cap = p->cap ? p->cap : 1024;
+            while (cap < p->len + len)
+                cap *= 2;
+            char *b = realloc(p->buf, cap);
+            if (!b)
+                rc = HH_ERR_NOMEM;
+            else
+                p->buf = b, p->cap = cap;
+        }
+        if (!rc) {
+            memcpy(p->buf + p->len, data, len);
+            p->len += len;
+        }
+    }
+    push_wake_locked(p);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+void http_push_end(http_push *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->ended = 1;
+    push_wake_locked(p);
+    pthread_mutex_unlock(&p->mu);
+}
+
+int http_push_closed(http_push *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int closed = p->closed || p->ended;
+    pthread_mutex_unlock(&p->mu);
+    return closed;
+}
+
+void http_push_release(http_push *p)
+{
+    if (!p)
+        return;
+    http_push_end(p);
+    push_unref(p);
+}
+
+/* Ends every open pushed body, so that its connection finishes and the server can stop. */
+static void push_end_all(http_server *srv)
+{
+    pthread_mutex_lock(&srv->push_mu);
+    for (http_push *p = srv->pushes; p; p = p->next)
+        http_push_end(p);
+    pthread_mutex_unlock(&srv->push_mu);
 }
 
 /* ------------------------------------------------------------- accessors */
@@ -436,6 +636,42 @@ json_t *http_req_json(http_req *req)
         return NULL;
     }
     return req->json;
+}
+
+/* What http_req_form's MHD iterator passes on. */
+typedef struct form_ctx {
+    http_form_fn cb;
+    void *ctx;
+    int stopped;
+} form_ctx;
+
+static enum MHD_Result form_piece(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *filename, const char *content_type,
+                                  const char *transfer_encoding, const char *data, uint64_t off,
+                                  size_t size)
+{
+    form_ctx *f = cls;
+    (void)kind;
+    (void)transfer_encoding;
+    if (f->cb(f->ctx, key ? key : "", filename, content_type, data ? data : "", off, size)) {
+        f->stopped = 1;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+hh_status http_req_form(http_req *req, http_form_fn cb, void *ctx)
+{
+    form_ctx f = {cb, ctx, 0};
+    /* The parser's own buffer bounds a plain field's pieces, not the body. */
+    struct MHD_PostProcessor *pp = MHD_create_post_processor(req->conn, 16 * 1024, form_piece, &f);
+    if (!pp)
+        return HH_ERR_INVALID;
+    enum MHD_Result r = MHD_post_process(pp, req->body ? req->body : "", req->body_len);
+    enum MHD_Result end = MHD_destroy_post_processor(pp);
+    if (f.stopped)
+        return HH_ERR_CANCELED;
+    return r == MHD_YES && end == MHD_YES ? HH_OK : HH_ERR_INVALID;
 }
 
 void http_req_set_user(http_req *req, void *user, void (*user_free)(void *))
@@ -1067,6 +1303,7 @@ static void server_release(http_server *srv)
         MHD_stop_daemon(srv->daemon);
     reaper_stop(srv);
     pthread_mutex_destroy(&srv->conns_mu);
+    pthread_mutex_destroy(&srv->push_mu);
     http_metrics_free(srv->metrics);
     keycount_free(srv->per_ip);
     free(srv);
@@ -1092,6 +1329,7 @@ hh_status http_server_new(const http_config *cfg, http_server **out)
     srv->queue_wait_ms = cfg->queue_wait_ms ? cfg->queue_wait_ms : DEFAULT_QUEUE_WAIT;
     srv->min_body_rate = cfg->min_body_rate ? cfg->min_body_rate : DEFAULT_BODY_RATE;
     pthread_mutex_init(&srv->conns_mu, NULL);
+    pthread_mutex_init(&srv->push_mu, NULL);
     srv->header_timeout_ms =
         1000 * (int64_t)(cfg->connection_timeout_s ? cfg->connection_timeout_s : DEFAULT_TIMEOUT_S);
     hh_status rc = HH_ERR_NOMEM;
@@ -1159,6 +1397,7 @@ void http_server_free(http_server *srv)
     MHD_socket lsock = MHD_quiesce_daemon(srv->daemon);
     if (lsock != MHD_INVALID_SOCKET)
         close(lsock);
+    push_end_all(srv); /* streams never end by themselves; their requests are in flight */
     int64_t until = hh_time_mono_ms() + STOP_WAIT_MS;
     while (atomic_load(&srv->in_flight) > 0 && hh_time_mono_ms() < until)
         usleep(10000);
