@@ -172,6 +172,13 @@ static hh_status publish(slot *s, const hh_video *v, const char *video, const ch
         rc = blob_put_file(s->pool->cfg.blob, tkey, thumb);
     if (!rc)
         rc = store_job_finish(s->pool->cfg.store, v->id, s->worker_id, vkey, tkey);
+    if (rc == HH_ERR_CANCELED) {
+        /* Canceled between the last heartbeat and now: nothing may serve these. (A lease lost
+         * to another worker keeps them: that worker writes the same keys.) */
+        atomic_store(&s->canceled, 1);
+        blob_remove(s->pool->cfg.blob, vkey);
+        blob_remove(s->pool->cfg.blob, tkey);
+    }
     return rc;
 }
 

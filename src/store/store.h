@@ -360,7 +360,11 @@ hh_status store_job_claim_plans(hh_store *st, const char *worker_id, int64_t lea
  */
 hh_status store_job_heartbeat(hh_store *st, const char *video_id, const char *worker_id,
                               int progress, int64_t lease_ms);
-/* Marks the video ready with its output keys, if worker_id still holds the lease. */
+/*
+ * Marks the video ready with its output keys, if worker_id still holds the
+ * lease (HH_ERR_CONFLICT otherwise; HH_ERR_CANCELED when its owner
+ * canceled the video: the outputs are then nobody's and may be removed).
+ */
 hh_status store_job_finish(hh_store *st, const char *video_id, const char *worker_id,
                            const char *video_key, const char *thumbnail_key);
 /*

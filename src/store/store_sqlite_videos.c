@@ -886,9 +886,11 @@ static hh_status finish_tx(conn *c, void *ctx)
 {
     const job_call *j = ctx;
     int64_t now = hh_time_now_ms();
-    job_state js;
+    job_state js = {0};
     sqlite3_stmt *s;
     hh_status rc = check_lease(c, j->video_id, j->worker_id, &js);
+    if (rc == HH_ERR_CONFLICT && js.video_status == HH_VIDEO_CANCELED)
+        return HH_ERR_CANCELED; /* the worker removes what it stored for nothing */
     if (rc || (rc = job_end(c, j->video_id, "done", now)) ||
         (rc = sq_remote_settle_tx(c, j->video_id, HH_REMOTE_DONE, now)) ||
         (rc = sq_hook_event_tx(c, js.user_id, j->video_id, HH_HOOK_VIDEO_READY, now)) ||

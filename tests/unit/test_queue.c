@@ -742,7 +742,7 @@ static void cancel_refunds_once_and_fences_the_worker(void **state)
     assert_int_equal(store_job_heartbeat(f->st, running, "w1", 50, 60000), HH_ERR_CANCELED);
     assert_int_equal(
         store_job_finish(f->st, running, "w1", "videos/outputs/x.mp4", "videos/thumbnails/x.jpg"),
-        HH_ERR_CONFLICT);
+        HH_ERR_CANCELED);
     assert_int_equal(store_job_fail(f->st, running, "w1", "late", 1), HH_ERR_CONFLICT);
     assert_int_equal(store_job_fail(f->st, running, NULL, "operator", 0), HH_ERR_CONFLICT);
     assert_int_equal(store_job_release(f->st, running, "w1"), HH_ERR_CONFLICT);
