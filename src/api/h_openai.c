@@ -116,9 +116,13 @@ static json_t *oai_video(const hh_video *v)
     char secs[16], size[32];
     snprintf(secs, sizeof secs, "%d", v->duration_sec);
     oai_size_of(v, size, sizeof size);
+    /* OpenAI's statuses have no canceled: it is failed there, with our word for why. */
     json_t *error = v->status == HH_VIDEO_FAILED
                         ? json_pack("{s:s, s:s}", "code", "generation_failed", "message",
                                     v->error_message ? v->error_message : "")
+                    : v->status == HH_VIDEO_CANCELED
+                        ? json_pack("{s:s, s:s}", "code", "canceled", "message",
+                                    "The video was canceled (POST /api/v1/videos/{id}/cancel).")
                         : json_null();
     json_t *done = v->ready_at ? json_integer(v->ready_at / 1000) : json_null();
     return json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:n, s:s, s:s, s:s, s:n, s:o}", "id",

@@ -132,5 +132,10 @@ assert_json "$(cat "$BODY")" .error.param limit "limit 1-100"
 req GET "/v1/videos?limit=1" -H "Authorization: Bearer $KEY"
 assert_json "$(cat "$BODY")" '[.object,(.data|length),.has_more,(.first_id==.last_id)] | join(" ")' \
   "list 1 true true" "a page of one"
+# A canceled video (our status, not OpenAI's) reads as failed with error.code "canceled".
+req POST "/api/v1/videos/$Q/cancel" -H "Authorization: Bearer $KEY"
+assert_status 200 "$STATUS" "cancel through /api/v1"
+req GET "/v1/videos/$Q" -H "Authorization: Bearer $KEY"
+assert_json "$(cat "$BODY")" '[.status, .error.code] | join(" ")' "failed canceled" "canceled on /v1"
 stop_server
 hh_done
