@@ -11,7 +11,7 @@
 #           arrival minus the event's timestamp (the commit of "ready")
 EVENTS=${BENCH_HOOK_EVENTS:-100}
 ENDPOINTS=${BENCH_HOOK_ENDPOINTS:-10}
-VIDEOS=${BENCH_HOOK_VIDEOS:-20}
+VIDEOS=${BENCH_HOOK_VIDEOS:-10}
 HH_PORT=18130
 . "$(dirname "$0")/lib.sh"
 
@@ -22,6 +22,14 @@ python3 tests/api/webhook_receiver.py "$rx" 2>"$work/rx.err" &
 for _ in $(seq 100); do [ -s "$rx/port" ] && break; sleep 0.05; done
 RX=http://127.0.0.1:$(cat "$rx/port")
 api="http://127.0.0.1:$HH_PORT/api/v1"
+# until WHAT CMD...: runs CMD every 0.05 s until it succeeds; gives up after 600 s, saying what.
+until_ok() {
+  local what=$1 i
+  shift
+  for i in $(seq 12000); do "$@" && return 0; sleep 0.05; done
+  echo "bench/webhooks.sh: $what did not happen in 600 s" >&2
+  exit 1
+}
 
 bench_serve $HH_PORT --webhook-allow-private
 secrets='{}'
@@ -46,7 +54,8 @@ start=$(date +%s.%N)
 "$BIN" serve --listen "127.0.0.1:$HH_PORT" --workers 0 --log-level warn --webhook-allow-private \
   2>>"$work/serve.log" &
 SERVE_PID=$!
-while [ "$(count)" -lt "$want" ]; do sleep 0.05; done
+drained() { [ "$(count)" -ge "$want" ]; }
+until_ok "the drain of $want deliveries" drained
 end=$(date +%s.%N)
 drain=$(awk -v n="$want" -v a="$start" -v b="$end" 'BEGIN {printf "%.0f", n / (b - a)}')
 bad=$(jq -s '[.[] | select(.sigOk != true or .duplicate)] | length' "$rx/log.jsonl")
@@ -71,11 +80,10 @@ ceiling=$(wrk -t1 -c32 -d"${BENCH_SECONDS:-5}s" -s "$work/post.lua" "$RX/ok/1" |
   2>>"$work/serve.log" &
 SERVE_PID=$!
 wait_http "http://127.0.0.1:$HH_PORT/healthz"
+delivered() { [ "$(jq -s '[.[] | select(.type == "video.ready")] | length' "$rx/log.jsonl")" -ge "$1" ]; }
 for i in $(seq "$VIDEOS"); do
   curl -sf -X POST "$api/videos" -H "Authorization: Bearer $KEY" -d "$BODY1" >/dev/null
-  while [ "$(jq -s '[.[] | select(.type == "video.ready")] | length' "$rx/log.jsonl")" -lt $((i * ENDPOINTS)) ]; do
-    sleep 0.1
-  done
+  until_ok "video.ready of video $i" delivered $((i * ENDPOINTS))
 done
 read -r p50 p99 < <(python3 - "$rx/log.jsonl" <<'PY'
 import json, sys, datetime

@@ -7,7 +7,8 @@
 # video.failed delivered and signed; retries after 500s with the same
 # webhook-id; 410 disables the endpoint; a kill -9 of the server while an
 # attempt is in flight, and the event still arrives after the restart; no
-# webhook-id ever processed twice; the dashboard's session routes.
+# webhook-id ever processed twice; the dashboard's session routes; an endpoint
+# registered while private targets were allowed is refused at connect once they are not.
 set -euo pipefail
 . "$HH_SRC/tests/api/lib.sh"
 . "$HH_SRC/tests/api/server.sh"
@@ -247,6 +248,26 @@ req GET "/api/dashboard/webhooks/$DASH_ID/deliveries" "${SESS[@]}"
 assert_status 200 "$STATUS" "its log"
 req DELETE "/api/dashboard/webhooks/$DASH_ID" "${SESS[@]}" -H "X-CSRF-Token: $CSRF"
 assert_status 204 "$STATUS" "deleted from the dashboard"
+# An endpoint registered while private targets were allowed...
+register /ok/ssrf '["video.ready"]'
+SSRF_ID=$HOOK_ID
+stop_server
+
+# --- ... is refused again on the address actually connected to, once they are not ---
+start_server --workers 1
+new_video
+wait_status "$VID" ready
+for _ in $(seq 300); do
+  req GET "/api/v1/webhooks/$SSRF_ID/deliveries" "${AUTH[@]}"
+  [ "$(jq '.data | length' "$BODY")" -ge 1 ] && break
+  sleep 0.2
+done
+attempt=$(jq -c '.data[-1]' "$BODY")
+assert_json "$attempt" .attempt 1 "an attempt was made"
+assert_json "$attempt" .statusCode null "no answer"
+assert_contains "$(printf '%s' "$attempt" | jq -r .error)" "not public" "refused at connect"
+assert_json "$attempt" .outcome retrying "to be retried"
+assert_eq 0 "$(lines '.path == "/ok/ssrf"')" "nothing reached the loopback receiver"
 stop_server
 
 # --- over the whole run: every signature verified, no webhook-id processed twice ---
