@@ -423,6 +423,34 @@ test('a failed job shows its message and the refund', async () => {
   await context.close();
 });
 
+test('gallery: cancel a render (refunded, balance refreshed), delete an ended video after confirming', async () => {
+  await requireRoute('POST', '/api/dashboard/videos/00000000-0000-7000-8000-000000000000/cancel');
+  await requireRoute('DELETE', '/api/dashboard/videos/00000000-0000-7000-8000-000000000000');
+  const { context, page } = await signedIn(PRO);
+  const before = await balance(page);
+  await page.locator('#f-prompt').fill('A long slow pan to cancel at once, browser test');
+  // The longest, largest render: it is still queued or rendering when the button is clicked.
+  await page.locator('#f-duration').selectOption('12');
+  await page.locator('label[for="res-1080p"]').click();
+  await page.getByRole('button', { name: 'Generate video' }).click();
+  const card = page.locator('.video-card', { hasText: 'to cancel at once' }).first();
+  await card.locator('.cancel-btn').click();
+  await card.locator('.badge[data-status="canceled"]').waitFor();
+  assert.equal(await card.locator('.cancel-btn').count(), 0, 'an ended video has no cancel button');
+  await page.waitForFunction((b) => Number(document.getElementById('balance-value').textContent.replace(/\D/g, '')) === b, before);
+
+  // Delete: dismissing the dialog keeps the video; confirming removes the card and the video.
+  const id = await card.getAttribute('data-id');
+  await card.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+  assert.ok(await card.isVisible(), 'still there after Cancel');
+  await card.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await page.locator(`.video-card[data-id="${id}"]`).waitFor({ state: 'detached' });
+  assert.equal((await context.request.get(`${BASE}/api/dashboard/videos/${id}`)).status(), 404, 'gone on the server');
+  await context.close();
+});
+
 test('screenshots of each page at desktop and phone widths, in both languages', async () => {
   // zh-CN (the product's language) as <page>-<width>.png, English as <page>-en-<width>.png.
   for (const [lang, locale, suffix] of [['zh-CN', 'zh-CN', ''], ['en', 'en-US', '-en']]) {

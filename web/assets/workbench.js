@@ -6,7 +6,7 @@
 // user's videos with live status by polling.
 import { api, putWithProgress } from './api.js';
 import { state, onUserChange, el, $, fmtAgo, fmtNum, toast, cheapestPlan, priceOf,
-  refreshUser, engineName } from './ui.js';
+  refreshUser, engineName, confirmDialog } from './ui.js';
 import { t, currentLang, errorText } from './i18n.js';
 
 const POLL_MS = 2000;
@@ -359,6 +359,13 @@ function card(v) {
     if (!state.plan || state.plan.publish !== false || v.shareUrl) info.append(shareRow(v));
   }
   info.append(el('button', { type: 'button', class: 'btn btn-ghost btn-sm reuse-btn', onclick: () => reuse(v) }, t('gallery.reuse')));
+  if (status === 'queued' || status === 'processing') {
+    info.append(el('button', { type: 'button', class: 'btn btn-ghost btn-sm cancel-btn',
+      'aria-label': t('gallery.cancelLabel', { prompt: v.prompt }), onclick: (e) => cancelVideo(v, e.currentTarget) }, t('gallery.cancel')));
+  } else {
+    info.append(el('button', { type: 'button', class: 'btn btn-ghost btn-sm danger-text delete-btn',
+      'aria-label': t('gallery.deleteLabel', { prompt: v.prompt }), onclick: (e) => deleteVideo(v, e.currentTarget) }, t('dialog.delete')));
+  }
   return el('li', { class: 'video-card', 'data-id': v.id, 'data-status': status }, thumb, info);
 }
 
@@ -402,6 +409,38 @@ async function setPublished(v, on, showPrompt = false) {
       toast(t('gallery.unpublished'));
     }
   } catch (e) {
+    toast(errorText(e));
+  }
+}
+
+// Cancel (queued or processing: refunded in full) and delete (ended) are the API's own, on dashboard routes.
+async function cancelVideo(v, btn) {
+  btn.disabled = true;
+  try {
+    upsert(await api('POST', `/videos/${encodeURIComponent(v.id)}/cancel`), false);
+    toast(t('gallery.canceledToast'));
+    refreshUser().catch(() => {});
+  } catch (e) {
+    btn.disabled = false;
+    toast(errorText(e));
+    // 409: it ended meanwhile; show what it is now.
+    api('GET', `/videos/${encodeURIComponent(v.id)}`).then((now) => upsert(now, false)).catch(() => {});
+  }
+}
+
+async function deleteVideo(v, btn) {
+  const ok = await confirmDialog(t('gallery.confirmTitle'), t('gallery.confirmText', { prompt: v.prompt }));
+  if (!ok) { btn.focus(); return; }
+  btn.disabled = true;
+  try {
+    await api('DELETE', `/videos/${encodeURIComponent(v.id)}`);
+    const old = videos.get(v.id);
+    if (old) old.li.remove();
+    videos.delete(v.id);
+    $('gallery-empty').hidden = videos.size > 0;
+    toast(t('gallery.deleted'));
+  } catch (e) {
+    btn.disabled = false;
     toast(errorText(e));
   }
 }
