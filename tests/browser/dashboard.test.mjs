@@ -419,6 +419,8 @@ test('a failed job shows its message and the refund', async () => {
   assert.match(await card.locator('.video-refund').textContent(), /30 credits refunded/);
   await page.waitForFunction((b) => Number(document.getElementById('balance-value').textContent.replace(/\D/g, '')) === b, before);
   await go(page, 'credits');
+  // The page reloads a stale ledger when shown: wait for that answer, not the rows it replaces.
+  await page.waitForFunction(() => document.querySelector('#ledger-body tr')?.getAttribute('data-kind') === 'refund');
   assert.equal(await page.locator('#ledger-body tr').first().getAttribute('data-kind'), 'refund');
   await context.close();
 });
