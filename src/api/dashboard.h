@@ -31,6 +31,7 @@
 #define DASH_PAGE_DEFAULT          20
 #define DASH_PAGE_MAX              100
 #define DASH_KEY_NAME_MAX_CP       100
+#define DASH_SEARCH_MAX_CP         200 /* characters of the gallery's search text */
 
 typedef struct dash_principal {
     api_principal base; /* first: api_principal_of() works on session routes */

@@ -373,17 +373,21 @@ test('create a video, watch it reach ready, play it, see the charge', async () =
   assert.ok(await page.locator('#ar-1-1').isChecked(), 'aspect ratio reused');
   assert.ok(await page.locator('#styleChip-watercolor').isChecked(), 'style reused');
 
-  // Search and status filter over the gallery.
-  await page.locator('#gallery-search').fill('ORANGE KITE');
-  assert.ok(await linked.isVisible(), 'search by prompt, any case');
+  // Search and status filter: asked of the server (debounced), the gallery shows its answer.
   await page.locator('#gallery-search').fill('no prompt says this');
   await page.locator('#gallery-nomatch').waitFor();
-  assert.ok(!(await linked.isVisible()), 'a card that does not match is hidden');
+  await linked.waitFor({ state: 'detached' });
+  const asked = page.waitForRequest((r) => r.url().includes('/api/dashboard/videos?') && r.url().includes('q=ORANGE+KITE'));
+  await page.locator('#gallery-search').fill('ORANGE KITE');
+  await asked;
+  await linked.waitFor();
+  assert.ok(await page.locator('#gallery-nomatch').isHidden(), 'search by prompt, any case');
+  for (const p of await page.locator('.video-card .video-prompt').allTextContents()) assert.match(p, /orange kite/i);
   await page.locator('#gallery-search').fill('');
   await page.locator('#gallery-filter').selectOption('failed');
-  assert.ok(!(await linked.isVisible()), 'a ready video is hidden by the failed filter');
+  await linked.waitFor({ state: 'detached' });
   await page.locator('#gallery-filter').selectOption('');
-  assert.ok(await linked.isVisible(), 'all statuses');
+  await linked.waitFor();
 
   // Publish: the link appears on the card and serves the share page; unpublish removes it.
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
