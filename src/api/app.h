@@ -141,12 +141,19 @@ const api_principal *api_principal_of(const http_req *req);
 
 /*
  * A page of user_id's videos for a list route (h_videos_list.c): up to
- * limit of status (or HH_VIDEO_ANY) with id < before ("": from the newest),
- * newest first, each made into JSON by item. *arr gets the array (new
- * reference), *last the id of its last element when more videos follow,
- * else "". Returns 0, or 1 after replying with the error.
+ * limit of those f selects (store_video_find), newest first, each made
+ * into JSON by item. *arr gets the array (new reference), *last the id of
+ * its last element when more videos follow, else "". Returns 0, or 1
+ * after replying with the error.
  */
-int api_video_page(hh_app *app, http_req *req, const char *user_id, const char *before, int status,
+/*
+ * Reads the optional query argument status (a video status) into *status,
+ * HH_VIDEO_ANY when absent. Replies invalid_input naming it and returns 1
+ * when it names no status.
+ */
+int api_query_status(http_req *req, int *status);
+
+int api_video_page(hh_app *app, http_req *req, const char *user_id, const hh_video_filter *f,
                    int limit, json_t *(*item)(hh_app *app, const hh_video *v), json_t **arr,
                    char last[HH_ID_LEN]);
 

@@ -6,8 +6,8 @@
  * A session route's principal is a dash_principal whose first member is an
  * api_principal (user and plan; no key), so a Customer API handler that
  * reads api_principal_of(req) serves a dashboard route unchanged: the
- * dashboard's presign, create-video and get-video routes point at the very
- * same handlers, and no rule exists twice.
+ * dashboard's presign, create-video, get-video, cancel and delete routes
+ * point at the very same handlers, and no rule exists twice.
  */
 #ifndef HH_DASHBOARD_H
 #define HH_DASHBOARD_H
@@ -31,6 +31,7 @@
 #define DASH_PAGE_DEFAULT          20
 #define DASH_PAGE_MAX              100
 #define DASH_KEY_NAME_MAX_CP       100
+#define DASH_SEARCH_MAX_CP         200 /* characters of the gallery's search text */
 
 typedef struct dash_principal {
     api_principal base; /* first: api_principal_of() works on session routes */
@@ -156,6 +157,20 @@ void h_share_page(http_req *req, void *app);
         {HTTP_GET, "/api/dashboard/videos", "dash.videos.list", DASH_SESS, 0, h_dash_videos_list,   \
          NULL},                                                                                     \
         {HTTP_GET, "/api/dashboard/videos/{id}", "dash.videos.get", DASH_SESS, 0, h_videos_get,     \
+         NULL},                                                                                     \
+        {HTTP_DELETE,                                                                               \
+         "/api/dashboard/videos/{id}",                                                              \
+         "dash.videos.delete",                                                                      \
+         DASH_SESS,                                                                                 \
+         0,                                                                                         \
+         h_videos_delete,                                                                           \
+         NULL},                                                                                     \
+        {HTTP_POST,                                                                                 \
+         "/api/dashboard/videos/{id}/cancel",                                                       \
+         "dash.videos.cancel",                                                                      \
+         DASH_SESS,                                                                                 \
+         0,                                                                                         \
+         h_videos_cancel,                                                                           \
          NULL},                                                                                     \
         {HTTP_GET, "/api/dashboard/templates", "dash.templates", DASH_SESS, 0, h_templates_list,    \
          NULL},                                                                                     \

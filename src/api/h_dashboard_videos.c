@@ -1,16 +1,21 @@
 /*
  * h_dashboard_videos.c - GET /api/dashboard/videos: the signed-in user's
- * videos for the workbench gallery, newest first, a page at a time. Each
+ * videos for the workbench gallery, newest first, a page at a time,
+ * optionally only those of a status or whose prompt contains q. Each
  * element is the Customer API's own video object (api/video_json.h).
  * Creating and reading one video are the Customer API's handlers on
  * dashboard routes (see dashboard.h), so this is the only video code here,
  * besides the share page's address of each published video (h_share.c).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "api/dashboard.h"
 #include "api/video_json.h"
+#include "util/utf8.h"
 #include "util/uuid.h"
+
+_Static_assert(DASH_SEARCH_MAX_CP * 4 <= STORE_VIDEO_QUERY_MAX, "a search text fits the store's");
 
 /* The video object plus its share page, if published: "shareUrl" (or null) and "sharePrompt". */
 static json_t *with_share(hh_app *app, const hh_video *v)
@@ -41,10 +46,21 @@ void h_dash_videos_list(http_req *req, void *app_)
                          json_pack("{s:s}", "field", "before"));
         return;
     }
+    int status;
+    if (api_query_status(req, &status))
+        return;
+    const char *q = http_req_query(req, "q");
+    long chars = q ? hh_utf8_count(q, strlen(q)) : 0;
+    if (chars < 0 || chars > DASH_SEARCH_MAX_CP) {
+        http_reply_error(req, API_ERR_INVALID_INPUT,
+                         "q must be UTF-8 text of at most 200 characters.",
+                         json_pack("{s:s, s:i}", "field", "q", "max", DASH_SEARCH_MAX_CP));
+        return;
+    }
     json_t *arr = NULL;
     char last[HH_ID_LEN];
-    if (api_video_page(app, req, p->base.user.id, before ? before : "", HH_VIDEO_ANY, (int)limit,
-                       with_share, &arr, last))
+    hh_video_filter f = {before, status, q};
+    if (api_video_page(app, req, p->base.user.id, &f, (int)limit, with_share, &arr, last))
         return;
     json_t *next = last[0] ? json_string(last) : json_null();
     http_req_add_header(req, "Cache-Control", "no-store");

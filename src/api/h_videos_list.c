@@ -49,7 +49,7 @@ static json_t *cursor_of(const char *id)
     return json_string(out);
 }
 
-int api_video_page(hh_app *app, http_req *req, const char *user_id, const char *before, int status,
+int api_video_page(hh_app *app, http_req *req, const char *user_id, const hh_video_filter *f,
                    int limit, json_t *(*item)(hh_app *app, const hh_video *v), json_t **arr,
                    char last[HH_ID_LEN])
 {
@@ -58,7 +58,7 @@ int api_video_page(hh_app *app, http_req *req, const char *user_id, const char *
     last[0] = '\0';
     *arr = NULL;
     /* One more than asked tells whether there is another page. */
-    hh_status rc = store_video_list(app->store, user_id, before, status, limit + 1, &v, &n);
+    hh_status rc = store_video_find(app->store, user_id, f, limit + 1, &v, &n);
     if (rc) {
         http_reply_error(req, api_error_from_status(rc), "Could not list the videos.", NULL);
         return 1;
@@ -70,6 +70,17 @@ int api_video_page(hh_app *app, http_req *req, const char *user_id, const char *
     if (n > shown)
         memcpy(last, v[shown - 1].id, HH_ID_LEN);
     store_video_list_free(v, n);
+    return 0;
+}
+
+int api_query_status(http_req *req, int *status)
+{
+    const char *name = http_req_query(req, "status");
+    *status = name ? hh_video_status_parse(name) : HH_VIDEO_ANY;
+    if (name && *status < 0) {
+        reply_invalid(req, "status", "status must be one of the video statuses.");
+        return 1;
+    }
     return 0;
 }
 
@@ -91,15 +102,13 @@ void h_videos_list(http_req *req, void *app_)
         reply_invalid(req, "after", "after must be a nextCursor this API returned.");
         return;
     }
-    const char *status_name = http_req_query(req, "status");
-    int status = status_name ? hh_video_status_parse(status_name) : HH_VIDEO_ANY;
-    if (status_name && status < 0) {
-        reply_invalid(req, "status", "status must be one of the video statuses.");
+    int status;
+    if (api_query_status(req, &status))
         return;
-    }
     json_t *arr = NULL;
     char last[HH_ID_LEN];
-    if (api_video_page(app, req, p->user.id, before, status, (int)limit, list_item, &arr, last))
+    hh_video_filter f = {before, status, NULL};
+    if (api_video_page(app, req, p->user.id, &f, (int)limit, list_item, &arr, last))
         return;
     int more = last[0] != '\0';
     json_t *next = more ? cursor_of(last) : json_null();

@@ -326,6 +326,22 @@ hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out);
  */
 hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int status,
                            int limit, hh_video **videos, size_t *n);
+
+/* The longest search text of hh_video_filter.q, in bytes (200 characters of 4 bytes at most). */
+#define STORE_VIDEO_QUERY_MAX 800
+/* What store_video_find selects beyond store_video_list's before and status. */
+typedef struct hh_video_filter {
+    const char *before; /* id < before; NULL or "": from the newest */
+    int status;         /* an hh_video_status, or HH_VIDEO_ANY */
+    const char *q;      /* NULL or "": any; else the prompt contains it (ASCII letters in any case),
+                           % and _ meaning themselves; at most STORE_VIDEO_QUERY_MAX bytes */
+} hh_video_filter;
+/*
+ * store_video_list with a filter: the same order, paging and limits;
+ * HH_ERR_INVALID also for a q over STORE_VIDEO_QUERY_MAX bytes.
+ */
+hh_status store_video_find(hh_store *st, const char *user_id, const hh_video_filter *f, int limit,
+                           hh_video **videos, size_t *n);
 void store_video_list_free(hh_video *videos, size_t n);
 
 /* ---- the job queue ---- */

@@ -123,8 +123,11 @@ static const char *const video_text[V_COUNT] = {
                      " VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?6)",
     [V_VIDEO_GET] = SELECT_VIDEO " WHERE v.id = ?1 AND v.user_id = ?2",
     [V_VIDEO_GET_ANY] = SELECT_VIDEO " WHERE v.id = ?1",
+    /* ?5 is a LIKE pattern whose %, _ and backslash are escaped with a backslash (like_pattern). */
     [V_VIDEO_LIST] = SELECT_VIDEO " WHERE v.user_id = ?1 AND (?2 = '' OR v.id < ?2)"
-                                  " AND (?4 IS NULL OR v.status = ?4) ORDER BY v.id DESC LIMIT ?3",
+                                  " AND (?4 IS NULL OR v.status = ?4)"
+                                  " AND (?5 IS NULL OR v.prompt LIKE ?5 ESCAPE '\\')"
+                                  " ORDER BY v.id DESC LIMIT ?3",
     /* At most 100 per create: each create adds at most one record, so this keeps up. */
     [V_IDEM_PRUNE] = "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency"
                      " WHERE created_at < ?1 ORDER BY created_at LIMIT 100)",
@@ -408,18 +411,46 @@ hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out)
     return store_video_get(st, id, NULL, out);
 }
 
+/*
+ * The LIKE pattern "%q%" with q's %, _ and \ escaped by \, so a search
+ * finds exactly the text typed. out holds 2 * STORE_VIDEO_QUERY_MAX + 3.
+ */
+static void like_pattern(const char *q, char *out)
+{
+    char *o = out;
+    *o++ = '%';
+    for (; *q; q++) {
+        if (*q == '%' || *q == '_' || *q == '\\')
+            *o++ = '\\';
+        *o++ = *q;
+    }
+    *o++ = '%';
+    *o = '\0';
+}
+
 hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int status,
                            int limit, hh_video **videos, size_t *n)
+{
+    hh_video_filter f = {before, status, NULL};
+    return store_video_find(st, user_id, &f, limit, videos, n);
+}
+
+hh_status store_video_find(hh_store *st, const char *user_id, const hh_video_filter *f, int limit,
+                           hh_video **videos, size_t *n)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
     hh_video *arr = NULL;
     size_t count = 0;
+    char pattern[2 * STORE_VIDEO_QUERY_MAX + 3];
+    int status = f->status;
     *videos = NULL;
     *n = 0;
     if (limit < 1 || limit > STORE_PAGE_MAX || status < HH_VIDEO_ANY ||
-        status >= HH_VIDEO_STATUS_COUNT)
+        status >= HH_VIDEO_STATUS_COUNT || (f->q && strlen(f->q) > STORE_VIDEO_QUERY_MAX))
         return HH_ERR_INVALID;
+    if (f->q && f->q[0])
+        like_pattern(f->q, pattern);
     hh_status rc = sq_borrow(st, &video_sql, V_VIDEO_LIST, &c, &s);
     if (rc)
         goto out;
@@ -429,8 +460,9 @@ hh_status store_video_list(hh_store *st, const char *user_id, const char *before
         goto out;
     }
     sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, before ? before : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, f->before ? f->before : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, limit);
+    sq_bind_text_or_null(s, 5, f->q && f->q[0] ? pattern : NULL);
     sq_bind_text_or_null(s, 4, status == HH_VIDEO_ANY ? NULL : status_names[status]);
     int src;
     while (!rc && (src = sqlite3_step(s)) == SQLITE_ROW)

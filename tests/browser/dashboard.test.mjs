@@ -373,17 +373,21 @@ test('create a video, watch it reach ready, play it, see the charge', async () =
   assert.ok(await page.locator('#ar-1-1').isChecked(), 'aspect ratio reused');
   assert.ok(await page.locator('#styleChip-watercolor').isChecked(), 'style reused');
 
-  // Search and status filter over the gallery.
-  await page.locator('#gallery-search').fill('ORANGE KITE');
-  assert.ok(await linked.isVisible(), 'search by prompt, any case');
+  // Search and status filter: asked of the server (debounced), the gallery shows its answer.
   await page.locator('#gallery-search').fill('no prompt says this');
   await page.locator('#gallery-nomatch').waitFor();
-  assert.ok(!(await linked.isVisible()), 'a card that does not match is hidden');
+  await linked.waitFor({ state: 'detached' });
+  const asked = page.waitForRequest((r) => r.url().includes('/api/dashboard/videos?') && r.url().includes('q=ORANGE+KITE'));
+  await page.locator('#gallery-search').fill('ORANGE KITE');
+  await asked;
+  await linked.waitFor();
+  assert.ok(await page.locator('#gallery-nomatch').isHidden(), 'search by prompt, any case');
+  for (const p of await page.locator('.video-card .video-prompt').allTextContents()) assert.match(p, /orange kite/i);
   await page.locator('#gallery-search').fill('');
   await page.locator('#gallery-filter').selectOption('failed');
-  assert.ok(!(await linked.isVisible()), 'a ready video is hidden by the failed filter');
+  await linked.waitFor({ state: 'detached' });
   await page.locator('#gallery-filter').selectOption('');
-  assert.ok(await linked.isVisible(), 'all statuses');
+  await linked.waitFor();
 
   // Publish: the link appears on the card and serves the share page; unpublish removes it.
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
@@ -419,7 +423,37 @@ test('a failed job shows its message and the refund', async () => {
   assert.match(await card.locator('.video-refund').textContent(), /30 credits refunded/);
   await page.waitForFunction((b) => Number(document.getElementById('balance-value').textContent.replace(/\D/g, '')) === b, before);
   await go(page, 'credits');
+  // The page reloads a stale ledger when shown: wait for that answer, not the rows it replaces.
+  await page.waitForFunction(() => document.querySelector('#ledger-body tr')?.getAttribute('data-kind') === 'refund');
   assert.equal(await page.locator('#ledger-body tr').first().getAttribute('data-kind'), 'refund');
+  await context.close();
+});
+
+test('gallery: cancel a render (refunded, balance refreshed), delete an ended video after confirming', async () => {
+  await requireRoute('POST', '/api/dashboard/videos/00000000-0000-7000-8000-000000000000/cancel');
+  await requireRoute('DELETE', '/api/dashboard/videos/00000000-0000-7000-8000-000000000000');
+  const { context, page } = await signedIn(PRO);
+  const before = await balance(page);
+  await page.locator('#f-prompt').fill('A long slow pan to cancel at once, browser test');
+  // The longest, largest render: it is still queued or rendering when the button is clicked.
+  await page.locator('#f-duration').selectOption('12');
+  await page.locator('label[for="res-1080p"]').click();
+  await page.getByRole('button', { name: 'Generate video' }).click();
+  const card = page.locator('.video-card', { hasText: 'to cancel at once' }).first();
+  await card.locator('.cancel-btn').click();
+  await card.locator('.badge[data-status="canceled"]').waitFor();
+  assert.equal(await card.locator('.cancel-btn').count(), 0, 'an ended video has no cancel button');
+  await page.waitForFunction((b) => Number(document.getElementById('balance-value').textContent.replace(/\D/g, '')) === b, before);
+
+  // Delete: dismissing the dialog keeps the video; confirming removes the card and the video.
+  const id = await card.getAttribute('data-id');
+  await card.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+  assert.ok(await card.isVisible(), 'still there after Cancel');
+  await card.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await page.locator(`.video-card[data-id="${id}"]`).waitFor({ state: 'detached' });
+  assert.equal((await context.request.get(`${BASE}/api/dashboard/videos/${id}`)).status(), 404, 'gone on the server');
   await context.close();
 });
 

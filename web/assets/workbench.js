@@ -6,11 +6,13 @@
 // user's videos with live status by polling.
 import { api, putWithProgress } from './api.js';
 import { state, onUserChange, el, $, fmtAgo, fmtNum, toast, cheapestPlan, priceOf,
-  refreshUser, engineName } from './ui.js';
+  refreshUser, engineName, confirmDialog } from './ui.js';
 import { t, currentLang, errorText } from './i18n.js';
 
 const POLL_MS = 2000;
 const MAX_POLLS_AT_ONCE = 8;
+const PAGE = 24; // the gallery's page; thumbnails below the fold load lazily
+const SEARCH_DEBOUNCE_MS = 300;
 
 // Reference slots: request field, upload kind, the plan feature that gates it.
 // Labels and hints are catalogue keys: upload.<id>, upload.<id>.hint, upload.choose.<kind>.
@@ -34,6 +36,8 @@ const uploads = {}; // slot id -> { key, busy, abort, dom... }
 const videos = new Map(); // id -> { v, li }
 let nextBefore = null;
 let pollTimer = 0;
+let searchTimer = 0;
+let listSeq = 0; // the newest search's answer wins over an older one's
 let form;
 
 /** Browsers name some types differently from the contract's table. */
@@ -359,6 +363,13 @@ function card(v) {
     if (!state.plan || state.plan.publish !== false || v.shareUrl) info.append(shareRow(v));
   }
   info.append(el('button', { type: 'button', class: 'btn btn-ghost btn-sm reuse-btn', onclick: () => reuse(v) }, t('gallery.reuse')));
+  if (status === 'queued' || status === 'processing') {
+    info.append(el('button', { type: 'button', class: 'btn btn-ghost btn-sm cancel-btn',
+      'aria-label': t('gallery.cancelLabel', { prompt: v.prompt }), onclick: (e) => cancelVideo(v, e.currentTarget) }, t('gallery.cancel')));
+  } else {
+    info.append(el('button', { type: 'button', class: 'btn btn-ghost btn-sm danger-text delete-btn',
+      'aria-label': t('gallery.deleteLabel', { prompt: v.prompt }), onclick: (e) => deleteVideo(v, e.currentTarget) }, t('dialog.delete')));
+  }
   return el('li', { class: 'video-card', 'data-id': v.id, 'data-status': status }, thumb, info);
 }
 
@@ -406,6 +417,38 @@ async function setPublished(v, on, showPrompt = false) {
   }
 }
 
+// Cancel (queued or processing: refunded in full) and delete (ended) are the API's own, on dashboard routes.
+async function cancelVideo(v, btn) {
+  btn.disabled = true;
+  try {
+    upsert(await api('POST', `/videos/${encodeURIComponent(v.id)}/cancel`), false);
+    toast(t('gallery.canceledToast'));
+    refreshUser().catch(() => {});
+  } catch (e) {
+    btn.disabled = false;
+    toast(errorText(e));
+    // 409: it ended meanwhile; show what it is now.
+    api('GET', `/videos/${encodeURIComponent(v.id)}`).then((now) => upsert(now, false)).catch(() => {});
+  }
+}
+
+async function deleteVideo(v, btn) {
+  const ok = await confirmDialog(t('gallery.confirmTitle'), t('gallery.confirmText', { prompt: v.prompt }));
+  if (!ok) { btn.focus(); return; }
+  btn.disabled = true;
+  try {
+    await api('DELETE', `/videos/${encodeURIComponent(v.id)}`);
+    const old = videos.get(v.id);
+    if (old) old.li.remove();
+    videos.delete(v.id);
+    showEmpty();
+    toast(t('gallery.deleted'));
+  } catch (e) {
+    btn.disabled = false;
+    toast(errorText(e));
+  }
+}
+
 /** The settings of a video in words: style, duration, aspect ratio, resolution, camera. */
 function settingsText(v) {
   const cam = v.cameraMotion && v.cameraMotion !== 'none' ? `${t(`camera.${v.cameraMotion}`)} ${v.motionIntensity || ''}`.trim() : '';
@@ -438,17 +481,33 @@ function reuse(v) {
   toast(t('gallery.reused'));
 }
 
-/** Shows the cards matching the search box and the status filter (over the videos loaded). */
-function applyFilter() {
-  const q = $('gallery-search').value.trim().toLowerCase();
-  const status = $('gallery-filter').value;
-  let shown = 0;
-  for (const { v, li } of videos.values()) {
-    const ok = (!q || String(v.prompt || '').toLowerCase().includes(q)) && (!status || v.status === status);
-    li.hidden = !ok;
-    shown += ok ? 1 : 0;
-  }
-  $('gallery-nomatch').hidden = shown > 0 || videos.size === 0;
+// Search and status filter are the server's (GET /videos?q&status): they reach every video, not only those loaded.
+const filtering = () => Boolean($('gallery-search').value.trim() || $('gallery-filter').value);
+
+/** The list's path for the search box and the status filter, below `before` when given. */
+function listPath(before) {
+  const p = new URLSearchParams({ limit: String(PAGE) });
+  const q = $('gallery-search').value.trim();
+  if (q) p.set('q', q);
+  if ($('gallery-filter').value) p.set('status', $('gallery-filter').value);
+  if (before) p.set('before', before);
+  return `/videos?${p}`;
+}
+
+/** Replaces the gallery with the first page that matches the search box and the filter. */
+async function search() {
+  clearTimeout(searchTimer);
+  const seq = ++listSeq;
+  const page = await api('GET', listPath(null)).catch((e) => ({ videos: [], nextBefore: null, error: errorText(e) }));
+  if (seq !== listSeq) return;
+  for (const { li } of videos.values()) li.remove();
+  videos.clear();
+  addPage(page);
+}
+
+function showEmpty() {
+  $('gallery-empty').hidden = videos.size > 0 || filtering();
+  $('gallery-nomatch').hidden = videos.size > 0 || !filtering();
 }
 
 function upsert(v, prepend) {
@@ -459,8 +518,7 @@ function upsert(v, prepend) {
   else if (prepend) $('gallery').prepend(li);
   else $('gallery').append(li);
   videos.set(v.id, { v: merged, li });
-  $('gallery-empty').hidden = videos.size > 0;
-  applyFilter();
+  showEmpty();
   return { old: old ? old.v : null, now: merged };
 }
 
@@ -508,9 +566,10 @@ async function poll() {
 async function loadMore() {
   const btn = $('gallery-more');
   btn.disabled = true;
+  const seq = listSeq;
   try {
-    const page = await api('GET', `/videos?limit=24&before=${encodeURIComponent(nextBefore)}`);
-    addPage(page);
+    const page = await api('GET', listPath(nextBefore));
+    if (seq === listSeq) addPage(page);
   } catch (e) {
     toast(errorText(e));
   } finally {
@@ -523,7 +582,7 @@ function addPage(page) {
   for (const v of page.videos || []) upsert(v, false);
   nextBefore = page.nextBefore || null;
   $('gallery-more').hidden = !nextBefore;
-  $('gallery-empty').hidden = videos.size > 0;
+  showEmpty();
 }
 
 // ---- style chips, camera motions, intensity ----
@@ -669,8 +728,11 @@ export async function init(firstVideos) {
   form.addEventListener('change', updatePrice);
   form.addEventListener('submit', submit);
   $('gallery-more').addEventListener('click', loadMore);
-  $('gallery-search').addEventListener('input', applyFilter);
-  $('gallery-filter').addEventListener('change', applyFilter);
+  $('gallery-search').addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(search, SEARCH_DEBOUNCE_MS);
+  });
+  $('gallery-filter').addEventListener('change', search);
   onUserChange(applyGates);
   applyGates();
   addPage(firstVideos);
