@@ -40,6 +40,7 @@ const STEP_TIMEOUT_MS = Number(process.env.HH_STEP_TIMEOUT_MS || 60000);
 
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 375, height: 812 };
+const PHONE_390 = { width: 390, height: 844 }; // the phone layout's checks (a common phone's CSS size)
 
 let browser;
 const errors = [];
@@ -117,6 +118,13 @@ async function requireRoute(method, path) {
 function curlStatus(key) {
   return execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}',
     '-H', `Authorization: Bearer ${key}`, `${BASE}/api/v1/account`]).toString();
+}
+
+/** A locator's box, failing when it has none (not displayed). */
+async function box(locator, what) {
+  const b = await locator.boundingBox();
+  assert.ok(b, `${what} is not displayed`);
+  return b;
 }
 
 async function balance(page) {
@@ -286,6 +294,77 @@ test('credits page: balance, plan limits, ledger', async () => {
   assert.match(await page.locator('#plans-table th.current').textContent(), /pro/);
   const first = page.locator('#ledger-body tr').first();
   assert.equal(await first.getAttribute('data-kind'), 'grant');
+  await context.close();
+});
+
+test('phone: the form and the gallery are tabs (remembered), Generate stays in reach', async () => {
+  const { context, page } = await signedIn(PRO, PHONE_390);
+  const tab = (name) => page.locator(`#wb-tabs [data-wb-tab="${name}"]`);
+  const gallery = page.locator('#page-workbench .gallery-card');
+  await tab('gallery').click();
+  assert.equal(await page.locator('#video-form').isVisible(), false);
+  const top = (await box(gallery, 'the gallery')).y;
+  assert.ok(top < PHONE_390.height / 2, `the gallery starts at ${top}px, not on the first screen`);
+  await page.reload();
+  await page.waitForSelector('body.ready');
+  assert.equal(await tab('gallery').getAttribute('aria-pressed'), 'true', 'the Gallery tab is not remembered');
+  assert.equal(await gallery.isVisible(), true);
+  await tab('create').click();
+  assert.equal(await gallery.isVisible(), false);
+  // At the top of the form, prompt focused, and deep in it: the price and Generate are on screen.
+  await page.locator('#f-prompt').focus();
+  await page.evaluate(() => document.getElementById('video-form').scrollIntoView({ block: 'start' }));
+  const bar = await box(page.locator('#price-bar'), 'the price bar');
+  assert.ok(bar.height <= 96, `the Generate bar is ${bar.height}px tall, an eighth of the screen at most`);
+  for (const where of ['the prompt', 'the aspect ratio']) {
+    if (where !== 'the prompt') await page.locator('#ar-16-9 + label').scrollIntoViewIfNeeded();
+    for (const id of ['#create-btn', '#price']) {
+      const b = await box(page.locator(id), id);
+      assert.ok(b.y >= 0 && b.y + b.height <= PHONE_390.height,
+        `${id} at y=${b.y} is outside the ${PHONE_390.height}px screen at ${where}`);
+    }
+  }
+  await context.close();
+});
+
+test('phone: the plans table starts on screen with its labels, ledger rows are compact', async () => {
+  const { context, page } = await signedIn(PRO, PHONE_390);
+  await go(page, 'credits');
+  const label = page.locator('#plans-table tbody th').first();
+  const onScreen = async (what) => {
+    const b = await box(label, 'the first plan limit');
+    assert.ok(b.x >= 0 && b.x + b.width <= PHONE_390.width, `the plan limits' labels are off-screen ${what} (x=${b.x})`);
+  };
+  await onScreen('at first');
+  const mine = await box(page.locator('#plans-table thead th.current'), 'your plan');
+  assert.ok(mine.x >= 0 && mine.x + mine.width <= PHONE_390.width, `your plan's column is off-screen (x=${mine.x})`);
+  // Scrolled sideways to the last plan, the labels stay in view.
+  await page.evaluate(() => { const s = document.getElementById('plans-table').parentElement; s.scrollLeft = s.scrollWidth; });
+  await onScreen('scrolled to the last plan');
+  const rows = page.locator('#ledger-body tr');
+  assert.ok(await rows.count() > 0);
+  for (let i = 0; i < Math.min(await rows.count(), 5); i++) {
+    const h = (await box(rows.nth(i), `ledger row ${i}`)).height;
+    assert.ok(h < 72, `ledger row ${i} is ${h}px tall at ${PHONE_390.width}px`);
+  }
+  await context.close();
+});
+
+test('phone: a page title after navigation is below the bar, a toast is whole and off Generate', async () => {
+  const { context, page } = await signedIn(PRO, PHONE_390);
+  for (const name of ['credits', 'webhooks', 'workbench']) {
+    await page.evaluate(() => window.scrollTo(0, 600));
+    await go(page, name);
+    const bar = await box(page.locator('.topbar'), 'the top bar');
+    const h1 = await box(page.locator(`#page-${name} h1`), `the ${name} title`);
+    assert.ok(h1.y >= bar.y + bar.height, `the ${name} title (y=${h1.y}) is under the bar (bottom ${bar.y + bar.height})`);
+  }
+  await page.locator('#wb-tabs [data-wb-tab="create"]').click();
+  await page.evaluate(async () => (await import('/assets/ui.js')).toast('Your video is queued: it appears in the gallery with its progress'));
+  const t = await box(page.locator('#toast'), 'the toast');
+  assert.ok(t.width >= PHONE_390.width - 40 && t.x >= 0 && t.x + t.width <= PHONE_390.width, `the toast is ${t.width}px wide at x=${t.x}`);
+  const bar = await box(page.locator('#price-bar'), 'the price bar');
+  assert.ok(t.y + t.height <= bar.y, `the toast (bottom ${t.y + t.height}) covers the Generate bar (top ${bar.y})`);
   await context.close();
 });
 
@@ -492,7 +571,14 @@ test('screenshots of each page at desktop and phone widths, in both languages', 
         assert.ok(overflow <= 0, `${name} (${lang}) at ${viewport.width}px scrolls sideways by ${overflow}px`);
         // Every dashboard page links to the docs site in its language.
         assert.equal(await page.locator('#nav-docs').getAttribute('href'), `/docs/${lang}/`);
-        if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}${suffix}-${tag}.png`), fullPage: name !== 'templates' });
+        // The phone's workbench as one screen: a full-page shot would paint its sticky Generate bar mid-form.
+        const oneScreen = name === 'templates' || (name === 'workbench' && tag === 'phone');
+        if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}${suffix}-${tag}.png`), fullPage: !oneScreen });
+        if (name === 'workbench' && tag === 'phone') { // the phone's other tab
+          await page.locator('#wb-tabs [data-wb-tab="gallery"]').click();
+          if (SHOTS) await page.screenshot({ path: join(SHOTS, `gallery${suffix}-${tag}.png`) });
+          await page.locator('#wb-tabs [data-wb-tab="create"]').click();
+        }
       }
       await context.close();
     }

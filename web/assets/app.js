@@ -9,6 +9,7 @@ import * as templates from './templates.js';
 import * as keys from './keys.js';
 import * as webhooks from './webhooks.js';
 import * as credits from './credits.js';
+import { initWbTabs, showWbTab } from './wbtabs.js';
 
 const pages = {
   workbench: { path: '/app', title: 'nav.workbench', mod: workbench },
@@ -61,6 +62,7 @@ function header(s) {
 /** Opens the workbench (used by the templates page's "Use template"). */
 export function goWorkbench() {
   if (location.pathname !== pages.workbench.path) history.pushState({}, '', pages.workbench.path);
+  showWbTab('create'); // the template fills the form
   show('workbench', true);
 }
 
@@ -83,6 +85,7 @@ async function start() {
   onUserChange(header);
   setUser(me.user);
 
+  initWbTabs();
   await workbench.init(videos);
   templates.init(tpls, goWorkbench);
   keys.init(keyList);

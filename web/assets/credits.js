@@ -67,6 +67,19 @@ function renderPlans() {
     rowOf(t('plans.inFlight'), (p) => fmtNum(p.jobsInFlight)));
 }
 
+/**
+ * On a phone the plans scroll sideways under their sticky labels (style.css):
+ * the user's own plan is brought into view beside them rather than left
+ * off-screen to the right. Needs the page's layout, so only while it shows.
+ */
+function revealCurrentPlan() {
+  const table = $('plans-table');
+  const cur = table.querySelector('thead th.current');
+  const scroller = table.parentElement;
+  if ($('page-credits').hidden || !cur || scroller.scrollWidth <= scroller.clientWidth) return;
+  scroller.scrollLeft = cur.offsetLeft - table.querySelector('thead th').offsetWidth;
+}
+
 function renderSummary(s) {
   $('credits-balance').textContent = fmtNum(s.user.credits);
   $('credits-plan').textContent = s.user.plan;
@@ -75,6 +88,7 @@ function renderSummary(s) {
       t('credits.planRate', { n: s.plan.maxDurationSec, rate: s.plan.creditsPerSecond['720p'] });
   }
   renderPlans();
+  revealCurrentPlan();
   stale = true; // the balance moved: the ledger has news
   if (!$('page-credits').hidden) go(0).catch(() => {});
 }
@@ -91,6 +105,7 @@ export function init(firstLedger) {
 
 /** Called when the page is shown: refreshes the ledger if the balance changed since. */
 export function show() {
+  revealCurrentPlan();
   if (stale) {
     cursors = [0];
     go(0).catch(() => {});

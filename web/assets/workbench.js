@@ -8,6 +8,7 @@ import { api, putWithProgress } from './api.js';
 import { state, onUserChange, el, $, fmtAgo, fmtNum, toast, cheapestPlan, priceOf,
   refreshUser, engineName, confirmDialog } from './ui.js';
 import { t, currentLang, errorText } from './i18n.js';
+import { showWbTab } from './wbtabs.js';
 
 const POLL_MS = 2000;
 const MAX_POLLS_AT_ONCE = 8;
@@ -291,6 +292,7 @@ async function submit(ev) {
   try {
     const created = await api('POST', '/videos', body, { 'Idempotency-Key': crypto.randomUUID() });
     toast(t('wb.queued'));
+    showWbTab('gallery', true); // on a phone: its card, with the progress, in place of the form
     const v = { ...body, id: created.id, status: created.status || 'queued', progress: 0,
       createdAt: new Date().toISOString(), videoUrl: null, thumbnailUrl: null };
     upsert(v, true);
@@ -476,6 +478,7 @@ function reuse(v) {
   if (opt) sel.value = opt.value;
   updateIntensity();
   updatePrice();
+  showWbTab('create');
   form.prompt.focus({ preventScroll: true });
   form.scrollIntoView({ behavior: 'smooth', block: 'start' });
   toast(t('gallery.reused'));
@@ -748,6 +751,7 @@ async function openLinkedVideo() {
   try {
     const { now } = upsert(await api('GET', `/videos/${encodeURIComponent(id)}`), true);
     const li = videos.get(now.id).li;
+    showWbTab('gallery');
     li.classList.add('linked');
     li.scrollIntoView({ block: 'center' });
     if (now.status === 'ready' && now.videoUrl) play(now);
