@@ -631,8 +631,9 @@ hh_status remote_hand_off(hh_store *st, const hh_engine *engine, const hh_plan *
     return rc;
 }
 
-hh_status remote_collect(hh_store *st, const hh_engine *engine, const hh_video *v,
-                         const hh_render_job *job, const char *dir, char *msg, size_t msgsize)
+hh_status remote_collect_result(hh_store *st, const hh_engine *engine, const hh_video *v,
+                                const hh_render_job *job, const char *dir, char *msg,
+                                size_t msgsize)
 {
     hh_remote_task t;
     hh_status rc = store_remote_get(st, v->id, &t);

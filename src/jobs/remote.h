@@ -15,7 +15,7 @@
  * next poll time, a back-off with jitter on 429/5xx/no answer (no attempt
  * spent; only the engine's time limit ends a task that keeps failing so),
  * or the end: failed and refunded, or back in the queue for a render thread
- * to download the result and re-encode it (remote_collect).
+ * to download the result and re-encode it (remote_collect_result).
  *
  * Every claim has a short expiry, so any worker process on the same store
  * may poll any task and two never poll one at once; a killed driver's
@@ -63,7 +63,7 @@ char *remote_driver_metrics(remote_driver *d);
  * The render thread's first step with a remote job v (claimed, lease held
  * by worker_id): a job with no remote task yet goes to the driver
  * (*handed_off = 1, the thread is done with it); one the provider has
- * finished stays (*handed_off = 0) for remote_collect. HH_ERR_CONFLICT for
+ * finished stays (*handed_off = 0) for remote_collect_result. HH_ERR_CONFLICT for
  * a task in any other state (give the job back).
  */
 hh_status remote_hand_off(hh_store *st, const hh_engine *engine, const hh_plan *plan,
@@ -75,7 +75,8 @@ hh_status remote_hand_off(hh_store *st, const hh_engine *engine, const hh_plan *
  * job's video and thumbnail paths (the contract's asset), for the caller
  * to publish. Results as engine_render's, with msg for the customer.
  */
-hh_status remote_collect(hh_store *st, const hh_engine *engine, const hh_video *v,
-                         const hh_render_job *job, const char *dir, char *msg, size_t msgsize);
+hh_status remote_collect_result(hh_store *st, const hh_engine *engine, const hh_video *v,
+                                const hh_render_job *job, const char *dir, char *msg,
+                                size_t msgsize);
 
 #endif

@@ -155,7 +155,7 @@ static hh_status render(slot *s, const hh_video *v, job_inputs *in, const char *
     for (int r = 0; r < HH_REF_COUNT; r++)
         job.input[r] = in->input[r][0] ? in->input[r] : NULL;
     if (remote)
-        return remote_collect(p->cfg.store, engine, v, &job, in->dir, msg, msgsize);
+        return remote_collect_result(p->cfg.store, engine, v, &job, in->dir, msg, msgsize);
     return engine_render(engine, &job, msg, msgsize);
 }
 

@@ -3,9 +3,11 @@
  * users, API keys, the credit ledger, uploads, videos, the job queue and
  * idempotency records.
  *
- * The SQLite implementation (store_sqlite*.c) is the only one built; a
- * PostgreSQL one is planned to satisfy the same interface and the same
- * contract tests. Nothing outside src/store/ may assume SQL or files.
+ * Every call on a handle goes through store_dispatch.c, which checks what does not
+ * depend on the database and calls the backend's table of operations
+ * (store_int.h): SQLite (store_sqlite*.c, a data directory) or
+ * PostgreSQL (store_pg*.c, a postgres:// URL), held to one contract test
+ * suite. Nothing outside src/store/ may assume SQL or files.
  *
  * Threading: an hh_store is shared by all threads; every call is safe to
  * make concurrently (implementations keep a connection per caller or a

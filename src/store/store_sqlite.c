@@ -30,6 +30,7 @@
  */
 #include "store/store.h"
 #include "store/migrations_sqlite.h"
+#include "store/store_int.h"
 #include "store/store_sqlite_int.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -136,8 +137,6 @@ static const char *const core_text[S_COUNT] = {
 
 static const sq_sql core_sql = {SQ_FILE_CORE, S_COUNT, core_text};
 
-/* This thread's wait for a lock (store_thread_busy_ms); 0: BUSY_TIMEOUT_MS. */
-static _Thread_local int thread_busy_ms;
 /* Set when any call met a page that is not a database page (store_health reports it). */
 static atomic_int corrupt_seen;
 
@@ -150,7 +149,8 @@ typedef struct group_member {
     int done; /* under group_mu: rc is final, the caller may return */
 } group_member;
 
-struct hh_store {
+typedef struct sq_store {
+    hh_store base; /* first: the store.h handle is this */
     char path[PATH_MAX];
     int version;
     pthread_mutex_t mu;
@@ -166,23 +166,12 @@ struct hh_store {
     size_t waiting;
     int leading; /* a group transaction is running */
     uint64_t groups, members;
-};
+} sq_store;
 
-static const char *const kind_names[] = {"grant", "charge", "refund", "adjustment"};
-
-const char *hh_ledger_kind_str(hh_ledger_kind kind)
+/* The SQLite store behind a store.h handle (every handle this file is given is one). */
+static sq_store *sq_of(hh_store *st)
 {
-    if ((unsigned)kind < sizeof kind_names / sizeof kind_names[0])
-        return kind_names[kind];
-    return "unknown";
-}
-
-static hh_ledger_kind kind_parse(const char *s)
-{
-    for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
-        if (s && !strcmp(s, kind_names[i]))
-            return (hh_ledger_kind)i;
-    return HH_LEDGER_ADJUSTMENT;
+    return (sq_store *)st;
 }
 
 /* ---- errors ---- */
@@ -356,7 +345,7 @@ static hh_status exec_get(sqlite3 *db, const char *sql, char *out, size_t outsiz
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
     hh_store *st = arg;
-    sq_changes_bump(st->changes);
+    sq_changes_bump(sq_of(st)->changes);
     if (frames >= CHECKPOINT_FRAMES)
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
@@ -366,7 +355,7 @@ static hh_status conn_open(hh_store *st, conn **out)
 {
     char mode[16];
     hh_status rc = HH_OK;
-    const char *path = st->path;
+    const char *path = sq_of(st)->path;
     conn *c = calloc(1, sizeof *c);
     if (!c)
         return HH_ERR_NOMEM;
@@ -401,11 +390,6 @@ fail:
     return rc;
 }
 
-void store_thread_busy_ms(int ms)
-{
-    thread_busy_ms = ms > 0 ? ms : 0;
-}
-
 int sq_corrupt_seen(void)
 {
     return atomic_load(&corrupt_seen);
@@ -413,13 +397,13 @@ int sq_corrupt_seen(void)
 
 const char *sq_store_path(const hh_store *st)
 {
-    return st->path;
+    return ((const sq_store *)st)->path;
 }
 
 /* Gives c the calling thread's lock wait (a no-op when it has it already). */
 static void conn_set_busy(conn *c)
 {
-    int ms = thread_busy_ms ? thread_busy_ms : BUSY_TIMEOUT_MS;
+    int ms = store_thread_busy() ? store_thread_busy() : BUSY_TIMEOUT_MS;
     if (c->busy_ms != ms) {
         sqlite3_busy_timeout(c->db, ms);
         c->busy_ms = ms;
@@ -429,26 +413,27 @@ static void conn_set_busy(conn *c)
 /* Borrows a connection: an idle one, a new one while under POOL_MAX, else waits. */
 static hh_status conn_get(hh_store *st, conn **out)
 {
-    pthread_mutex_lock(&st->mu);
-    while (st->nidle == 0 && st->nopen >= POOL_MAX)
-        pthread_cond_wait(&st->cv, &st->mu);
-    if (st->nidle > 0) {
-        *out = st->idle[--st->nidle];
-        pthread_mutex_unlock(&st->mu);
+    sq_store *sq = sq_of(st);
+    pthread_mutex_lock(&sq->mu);
+    while (sq->nidle == 0 && sq->nopen >= POOL_MAX)
+        pthread_cond_wait(&sq->cv, &sq->mu);
+    if (sq->nidle > 0) {
+        *out = sq->idle[--sq->nidle];
+        pthread_mutex_unlock(&sq->mu);
         conn_set_busy(*out);
         return HH_OK;
     }
-    st->nopen++;
-    pthread_mutex_unlock(&st->mu);
+    sq->nopen++;
+    pthread_mutex_unlock(&sq->mu);
 
     hh_status rc = conn_open(st, out);
     if (!rc)
         conn_set_busy(*out);
     if (rc) {
-        pthread_mutex_lock(&st->mu);
-        st->nopen--;
-        pthread_cond_signal(&st->cv);
-        pthread_mutex_unlock(&st->mu);
+        pthread_mutex_lock(&sq->mu);
+        sq->nopen--;
+        pthread_cond_signal(&sq->cv);
+        pthread_mutex_unlock(&sq->mu);
     }
     return rc;
 }
@@ -456,16 +441,17 @@ static hh_status conn_get(hh_store *st, conn **out)
 /* Gives a borrowed connection back. A transaction left open by a bug is rolled back. */
 void sq_conn_put(hh_store *st, conn *c)
 {
+    sq_store *sq = sq_of(st);
     if (!c)
         return;
     if (!sqlite3_get_autocommit(c->db)) {
         hh_error("store: connection returned inside a transaction; rolling back");
         tx_rollback(c);
     }
-    pthread_mutex_lock(&st->mu);
-    st->idle[st->nidle++] = c;
-    pthread_cond_signal(&st->cv);
-    pthread_mutex_unlock(&st->mu);
+    pthread_mutex_lock(&sq->mu);
+    sq->idle[sq->nidle++] = c;
+    pthread_cond_signal(&sq->cv);
+    pthread_mutex_unlock(&sq->mu);
 }
 
 /* Borrows a connection and its statement id of q; on failure nothing is held. */
@@ -553,60 +539,63 @@ static void run_group(hh_store *st, group_member *batch)
 /* Takes up to GROUP_MAX members off the queue (group_mu held). */
 static group_member *take_batch(hh_store *st, size_t *n)
 {
-    group_member *batch = st->queue, **end = &st->queue;
+    sq_store *sq = sq_of(st);
+    group_member *batch = sq->queue, **end = &sq->queue;
     *n = 0;
     while (*end && *n < GROUP_MAX) {
         end = &(*end)->next;
         ++*n;
     }
-    st->queue = *end;
+    sq->queue = *end;
     *end = NULL;
-    if (!st->queue)
-        st->queue_tail = &st->queue;
-    st->waiting -= *n;
+    if (!sq->queue)
+        sq->queue_tail = &sq->queue;
+    sq->waiting -= *n;
     return batch;
 }
 
 hh_status sq_tx_group(hh_store *st, sq_tx_fn fn, void *ctx)
 {
+    sq_store *sq = sq_of(st);
     group_member me = {.fn = fn, .ctx = ctx};
-    pthread_mutex_lock(&st->group_mu);
-    *st->queue_tail = &me;
-    st->queue_tail = &me.next;
-    st->waiting++;
+    pthread_mutex_lock(&sq->group_mu);
+    *sq->queue_tail = &me;
+    sq->queue_tail = &me.next;
+    sq->waiting++;
     while (!me.done) {
-        if (st->leading) {
-            pthread_cond_wait(&st->group_cv, &st->group_mu);
+        if (sq->leading) {
+            pthread_cond_wait(&sq->group_cv, &sq->group_mu);
             continue;
         }
         /* Lead: everyone queued now (this caller among them, unless GROUP_MAX were ahead). */
         size_t n;
         group_member *batch = take_batch(st, &n);
-        st->leading = 1;
-        st->groups++;
-        st->members += n;
-        pthread_mutex_unlock(&st->group_mu);
+        sq->leading = 1;
+        sq->groups++;
+        sq->members += n;
+        pthread_mutex_unlock(&sq->group_mu);
         run_group(st, batch);
-        pthread_mutex_lock(&st->group_mu);
+        pthread_mutex_lock(&sq->group_mu);
         while (batch) {
             group_member *next = batch->next; /* a member may return once done is set */
             batch->done = 1;
             batch = next;
         }
-        st->leading = 0;
-        pthread_cond_broadcast(&st->group_cv);
+        sq->leading = 0;
+        pthread_cond_broadcast(&sq->group_cv);
     }
-    pthread_mutex_unlock(&st->group_mu);
+    pthread_mutex_unlock(&sq->group_mu);
     return me.rc;
 }
 
 void sq_group_stats_get(hh_store *st, sq_group_stats *out)
 {
-    pthread_mutex_lock(&st->group_mu);
-    out->groups = st->groups;
-    out->members = st->members;
-    out->waiting = st->waiting;
-    pthread_mutex_unlock(&st->group_mu);
+    sq_store *sq = sq_of(st);
+    pthread_mutex_lock(&sq->group_mu);
+    out->groups = sq->groups;
+    out->members = sq->members;
+    out->waiting = sq->waiting;
+    pthread_mutex_unlock(&sq->group_mu);
 }
 
 /*
@@ -711,7 +700,7 @@ static hh_status migrate(hh_store *st, int target)
         if (rc)
             return rc;
         if (m.done) {
-            st->version = m.version;
+            sq_of(st)->version = m.version;
             return HH_OK;
         }
         hh_info("store: applied migration %d (%s)", m.version + 1,
@@ -719,26 +708,42 @@ static hh_status migrate(hh_store *st, int target)
     }
 }
 
-static hh_status open_at(const char *location, int target, hh_store **out)
+void sq_close(hh_store *st)
+{
+    sq_store *sq = sq_of(st);
+    if (!sq)
+        return;
+    /* Every call has returned its connection by now (the caller's contract). */
+    for (size_t i = 0; i < sq->nidle; i++)
+        conn_close(sq->idle[i]);
+    sq_changes_close(sq->changes);
+    pthread_cond_destroy(&sq->group_cv);
+    pthread_mutex_destroy(&sq->group_mu);
+    pthread_cond_destroy(&sq->cv);
+    pthread_mutex_destroy(&sq->mu);
+    free(sq);
+}
+
+hh_status sq_open(const char *location, int version, const store_ops *ops, hh_store **out)
 {
     hh_status rc;
     *out = NULL;
-    if (!location || !*location)
+    if (version == 0)
+        version = (int)store_sqlite_migration_count;
+    if (version < 1 || version > (int)store_sqlite_migration_count)
         return HH_ERR_INVALID;
-    if (!strncmp(location, "postgres://", 11) || !strncmp(location, "postgresql://", 13)) {
-        hh_error("store: PostgreSQL is not built yet; use a data directory (SQLite)");
-        return HH_ERR_INVALID;
-    }
-    hh_store *st = calloc(1, sizeof *st);
-    if (!st)
+    sq_store *sq = calloc(1, sizeof *sq);
+    if (!sq)
         return HH_ERR_NOMEM;
-    pthread_mutex_init(&st->mu, NULL);
-    pthread_cond_init(&st->cv, NULL);
-    pthread_mutex_init(&st->group_mu, NULL);
-    pthread_cond_init(&st->group_cv, NULL);
-    st->queue_tail = &st->queue;
-    int n = snprintf(st->path, sizeof st->path, "%s/%s", location, DB_FILE);
-    if (n < 0 || (size_t)n >= sizeof st->path) {
+    sq->base.ops = ops;
+    hh_store *st = &sq->base;
+    pthread_mutex_init(&sq->mu, NULL);
+    pthread_cond_init(&sq->cv, NULL);
+    pthread_mutex_init(&sq->group_mu, NULL);
+    pthread_cond_init(&sq->group_cv, NULL);
+    sq->queue_tail = &sq->queue;
+    int n = snprintf(sq->path, sizeof sq->path, "%s/%s", location, DB_FILE);
+    if (n < 0 || (size_t)n >= sizeof sq->path) {
         rc = HH_ERR_LIMIT;
         goto fail;
     }
@@ -747,60 +752,32 @@ static hh_status open_at(const char *location, int target, hh_store **out)
         hh_error("store: cannot create the directory %s: %s", location, strerror(errno));
         goto fail;
     }
-    st->changes = sq_changes_open(location);
-    if (!st->changes) {
+    sq->changes = sq_changes_open(location);
+    if (!sq->changes) {
         rc = HH_ERR_NOMEM;
         goto fail;
     }
-    rc = migrate(st, target);
+    rc = migrate(st, version);
     if (rc)
         goto fail;
     *out = st;
     return HH_OK;
 fail:
-    store_close(st);
+    sq_close(st);
     return rc;
 }
 
-hh_status store_open(const char *location, hh_store **out)
+static int sq_schema_version(hh_store *st)
 {
-    return open_at(location, (int)store_sqlite_migration_count, out);
+    return sq_of(st)->version;
 }
 
-hh_status store_open_version(const char *location, int version, hh_store **out)
+static uint64_t sq_generation(hh_store *st)
 {
-    *out = NULL;
-    if (version < 1 || version > (int)store_sqlite_migration_count)
-        return HH_ERR_INVALID;
-    return open_at(location, version, out);
+    return sq_changes_read(sq_of(st)->changes);
 }
 
-void store_close(hh_store *st)
-{
-    if (!st)
-        return;
-    /* Every call has returned its connection by now (the caller's contract). */
-    for (size_t i = 0; i < st->nidle; i++)
-        conn_close(st->idle[i]);
-    sq_changes_close(st->changes);
-    pthread_cond_destroy(&st->group_cv);
-    pthread_mutex_destroy(&st->group_mu);
-    pthread_cond_destroy(&st->cv);
-    pthread_mutex_destroy(&st->mu);
-    free(st);
-}
-
-int store_schema_version(hh_store *st)
-{
-    return st->version;
-}
-
-uint64_t store_generation(hh_store *st)
-{
-    return sq_changes_read(st->changes);
-}
-
-hh_status store_ping(hh_store *st)
+static hh_status sq_ping(hh_store *st)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -825,15 +802,12 @@ static void read_user(sqlite3_stmt *s, int col, hh_user *u)
     u->disabled = sqlite3_column_int(s, col + 6) != 0;
 }
 
-hh_status store_user_create(hh_store *st, const char *email, const char *password_hash,
-                            const char *plan, int api_access, hh_user *out)
+static hh_status sq_user_create(hh_store *st, const char *email, const char *password_hash,
+                                const char *plan, int api_access, hh_user *out)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
     hh_user u = {0};
-    if (!email || !*email || strnlen(email, sizeof u.email) >= sizeof u.email || !plan || !*plan ||
-        strnlen(plan, sizeof u.plan) >= sizeof u.plan)
-        return HH_ERR_INVALID;
     hh_status rc = uuid_v7(u.id);
     if (rc)
         return rc;
@@ -879,12 +853,12 @@ out:
     return rc;
 }
 
-hh_status store_user_by_email(hh_store *st, const char *email, hh_user *out)
+static hh_status sq_user_by_email(hh_store *st, const char *email, hh_user *out)
 {
     return user_query(st, S_USER_BY_EMAIL, email, out);
 }
 
-hh_status store_user_by_id(hh_store *st, const char *id, hh_user *out)
+static hh_status sq_user_by_id(hh_store *st, const char *id, hh_user *out)
 {
     return user_query(st, S_USER_BY_ID, id, out);
 }
@@ -909,26 +883,20 @@ out:
     return rc;
 }
 
-hh_status store_user_set_plan(hh_store *st, const char *user_id, const char *plan)
+static hh_status sq_user_set_plan(hh_store *st, const char *user_id, const char *plan)
 {
-    if (!user_id || !plan || !*plan || strnlen(plan, STORE_PLAN_MAX) >= STORE_PLAN_MAX)
-        return HH_ERR_INVALID;
     return user_update(st, S_USER_SET_PLAN, user_id, plan, 0);
 }
 
-hh_status store_user_set_api_access(hh_store *st, const char *user_id, int on)
+static hh_status sq_user_set_api_access(hh_store *st, const char *user_id, int on)
 {
-    if (!user_id)
-        return HH_ERR_INVALID;
     return user_update(st, S_USER_SET_ACCESS, user_id, NULL, on != 0);
 }
 
-hh_status store_user_password_hash(hh_store *st, const char *user_id, char *buf, size_t size)
+static hh_status sq_user_password_hash(hh_store *st, const char *user_id, char *buf, size_t size)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
-    if (!user_id || size == 0)
-        return HH_ERR_INVALID;
     buf[0] = '\0';
     hh_status rc = sq_borrow(st, &core_sql, S_USER_PWHASH, &c, &s);
     if (rc)
@@ -982,8 +950,8 @@ hh_status sq_key_new(const char *user_id, const char *name, const char *prefix, 
     return HH_OK;
 }
 
-hh_status store_key_insert(hh_store *st, const char *user_id, const char *name,
-                           const uint8_t hash[32], const char *prefix, hh_api_key *out)
+static hh_status sq_key_insert(hh_store *st, const char *user_id, const char *name,
+                               const uint8_t hash[32], const char *prefix, hh_api_key *out)
 {
     conn *c = NULL;
     hh_api_key k;
@@ -1015,8 +983,8 @@ hh_status sq_key_insert_on(conn *c, const hh_api_key *k, const uint8_t hash[CRYP
     return sq_exec(c, s, "key insert");
 }
 
-hh_status store_key_lookup(hh_store *st, const uint8_t hash[CRYPTO_SHA256_LEN], hh_api_key *key,
-                           hh_user *user)
+static hh_status sq_key_lookup(hh_store *st, const uint8_t hash[CRYPTO_SHA256_LEN], hh_api_key *key,
+                               hh_user *user)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -1035,14 +1003,12 @@ out:
     return rc;
 }
 
-hh_status store_key_list(hh_store *st, const char *user_id, hh_api_key **keys, size_t *n)
+static hh_status sq_key_list(hh_store *st, const char *user_id, hh_api_key **keys, size_t *n)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
     *keys = NULL;
     *n = 0;
-    if (!user_id)
-        return HH_ERR_INVALID;
     hh_status rc = sq_borrow(st, &core_sql, S_KEY_LIST, &c, &s);
     if (rc)
         return rc;
@@ -1053,7 +1019,7 @@ hh_status store_key_list(hh_store *st, const char *user_id, hh_api_key **keys, s
     return rc;
 }
 
-hh_status store_key_delete(hh_store *st, const char *user_id, const char *key_id)
+static hh_status sq_key_delete(hh_store *st, const char *user_id, const char *key_id)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -1091,8 +1057,8 @@ static hh_status touch_tx(conn *c, void *ctx)
     return rc;
 }
 
-hh_status store_key_touch(hh_store *st, const char *const *key_ids, const int64_t *used_at,
-                          size_t n)
+static hh_status sq_key_touch(hh_store *st, const char *const *key_ids, const int64_t *used_at,
+                              size_t n)
 {
     if (n == 0)
         return HH_OK;
@@ -1166,7 +1132,7 @@ static void read_entry_row(sqlite3_stmt *s, void *out)
     e->amount = sqlite3_column_int64(s, 2);
     e->balance_after = sqlite3_column_int64(s, 3);
     sq_col_text(s, 4, kind, sizeof kind);
-    e->kind = kind_parse(kind);
+    e->kind = store_ledger_kind_parse(kind);
     sq_col_text(s, 5, e->ref, sizeof e->ref);
     sq_col_text(s, 6, e->note, sizeof e->note);
     e->created_at = sqlite3_column_int64(s, 7);
@@ -1188,27 +1154,21 @@ static hh_status ledger_append_tx(conn *c, void *ctx)
                                l->balance_after);
 }
 
-hh_status store_ledger_append(hh_store *st, const char *user_id, int64_t amount,
-                              hh_ledger_kind kind, const char *ref, const char *note,
-                              int64_t *balance_after)
+static hh_status sq_ledger_append(hh_store *st, const char *user_id, int64_t amount,
+                                  hh_ledger_kind kind, const char *ref, const char *note,
+                                  int64_t *balance_after)
 {
-    if (!user_id || amount == 0 || amount == INT64_MIN || (unsigned)kind > HH_LEDGER_ADJUSTMENT ||
-        (ref && strnlen(ref, HH_ID_LEN) >= HH_ID_LEN) ||
-        (note && strnlen(note, STORE_NOTE_MAX) >= STORE_NOTE_MAX))
-        return HH_ERR_INVALID;
     ledger_call l = {user_id, amount, kind, ref, note, balance_after};
     return sq_tx(st, ledger_append_tx, &l);
 }
 
-hh_status store_ledger_list(hh_store *st, const char *user_id, int64_t before, int limit,
-                            hh_ledger_entry **entries, size_t *n)
+static hh_status sq_ledger_list(hh_store *st, const char *user_id, int64_t before, int limit,
+                                hh_ledger_entry **entries, size_t *n)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
     *entries = NULL;
     *n = 0;
-    if (!user_id || limit < 1 || limit > STORE_PAGE_MAX)
-        return HH_ERR_INVALID;
     hh_status rc = sq_borrow(st, &core_sql, S_LEDGER_LIST, &c, &s);
     if (rc)
         return rc;
@@ -1220,12 +1180,10 @@ hh_status store_ledger_list(hh_store *st, const char *user_id, int64_t before, i
     return rc;
 }
 
-hh_status store_ledger_sum(hh_store *st, const char *user_id, int64_t *sum)
+static hh_status sq_ledger_sum(hh_store *st, const char *user_id, int64_t *sum)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
-    if (!user_id)
-        return HH_ERR_INVALID;
     hh_status rc = sq_borrow(st, &core_sql, S_LEDGER_SUM, &c, &s);
     if (rc)
         goto out;
@@ -1237,4 +1195,26 @@ hh_status store_ledger_sum(hh_store *st, const char *user_id, int64_t *sum)
 out:
     sq_conn_put(st, c);
     return rc;
+}
+
+/* The operations of store.h this file implements, into the SQLite table. */
+void sq_core_ops(store_ops *o)
+{
+    o->schema_version = sq_schema_version;
+    o->ping = sq_ping;
+    o->generation = sq_generation;
+    o->user_create = sq_user_create;
+    o->user_by_email = sq_user_by_email;
+    o->user_by_id = sq_user_by_id;
+    o->user_set_plan = sq_user_set_plan;
+    o->user_set_api_access = sq_user_set_api_access;
+    o->user_password_hash = sq_user_password_hash;
+    o->key_insert = sq_key_insert;
+    o->key_lookup = sq_key_lookup;
+    o->key_list = sq_key_list;
+    o->key_delete = sq_key_delete;
+    o->key_touch = sq_key_touch;
+    o->ledger_append = sq_ledger_append;
+    o->ledger_list = sq_ledger_list;
+    o->ledger_sum = sq_ledger_sum;
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store_int.h"
 #include "store/store_sqlite_int.h"
 #include "util/timeutil.h"
 
@@ -173,9 +174,9 @@ static hh_status key_insert_capped_tx(conn *c, void *ctx)
     return rc ? rc : sq_key_insert_on(c, ck->k, ck->hash);
 }
 
-hh_status store_key_insert_capped(hh_store *st, const char *user_id, const char *name,
-                                  const uint8_t hash[CRYPTO_SHA256_LEN], const char *prefix,
-                                  int max_keys, hh_api_key *out)
+static hh_status sq_key_insert_capped(hh_store *st, const char *user_id, const char *name,
+                                      const uint8_t hash[CRYPTO_SHA256_LEN], const char *prefix,
+                                      int max_keys, hh_api_key *out)
 {
     hh_api_key k;
     hh_status rc = sq_key_new(user_id, name, prefix, &k);
@@ -188,15 +189,13 @@ hh_status store_key_insert_capped(hh_store *st, const char *user_id, const char 
     return rc;
 }
 
-hh_status store_key_list_page(hh_store *st, const char *user_id, const char *before, int limit,
-                              hh_api_key **keys, size_t *n)
+static hh_status sq_key_list_page(hh_store *st, const char *user_id, const char *before, int limit,
+                                  hh_api_key **keys, size_t *n)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
     *keys = NULL;
     *n = 0;
-    if (!user_id || limit < 1 || limit > STORE_KEYS_MAX)
-        return HH_ERR_INVALID;
     hh_status rc = sq_borrow(st, &accounts_sql, A_KEY_PAGE, &c, &s);
     if (rc)
         return rc;
@@ -275,11 +274,9 @@ static hh_status disable_tx(conn *c, void *ctx)
     return cancel_unfinished(c, d);
 }
 
-hh_status store_user_set_disabled(hh_store *st, const char *user_id, int on, const char *message,
-                                  hh_suspension *out)
+static hh_status sq_user_set_disabled(hh_store *st, const char *user_id, int on,
+                                      const char *message, hh_suspension *out)
 {
-    if (!user_id)
-        return HH_ERR_INVALID;
     disable_call d = {
         user_id, on, message && *message ? message : "The account was suspended.", {0, 0, 0}};
     hh_status rc = sq_tx(st, disable_tx, &d);
@@ -290,13 +287,11 @@ hh_status store_user_set_disabled(hh_store *st, const char *user_id, int on, con
 
 /* ---- the audit log ---- */
 
-hh_status store_audit_append(hh_store *st, const char *actor, const char *action,
-                             const char *target, const char *detail)
+static hh_status sq_audit_append(hh_store *st, const char *actor, const char *action,
+                                 const char *target, const char *detail)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
-    if (!actor || !*actor || !action || !*action)
-        return HH_ERR_INVALID;
     hh_status rc = sq_borrow(st, &accounts_sql, A_AUDIT_INSERT, &c, &s);
     if (rc)
         return rc;
@@ -308,13 +303,6 @@ hh_status store_audit_append(hh_store *st, const char *actor, const char *action
     rc = sq_exec(c, s, "audit insert");
     sq_conn_put(st, c);
     return rc;
-}
-
-void store_audit_list_free(hh_audit_entry *entries, size_t n)
-{
-    for (size_t i = 0; entries && i < n; i++)
-        free(entries[i].detail);
-    free(entries);
 }
 
 static void read_audit_row(sqlite3_stmt *s, void *out)
@@ -330,15 +318,13 @@ static void read_audit_row(sqlite3_stmt *s, void *out)
     e->detail = d ? strdup((const char *)d) : NULL; /* NULL when out of memory, too: no detail */
 }
 
-hh_status store_audit_list(hh_store *st, int64_t before, int limit, hh_audit_entry **entries,
-                           size_t *n)
+static hh_status sq_audit_list(hh_store *st, int64_t before, int limit, hh_audit_entry **entries,
+                               size_t *n)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
     *entries = NULL;
     *n = 0;
-    if (limit < 1 || limit > STORE_PAGE_MAX)
-        return HH_ERR_INVALID;
     hh_status rc = sq_borrow(st, &accounts_sql, A_AUDIT_LIST, &c, &s);
     if (rc)
         return rc;
@@ -393,13 +379,11 @@ static hh_status expire_tx(conn *c, void *ctx)
     return rc;
 }
 
-hh_status store_upload_expire(hh_store *st, int64_t now, int64_t grace_ms, int64_t min_rate,
-                              int limit, int (*skip)(void *ctx, const char *key), void *ctx,
-                              char (*keys)[HH_KEY_MAX], size_t *n)
+static hh_status sq_upload_expire(hh_store *st, int64_t now, int64_t grace_ms, int64_t min_rate,
+                                  int limit, int (*skip)(void *ctx, const char *key), void *ctx,
+                                  char (*keys)[HH_KEY_MAX], size_t *n)
 {
     *n = 0;
-    if (limit < 1 || min_rate < 1 || grace_ms < 0)
-        return HH_ERR_INVALID;
     expire_call e = {now, grace_ms, min_rate, limit, skip, ctx, keys, 0};
     hh_status rc = sq_tx(st, expire_tx, &e);
     if (!rc)
@@ -443,7 +427,7 @@ static void quick_check(sqlite3 *db, int64_t *deadline, hh_store_health *out)
     sqlite3_finalize(s);
 }
 
-hh_status store_health(hh_store *st, int budget_ms, hh_store_health *out)
+static hh_status sq_health(hh_store *st, int budget_ms, hh_store_health *out)
 {
     sqlite3 *db = NULL;
     memset(out, 0, sizeof *out);
@@ -463,4 +447,16 @@ hh_status store_health(hh_store *st, int budget_ms, hh_store_health *out)
                  "database corrupt: a request met a damaged page (see the log)");
     out->ok = !out->problem[0];
     return HH_OK;
+}
+
+/* The operations of store.h this file implements, into the SQLite table. */
+void sq_accounts_ops(store_ops *o)
+{
+    o->health = sq_health;
+    o->key_insert_capped = sq_key_insert_capped;
+    o->key_list_page = sq_key_list_page;
+    o->user_set_disabled = sq_user_set_disabled;
+    o->audit_append = sq_audit_append;
+    o->audit_list = sq_audit_list;
+    o->upload_expire = sq_upload_expire;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
 #include "store/store_sqlite_int.h"
 
 /* This file's statements: the SQL of each in admin_text, the cache row SQ_FILE_ADMIN. */
@@ -59,11 +60,9 @@ static hh_status user_ids(hh_store *st, const char *plan, const char *after, int
     return rc;
 }
 
-hh_status store_user_list(hh_store *st, const char *plan, const char *after, int limit,
-                          hh_user **users, size_t *n)
+static hh_status sq_user_list(hh_store *st, const char *plan, const char *after, int limit,
+                              hh_user **users, size_t *n)
 {
-    if (limit < 1 || limit > STORE_PAGE_MAX)
-        return HH_ERR_INVALID;
     id_row *ids = NULL;
     size_t count = 0;
     hh_status rc = user_ids(st, plan, after, limit, &ids, &count);
@@ -71,7 +70,7 @@ hh_status store_user_list(hh_store *st, const char *plan, const char *after, int
     if (!rc && count && !arr)
         rc = HH_ERR_NOMEM;
     for (size_t i = 0; !rc && i < count; i++)
-        rc = store_user_by_id(st, ids[i].id, &arr[i]);
+        rc = st->ops->user_by_id(st, ids[i].id, &arr[i]);
     free(ids);
     if (rc) {
         free(arr);
@@ -103,10 +102,8 @@ static hh_status password_tx(conn *c, void *ctx_)
     return sq_exec(c, s, "end sessions");
 }
 
-hh_status store_user_set_password(hh_store *st, const char *user_id, const char *password_hash)
+static hh_status sq_user_set_password(hh_store *st, const char *user_id, const char *password_hash)
 {
-    if (!user_id || !password_hash || !*password_hash)
-        return HH_ERR_INVALID;
     password_ctx x = {user_id, password_hash};
     return sq_tx(st, password_tx, &x);
 }
@@ -122,10 +119,8 @@ static void read_day(sqlite3_stmt *s, void *out_)
     d->adjusted = sqlite3_column_int64(s, 4);
 }
 
-hh_status store_credit_days(hh_store *st, int days, hh_credit_day **out, size_t *n)
+static hh_status sq_credit_days(hh_store *st, int days, hh_credit_day **out, size_t *n)
 {
-    if (days < 1 || days > STORE_PAGE_MAX)
-        return HH_ERR_INVALID;
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
     hh_status rc = sq_borrow(st, &admin_sql, A_CREDIT_DAYS, &c, &s);
@@ -138,4 +133,12 @@ hh_status store_credit_days(hh_store *st, int days, hh_credit_day **out, size_t 
     if (!rc)
         *out = arr;
     return rc;
+}
+
+/* The operations of store.h this file implements, into the SQLite table. */
+void sq_admin_ops(store_ops *o)
+{
+    o->user_list = sq_user_list;
+    o->user_set_password = sq_user_set_password;
+    o->credit_days = sq_credit_days;
 }

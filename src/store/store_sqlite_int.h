@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
 
 /* The files of the store that own statements: one row of the cache each. */
 typedef enum sq_file {
@@ -198,5 +199,23 @@ hh_status sq_remote_settle_tx(conn *c, const char *video_id, hh_remote_phase pha
  * submit or collect is settled failed. No row: the video had no remote task.
  */
 hh_status sq_remote_cancel_tx(conn *c, const char *video_id, int64_t now);
+
+/*
+ * Opens the SQLite store in directory location, migrated to version (0:
+ * the latest), answering through ops (store_sqlite_ops.c's table).
+ */
+hh_status sq_open(const char *location, int version, const store_ops *ops, hh_store **out);
+/* Closes a store sq_open opened: the close of the table. */
+void sq_close(hh_store *st);
+
+/* Each file's part of the SQLite table (store_int.h), put together by store_sqlite_ops.c. */
+void sq_core_ops(store_ops *o);
+void sq_videos_ops(store_ops *o);
+void sq_sessions_ops(store_ops *o);
+void sq_remote_ops(store_ops *o);
+void sq_accounts_ops(store_ops *o);
+void sq_shares_ops(store_ops *o);
+void sq_admin_ops(store_ops *o);
+void sq_webhooks_ops(store_ops *o);
 
 #endif

@@ -12,6 +12,7 @@
  *  - a failure refunds through the same fail_tx as every other failure:
  *    exactly once, by the ledger's unique index.
  */
+#include "store/store_int.h"
 #include "store/store_sqlite_int.h"
 
 #include <stdlib.h>
@@ -82,22 +83,6 @@ static const char *const remote_text[R_COUNT] = {
 
 static const sq_sql remote_sql = {SQ_FILE_REMOTE, R_COUNT, remote_text};
 
-static const char *const phase_names[HH_REMOTE_PHASE_COUNT] = {"submit", "wait",   "collect",
-                                                               "done",   "failed", "cancel"};
-
-const char *hh_remote_phase_str(hh_remote_phase phase)
-{
-    return (unsigned)phase < HH_REMOTE_PHASE_COUNT ? phase_names[phase] : "";
-}
-
-static hh_remote_phase phase_parse(const char *s)
-{
-    for (int i = 0; i < HH_REMOTE_PHASE_COUNT; i++)
-        if (!strcmp(s, phase_names[i]))
-            return (hh_remote_phase)i;
-    return HH_REMOTE_FAILED;
-}
-
 static char *col_dup(sqlite3_stmt *s, int i)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
@@ -113,7 +98,7 @@ static void read_task(sqlite3_stmt *s, void *out)
     sq_col_text(s, 1, t->plan, sizeof t->plan);
     sq_col_text(s, 2, t->engine, sizeof t->engine);
     sq_col_text(s, 3, phase, sizeof phase);
-    t->phase = phase_parse(phase);
+    t->phase = store_phase_parse(phase);
     t->task = col_dup(s, 4);
     t->usage = col_dup(s, 5);
     t->detail = col_dup(s, 6);
@@ -126,21 +111,6 @@ static void read_task(sqlite3_stmt *s, void *out)
     t->next_at = sqlite3_column_int64(s, 13);
     t->deadline_at = sqlite3_column_int64(s, 14);
     t->done_at = sqlite3_column_int64(s, 15);
-}
-
-void store_remote_clear(hh_remote_task *t)
-{
-    free(t->task);
-    free(t->usage);
-    free(t->detail);
-    t->task = t->usage = t->detail = NULL;
-}
-
-void store_remote_list_free(hh_remote_task *tasks, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        store_remote_clear(&tasks[i]);
-    free(tasks);
 }
 
 /* ---- begin ---- */
@@ -173,11 +143,9 @@ static hh_status begin_tx(conn *c, void *ctx)
     return sq_exec(c, s, "remote begin");
 }
 
-hh_status store_remote_begin(hh_store *st, const char *video_id, const char *worker_id,
-                             const char *plan, const char *engine, int64_t deadline_at)
+static hh_status sq_remote_begin(hh_store *st, const char *video_id, const char *worker_id,
+                                 const char *plan, const char *engine, int64_t deadline_at)
 {
-    if (strlen(plan) >= STORE_PLAN_MAX || strlen(engine) >= STORE_PLAN_MAX)
-        return HH_ERR_INVALID;
     remote_call r = {.video_id = video_id,
                      .worker_id = worker_id,
                      .plan = plan,
@@ -186,7 +154,7 @@ hh_status store_remote_begin(hh_store *st, const char *video_id, const char *wor
     return sq_tx(st, begin_tx, &r);
 }
 
-hh_status store_remote_get(hh_store *st, const char *video_id, hh_remote_task *out)
+static hh_status sq_remote_get(hh_store *st, const char *video_id, hh_remote_task *out)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -251,15 +219,12 @@ static hh_status claim_tx(conn *c, void *ctx)
     return rc;
 }
 
-hh_status store_remote_claim(hh_store *st, const char *plan, hh_remote_phase phase,
-                             const char *owner, int64_t claim_ms, int max, hh_remote_task **out,
-                             size_t *n)
+static hh_status sq_remote_claim(hh_store *st, const char *plan, hh_remote_phase phase,
+                                 const char *owner, int64_t claim_ms, int max, hh_remote_task **out,
+                                 size_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (max < 1 || max > STORE_PAGE_MAX ||
-        (phase != HH_REMOTE_SUBMIT && phase != HH_REMOTE_WAIT && phase != HH_REMOTE_CANCEL))
-        return HH_ERR_INVALID;
     remote_call r = {
         .plan = plan, .phase = phase, .owner = owner, .claim_ms = claim_ms, .max = max};
     hh_status rc = sq_tx(st, claim_tx, &r);
@@ -310,8 +275,8 @@ static hh_status update_tx(conn *c, void *ctx)
     return sq_video_progress_tx(c, r->video_id, u->progress);
 }
 
-hh_status store_remote_update(hh_store *st, const char *video_id, const char *owner,
-                              const hh_remote_update *u)
+static hh_status sq_remote_update(hh_store *st, const char *video_id, const char *owner,
+                                  const hh_remote_update *u)
 {
     if (u->created && !u->task)
         return HH_ERR_INVALID; /* a created task must say which it is */
@@ -335,8 +300,8 @@ static hh_status collect_tx(conn *c, void *ctx)
     return sq_job_collect_tx(c, r->video_id, hh_time_now_ms());
 }
 
-hh_status store_remote_collect(hh_store *st, const char *video_id, const char *owner,
-                               const char *task, const char *usage, double cost)
+static hh_status sq_remote_collect(hh_store *st, const char *video_id, const char *owner,
+                                   const char *task, const char *usage, double cost)
 {
     remote_call r = {
         .video_id = video_id, .owner = owner, .task = task, .usage = usage, .cost = cost};
@@ -356,8 +321,8 @@ static hh_status fail_tx(conn *c, void *ctx)
     return sq_exec(c, s, "remote fail");
 }
 
-hh_status store_remote_fail(hh_store *st, const char *video_id, const char *owner,
-                            const char *message, const char *detail)
+static hh_status sq_remote_fail(hh_store *st, const char *video_id, const char *owner,
+                                const char *message, const char *detail)
 {
     remote_call r = {.video_id = video_id, .owner = owner, .message = message, .detail = detail};
     return sq_tx(st, fail_tx, &r);
@@ -375,7 +340,7 @@ hh_status sq_remote_settle_tx(conn *c, const char *video_id, hh_remote_phase pha
     return sq_exec(c, s, "remote settle"); /* no row: the video had no remote task */
 }
 
-hh_status store_remote_release(hh_store *st, const char *owner)
+static hh_status sq_remote_release(hh_store *st, const char *owner)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -388,7 +353,7 @@ hh_status store_remote_release(hh_store *st, const char *owner)
     return rc;
 }
 
-hh_status store_remote_counts(hh_store *st, int64_t counts[HH_REMOTE_PHASE_COUNT])
+static hh_status sq_remote_counts(hh_store *st, int64_t counts[HH_REMOTE_PHASE_COUNT])
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -400,7 +365,7 @@ hh_status store_remote_counts(hh_store *st, int64_t counts[HH_REMOTE_PHASE_COUNT
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         char phase[16];
         sq_col_text(s, 0, phase, sizeof phase);
-        counts[phase_parse(phase)] = sqlite3_column_int64(s, 1);
+        counts[store_phase_parse(phase)] = sqlite3_column_int64(s, 1);
     }
     if (step != SQLITE_DONE)
         rc = sq_error(c->db, step, "remote counts");
@@ -420,7 +385,7 @@ hh_status sq_remote_cancel_tx(conn *c, const char *video_id, int64_t now)
     return sq_exec(c, s, "remote cancel");
 }
 
-hh_status store_remote_canceled(hh_store *st, const char *video_id, const char *owner)
+static hh_status sq_remote_canceled(hh_store *st, const char *video_id, const char *owner)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -436,4 +401,18 @@ hh_status store_remote_canceled(hh_store *st, const char *video_id, const char *
 out:
     sq_conn_put(st, c);
     return rc;
+}
+
+/* The operations of store.h this file implements, into the SQLite table. */
+void sq_remote_ops(store_ops *o)
+{
+    o->remote_begin = sq_remote_begin;
+    o->remote_get = sq_remote_get;
+    o->remote_claim = sq_remote_claim;
+    o->remote_update = sq_remote_update;
+    o->remote_collect = sq_remote_collect;
+    o->remote_fail = sq_remote_fail;
+    o->remote_canceled = sq_remote_canceled;
+    o->remote_release = sq_remote_release;
+    o->remote_counts = sq_remote_counts;
 }

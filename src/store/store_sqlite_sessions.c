@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
 #include "store/store_sqlite_int.h"
 
 /* This file's statements: the SQL of each in session_text, the cache row SQ_FILE_SESSIONS. */
@@ -34,14 +35,12 @@ static void bind_hash(sqlite3_stmt *s, const uint8_t id_hash[CRYPTO_SHA256_LEN])
     sqlite3_bind_blob(s, 1, id_hash, CRYPTO_SHA256_LEN, SQLITE_STATIC);
 }
 
-hh_status store_session_create(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN],
-                               const char *user_id, const char *csrf, int64_t now,
-                               int64_t expires_at)
+static hh_status sq_session_create(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN],
+                                   const char *user_id, const char *csrf, int64_t now,
+                                   int64_t expires_at)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
-    if (!csrf || !*csrf || strlen(csrf) >= STORE_CSRF_MAX || !user_id)
-        return HH_ERR_INVALID;
     hh_status rc = sq_borrow(st, &session_sql, T_CREATE, &c, &s);
     if (rc)
         goto out;
@@ -102,19 +101,19 @@ out:
     return rc;
 }
 
-hh_status store_session_get(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN], int64_t now,
-                            hh_session *out, hh_user *user)
+static hh_status sq_session_get(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN], int64_t now,
+                                hh_session *out, hh_user *user)
 {
     hh_session tmp;
     hh_session *got = out ? out : &tmp;
     hh_status rc = session_read(st, id_hash, now, got);
     if (!rc && user)
-        rc = store_user_by_id(st, got->user_id, user);
+        rc = st->ops->user_by_id(st, got->user_id, user);
     return rc;
 }
 
-hh_status store_session_touch(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN], int64_t now,
-                              int64_t expires_at)
+static hh_status sq_session_touch(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN],
+                                  int64_t now, int64_t expires_at)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -130,7 +129,7 @@ out:
     return rc;
 }
 
-hh_status store_session_delete(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN])
+static hh_status sq_session_delete(hh_store *st, const uint8_t id_hash[CRYPTO_SHA256_LEN])
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -144,7 +143,7 @@ out:
     return rc;
 }
 
-hh_status store_session_purge(hh_store *st, int64_t now, int64_t *removed)
+static hh_status sq_session_purge(hh_store *st, int64_t now, int64_t *removed)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -160,4 +159,14 @@ hh_status store_session_purge(hh_store *st, int64_t now, int64_t *removed)
 out:
     sq_conn_put(st, c);
     return rc;
+}
+
+/* The operations of store.h this file implements, into the SQLite table. */
+void sq_sessions_ops(store_ops *o)
+{
+    o->session_create = sq_session_create;
+    o->session_get = sq_session_get;
+    o->session_touch = sq_session_touch;
+    o->session_delete = sq_session_delete;
+    o->session_purge = sq_session_purge;
 }

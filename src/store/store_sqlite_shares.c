@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
 #include "store/store_sqlite_int.h"
 
 /* This file's statements: the SQL of each in share_text, the cache row SQ_FILE_SHARES. */
@@ -97,11 +98,9 @@ static hh_status publish_tx(conn *c, void *ctx_)
     return of_video(c, x->video_id, x->out);
 }
 
-hh_status store_share_publish(hh_store *st, const char *video_id, const char *user_id,
-                              const char *slug, int show_prompt, int64_t now, hh_share *out)
+static hh_status sq_share_publish(hh_store *st, const char *video_id, const char *user_id,
+                                  const char *slug, int show_prompt, int64_t now, hh_share *out)
 {
-    if (!video_id || !user_id || !slug || !*slug || strlen(slug) >= STORE_SLUG_MAX)
-        return HH_ERR_INVALID;
     hh_share got;
     publish_ctx x = {video_id, user_id, slug, show_prompt, now, &got};
     hh_status rc = sq_tx(st, publish_tx, &x);
@@ -128,13 +127,13 @@ static hh_status unpublish_tx(conn *c, void *ctx_)
     return sq_exec(c, s, "share unpublish");
 }
 
-hh_status store_share_unpublish(hh_store *st, const char *video_id, const char *user_id)
+static hh_status sq_share_unpublish(hh_store *st, const char *video_id, const char *user_id)
 {
     unpublish_ctx x = {video_id, user_id};
     return video_id && user_id ? sq_tx(st, unpublish_tx, &x) : HH_ERR_INVALID;
 }
 
-hh_status store_share_by_slug(hh_store *st, const char *slug, hh_share *out)
+static hh_status sq_share_by_slug(hh_store *st, const char *slug, hh_share *out)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -151,7 +150,7 @@ out:
     return rc;
 }
 
-hh_status store_share_of_video(hh_store *st, const char *video_id, hh_share *out)
+static hh_status sq_share_of_video(hh_store *st, const char *video_id, hh_share *out)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -166,4 +165,13 @@ hh_status store_share_of_video(hh_store *st, const char *video_id, hh_share *out
 out:
     sq_conn_put(st, c);
     return rc;
+}
+
+/* The operations of store.h this file implements, into the SQLite table. */
+void sq_shares_ops(store_ops *o)
+{
+    o->share_publish = sq_share_publish;
+    o->share_unpublish = sq_share_unpublish;
+    o->share_by_slug = sq_share_by_slug;
+    o->share_of_video = sq_share_of_video;
 }

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store_int.h"
 #include "store/store_sqlite_int.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -237,32 +238,9 @@ static const char *const video_text[V_COUNT] = {
 
 static const sq_sql video_sql = {SQ_FILE_VIDEOS, V_COUNT, video_text};
 
-static const char *const status_names[HH_VIDEO_STATUS_COUNT] = {"queued", "processing", "ready",
-                                                                "failed", "canceled"};
-
-const char *hh_video_status_str(hh_video_status s)
-{
-    return (unsigned)s < HH_VIDEO_STATUS_COUNT ? status_names[s] : "failed";
-}
-
-int hh_video_status_parse(const char *s)
-{
-    for (int i = 0; s && i < HH_VIDEO_STATUS_COUNT; i++)
-        if (!strcmp(status_names[i], s))
-            return i;
-    return -1;
-}
-
-/* A status read from the database; the schema's CHECK allows no other, "failed" is a safe floor. */
-static hh_video_status status_parse(const char *s)
-{
-    int i = hh_video_status_parse(s);
-    return i < 0 ? HH_VIDEO_FAILED : (hh_video_status)i;
-}
-
 /* ---- uploads ---- */
 
-hh_status store_upload_create(hh_store *st, const hh_upload *u)
+static hh_status sq_upload_create(hh_store *st, const hh_upload *u)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -297,7 +275,7 @@ static void read_upload(sqlite3_stmt *s, hh_upload *out)
     out->completed_at = sqlite3_column_int64(s, 8);
 }
 
-hh_status store_upload_get(hh_store *st, const char *key, hh_upload *out)
+static hh_status sq_upload_get(hh_store *st, const char *key, hh_upload *out)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -314,7 +292,7 @@ out:
     return rc;
 }
 
-hh_status store_upload_complete(hh_store *st, const char *key)
+static hh_status sq_upload_complete(hh_store *st, const char *key)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -329,7 +307,7 @@ out:
     if (rc == HH_ERR_NOTFOUND) {
         /* Unknown, or no longer pending: tell the two apart for the caller. */
         hh_upload u;
-        rc = store_upload_get(st, key, &u) == HH_OK ? HH_ERR_CONFLICT : HH_ERR_NOTFOUND;
+        rc = st->ops->upload_get(st, key, &u) == HH_OK ? HH_ERR_CONFLICT : HH_ERR_NOTFOUND;
     }
     return rc;
 }
@@ -342,17 +320,6 @@ static char *col_dup(sqlite3_stmt *s, int i)
     return t ? strdup((const char *)t) : NULL;
 }
 
-void store_video_clear(hh_video *v)
-{
-    if (!v)
-        return;
-    free(v->prompt);
-    free(v->style);
-    free(v->request);
-    free(v->error_message);
-    v->prompt = v->style = v->request = v->error_message = NULL;
-}
-
 /* Reads a row of VIDEO_COLS. HH_ERR_NOMEM leaves v cleared. */
 static hh_status read_video(sqlite3_stmt *s, hh_video *v)
 {
@@ -361,7 +328,7 @@ static hh_status read_video(sqlite3_stmt *s, hh_video *v)
     sq_col_text(s, 0, v->id, sizeof v->id);
     sq_col_text(s, 1, v->user_id, sizeof v->user_id);
     sq_col_text(s, 2, status, sizeof status);
-    v->status = status_parse(status);
+    v->status = store_status_parse(status);
     v->prompt = col_dup(s, 3);
     v->style = col_dup(s, 4);
     v->request = col_dup(s, 5);
@@ -387,7 +354,7 @@ static hh_status read_video(sqlite3_stmt *s, hh_video *v)
     return HH_OK;
 }
 
-hh_status store_video_get(hh_store *st, const char *id, const char *user_id, hh_video *out)
+static hh_status sq_video_get(hh_store *st, const char *id, const char *user_id, hh_video *out)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -404,11 +371,6 @@ out:
     sq_done(s);
     sq_conn_put(st, c);
     return rc;
-}
-
-hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out)
-{
-    return store_video_get(st, id, NULL, out);
 }
 
 /*
@@ -428,15 +390,8 @@ static void like_pattern(const char *q, char *out)
     *o = '\0';
 }
 
-hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int status,
-                           int limit, hh_video **videos, size_t *n)
-{
-    hh_video_filter f = {before, status, NULL};
-    return store_video_find(st, user_id, &f, limit, videos, n);
-}
-
-hh_status store_video_find(hh_store *st, const char *user_id, const hh_video_filter *f, int limit,
-                           hh_video **videos, size_t *n)
+static hh_status sq_video_find(hh_store *st, const char *user_id, const hh_video_filter *f,
+                               int limit, hh_video **videos, size_t *n)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -446,9 +401,6 @@ hh_status store_video_find(hh_store *st, const char *user_id, const hh_video_fil
     int status = f->status;
     *videos = NULL;
     *n = 0;
-    if (limit < 1 || limit > STORE_PAGE_MAX || status < HH_VIDEO_ANY ||
-        status >= HH_VIDEO_STATUS_COUNT || (f->q && strlen(f->q) > STORE_VIDEO_QUERY_MAX))
-        return HH_ERR_INVALID;
     if (f->q && f->q[0])
         like_pattern(f->q, pattern);
     hh_status rc = sq_borrow(st, &video_sql, V_VIDEO_LIST, &c, &s);
@@ -463,7 +415,7 @@ hh_status store_video_find(hh_store *st, const char *user_id, const hh_video_fil
     sqlite3_bind_text(s, 2, f->before ? f->before : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, limit);
     sq_bind_text_or_null(s, 5, f->q && f->q[0] ? pattern : NULL);
-    sq_bind_text_or_null(s, 4, status == HH_VIDEO_ANY ? NULL : status_names[status]);
+    sq_bind_text_or_null(s, 4, status == HH_VIDEO_ANY ? NULL : hh_video_status_str(status));
     int src;
     while (!rc && (src = sqlite3_step(s)) == SQLITE_ROW)
         if (!(rc = read_video(s, &arr[count])))
@@ -480,13 +432,6 @@ out:
     *videos = arr;
     *n = count;
     return HH_OK;
-}
-
-void store_video_list_free(hh_video *videos, size_t n)
-{
-    for (size_t i = 0; videos && i < n; i++)
-        store_video_clear(&videos[i]);
-    free(videos);
 }
 
 /* ---- creating a video: idempotency, charge, video, job, in one transaction ---- */
@@ -619,13 +564,11 @@ static hh_status create_tx(conn *c, void *ctx)
     return rc;
 }
 
-hh_status store_video_create(hh_store *st, const hh_video_new *in, char id_out[HH_ID_LEN],
-                             char **replay_body, int64_t *balance_out)
+static hh_status sq_video_create(hh_store *st, const hh_video_new *in, char id_out[HH_ID_LEN],
+                                 char **replay_body, int64_t *balance_out)
 {
     *replay_body = NULL;
     id_out[0] = '\0';
-    if (in->price <= 0 || (in->idem_key && !in->idem_hash))
-        return HH_ERR_INVALID;
     hh_status rc = uuid_v7(id_out);
     if (rc)
         return rc;
@@ -670,7 +613,7 @@ static hh_status job_state_get(conn *c, const char *video_id, job_state *js)
         js->charged = sqlite3_column_int64(s, 5);
         js->refunded = sqlite3_column_int64(s, 6);
         sq_col_text(s, 7, vs, sizeof vs);
-        js->video_status = status_parse(vs);
+        js->video_status = store_status_parse(vs);
     }
     sq_done(s);
     return rc;
@@ -856,13 +799,8 @@ static hh_status claim_tx(conn *c, void *ctx)
     return rc;
 }
 
-hh_status store_job_claim(hh_store *st, const char *worker_id, int64_t lease_ms, hh_video *out)
-{
-    return store_job_claim_plans(st, worker_id, lease_ms, NULL, out);
-}
-
-hh_status store_job_claim_plans(hh_store *st, const char *worker_id, int64_t lease_ms,
-                                const char *plans, hh_video *out)
+static hh_status sq_job_claim_plans(hh_store *st, const char *worker_id, int64_t lease_ms,
+                                    const char *plans, hh_video *out)
 {
     job_call j = {.worker_id = worker_id, .lease_ms = lease_ms, .plans = plans};
     hh_status rc = sq_tx(st, claim_tx, &j);
@@ -870,7 +808,7 @@ hh_status store_job_claim_plans(hh_store *st, const char *worker_id, int64_t lea
         return rc;
     if (!j.claimed[0])
         return HH_ERR_NOTFOUND;
-    return store_video_get_any(st, j.claimed, out);
+    return st->ops->video_get(st, j.claimed, NULL, out);
 }
 
 /* Checks that worker_id holds the lease on video_id; fills js. */
@@ -906,8 +844,8 @@ static hh_status heartbeat_tx(conn *c, void *ctx)
     return rc ? rc : sq_video_progress_tx(c, j->video_id, j->progress);
 }
 
-hh_status store_job_heartbeat(hh_store *st, const char *video_id, const char *worker_id,
-                              int progress, int64_t lease_ms)
+static hh_status sq_job_heartbeat(hh_store *st, const char *video_id, const char *worker_id,
+                                  int progress, int64_t lease_ms)
 {
     job_call j = {
         .video_id = video_id, .worker_id = worker_id, .progress = progress, .lease_ms = lease_ms};
@@ -935,8 +873,8 @@ static hh_status finish_tx(conn *c, void *ctx)
     return sq_exec_one(c, s, "video ready");
 }
 
-hh_status store_job_finish(hh_store *st, const char *video_id, const char *worker_id,
-                           const char *video_key, const char *thumbnail_key)
+static hh_status sq_job_finish(hh_store *st, const char *video_id, const char *worker_id,
+                               const char *video_key, const char *thumbnail_key)
 {
     job_call j = {.video_id = video_id,
                   .worker_id = worker_id,
@@ -967,8 +905,8 @@ hh_status sq_video_cancel_tx(conn *c, const char *video_id, const char *message)
     return fail_or_retry_tx(c, &j);
 }
 
-hh_status store_job_fail(hh_store *st, const char *video_id, const char *worker_id,
-                         const char *message, int retryable)
+static hh_status sq_job_fail(hh_store *st, const char *video_id, const char *worker_id,
+                             const char *message, int retryable)
 {
     job_call j = {
         .video_id = video_id, .worker_id = worker_id, .message = message, .retryable = retryable};
@@ -983,7 +921,7 @@ static hh_status release_tx(conn *c, void *ctx)
     return rc ? rc : requeue_tx(c, j->video_id, 1, hh_time_now_ms());
 }
 
-hh_status store_job_release(hh_store *st, const char *video_id, const char *worker_id)
+static hh_status sq_job_release(hh_store *st, const char *video_id, const char *worker_id)
 {
     job_call j = {.video_id = video_id, .worker_id = worker_id};
     return sq_tx(st, release_tx, &j);
@@ -1047,7 +985,7 @@ hh_status sq_video_fail_tx(conn *c, const char *video_id, const char *message, i
     return fail_tx(c, video_id, &js, message, now);
 }
 
-hh_status store_job_counts(hh_store *st, int64_t counts[HH_VIDEO_STATUS_COUNT])
+static hh_status sq_job_counts(hh_store *st, int64_t counts[HH_VIDEO_STATUS_COUNT])
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -1059,7 +997,7 @@ hh_status store_job_counts(hh_store *st, int64_t counts[HH_VIDEO_STATUS_COUNT])
     char name[16];
     while ((src = sqlite3_step(s)) == SQLITE_ROW) {
         sq_col_text(s, 0, name, sizeof name);
-        counts[status_parse(name)] = sqlite3_column_int64(s, 1);
+        counts[store_status_parse(name)] = sqlite3_column_int64(s, 1);
     }
     if (src != SQLITE_DONE)
         rc = sq_error(c->db, src, "job counts");
@@ -1096,8 +1034,8 @@ static hh_status refund_tx(conn *c, void *ctx)
     return HH_OK;
 }
 
-hh_status store_video_refund(hh_store *st, const char *video_id, const char *note,
-                             int64_t *refunded)
+static hh_status sq_video_refund(hh_store *st, const char *video_id, const char *note,
+                                 int64_t *refunded)
 {
     if (refunded)
         *refunded = 0;
@@ -1114,7 +1052,7 @@ static void read_queue_stats(sqlite3_stmt *s, hh_queue_stats *out)
     out->oldest_enqueued_at = sqlite3_column_int64(s, 4);
 }
 
-hh_status store_queue_stats(hh_store *st, hh_queue_stats *out)
+static hh_status sq_queue_stats(hh_store *st, hh_queue_stats *out)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -1185,7 +1123,7 @@ static hh_status delete_tx(conn *c, void *ctx)
     if (!(rc = sq_step_one(c, s, "video delete read"))) {
         char vs[16];
         sq_col_text(s, 0, vs, sizeof vs);
-        d->status = status_parse(vs);
+        d->status = store_status_parse(vs);
         for (int i = 0; i < 2 + HH_REF_SLOTS; i++)
             sq_col_text(s, 1 + i, found[i], sizeof found[i]); /* NULL reads as "" */
     }
@@ -1212,8 +1150,8 @@ static hh_status delete_tx(conn *c, void *ctx)
     return exec_ids(c, V_VIDEO_DROP, d->video_id, NULL, "video drop");
 }
 
-hh_status store_video_delete(hh_store *st, const char *video_id, const char *user_id,
-                             hh_video_status *status, char (*keys)[HH_KEY_MAX], size_t *nkeys)
+static hh_status sq_video_delete(hh_store *st, const char *video_id, const char *user_id,
+                                 hh_video_status *status, char (*keys)[HH_KEY_MAX], size_t *nkeys)
 {
     delete_call d = {.video_id = video_id, .user_id = user_id, .keys = keys};
     *nkeys = 0;
@@ -1261,8 +1199,8 @@ static hh_status cancel_tx(conn *c, void *ctx)
     return HH_OK;
 }
 
-hh_status store_video_cancel(hh_store *st, const char *video_id, const char *user_id,
-                             hh_video_status *status, int64_t *refunded)
+static hh_status sq_video_cancel(hh_store *st, const char *video_id, const char *user_id,
+                                 hh_video_status *status, int64_t *refunded)
 {
     hh_video_status seen = HH_VIDEO_QUEUED;
     if (refunded)
@@ -1274,7 +1212,7 @@ hh_status store_video_cancel(hh_store *st, const char *video_id, const char *use
     return rc;
 }
 
-hh_status store_video_queue_place(hh_store *st, const char *video_id, hh_queue_place *out)
+static hh_status sq_video_queue_place(hh_store *st, const char *video_id, hh_queue_place *out)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -1296,4 +1234,26 @@ out:
     sq_done(s);
     sq_conn_put(st, c);
     return rc;
+}
+
+/* The operations of store.h this file implements, into the SQLite table. */
+void sq_videos_ops(store_ops *o)
+{
+    o->upload_create = sq_upload_create;
+    o->upload_get = sq_upload_get;
+    o->upload_complete = sq_upload_complete;
+    o->video_create = sq_video_create;
+    o->video_get = sq_video_get;
+    o->video_find = sq_video_find;
+    o->job_claim_plans = sq_job_claim_plans;
+    o->job_heartbeat = sq_job_heartbeat;
+    o->job_finish = sq_job_finish;
+    o->job_fail = sq_job_fail;
+    o->job_release = sq_job_release;
+    o->job_counts = sq_job_counts;
+    o->video_queue_place = sq_video_queue_place;
+    o->queue_stats = sq_queue_stats;
+    o->video_refund = sq_video_refund;
+    o->video_cancel = sq_video_cancel;
+    o->video_delete = sq_video_delete;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store_int.h"
 #include "store/store_sqlite_int.h"
 #include "util/timeutil.h"
 #include "util/uuid.h"
@@ -90,38 +91,6 @@ static const char *const hook_text[W_NSTMT] = {
 
 static const sq_sql hook_sql = {SQ_FILE_WEBHOOKS, W_NSTMT, hook_text};
 
-static const char *const event_names[] = {"video.ready", "video.failed", "video.canceled"};
-static const char *const outcome_names[] = {"delivered", "retrying", "failed", "disabled"};
-
-const char *hh_hook_event_str(hh_hook_event event)
-{
-    for (unsigned i = 0; i < 3; i++)
-        if ((unsigned)event == 1u << i)
-            return event_names[i];
-    return "";
-}
-
-hh_hook_event hh_hook_event_parse(const char *name)
-{
-    for (unsigned i = 0; name && i < 3; i++)
-        if (!strcmp(name, event_names[i]))
-            return (hh_hook_event)(1u << i);
-    return (hh_hook_event)0;
-}
-
-const char *hh_hook_outcome_str(hh_hook_outcome outcome)
-{
-    return (unsigned)outcome < 4 ? outcome_names[outcome] : "";
-}
-
-static hh_hook_outcome outcome_parse(const char *s)
-{
-    for (unsigned i = 0; i < 4; i++)
-        if (!strcmp(s, outcome_names[i]))
-            return (hh_hook_outcome)i;
-    return HH_HOOK_FAILED;
-}
-
 static void read_hook(sqlite3_stmt *s, void *out_)
 {
     hh_webhook *w = out_;
@@ -171,14 +140,10 @@ static hh_status create_tx(conn *c, void *ctx_)
     return rc == HH_ERR_CONFLICT || rc == HH_ERR_EXISTS ? HH_ERR_NOTFOUND : rc;
 }
 
-hh_status store_webhook_create(hh_store *st, const char *user_id, const char *url, unsigned events,
-                               const uint8_t *secret, size_t secret_len, int max_per_user,
-                               hh_webhook *out)
+static hh_status sq_webhook_create(hh_store *st, const char *user_id, const char *url,
+                                   unsigned events, const uint8_t *secret, size_t secret_len,
+                                   int max_per_user, hh_webhook *out)
 {
-    if (!user_id || !url || !*url || strlen(url) >= STORE_URL_MAX || strlen(user_id) >= HH_ID_LEN ||
-        events < 1 || events > HH_HOOK_EVENTS_ALL || !secret || secret_len < 1 ||
-        secret_len > STORE_HOOK_SECRET_MAX)
-        return HH_ERR_INVALID;
     hh_webhook w = {.events = events, .created_at = hh_time_now_ms()};
     hh_status rc = uuid_v7(w.id);
     if (rc)
@@ -191,7 +156,7 @@ hh_status store_webhook_create(hh_store *st, const char *user_id, const char *ur
     return rc;
 }
 
-hh_status store_webhook_get(hh_store *st, const char *user_id, const char *id, hh_webhook *out)
+static hh_status sq_webhook_get(hh_store *st, const char *user_id, const char *id, hh_webhook *out)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -209,14 +174,12 @@ hh_status store_webhook_get(hh_store *st, const char *user_id, const char *id, h
     return rc;
 }
 
-hh_status store_webhook_list(hh_store *st, const char *user_id, hh_webhook **out, size_t *n)
+static hh_status sq_webhook_list(hh_store *st, const char *user_id, hh_webhook **out, size_t *n)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
     *out = NULL;
     *n = 0;
-    if (!user_id)
-        return HH_ERR_INVALID;
     hh_status rc = sq_borrow(st, &hook_sql, W_LIST, &c, &s);
     if (rc)
         return rc;
@@ -255,7 +218,7 @@ static hh_status delete_tx(conn *c, void *ctx_)
     return (rc = sq_exec_one(c, s, "webhook delete")) ? rc : drop_pending(c, x->id);
 }
 
-hh_status store_webhook_delete(hh_store *st, const char *user_id, const char *id)
+static hh_status sq_webhook_delete(hh_store *st, const char *user_id, const char *id)
 {
     if (!user_id || !id)
         return HH_ERR_NOTFOUND;
@@ -329,13 +292,11 @@ static hh_status claim_tx(conn *c, void *ctx_)
     return sq_collect_rows(c, s, sizeof *x->rows, read_delivery, (void **)&x->rows, &x->n);
 }
 
-hh_status store_hook_claim(hh_store *st, const char *owner, int64_t now, int64_t claim_ms, int max,
-                           hh_hook_delivery **out, size_t *n)
+static hh_status sq_hook_claim(hh_store *st, const char *owner, int64_t now, int64_t claim_ms,
+                               int max, hh_hook_delivery **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (!owner || !*owner || max < 1 || max > STORE_PAGE_MAX || claim_ms < 1)
-        return HH_ERR_INVALID;
     claim_ctx x = {.owner = owner, .now = now, .until = now + claim_ms, .max = max};
     hh_status rc = sq_tx(st, claim_tx, &x);
     if (rc) {
@@ -437,11 +398,9 @@ static hh_status record_tx(conn *c, void *ctx_)
     return HH_OK;
 }
 
-hh_status store_hook_record(hh_store *st, const char *owner, const hh_hook_result *r, size_t n,
-                            size_t *skipped)
+static hh_status sq_hook_record(hh_store *st, const char *owner, const hh_hook_result *r, size_t n,
+                                size_t *skipped)
 {
-    if (!owner || (n && !r))
-        return HH_ERR_INVALID;
     for (size_t i = 0; i < n; i++)
         if ((unsigned)r[i].a.outcome > HH_HOOK_DISABLED)
             return HH_ERR_INVALID;
@@ -466,18 +425,16 @@ static void read_attempt(sqlite3_stmt *s, void *out_)
     sq_col_text(s, 6, a->error, sizeof a->error);
     a->duration_ms = sqlite3_column_int64(s, 7);
     sq_col_text(s, 8, outcome, sizeof outcome);
-    a->outcome = outcome_parse(outcome);
+    a->outcome = store_outcome_parse(outcome);
 }
 
-hh_status store_hook_attempts(hh_store *st, const char *user_id, const char *webhook_id, int limit,
-                              hh_hook_attempt **out, size_t *n)
+static hh_status sq_hook_attempts(hh_store *st, const char *user_id, const char *webhook_id,
+                                  int limit, hh_hook_attempt **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (limit < 1 || limit > STORE_PAGE_MAX)
-        return HH_ERR_INVALID;
     hh_webhook w;
-    hh_status rc = store_webhook_get(st, user_id, webhook_id, &w);
+    hh_status rc = st->ops->webhook_get(st, user_id, webhook_id, &w);
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
     if (rc || (rc = sq_borrow(st, &hook_sql, W_LOG, &c, &s)))
@@ -489,7 +446,7 @@ hh_status store_hook_attempts(hh_store *st, const char *user_id, const char *web
     return rc;
 }
 
-hh_status store_hook_pending(hh_store *st, int64_t *n)
+static hh_status sq_hook_pending(hh_store *st, int64_t *n)
 {
     conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -501,4 +458,17 @@ hh_status store_hook_pending(hh_store *st, int64_t *n)
     sq_done(s);
     sq_conn_put(st, c);
     return rc;
+}
+
+/* The operations of store.h this file implements, into the SQLite table. */
+void sq_webhooks_ops(store_ops *o)
+{
+    o->webhook_create = sq_webhook_create;
+    o->webhook_get = sq_webhook_get;
+    o->webhook_list = sq_webhook_list;
+    o->webhook_delete = sq_webhook_delete;
+    o->hook_claim = sq_hook_claim;
+    o->hook_record = sq_hook_record;
+    o->hook_attempts = sq_hook_attempts;
+    o->hook_pending = sq_hook_pending;
 }
