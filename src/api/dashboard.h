@@ -6,7 +6,7 @@
  * A session route's principal is a dash_principal whose first member is an
  * api_principal (user and plan; no key), so a Customer API handler that
  * reads api_principal_of(req) serves a dashboard route unchanged: the
- * dashboard's presign, create-video, get-video, cancel and delete routes
+ * dashboard's presign, create-video, get-video, cancel, delete and favourite routes
  * point at the very same handlers, and no rule exists twice.
  */
 #ifndef HH_DASHBOARD_H
@@ -171,6 +171,20 @@ void h_share_page(http_req *req, void *app);
          DASH_SESS,                                                                                 \
          0,                                                                                         \
          h_videos_cancel,                                                                           \
+         NULL},                                                                                     \
+        {HTTP_POST,                                                                                 \
+         "/api/dashboard/videos/{id}/favorite",                                                     \
+         "dash.videos.favorite",                                                                    \
+         DASH_SESS,                                                                                 \
+         0,                                                                                         \
+         h_videos_favorite,                                                                         \
+         NULL},                                                                                     \
+        {HTTP_DELETE,                                                                               \
+         "/api/dashboard/videos/{id}/favorite",                                                     \
+         "dash.videos.unfavorite",                                                                  \
+         DASH_SESS,                                                                                 \
+         0,                                                                                         \
+         h_videos_unfavorite,                                                                       \
          NULL},                                                                                     \
         {HTTP_GET, "/api/dashboard/templates", "dash.templates", DASH_SESS, 0, h_templates_list,    \
          NULL},                                                                                     \

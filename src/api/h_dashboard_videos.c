@@ -1,7 +1,8 @@
 /*
  * h_dashboard_videos.c - GET /api/dashboard/videos: the signed-in user's
  * videos for the workbench gallery, newest first, a page at a time,
- * optionally only those of a status or whose prompt contains q. Each
+ * optionally only those of a status, whose prompt contains q, or that the
+ * user starred (favorite=true). Each
  * element is the Customer API's own video object (api/video_json.h).
  * Creating and reading one video are the Customer API's handlers on
  * dashboard routes (see dashboard.h), so this is the only video code here,
@@ -57,9 +58,15 @@ void h_dash_videos_list(http_req *req, void *app_)
                          json_pack("{s:s, s:i}", "field", "q", "max", DASH_SEARCH_MAX_CP));
         return;
     }
+    const char *fav = http_req_query(req, "favorite");
+    if (fav && strcmp(fav, "true") && strcmp(fav, "false")) {
+        http_reply_error(req, API_ERR_INVALID_INPUT, "favorite must be true or false.",
+                         json_pack("{s:s}", "field", "favorite"));
+        return;
+    }
     json_t *arr = NULL;
     char last[HH_ID_LEN];
-    hh_video_filter f = {before, status, q};
+    hh_video_filter f = {before, status, q, fav && !strcmp(fav, "true")};
     if (api_video_page(app, req, p->base.user.id, &f, (int)limit, with_share, &arr, last))
         return;
     json_t *next = last[0] ? json_string(last) : json_null();

@@ -457,7 +457,7 @@ void h_openai_videos_list(http_req *req, void *app_)
     }
     json_t *arr = NULL;
     char last[HH_ID_LEN];
-    hh_video_filter f = {after, HH_VIDEO_ANY, NULL};
+    hh_video_filter f = {after, HH_VIDEO_ANY, NULL, 0};
     if (api_video_page(app, req, p->user.id, &f, (int)limit, list_item, &arr, last))
         return;
     size_t n = json_array_size(arr);

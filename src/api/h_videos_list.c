@@ -107,7 +107,7 @@ void h_videos_list(http_req *req, void *app_)
         return;
     json_t *arr = NULL;
     char last[HH_ID_LEN];
-    hh_video_filter f = {before, status, NULL};
+    hh_video_filter f = {before, status, NULL, 0};
     if (api_video_page(app, req, p->user.id, &f, (int)limit, list_item, &arr, last))
         return;
     int more = last[0] != '\0';

@@ -30,6 +30,10 @@ static const http_route routes[] = {
     /* A stream: the handler answers and returns; api/video_events.c pushes the events. */
     {HTTP_GET, "/api/v1/videos/{id}/events", "videos.events", HTTP_ROUTE_AUTH_KEY, 0,
      h_videos_events, NULL},
+    {HTTP_POST, "/api/v1/videos/{id}/favorite", "videos.favorite", HTTP_ROUTE_AUTH_KEY, 0,
+     h_videos_favorite, NULL},
+    {HTTP_DELETE, "/api/v1/videos/{id}/favorite", "videos.unfavorite", HTTP_ROUTE_AUTH_KEY, 0,
+     h_videos_unfavorite, NULL},
     {HTTP_POST, "/api/v1/videos/{id}/publish", "videos.publish", HTTP_ROUTE_AUTH_KEY, 0,
      h_videos_publish, NULL},
     {HTTP_DELETE, "/api/v1/videos/{id}/publish", "videos.unpublish", HTTP_ROUTE_AUTH_KEY, 0,

@@ -17,6 +17,8 @@ void h_videos_events(http_req *req, void *app);
 void h_videos_list(http_req *req, void *app);
 void h_videos_delete(http_req *req, void *app);
 void h_videos_cancel(http_req *req, void *app);
+void h_videos_favorite(http_req *req, void *app);
+void h_videos_unfavorite(http_req *req, void *app);
 void h_files_get(http_req *req, void *app);
 void h_uploads_presign(http_req *req, void *app);
 void h_templates_list(http_req *req, void *app);

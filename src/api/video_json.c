@@ -46,7 +46,7 @@ json_t *video_json(const hh_video *v, const blob_store *blob)
     int ready = v->status == HH_VIDEO_READY;
     return with_settings(
         json_pack("{s:s, s:s, s:s, s:s?, s:i, s:s, s:s, s:o, s:o, s:s?, s:o, s:o, s:i,"
-                  " s:{s:I, s:I}}",
+                  " s:{s:I, s:I}, s:b}",
                   "id", v->id, "status", hh_video_status_str(v->status), "prompt", v->prompt,
                   "style", v->style, "durationSec", v->duration_sec, "aspectRatio", v->aspect_ratio,
                   "resolution", v->resolution, "videoUrl",
@@ -54,7 +54,8 @@ json_t *video_json(const hh_video *v, const blob_store *blob)
                   ready ? url_or_null(blob, v->thumbnail_key) : json_null(), "errorMessage",
                   v->error_message, "readyAt", time_or_null(v->ready_at), "createdAt",
                   time_or_null(v->created_at), "progress", v->progress, "credits", "charged",
-                  (json_int_t)v->credits_charged, "refunded", (json_int_t)v->credits_refunded),
+                  (json_int_t)v->credits_charged, "refunded", (json_int_t)v->credits_refunded,
+                  "favorite", v->favorite),
         v->request);
 }
 

@@ -349,6 +349,11 @@ const store_migration store_sqlite_migrations[] = {
      " outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'retrying', 'failed', 'disabled'))"
      ") STRICT;"
      "CREATE INDEX webhook_attempts_by_hook ON webhook_attempts(webhook_id, id);"},
+    /* Favourites: a flag the owner sets on a video (store_video_set_favorite) for the gallery's
+     * filter. The filter walks the owner's videos in videos_by_user like the status filter does,
+     * so it needs no index of its own. */
+    {"favorites", "ALTER TABLE videos ADD COLUMN favorite INTEGER NOT NULL DEFAULT 0"
+                  " CHECK (favorite IN (0, 1));"},
 };
 
 const size_t store_sqlite_migration_count =

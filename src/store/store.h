@@ -248,6 +248,7 @@ typedef struct hh_video {
     char thumbnail_key[HH_KEY_MAX]; /* "" until ready */
     char plan[STORE_PLAN_MAX];      /* the plan that priced it; picks the engine */
     int attempts;
+    int favorite;                             /* 1 when its owner starred it */
     int64_t created_at, started_at, ready_at; /* 0 when not yet */
 } hh_video;
 
@@ -337,14 +338,23 @@ typedef struct hh_video_filter {
     int status;         /* an hh_video_status, or HH_VIDEO_ANY */
     const char *q;      /* NULL or "": any; else the prompt contains it (ASCII letters in any case),
                            % and _ meaning themselves; at most STORE_VIDEO_QUERY_MAX bytes */
+    int favorite;       /* 1: only the videos the owner starred; 0: any */
 } hh_video_filter;
 /*
  * store_video_list with a filter: the same order, paging and limits;
- * HH_ERR_INVALID also for a q over STORE_VIDEO_QUERY_MAX bytes.
+ * user_id NULL: every user's videos (operators). HH_ERR_INVALID also for
+ * a q over STORE_VIDEO_QUERY_MAX bytes.
  */
 hh_status store_video_find(hh_store *st, const char *user_id, const hh_video_filter *f, int limit,
                            hh_video **videos, size_t *n);
 void store_video_list_free(hh_video *videos, size_t n);
+
+/*
+ * Stars (on = 1) or unstars (on = 0) the video id of user_id, whatever its
+ * status; doing it twice is no error. HH_ERR_NOTFOUND for unknown ids and
+ * other users' alike.
+ */
+hh_status store_video_set_favorite(hh_store *st, const char *id, const char *user_id, int on);
 
 /* ---- the job queue ---- */
 

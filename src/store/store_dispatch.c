@@ -209,7 +209,7 @@ hh_status store_video_get_any(hh_store *st, const char *id, hh_video *out)
 hh_status store_video_list(hh_store *st, const char *user_id, const char *before, int status,
                            int limit, hh_video **videos, size_t *n)
 {
-    hh_video_filter f = {before, status, NULL};
+    hh_video_filter f = {before, status, NULL, 0};
     return store_video_find(st, user_id, &f, limit, videos, n);
 }
 
@@ -222,6 +222,11 @@ hh_status store_video_find(hh_store *st, const char *user_id, const hh_video_fil
         f->status >= HH_VIDEO_STATUS_COUNT || (f->q && strlen(f->q) > STORE_VIDEO_QUERY_MAX))
         return HH_ERR_INVALID;
     return st->ops->video_find(st, user_id, f, limit, videos, n);
+}
+
+hh_status store_video_set_favorite(hh_store *st, const char *id, const char *user_id, int on)
+{
+    return st->ops->video_set_favorite(st, id, user_id, on != 0);
 }
 
 hh_status store_job_claim(hh_store *st, const char *worker_id, int64_t lease_ms, hh_video *out)

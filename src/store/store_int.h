@@ -51,6 +51,7 @@ typedef struct store_ops {
     hh_status (*video_get)(hh_store *st, const char *id, const char *user_id, hh_video *out);
     hh_status (*video_find)(hh_store *st, const char *user_id, const hh_video_filter *f, int limit,
                             hh_video **videos, size_t *n);
+    hh_status (*video_set_favorite)(hh_store *st, const char *id, const char *user_id, int on);
     hh_status (*job_claim_plans)(hh_store *st, const char *worker_id, int64_t lease_ms,
                                  const char *plans, hh_video *out);
     hh_status (*job_heartbeat)(hh_store *st, const char *video_id, const char *worker_id,

@@ -73,6 +73,8 @@ enum video_stmt {
     V_VIDEO_DROP,
     V_VIDEO_CANCEL,
     V_QUEUE_PLACE,
+    V_VIDEO_LIST_ANY,
+    V_VIDEO_FAVORITE,
     V_COUNT
 };
 _Static_assert(V_COUNT <= SQ_STMTS_MAX, "raise SQ_STMTS_MAX in store_sqlite_int.h");
@@ -80,10 +82,17 @@ _Static_assert(V_COUNT <= SQ_STMTS_MAX, "raise SQ_STMTS_MAX in store_sqlite_int.
 #define VIDEO_COLS                                                                                 \
     "v.id, v.user_id, v.status, v.prompt, v.style, v.request, v.error_message, v.duration_sec,"    \
     " v.aspect_ratio, v.resolution, v.progress, v.credits_charged, v.credits_refunded,"            \
-    " v.video_key, v.thumbnail_key, j.plan, j.attempts, v.created_at, v.started_at, v.ready_at"
+    " v.video_key, v.thumbnail_key, j.plan, j.attempts, v.created_at, v.started_at, v.ready_at,"   \
+    " v.favorite"
 
 /* Every read of a video joins its job (plan, attempts). */
 #define SELECT_VIDEO "SELECT " VIDEO_COLS " FROM videos v JOIN jobs j ON j.video_id = v.id"
+
+/* What store_video_find selects and how it pages, after a list's WHERE (?3 is the limit). */
+#define VIDEO_FILTER                                                                               \
+    " (?2 = '' OR v.id < ?2) AND (?4 IS NULL OR v.status = ?4)"                                    \
+    " AND (?5 IS NULL OR v.prompt LIKE ?5 ESCAPE '\\') AND (?6 = 0 OR v.favorite = 1)"             \
+    " ORDER BY v.id DESC LIMIT ?3"
 
 static const char *const video_text[V_COUNT] = {
     /*
@@ -125,10 +134,10 @@ static const char *const video_text[V_COUNT] = {
     [V_VIDEO_GET] = SELECT_VIDEO " WHERE v.id = ?1 AND v.user_id = ?2",
     [V_VIDEO_GET_ANY] = SELECT_VIDEO " WHERE v.id = ?1",
     /* ?5 is a LIKE pattern whose %, _ and backslash are escaped with a backslash (like_pattern). */
-    [V_VIDEO_LIST] = SELECT_VIDEO " WHERE v.user_id = ?1 AND (?2 = '' OR v.id < ?2)"
-                                  " AND (?4 IS NULL OR v.status = ?4)"
-                                  " AND (?5 IS NULL OR v.prompt LIKE ?5 ESCAPE '\\')"
-                                  " ORDER BY v.id DESC LIMIT ?3",
+    [V_VIDEO_LIST] = SELECT_VIDEO " WHERE v.user_id = ?1 AND" VIDEO_FILTER,
+    /* Every user's (operators): its own statement, so a user's list keeps its index. */
+    [V_VIDEO_LIST_ANY] = SELECT_VIDEO " WHERE" VIDEO_FILTER,
+    [V_VIDEO_FAVORITE] = "UPDATE videos SET favorite = ?3 WHERE id = ?1 AND user_id = ?2",
     /* At most 100 per create: each create adds at most one record, so this keeps up. */
     [V_IDEM_PRUNE] = "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency"
                      " WHERE created_at < ?1 ORDER BY created_at LIMIT 100)",
@@ -346,6 +355,7 @@ static hh_status read_video(sqlite3_stmt *s, hh_video *v)
     v->created_at = sqlite3_column_int64(s, 17);
     v->started_at = sqlite3_column_int64(s, 18);
     v->ready_at = sqlite3_column_int64(s, 19);
+    v->favorite = sqlite3_column_int(s, 20);
     if (!v->prompt || !v->request || (sqlite3_column_type(s, 4) != SQLITE_NULL && !v->style) ||
         (sqlite3_column_type(s, 6) != SQLITE_NULL && !v->error_message)) {
         store_video_clear(v);
@@ -403,7 +413,7 @@ static hh_status sq_video_find(hh_store *st, const char *user_id, const hh_video
     *n = 0;
     if (f->q && f->q[0])
         like_pattern(f->q, pattern);
-    hh_status rc = sq_borrow(st, &video_sql, V_VIDEO_LIST, &c, &s);
+    hh_status rc = sq_borrow(st, &video_sql, user_id ? V_VIDEO_LIST : V_VIDEO_LIST_ANY, &c, &s);
     if (rc)
         goto out;
     arr = calloc((size_t)limit, sizeof *arr);
@@ -411,7 +421,9 @@ static hh_status sq_video_find(hh_store *st, const char *user_id, const hh_video
         rc = HH_ERR_NOMEM;
         goto out;
     }
-    sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    if (user_id)
+        sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 6, f->favorite != 0);
     sqlite3_bind_text(s, 2, f->before ? f->before : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, limit);
     sq_bind_text_or_null(s, 5, f->q && f->q[0] ? pattern : NULL);
@@ -432,6 +444,22 @@ out:
     *videos = arr;
     *n = count;
     return HH_OK;
+}
+
+static hh_status sq_video_set_favorite(hh_store *st, const char *id, const char *user_id, int on)
+{
+    conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    hh_status rc = sq_borrow(st, &video_sql, V_VIDEO_FAVORITE, &c, &s);
+    if (rc)
+        goto out;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, on);
+    rc = sq_exec_one(c, s, "video favorite"); /* HH_ERR_NOTFOUND when no row is the user's */
+out:
+    sq_conn_put(st, c);
+    return rc;
 }
 
 /* ---- creating a video: idempotency, charge, video, job, in one transaction ---- */
@@ -1245,6 +1273,7 @@ void sq_videos_ops(store_ops *o)
     o->video_create = sq_video_create;
     o->video_get = sq_video_get;
     o->video_find = sq_video_find;
+    o->video_set_favorite = sq_video_set_favorite;
     o->job_claim_plans = sq_job_claim_plans;
     o->job_heartbeat = sq_job_heartbeat;
     o->job_finish = sq_job_finish;

@@ -3,8 +3,10 @@
 # real HTTP (docs/dashboard-api.md): cancel and delete on dashboard routes
 # (the Customer API's own handlers, CSRF required), and the server-side
 # search (q: a case-insensitive substring of the prompt, % and _ meaning
-# themselves, at most 200 characters) and status filter, paged. The server
-# runs no workers, so every video stays queued until canceled.
+# themselves, at most 200 characters) and status filter, paged; favourites
+# (POST/DELETE .../favorite on dashboard and Customer API routes, the
+# favorite=true filter). The server runs no workers, so every video stays
+# queued until canceled.
 set -euo pipefail
 . "$HH_SRC/tests/api/lib.sh"
 . "$HH_SRC/tests/api/server.sh"
@@ -122,6 +124,71 @@ req GET "/api/dashboard/videos/$FOX" "${S[@]}"
 assert_eq 404 "$STATUS" "gone"
 list 'status=canceled'
 assert_eq '' "$PROMPTS" "no longer listed"
+
+# --- favourites: star, filter, another account's, unstar ---
+list ''
+assert_eq 0 "$(jq '[.videos[] | select(.favorite != false)] | length' "$BODY")" "no video starts as a favourite"
+req POST "/api/dashboard/videos/$JOY/favorite" -H "${S[1]}"
+assert_eq 403 "$STATUS" "favourite without the CSRF token"
+req POST "/api/dashboard/videos/$JOY/favorite" "${S[@]}"
+assert_eq 200 "$STATUS" "star a video"
+assert_json "$(cat "$BODY")" .favorite true "the answer is the starred video"
+assert_json "$(cat "$BODY")" .id "$JOY" "the answer's id"
+req POST "/api/dashboard/videos/$JOY/favorite" "${S[@]}"
+assert_eq 200 "$STATUS" "starring twice is no error"
+req POST "/api/dashboard/videos/$PLAIN/favorite" "${S[@]}"
+assert_eq 200 "$STATUS" "star a second video"
+list 'favorite=true'
+assert_eq $'100 percent pureXjoy, no symbols\n100% pure_joy of a dancing horse' "$PROMPTS" "favorite=true: the starred ones, newest first"
+list 'favorite=true&limit=1'
+assert_eq '100 percent pureXjoy, no symbols' "$PROMPTS" "first page of favourites"
+list "favorite=true&limit=1&before=$(jq -r .nextBefore "$BODY")"
+assert_eq '100% pure_joy of a dancing horse' "$PROMPTS" "second page of favourites"
+assert_json "$(cat "$BODY")" .nextBefore null "no third page of favourites"
+list 'favorite=true&q=percent'
+assert_eq '100 percent pureXjoy, no symbols' "$PROMPTS" "favorite and q together"
+list 'favorite=false'
+assert_eq 4 "$(jq '.videos | length' "$BODY")" "favorite=false is no filter"
+req GET '/api/dashboard/videos?favorite=yes' "${S[@]}"
+assert_eq 400 "$STATUS" "favorite that is not a boolean"
+assert_json "$(cat "$BODY")" .error.field favorite "favorite=yes: field"
+req GET "/api/dashboard/videos/$JOY" "${S[@]}"
+assert_json "$(cat "$BODY")" .favorite true "the video object says so"
+
+login other@example.com
+req POST "/api/dashboard/videos/$PLAIN/favorite" "${S[@]}"
+assert_eq 404 "$STATUS" "another account's video cannot be starred"
+assert_eq not_found "$(error_code)" "another account's: code"
+req DELETE "/api/dashboard/videos/$JOY/favorite" "${S[@]}"
+assert_eq 404 "$STATUS" "nor unstarred"
+req POST "/api/dashboard/videos/not-an-id/favorite" "${S[@]}"
+assert_eq 404 "$STATUS" "a malformed id"
+list 'favorite=true'
+assert_eq '' "$PROMPTS" "the other account has no favourites"
+login g@example.com
+list 'favorite=true'
+assert_eq 2 "$(jq '.videos | length' "$BODY")" "the other account's tries changed nothing"
+
+req DELETE "/api/dashboard/videos/$JOY/favorite" "${S[@]}"
+assert_eq 200 "$STATUS" "unstar"
+assert_json "$(cat "$BODY")" .favorite false "the unstarred video"
+list 'favorite=true'
+assert_eq '100 percent pureXjoy, no symbols' "$PROMPTS" "only the one still starred"
+
+# The Customer API has the same routes, on the key's own videos.
+KEY=$(hh admin key create --email g@example.com)
+OKEY=$(hh admin key create --email other@example.com)
+req DELETE "/api/v1/videos/$PLAIN/favorite" -H "Authorization: Bearer $KEY"
+assert_eq 200 "$STATUS" "unstar through the Customer API"
+assert_json "$(cat "$BODY")" .favorite false "Customer API: unstarred"
+req POST "/api/v1/videos/$PLAIN/favorite" -H "Authorization: Bearer $OKEY"
+assert_eq 404 "$STATUS" "Customer API: another account's video"
+req POST "/api/v1/videos/$JOY/favorite" -H "Authorization: Bearer $KEY"
+assert_eq 200 "$STATUS" "star through the Customer API"
+req GET "/api/v1/videos/$JOY" -H "Authorization: Bearer $KEY"
+assert_json "$(cat "$BODY")" .favorite true "GET /api/v1/videos/{id} says favorite"
+list 'favorite=true'
+assert_eq '100% pure_joy of a dancing horse' "$PROMPTS" "the dashboard sees what the API set"
 
 stop_server
 hh_done

@@ -599,6 +599,62 @@ static void lists_are_per_user_newest_first(void **state)
                      HH_ERR_INVALID);
 }
 
+/*
+ * Favourites: only the owner stars a video (another user's is not found,
+ * and stays unstarred); the filter pages like the plain list; a NULL user
+ * lists every user's videos, newest first.
+ */
+static void favorites_and_every_users_list(void **state)
+{
+    fixture *f = *state;
+    char ids[4][HH_ID_LEN], b_id[HH_ID_LEN];
+    for (int i = 0; i < 4; i++)
+        create(f, &f->a, 5, ids[i]);
+    create(f, &f->b, 5, b_id);
+    assert_int_equal(store_video_set_favorite(f->st, ids[0], f->a.id, 1), HH_OK);
+    assert_int_equal(store_video_set_favorite(f->st, ids[2], f->a.id, 1), HH_OK);
+    assert_int_equal(store_video_set_favorite(f->st, ids[2], f->a.id, 1), HH_OK); /* again */
+    assert_int_equal(store_video_set_favorite(f->st, b_id, f->a.id, 1), HH_ERR_NOTFOUND);
+    assert_int_equal(store_video_set_favorite(f->st, "no-such-id", f->a.id, 1), HH_ERR_NOTFOUND);
+    hh_video *list;
+    size_t n;
+    hh_video_filter fav = {NULL, HH_VIDEO_ANY, NULL, 1};
+    assert_int_equal(store_video_find(f->st, f->a.id, &fav, 1, &list, &n), HH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, ids[2]);
+    assert_int_equal(list[0].favorite, 1);
+    store_video_list_free(list, n);
+    fav.before = ids[2];
+    assert_int_equal(store_video_find(f->st, f->a.id, &fav, 10, &list, &n), HH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, ids[0]);
+    store_video_list_free(list, n);
+    assert_int_equal(store_video_find(f->st, f->b.id, &fav, 10, &list, &n), HH_OK);
+    assert_int_equal(n, 0); /* b's video was not starred by a's attempt */
+    store_video_list_free(list, n);
+    assert_int_equal(store_video_set_favorite(f->st, ids[2], f->a.id, 0), HH_OK);
+    fav.before = NULL;
+    assert_int_equal(store_video_find(f->st, f->a.id, &fav, 10, &list, &n), HH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, ids[0]);
+    store_video_list_free(list, n);
+    hh_video_filter all = {NULL, HH_VIDEO_QUEUED, NULL, 0};
+    assert_int_equal(store_video_find(f->st, NULL, &all, 3, &list, &n), HH_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0].id, b_id);
+    assert_string_equal(list[1].id, ids[3]);
+    assert_string_equal(list[2].id, ids[2]);
+    all.before = list[2].id;
+    hh_video *rest;
+    size_t m;
+    assert_int_equal(store_video_find(f->st, NULL, &all, 10, &rest, &m), HH_OK);
+    assert_int_equal(m, 2);
+    assert_string_equal(rest[0].id, ids[1]);
+    assert_string_equal(rest[1].id, ids[0]);
+    store_video_list_free(rest, m);
+    store_video_list_free(list, n);
+}
+
 #define RACE_JOBS 60
 
 typedef struct claimer {
@@ -861,6 +917,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(burst_never_starves_with_two_workers, setup, teardown),
         cmocka_unit_test_setup_teardown(idempotency_window_is_24_hours, setup, teardown),
         cmocka_unit_test_setup_teardown(lists_are_per_user_newest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(favorites_and_every_users_list, setup, teardown),
         cmocka_unit_test_setup_teardown(racing_workers_claim_each_job_once_within_caps, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(operator_refund_of_a_ready_video_once, setup, teardown),

@@ -186,9 +186,15 @@ static void migration_canceled_keeps_rows_and_indexes(void **state)
                        .max_in_flight = 2};
     char running[HH_ID_LEN], queued[HH_ID_LEN], *replay = NULL;
     assert_int_equal(store_video_create(f->st, &in, running, &replay, NULL), HH_OK);
+    /* A worker's claim, in SQL: store_job_claim reads columns of later versions (favorite). */
+    char claim[512];
+    snprintf(claim, sizeof claim,
+             "UPDATE jobs SET state = 'running', attempts = 1, lease_owner = 'w1',"
+             " lease_expires_at = 9000000000000, updated_at = 1 WHERE video_id = '%s';"
+             "UPDATE videos SET status = 'processing', started_at = 1 WHERE id = '%s'",
+             running, running);
+    assert_int_equal(raw_sql(f, claim), SQLITE_OK);
     hh_video v;
-    assert_int_equal(store_job_claim(f->st, "w1", 60000, &v), HH_OK);
-    store_video_clear(&v);
     assert_int_equal(store_remote_begin(f->st, running, "w1", "free", "fal", INT64_MAX / 2), HH_OK);
     assert_int_equal(store_video_create(f->st, &in, queued, &replay, NULL), HH_OK);
     reopen(f);
@@ -223,6 +229,46 @@ static void migration_canceled_keeps_rows_and_indexes(void **state)
     assert_int_equal(store_remote_get(f->st, running, &t), HH_OK);
     assert_int_equal(t.phase, HH_REMOTE_FAILED); /* not yet made at the provider: settled */
     store_remote_clear(&t);
+}
+
+/*
+ * The step that adds favourites: a video of a version-12 database keeps
+ * its row, is not a favourite, and can be starred after the upgrade; the
+ * column takes only 0 and 1.
+ */
+static void migration_favorites_keeps_videos(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(store_open_version(f->data, 12, &f->st), HH_OK);
+    hh_user u;
+    make_user(f->st, "fav@example.com", &u);
+    assert_int_equal(store_ledger_append(f->st, u.id, 100, HH_LEDGER_GRANT, NULL, NULL, NULL),
+                     HH_OK);
+    hh_video_new in = {.user_id = u.id,
+                       .prompt = "a horse",
+                       .duration_sec = 3,
+                       .aspect_ratio = "16:9",
+                       .resolution = "720p",
+                       .request_json = "{\"prompt\":\"a horse\"}",
+                       .price = 30,
+                       .plan = "free",
+                       .max_in_flight = 1};
+    char id[HH_ID_LEN], *replay = NULL;
+    assert_int_equal(store_video_create(f->st, &in, id, &replay, NULL), HH_OK);
+    reopen(f);
+    assert_int_equal(store_schema_version(f->st), (int)store_sqlite_migration_count);
+    hh_video v;
+    assert_int_equal(store_video_get(f->st, id, u.id, &v), HH_OK);
+    assert_string_equal(v.prompt, "a horse");
+    assert_int_equal(v.favorite, 0);
+    store_video_clear(&v);
+    assert_int_equal(store_video_set_favorite(f->st, id, u.id, 1), HH_OK);
+    assert_int_equal(store_video_get(f->st, id, u.id, &v), HH_OK);
+    assert_int_equal(v.favorite, 1);
+    store_video_clear(&v);
+    store_close(f->st);
+    f->st = NULL;
+    assert_int_not_equal(raw_sql(f, "UPDATE videos SET favorite = 2"), SQLITE_OK);
 }
 
 static void migrations_refuse_newer_database(void **state)
@@ -930,6 +976,7 @@ int main(void)
         T(migrations_upgrade_older_database),
         T(migrations_refuse_newer_database),
         T(migration_canceled_keeps_rows_and_indexes),
+        T(migration_favorites_keeps_videos),
         T(open_refuses_bad_locations),
         T(users_crud),
         T(users_duplicate_email),
