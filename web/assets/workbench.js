@@ -343,7 +343,12 @@ function card(v) {
   const info = el('div', { class: 'video-info' },
     el('div', { class: 'video-top' },
       el('span', { class: `badge status-${status}`, 'data-status': status }, statusLabel(status)),
-      el('span', { class: 'muted small' }, v.createdAt ? fmtAgo(v.createdAt) : '')),
+      el('span', { class: 'video-when' },
+        el('span', { class: 'muted small' }, v.createdAt ? fmtAgo(v.createdAt) : ''),
+        el('button', { type: 'button', class: 'fav-btn', 'aria-pressed': String(Boolean(v.favorite)),
+          'aria-label': t('gallery.favoriteLabel', { prompt: v.prompt }), title: t('gallery.favorite'),
+          onclick: (e) => setFavorite(v, !v.favorite, e.currentTarget) },
+        el('span', { 'aria-hidden': 'true' }, v.favorite ? '★' : '☆')))),
     el('p', { class: 'video-prompt', title: v.prompt }, v.prompt),
     el('p', { class: 'video-meta muted small' }, meta, charged ? ` · ${t('wb.priceCredits', { n: fmtNum(charged) })}` : ''));
   if (status === 'queued' || status === 'processing') {
@@ -419,6 +424,19 @@ async function setPublished(v, on, showPrompt = false) {
   }
 }
 
+// A star on each card: the API's favourite routes; the answer is the video, redrawn in place.
+async function setFavorite(v, on, btn) {
+  const hadFocus = document.activeElement === btn;
+  btn.disabled = true;
+  try {
+    upsert(await api(on ? 'POST' : 'DELETE', `/videos/${encodeURIComponent(v.id)}/favorite`), false);
+    if (hadFocus) videos.get(v.id).li.querySelector('.fav-btn').focus();
+  } catch (e) {
+    btn.disabled = false;
+    toast(errorText(e));
+  }
+}
+
 // Cancel (queued or processing: refunded in full) and delete (ended) are the API's own, on dashboard routes.
 async function cancelVideo(v, btn) {
   btn.disabled = true;
@@ -485,7 +503,8 @@ function reuse(v) {
 }
 
 // Search and status filter are the server's (GET /videos?q&status): they reach every video, not only those loaded.
-const filtering = () => Boolean($('gallery-search').value.trim() || $('gallery-filter').value);
+const favOnly = () => $('gallery-fav').getAttribute('aria-pressed') === 'true';
+const filtering = () => Boolean($('gallery-search').value.trim() || $('gallery-filter').value || favOnly());
 
 /** The list's path for the search box and the status filter, below `before` when given. */
 function listPath(before) {
@@ -493,6 +512,7 @@ function listPath(before) {
   const q = $('gallery-search').value.trim();
   if (q) p.set('q', q);
   if ($('gallery-filter').value) p.set('status', $('gallery-filter').value);
+  if (favOnly()) p.set('favorite', 'true');
   if (before) p.set('before', before);
   return `/videos?${p}`;
 }
@@ -566,9 +586,12 @@ async function poll() {
   if (unfinished().length) schedulePoll();
 }
 
+/** The next page below the last card: by the button, or by scrolling near it (watchScroll). */
 async function loadMore() {
   const btn = $('gallery-more');
+  if (btn.disabled || !nextBefore) return;
   btn.disabled = true;
+  btn.textContent = t('gallery.loadingMore');
   const seq = listSeq;
   try {
     const page = await api('GET', listPath(nextBefore));
@@ -577,7 +600,20 @@ async function loadMore() {
     toast(errorText(e));
   } finally {
     btn.disabled = false;
+    btn.textContent = t('gallery.more');
   }
+}
+
+// Infinite scroll: the "load more" button coming within 400 px of view loads the next page, once
+// at a time; the button stays for keyboards and for browsers without IntersectionObserver.
+function watchScroll() {
+  if (!('IntersectionObserver' in window)) return;
+  const seen = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting) && !$('gallery-more').hidden) loadMore().then(recheck);
+  }, { rootMargin: '0px 0px 400px 0px' });
+  // A page that leaves the button in view fires no new intersection: look again after each page.
+  const recheck = () => { seen.unobserve($('gallery-more')); seen.observe($('gallery-more')); };
+  seen.observe($('gallery-more'));
 }
 
 function addPage(page) {
@@ -736,6 +772,14 @@ export async function init(firstVideos) {
     searchTimer = setTimeout(search, SEARCH_DEBOUNCE_MS);
   });
   $('gallery-filter').addEventListener('change', search);
+  $('gallery-fav').addEventListener('click', (e) => {
+    e.currentTarget.setAttribute('aria-pressed', String(!favOnly()));
+    search();
+  });
+  watchScroll();
+  // The height of the docked price bar (and error) on phones, for the toast to sit above it.
+  new ResizeObserver(() => document.body.style.setProperty('--dock-h',
+    `${Math.ceil($('submit-dock').getBoundingClientRect().height)}px`)).observe($('submit-dock'));
   onUserChange(applyGates);
   applyGates();
   addPage(firstVideos);
