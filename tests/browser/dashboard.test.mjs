@@ -31,6 +31,9 @@ const BASE = env('HH_BASE');
 const PRO = { email: env('HH_PRO_EMAIL'), password: env('HH_PRO_PASSWORD') };
 const BASIC = { email: env('HH_BASIC_EMAIL'), password: env('HH_BASIC_PASSWORD') };
 const POOR = { email: env('HH_POOR_EMAIL'), password: env('HH_POOR_PASSWORD') }; // 0 credits
+// 1,000 videos, all canceled but the newest two (rendered by the server's worker).
+const MANY = { email: env('HH_MANY_EMAIL'), password: env('HH_MANY_PASSWORD') };
+const MANY_VIDEOS = 1000;
 const IMAGE = env('HH_FIXTURE_IMAGE');
 const BROKEN_VIDEO = env('HH_FIXTURE_BROKEN_VIDEO');
 const SHOTS = process.env.HH_SCREENSHOTS || '';
@@ -533,6 +536,111 @@ test('gallery: cancel a render (refunded, balance refreshed), delete an ended vi
   await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
   await page.locator(`.video-card[data-id="${id}"]`).waitFor({ state: 'detached' });
   assert.equal((await context.request.get(`${BASE}/api/dashboard/videos/${id}`)).status(), 404, 'gone on the server');
+  await context.close();
+});
+
+test('gallery: a star on a card, the favourites filter, unstar', async () => {
+  await requireRoute('POST', '/api/dashboard/videos/00000000-0000-7000-8000-000000000000/favorite');
+  const { context, page } = await signedIn(MANY);
+  const cards = page.locator('#gallery .video-card');
+  await cards.first().waitFor();
+  const card = cards.nth(3);
+  const id = await card.getAttribute('data-id');
+  const star = page.locator(`.video-card[data-id="${id}"] .fav-btn`);
+  assert.equal(await star.getAttribute('aria-pressed'), 'false');
+  await star.click();
+  await page.locator(`.video-card[data-id="${id}"] .fav-btn[aria-pressed="true"]`).waitFor();
+  const saved = await (await context.request.get(`${BASE}/api/dashboard/videos/${id}`)).json();
+  assert.equal(saved.favorite, true, 'the star is on the server');
+  await page.locator('#gallery-fav').click();
+  assert.equal(await page.locator('#gallery-fav').getAttribute('aria-pressed'), 'true');
+  await page.waitForFunction(() => document.querySelectorAll('#gallery .video-card').length === 1);
+  assert.equal(await cards.first().getAttribute('data-id'), id, 'only the favourite is listed');
+  assert.equal(await page.locator('#gallery-more').isVisible(), false, 'one page of favourites');
+  await star.click(); // unstar: the card stays until the list is asked again
+  await page.locator(`.video-card[data-id="${id}"] .fav-btn[aria-pressed="false"]`).waitFor();
+  assert.equal((await (await context.request.get(`${BASE}/api/dashboard/videos/${id}`)).json()).favorite, false);
+  await page.locator('#gallery-fav').click();
+  await page.waitForFunction(() => document.querySelectorAll('#gallery .video-card').length === 24);
+  await page.locator('#gallery-fav').click();
+  await page.locator('#gallery-nomatch').waitFor(); // no favourites left
+  assert.equal(await cards.count(), 0);
+  await context.close();
+});
+
+test('gallery: 1,000 videos: a first page of 24, more on scrolling, each once, thumbnails lazy', async () => {
+  const lists = [];
+  await (await signedIn(MANY)).context.close(); // the session, kept in sessions
+  const { context, page } = await newPage(DESKTOP, sessions.get(MANY.email));
+  page.on('response', async (r) => {
+    const u = new URL(r.url());
+    if (u.pathname === '/api/dashboard/videos' && r.request().method() === 'GET') {
+      lists.push({ limit: u.searchParams.get('limit'), n: (await r.json()).videos.length });
+    }
+  });
+  await page.goto(`${BASE}/app`);
+  await page.waitForSelector('body.ready');
+  const cards = page.locator('#gallery .video-card');
+  await page.waitForFunction(() => document.querySelectorAll('#gallery .video-card').length > 0);
+  assert.equal(await cards.count(), 24, 'the first page only');
+  while (!lists.length) await page.waitForTimeout(20); // the listener reads the body after the page
+  assert.deepEqual(lists[0], { limit: '24', n: 24 }, 'the first request asks 24 and gets 24');
+  // The two newest render on the server; their thumbnails are lazy images.
+  await page.waitForFunction(() => document.querySelectorAll('#gallery img').length === 2, null,
+    { timeout: RENDER_TIMEOUT_MS });
+  for (const img of await page.locator('#gallery img').all()) {
+    assert.equal(await img.getAttribute('loading'), 'lazy');
+  }
+  // Scrolling to the end loads the next pages (no click), until every video is there.
+  for (let i = 0; i < 100 && (await cards.count()) < MANY_VIDEOS; i++) {
+    const n = await cards.count();
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await page.waitForFunction((was) => document.querySelectorAll('#gallery .video-card').length > was, n);
+  }
+  const ids = await page.$$eval('#gallery .video-card', (els) => els.map((e) => e.dataset.id));
+  assert.equal(ids.length, MANY_VIDEOS);
+  assert.equal(new Set(ids).size, MANY_VIDEOS, 'each video once');
+  assert.equal(await page.locator('#gallery-more').isVisible(), false, 'nothing more to load');
+  assert.ok(lists.length >= 42, `${lists.length} list requests for 1,000 in pages of 24`);
+  assert.ok(lists.every((l) => l.limit === '24' && l.n <= 24), 'every page asked 24 at most');
+  await context.close();
+});
+
+test('phone: an error of the create is on screen above the sticky Generate bar, a toast above both', async () => {
+  const { context, page } = await signedIn(PRO, PHONE_390);
+  await page.locator('#wb-tabs [data-wb-tab="create"]').click();
+  const onScreenAboveBar = async (what) => {
+    const e = await box(page.locator('#create-error'), what);
+    const bar = await box(page.locator('#price-bar'), 'the price bar');
+    assert.ok(e.y >= 0 && e.y + e.height <= PHONE_390.height, `${what} at y=${e.y} is off the ${PHONE_390.height}px screen`);
+    assert.ok(e.y + e.height <= bar.y + 0.5, `${what} (bottom ${e.y + e.height}) is under the Generate bar (top ${bar.y})`);
+    assert.ok(bar.y + bar.height <= PHONE_390.height + 0.5, 'the Generate bar is on screen');
+    return e;
+  };
+  // Checked in the browser: a prompt too short, while the form is scrolled to its top.
+  await page.locator('#f-prompt').fill('ab');
+  await page.evaluate(() => document.getElementById('video-form').scrollIntoView({ block: 'start' }));
+  await page.locator('#create-btn').click();
+  await page.locator('#create-error:not(:empty)').waitFor();
+  await onScreenAboveBar('the short-prompt error');
+  const shortText = await page.locator('#create-error').textContent();
+  // Refused by the server, deep in the form.
+  await page.route('**/api/dashboard/videos', (route) => (route.request().method() === 'POST'
+    ? route.fulfill({ status: 429, contentType: 'application/json', headers: { 'Retry-After': '30' },
+      body: JSON.stringify({ error: { code: 'rate_limited', message: 'Too many requests.' } }) })
+    : route.continue()));
+  await page.locator('#f-prompt').fill('A horse refused by the server, browser test');
+  await page.locator('#ar-16-9 + label').scrollIntoViewIfNeeded();
+  await page.locator('#create-btn').click();
+  await page.waitForFunction((was) => {
+    const t = document.getElementById('create-error').textContent;
+    return t && t !== was;
+  }, shortText);
+  const e = await onScreenAboveBar('the server\'s error');
+  await page.evaluate(async () => (await import('/assets/ui.js')).toast('A toast while the error is shown'));
+  const t = await box(page.locator('#toast'), 'the toast');
+  assert.ok(t.y + t.height <= e.y + 0.5, `the toast (bottom ${t.y + t.height}) covers the error (top ${e.y})`);
+  await page.unroute('**/api/dashboard/videos');
   await context.close();
 });
 
