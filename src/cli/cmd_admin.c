@@ -17,12 +17,17 @@
  *   admin credits adjust  --email E --amount N [--note TEXT]   (N may be negative)
  *   admin plan set        --email E --plan P
  *   admin plan list
+ *   admin video list      [--email E] [--status S] [--limit N] [--before ID] [--public-url URL]
+ *   admin video show      --id VIDEO [--public-url URL]
+ *   admin video fail      --id VIDEO [--message TEXT]
+ *   admin video refund    --id VIDEO [--note TEXT]
  *   admin stats           [--days N]
  *   admin audit list      [--limit N] [--before ID]
  *
  * Every command takes --data DIR and --help; those that name a plan take
- * --plans FILE. Reads print JSON on stdout; `user create` prints the new
- * id and `key create` the full key, alone. Exit status 0 / 1 (runtime:
+ * --plans FILE. Videos are shown as the API shows them, their URLs under
+ * the server's public base (--public-url, as `serve` makes it). Reads print JSON on stdout; `user
+ * create` prints the new id and `key create` the full key, alone. Exit status 0 / 1 (runtime:
  * unknown email, duplicate, store failure) / 2 (bad usage: unknown flag,
  * missing or malformed value, unknown plan), with one line on stderr.
  *
@@ -36,6 +41,7 @@
  */
 #include "auth/apikey.h"
 #include "api/video_json.h"
+#include "blob/blob.h"
 #include "store/store_json.h"
 #include "cli/cli.h"
 #include "cli/options.h"
@@ -81,12 +87,15 @@ enum {
     O_MESSAGE,
     O_AFTER,
     O_DAYS,
+    O_EMAIL_OPTIONAL, /* --email as a filter, where it is not required */
+    O_STATUS,
+    O_PUBLIC_URL,
 };
 
 /* The parsed command line of one admin command. Strings are borrowed from argv. */
 typedef struct admin_args {
     const char *data, *plans, *email, *plan, *credits, *name, *id, *amount, *note, *limit, *before,
-        *message, *after, *days;
+        *message, *after, *days, *status, *public_url;
     int password_stdin, no_api_access, on, off;
 } admin_args;
 
@@ -125,6 +134,9 @@ static const admin_option all_options[] = {
     VALUE("message", O_MESSAGE, message),
     VALUE("after", O_AFTER, after),
     VALUE("days", O_DAYS, days),
+    VALUE("email", O_EMAIL_OPTIONAL, email),
+    VALUE("status", O_STATUS, status),
+    VALUE("public-url", O_PUBLIC_URL, public_url),
 };
 #define N_OPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -940,44 +952,109 @@ static const cli_command plan_table[] = {
 
 /* ---- admin video ---- */
 
-static const int video_list_opts[] = {O_EMAIL, O_LIMIT, O_BEFORE, 0};
+#define PUBLIC_URL_HELP                                                                            \
+    "  --public-url URL base of the URLs shown, as serve's (env HAPPYHORSE_PUBLIC_URL,\n"          \
+    "                   default http://HAPPYHORSE_LISTEN or http://127.0.0.1:8080)\n"
+
+static const int video_list_opts[] = {O_EMAIL_OPTIONAL, O_STATUS,     O_LIMIT,
+                                      O_BEFORE,         O_PUBLIC_URL, 0};
 static const admin_cmd video_list_cmd = {
     "happyhorse admin video list", video_list_opts,
-    "--email E [--limit N] [--before ID]\n"
-    "Prints the user's videos as a JSON array, newest first (as GET /api/v1/videos/{id}\n"
-    "shows them, with storage keys instead of URLs).\n"
-    "  --limit N        at most N videos (default 100)\n"
-    "  --before ID      only videos older than video ID (paging)\n"};
+    "[--email E] [--status S] [--limit N] [--before ID] [--public-url URL]\n"
+    "Prints videos as a JSON array, newest first, every user's or one user's: each as\n"
+    "GET /api/v1/videos/{id} shows it (videoUrl and thumbnailUrl full URLs) with its\n"
+    "owner's userId and email and its plan.\n"
+    "  --email E        only the videos of this user\n"
+    "  --status S       only videos of this status: queued, processing, ready, failed,\n"
+    "                   canceled\n"
+    "  --limit N        at most N videos, 1..1000 (default 100)\n"
+    "  --before ID      only videos older than video ID (the next page)\n" PUBLIC_URL_HELP};
+
+/*
+ * Opens object storage with the public base of --public-url, for the URLs
+ * of videos: -1 when fine, else the exit status with a message.
+ */
+static int open_urls(const admin_cmd *cmd, const admin_args *a, blob_store **blob)
+{
+    char err[320], url[512];
+    int rc = cli_blob_open(a->data, blob, err, sizeof err);
+    if (rc)
+        return rc < 0 ? cli_usage_error(cmd->prog, "%s", err) : cli_fail(cmd->prog, "%s", err);
+    cli_public_url(a->public_url, url, sizeof url);
+    blob_set_public_url(*blob, url);
+    return -1;
+}
+
+/* A video as the operator sees it: the API's object, its owner and plan. New reference. */
+static json_t *video_out(const hh_video *v, const blob_store *blob, const char *email)
+{
+    json_t *j = video_json(v, blob);
+    json_object_set_new(j, "userId", json_string(v->user_id));
+    if (email)
+        json_object_set_new(j, "email", json_string(email));
+    json_object_set_new(j, "plan", json_string(v->plan));
+    return j;
+}
+
+/* The videos v[0..n) as a JSON array, each with its owner's email (looked up once per owner). */
+static json_t *videos_out(hh_store *st, const blob_store *blob, const hh_video *v, size_t n)
+{
+    json_t *arr = json_array();
+    hh_user u = {0};
+    for (size_t i = 0; arr && i < n; i++) {
+        if (strcmp(u.id, v[i].user_id) && store_user_by_id(st, v[i].user_id, &u))
+            memset(&u, 0, sizeof u);
+        json_array_append_new(arr, video_out(&v[i], blob, u.id[0] ? u.email : NULL));
+    }
+    return arr;
+}
+
+/* Checks --email (when given) and --status of video list into *status: -1 when fine, else 2. */
+static int need_filter(const admin_cmd *cmd, const admin_args *a, int *status)
+{
+    *status = HH_VIDEO_ANY;
+    if (a->email && !email_ok(a->email))
+        return cli_usage_error(cmd->prog, "'%s' is not an email address", a->email);
+    if (a->status && (*status = hh_video_status_parse(a->status)) < 0)
+        return cli_usage_error(cmd->prog,
+                               "--status must be queued, processing, ready, failed or canceled");
+    return -1;
+}
 
 static int video_list(int argc, char **argv)
 {
     const admin_cmd *cmd = &video_list_cmd;
     admin_args a;
     hh_store *st = NULL;
+    blob_store *blob = NULL;
     hh_user u;
     hh_video *v = NULL;
     size_t n = 0;
     int64_t limit = 100;
+    int status = HH_VIDEO_ANY;
     int ex = parse(cmd, argc, argv, &a);
     if (ex < 0)
         ex = need_limit(cmd, a.limit, &limit);
+    if (ex < 0)
+        ex = need_filter(cmd, &a, &status);
     if (ex < 0 && a.before && !uuid_is_valid(a.before))
         ex = cli_usage_error(cmd->prog, "--before must be a video id");
     if (ex < 0)
-        ex = open_user(cmd, &a, &st, &u);
+        ex = a.email ? open_user(cmd, &a, &st, &u) : open_store(cmd, &a, &st);
+    if (ex < 0)
+        ex = open_urls(cmd, &a, &blob);
     if (ex >= 0)
         goto done;
-    hh_status rc = store_video_list(st, u.id, a.before, HH_VIDEO_ANY, (int)limit, &v, &n);
+    hh_video_filter f = {a.before, status, NULL, 0};
+    hh_status rc = store_video_find(st, a.email ? u.id : NULL, &f, (int)limit, &v, &n);
     if (rc) {
         ex = cli_fail(cmd->prog, "cannot read the videos: %s", hh_status_str(rc));
         goto done;
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, video_json(&v[i], NULL));
-    ex = print_json(cmd, arr);
+    ex = print_json(cmd, videos_out(st, blob, v, n));
 done:
     store_video_list_free(v, n);
+    blob_free(blob);
     store_close(st);
     return ex;
 }
@@ -997,9 +1074,9 @@ static int parse_video_cmd(const admin_cmd *cmd, int argc, char **argv, admin_ar
     return ex;
 }
 
-static const int video_id_opts[] = {O_ID, O_MESSAGE, 0};
+static const int video_fail_opts[] = {O_ID, O_MESSAGE, 0};
 static const admin_cmd video_fail_cmd = {
-    "happyhorse admin video fail", video_id_opts,
+    "happyhorse admin video fail", video_fail_opts,
     "--id VIDEO [--message TEXT]\n"
     "Fails a video that is queued or stuck processing and refunds its credits (once).\n"
     "  --message TEXT   the errorMessage the customer sees (default: cancelled by an operator)\n"};
@@ -1027,12 +1104,14 @@ done:
     return ex;
 }
 
+static const int video_show_opts[] = {O_ID, O_PUBLIC_URL, 0};
 static const admin_cmd video_show_cmd = {
-    "happyhorse admin video show", video_id_opts,
-    "--id VIDEO\n"
+    "happyhorse admin video show", video_show_opts,
+    "--id VIDEO [--public-url URL]\n"
     "Prints one video as JSON, with its owner and plan, and for a video a provider\n"
     "made (upstream engines) \"remote\": the provider's task, its phase, creates and\n"
-    "polls answered, the provider's usage, the operator's cost figure and last error.\n"};
+    "polls answered, the provider's usage, the operator's cost figure and last "
+    "error.\n" PUBLIC_URL_HELP};
 
 /* The operator's view of a video's provider task, or NULL when it has none. New reference. */
 static json_t *remote_json(hh_store *st, const char *video_id)
@@ -1058,8 +1137,11 @@ static int video_show(int argc, char **argv)
     const admin_cmd *cmd = &video_show_cmd;
     admin_args a;
     hh_store *st = NULL;
+    blob_store *blob = NULL;
     hh_video v;
     int ex = parse_video_cmd(cmd, argc, argv, &a, &st);
+    if (ex < 0)
+        ex = open_urls(cmd, &a, &blob);
     if (ex >= 0)
         goto done;
     hh_status rc = store_video_get_any(st, a.id, &v);
@@ -1068,9 +1150,7 @@ static int video_show(int argc, char **argv)
                                    : cli_fail(cmd->prog, "cannot read video %s", a.id);
         goto done;
     }
-    json_t *j = video_json(&v, NULL);
-    json_object_set_new(j, "userId", json_string(v.user_id));
-    json_object_set_new(j, "plan", json_string(v.plan));
+    json_t *j = video_out(&v, blob, NULL);
     json_object_set_new(j, "attempts", json_integer(v.attempts));
     json_t *remote = remote_json(st, v.id);
     if (remote)
@@ -1078,6 +1158,7 @@ static int video_show(int argc, char **argv)
     store_video_clear(&v);
     ex = print_json(cmd, j);
 done:
+    blob_free(blob);
     store_close(st);
     return ex;
 }
@@ -1114,7 +1195,7 @@ done:
 }
 
 static const cli_command video_table[] = {
-    {"list", video_list, "print a user's videos as JSON"},
+    {"list", video_list, "print videos as JSON, every user's or one user's"},
     {"show", video_show, "print one video as JSON"},
     {"fail", video_fail, "fail a queued or stuck video and refund it"},
     {"refund", video_refund, "refund a ready video's charge (once)"},

@@ -188,7 +188,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     }
     if (optind < argc)
         return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
-    o->listen = cli_opt(o->listen, "HAPPYHORSE_LISTEN", "127.0.0.1:8080");
+    o->listen = cli_opt(o->listen, "HAPPYHORSE_LISTEN", CLI_DEFAULT_LISTEN);
     o->data = cli_data_dir(o->data);
     o->public_url = cli_opt(o->public_url, "HAPPYHORSE_PUBLIC_URL", NULL);
     o->log_level = cli_opt(o->log_level, "HAPPYHORSE_LOG_LEVEL", "info");

@@ -87,14 +87,9 @@ int cli_worker(int argc, char **argv)
         cli_fail(PROG, "cannot open the store at %s", cli_store_label(location));
         goto out;
     }
-    blob_s3_config s3;
-    int use_s3 = cli_s3_config(&s3, err, sizeof err);
-    if (use_s3 < 0) {
-        rc = cli_usage_error(PROG, "%s", err);
-        goto out;
-    }
-    if (blob_open(data, use_s3 ? &s3 : NULL, &blob)) {
-        cli_fail(PROG, "cannot open object storage (%s)", use_s3 ? "S3" : data);
+    int brc = cli_blob_open(data, &blob, err, sizeof err);
+    if (brc) {
+        rc = brc < 0 ? cli_usage_error(PROG, "%s", err) : cli_fail(PROG, "%s", err);
         goto out;
     }
     snprintf(scratch, sizeof scratch, "%s/tmp", data);

@@ -80,6 +80,32 @@ const char *cli_store_label(const char *location)
     return location ? location : "";
 }
 
+int cli_blob_open(const char *data_flag, blob_store **out, char *err, size_t errsize)
+{
+    blob_s3_config s3;
+    int use_s3 = cli_s3_config(&s3, err, errsize);
+    if (use_s3 < 0)
+        return -1;
+    const char *data = cli_data_dir(data_flag);
+    if (blob_open(data, use_s3 ? &s3 : NULL, out)) {
+        snprintf(err, errsize, "cannot open object storage (%s)", use_s3 ? "S3" : data);
+        return 1;
+    }
+    return 0;
+}
+
+void cli_public_url(const char *flag, char *out, size_t size)
+{
+    const char *url = cli_opt(flag, "HAPPYHORSE_PUBLIC_URL", NULL);
+    if (url)
+        snprintf(out, size, "%s", url);
+    else
+        snprintf(out, size, "http://%s", cli_opt(NULL, "HAPPYHORSE_LISTEN", CLI_DEFAULT_LISTEN));
+    size_t n = strlen(out);
+    while (n > 0 && out[n - 1] == '/') /* as serve's: "<base>/files/<key>", never "//files" */
+        out[--n] = '\0';
+}
+
 hh_status cli_plans_load(const char *plans_flag, hh_plans **out, char *err, size_t errsize)
 {
     const char *path = cli_opt(plans_flag, "HAPPYHORSE_PLANS", NULL);

@@ -10,11 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blob/blob.h"
 #include "blob/blob_s3.h"
 #include "domain/plans.h"
 #include "util/status.h"
 
-#define CLI_DEFAULT_DATA "./data"
+#define CLI_DEFAULT_DATA   "./data"
+#define CLI_DEFAULT_LISTEN "127.0.0.1:8080"
 
 /*
  * Returns flag when not NULL, else the value of the environment variable
@@ -46,6 +48,23 @@ const char *cli_store_label(const char *location);
  * reason in err when a setting is missing, too long or wrong.
  */
 int cli_s3_config(blob_s3_config *out, char *err, size_t errsize);
+
+/*
+ * Opens object storage as serve and worker use it: the S3 bucket of
+ * cli_s3_config when one is set, else the files under the data directory
+ * of --data / HAPPYHORSE_DATA. 0 with *out (blob_free) on success; -1 with
+ * a reason in err for a wrong S3 setting (bad usage); 1 with a reason when
+ * it cannot be opened.
+ */
+int cli_blob_open(const char *data_flag, blob_store **out, char *err, size_t errsize);
+
+/*
+ * The base of the URLs the API hands out, as serve makes it when it is not
+ * told the port: --public-url URL, else HAPPYHORSE_PUBLIC_URL, else
+ * http://<HAPPYHORSE_LISTEN or 127.0.0.1:8080>; written into out without a
+ * trailing slash.
+ */
+void cli_public_url(const char *flag, char *out, size_t size);
 
 /*
  * Loads the plans: the file of --plans FILE, else of HAPPYHORSE_PLANS, else

@@ -6,8 +6,10 @@
 # The operator's additions at the end: user list (pages, --plan), user
 # password (stdin; the old password and sessions stop working, against a
 # real server), credits adjust (both ways, never below zero, an adjustment
-# row, balance == ledger sum), plan list, and stats against videos created
-# and failed over HTTP.
+# row, balance == ledger sum), plan list, stats against videos created
+# and failed over HTTP, and video list across users (--email, --status,
+# pages) with each video's URL a full URL under the server's public base,
+# fetched.
 . "$(dirname "$0")/lib.sh"
 
 unset HAPPYHORSE_DATA HAPPYHORSE_DATABASE_URL HAPPYHORSE_PLANS
@@ -401,5 +403,65 @@ assert_json "$RUN_OUT" '.credits | length' 1 "--days 1"
 expect 2 stats --days 0
 expect 2 stats --days x
 expect 2 stats --email a@example.com
+
+# video list across users: a ready video of one user (rendered by a worker) beside the two failed
+# ones of pw@example.com (the queued one above failed first, so the worker renders only the new
+# one); URLs under the public base, as the API's.
+assert_exit 0 admin video fail --id "${ids[0]}"
+admin user create --email vid@example.com --credits 100 >/dev/null
+VKEY=$(hh admin key create --email vid@example.com)
+start_server --workers 1
+req POST /api/v1/videos -H "Authorization: Bearer $VKEY" -H 'Content-Type: application/json' \
+  -d '{"prompt":"listed by the operator","durationSec":3}'
+assert_status 202 "$STATUS" "create of the video to list"
+READY=$(jq -r .id "$BODY")
+for _ in $(seq 600); do
+  req GET "/api/v1/videos/$READY" -H "Authorization: Bearer $VKEY"
+  [ "$(jq -r .status "$BODY")" = ready ] && break
+  sleep 0.1
+done
+assert_json "$(cat "$BODY")" .status ready "the video to list is ready"
+API_VIDEO=$(cat "$BODY")
+assert_exit 0 admin video list --public-url "$BASE/"
+L=$RUN_OUT
+assert_json "$L" 'length' 3 "every user's videos"
+assert_json "$L" '[.[].id] | join(",")' "$READY,${ids[1]},${ids[0]}" "newest first"
+assert_json "$L" '[.[].email] | join(",")' "vid@example.com,pw@example.com,pw@example.com" "each with its owner"
+assert_json "$L" '.[0].userId' "$(hh admin user show --email vid@example.com | jq -r .id)" "the owner's id"
+assert_json "$L" '[.[].status] | join(",")' "ready,failed,failed" "statuses"
+VURL=$(jq -r '.[0].videoUrl' <<<"$L")
+assert_eq "$BASE/files/videos/outputs/$READY.mp4" "$VURL" "videoUrl is a full URL"
+assert_eq "$(jq -r .videoUrl <<<"$API_VIDEO")" "$VURL" "the same URL as the API's"
+assert_eq "$(jq -r .thumbnailUrl <<<"$API_VIDEO")" "$(jq -r '.[0].thumbnailUrl' <<<"$L")" "thumbnailUrl as the API's"
+assert_eq 200 "$(curl -s -o /dev/null -w '%{http_code}' "$VURL")" "the URL serves the video"
+assert_json "$L" '.[1].videoUrl' null "no URL for a failed video"
+assert_exit 0 admin video show --id "$READY" --public-url "$BASE"
+assert_json "$RUN_OUT" .videoUrl "$VURL" "video show: the same URL"
+stop_server
+# The base as serve makes it: HAPPYHORSE_PUBLIC_URL, else http://<HAPPYHORSE_LISTEN>.
+assert_json "$(HAPPYHORSE_PUBLIC_URL=https://videos.example.com admin video list --limit 1)" \
+  '.[0].videoUrl' "https://videos.example.com/files/videos/outputs/$READY.mp4" "HAPPYHORSE_PUBLIC_URL"
+assert_json "$(HAPPYHORSE_LISTEN=10.0.0.5:9000 admin video list --limit 1)" \
+  '.[0].videoUrl' "http://10.0.0.5:9000/files/videos/outputs/$READY.mp4" "http://<HAPPYHORSE_LISTEN>"
+assert_json "$(admin video list --limit 1)" '.[0].videoUrl' \
+  "http://127.0.0.1:8080/files/videos/outputs/$READY.mp4" "the default base"
+# Filters and pages.
+assert_exit 0 admin video list --status failed
+assert_json "$RUN_OUT" '[.[].id] | join(",")' "${ids[1]},${ids[0]}" "--status failed"
+assert_exit 0 admin video list --status ready --email vid@example.com
+assert_json "$RUN_OUT" '[.[].id] | join(",")' "$READY" "--status and --email"
+assert_exit 0 admin video list --email pw@example.com
+assert_json "$RUN_OUT" '[.[].id] | join(",")' "${ids[1]},${ids[0]}" "--email: one user's"
+assert_exit 0 admin video list --limit 2
+assert_json "$RUN_OUT" 'length' 2 "--limit 2"
+assert_exit 0 admin video list --limit 2 --before "$(jq -r '.[1].id' <<<"$RUN_OUT")"
+assert_json "$RUN_OUT" '[.[].id] | join(",")' "${ids[0]}" "the next page"
+assert_exit 0 admin video list --status queued
+assert_eq "[]" "$RUN_OUT" "no queued video"
+expect 2 video list --status done
+expect 2 video list --email not-an-email
+expect 2 video list --before 42
+expect 2 video list --limit 0
+expect 1 video list --email nobody@example.com
 
 hh_done
