@@ -13,7 +13,9 @@
 // site's every page at desktop and phone widths in both languages, the
 // language switch (following the browser, remembered), translated error
 // text, a prompt template carried into the workbench, style chips and
-// camera previews. Screenshots of each page at desktop and phone widths
+// camera previews; gallery favourites (star, filter), a gallery of 1,000
+// videos paged on scrolling, and on phones an error of the create above
+// the sticky Generate bar. Screenshots of each page at desktop and phone widths
 // in both languages go to $HH_SCREENSHOTS when set.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
