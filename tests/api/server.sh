@@ -60,6 +60,16 @@ header() { grep -i "^$1:" "$HEADERS" | head -1 | cut -d: -f2- | sed 's/^ *//; s/
 # error_code: the envelope's code of the last response body.
 error_code() { jq -r '.error.code' "$BODY"; }
 
+# dash_login EMAIL PASSWORD: signs in to the dashboard; sets S (curl args: the
+# session cookie and the CSRF token), STATUS and BODY.
+dash_login() {
+  req POST /api/dashboard/login -H 'Content-Type: application/json' \
+    --data-binary "$(jq -nc --arg e "$1" --arg p "$2" '{email:$e,password:$p}')"
+  local cookie
+  cookie=$(header Set-Cookie | sed -n 's/^hh_session=\([^;]*\);.*/\1/p')
+  S=(-H "Cookie: hh_session=$cookie" -H "X-CSRF-Token: $(jq -r .csrfToken "$BODY")")
+}
+
 # curl_each METHOD KEY [JSON] < PATHS: one request with the API key per path
 # read from stdin, all through one curl on one kept-alive connection (fast
 # enough for a thousand), a JSON body on each when given; prints each

@@ -23,11 +23,8 @@ json_post() { # PATH JSON [curl args...]
 }
 # login EMAIL: signs in; sets S (curl args: the cookie and the CSRF token).
 login() {
-  json_post /api/dashboard/login "$(jq -nc --arg e "$1" --arg p "$PASS" '{email:$e,password:$p}')"
+  dash_login "$1" "$PASS"
   assert_eq 200 "$STATUS" "login $1"
-  local cookie
-  cookie=$(header Set-Cookie | sed -n 's/^hh_session=\([^;]*\);.*/\1/p')
-  S=(-H "Cookie: hh_session=$cookie" -H "X-CSRF-Token: $(jq -r .csrfToken "$BODY")")
 }
 # create PROMPT: a 3-second video of the signed-in user; sets VID.
 create() {

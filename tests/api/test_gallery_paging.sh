@@ -19,11 +19,8 @@ seed_videos "$KEY" 1000 >"$HH_TMP/made"
 assert_eq 1000 "$(grep -c . "$HH_TMP/made")" "1000 videos made"
 assert_eq 1000 "$(sort -u "$HH_TMP/made" | grep -c '^[0-9a-f-]\{36\}$')" "1000 distinct ids"
 
-req POST /api/dashboard/login -H 'Content-Type: application/json' \
-  --data-binary "$(jq -nc --arg p "$PASS" '{email:"many@example.com",password:$p}')"
+dash_login many@example.com "$PASS"
 assert_eq 200 "$STATUS" "login"
-S=(-H "Cookie: hh_session=$(header Set-Cookie | sed -n 's/^hh_session=\([^;]*\);.*/\1/p')"
-  -H "X-CSRF-Token: $(jq -r .csrfToken "$BODY")")
 
 # --- bounded pages ---
 req GET '/api/dashboard/videos?limit=24' "${S[@]}"

@@ -167,25 +167,38 @@ static void migrations_upgrade_older_database(void **state)
  * keeps every row, its indexes and its foreign keys, and the new status
  * works on the old rows.
  */
+/*
+ * Opens f's store at an older schema version with a user u of 1000
+ * credits and one video of it, id; *in is that video's request (its
+ * strings static, its user u's), for more.
+ */
+static void old_store_with_video(fixture *f, int version, hh_user *u, hh_video_new *in,
+                                 char id[HH_ID_LEN])
+{
+    assert_int_equal(store_open_version(f->data, version, &f->st), HH_OK);
+    make_user(f->st, "old@example.com", u);
+    assert_int_equal(store_ledger_append(f->st, u->id, 1000, HH_LEDGER_GRANT, NULL, NULL, NULL),
+                     HH_OK);
+    *in = (hh_video_new){.user_id = u->id,
+                         .prompt = "a horse",
+                         .duration_sec = 3,
+                         .aspect_ratio = "16:9",
+                         .resolution = "720p",
+                         .request_json = "{\"prompt\":\"a horse\"}",
+                         .price = 30,
+                         .plan = "free",
+                         .max_in_flight = 2};
+    char *replay = NULL;
+    assert_int_equal(store_video_create(f->st, in, id, &replay, NULL), HH_OK);
+}
+
 static void migration_canceled_keeps_rows_and_indexes(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(store_open_version(f->data, 10, &f->st), HH_OK);
     hh_user u;
-    make_user(f->st, "old@example.com", &u);
-    assert_int_equal(store_ledger_append(f->st, u.id, 1000, HH_LEDGER_GRANT, NULL, NULL, NULL),
-                     HH_OK);
-    hh_video_new in = {.user_id = u.id,
-                       .prompt = "a horse",
-                       .duration_sec = 3,
-                       .aspect_ratio = "16:9",
-                       .resolution = "720p",
-                       .request_json = "{\"prompt\":\"a horse\"}",
-                       .price = 30,
-                       .plan = "free",
-                       .max_in_flight = 2};
+    hh_video_new in;
     char running[HH_ID_LEN], queued[HH_ID_LEN], *replay = NULL;
-    assert_int_equal(store_video_create(f->st, &in, running, &replay, NULL), HH_OK);
+    old_store_with_video(f, 10, &u, &in, running);
     /* A worker's claim, in SQL: store_job_claim reads columns of later versions (favorite). */
     char claim[512];
     snprintf(claim, sizeof claim,
@@ -239,22 +252,10 @@ static void migration_canceled_keeps_rows_and_indexes(void **state)
 static void migration_favorites_keeps_videos(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(store_open_version(f->data, 12, &f->st), HH_OK);
     hh_user u;
-    make_user(f->st, "fav@example.com", &u);
-    assert_int_equal(store_ledger_append(f->st, u.id, 100, HH_LEDGER_GRANT, NULL, NULL, NULL),
-                     HH_OK);
-    hh_video_new in = {.user_id = u.id,
-                       .prompt = "a horse",
-                       .duration_sec = 3,
-                       .aspect_ratio = "16:9",
-                       .resolution = "720p",
-                       .request_json = "{\"prompt\":\"a horse\"}",
-                       .price = 30,
-                       .plan = "free",
-                       .max_in_flight = 1};
-    char id[HH_ID_LEN], *replay = NULL;
-    assert_int_equal(store_video_create(f->st, &in, id, &replay, NULL), HH_OK);
+    hh_video_new in;
+    char id[HH_ID_LEN];
+    old_store_with_video(f, 12, &u, &in, id);
     reopen(f);
     assert_int_equal(store_schema_version(f->st), (int)store_sqlite_migration_count);
     hh_video v;
