@@ -2,8 +2,8 @@
  * h_dashboard_videos.c - GET /api/dashboard/videos: the signed-in user's
  * videos for the workbench gallery, newest first, a page at a time,
  * optionally only those of a status, whose prompt contains q, or that the
- * user starred (favorite=true). Each
- * element is the Customer API's own video object (api/video_json.h).
+ * user starred (favorite=true). Each element is the Customer API's own
+ * video object (api/video_json.h).
  * Creating and reading one video are the Customer API's handlers on
  * dashboard routes (see dashboard.h), so this is the only video code here,
  * besides the share page's address of each published video (h_share.c).

@@ -25,11 +25,12 @@
  *   admin audit list      [--limit N] [--before ID]
  *
  * Every command takes --data DIR and --help; those that name a plan take
- * --plans FILE. Videos are shown as the API shows them, their URLs under
- * the server's public base (--public-url, as `serve` makes it). Reads print JSON on stdout; `user
- * create` prints the new id and `key create` the full key, alone. Exit status 0 / 1 (runtime:
- * unknown email, duplicate, store failure) / 2 (bad usage: unknown flag,
- * missing or malformed value, unknown plan), with one line on stderr.
+ * --plans FILE. Reads print JSON on stdout; `user create` prints the new
+ * id and `key create` the full key, alone; videos are shown as the API
+ * shows them, their URLs under the server's public base (--public-url, as
+ * `serve` makes it). Exit status 0 / 1 (runtime: unknown email,
+ * duplicate, store failure) / 2 (bad usage: unknown flag, missing or
+ * malformed value, unknown plan), with one line on stderr.
  *
  * Order of checks: the command line and its values first (2), then the
  * store (1), so a typo never touches the database.
