@@ -162,8 +162,7 @@ hh_status pg_ledger_append_tx(pg_conn *c, const char *user_id, int64_t amount, h
 /* store_pg_users.c: fills k for a new key (a fresh id, now); HH_ERR_INVALID if a string is long. */
 hh_status pg_key_new(const char *user_id, const char *name, const char *prefix, hh_api_key *k);
 /* store_pg_users.c: inserts key k with the SHA-256 of its secret on c. */
-hh_status pg_key_insert_on(pg_conn *c, const hh_api_key *k,
-                           const uint8_t hash[CRYPTO_SHA256_LEN]);
+hh_status pg_key_insert_on(pg_conn *c, const hh_api_key *k, const uint8_t hash[CRYPTO_SHA256_LEN]);
 /* store_pg_accounts.c: the checks of in->guard inside store_video_create's transaction. */
 hh_status pg_create_guard_tx(pg_conn *c, const hh_video_new *in, int64_t now);
 /* store_pg_webhooks.c: the outbox rows of event inside a status change's transaction. */
@@ -182,8 +181,7 @@ hh_status pg_video_processing(pg_conn *c, const char *video_id);
 /* store_pg_queue.c: fails the video with message and refunds it (HH_ERR_CONFLICT: settled). */
 hh_status pg_video_fail_tx(pg_conn *c, const char *video_id, const char *message, int64_t now);
 /* store_pg_remote.c: the video's remote task (if any) ends in phase (DONE or FAILED). */
-hh_status pg_remote_settle_tx(pg_conn *c, const char *video_id, hh_remote_phase phase,
-                              int64_t now);
+hh_status pg_remote_settle_tx(pg_conn *c, const char *video_id, hh_remote_phase phase, int64_t now);
 /* store_pg_remote.c: inside a cancel: a waiting task to phase cancel, others settled failed. */
 hh_status pg_remote_cancel_tx(pg_conn *c, const char *video_id, int64_t now);
 
