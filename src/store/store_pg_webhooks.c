@@ -25,7 +25,6 @@
  * Time: an endpoint's created_at and deleted_at are the database's clock;
  * the claim's now and the attempts' times are the caller's, as passed.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "store/store_int.h"
