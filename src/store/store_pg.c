@@ -234,7 +234,8 @@ static hh_status check_result(pg_conn *c, const PGresult *r, const char *what)
     if (expected)
         return rc;
     char line[256];
-    one_line(r ? PQresultErrorMessage(r) : PQerrorMessage(c->db), line, sizeof line);
+    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    one_line(primary ? primary : PQerrorMessage(c->db), line, sizeof line);
     hh_log(rc == HH_ERR_BUSY ? HH_LOG_WARN : HH_LOG_ERROR, "store: %.80s: %s (SQLSTATE %s)%s", what,
            line, state ? state : "none", conn_lost(c) ? ", connection lost" : "");
     return rc;
