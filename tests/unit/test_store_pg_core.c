@@ -43,6 +43,8 @@ enum test_stmt {
     T_LEDGER_UPDATE,
     T_LEDGER_DELETE,
     T_BAD_SQL,
+    T_SEQUENCE,
+    T_SUICIDE,
     T_COUNT
 };
 _Static_assert(T_COUNT <= PG_STMTS_MAX, "raise PG_STMTS_MAX");
@@ -64,6 +66,9 @@ static const char *const test_text[T_COUNT] = {
     [T_LEDGER_UPDATE] = "UPDATE ledger SET note = 'rewritten'",
     [T_LEDGER_DELETE] = "DELETE FROM ledger",
     [T_BAD_SQL] = "SELEKT 1",
+    [T_SEQUENCE] = "CREATE SEQUENCE runs",
+    /* Counts its runs in a sequence (not rolled back), then ends its own session. */
+    [T_SUICIDE] = "SELECT nextval('runs'), pg_terminate_backend(pg_backend_pid())",
 };
 static const pg_sql test_sql = {PG_FILE_TEST, T_COUNT, test_text};
 
@@ -503,6 +508,11 @@ static void test_killed_connection_replaced(void **state)
     body_ctx b = {0};
     assert_int_equal(pg_tx(st, insert_body, &b), HH_OK);
     assert_int_equal(b.runs, 1);
+    /* A session lost while pg_run's statement runs: once more on a fresh one, then BUSY. */
+    assert_int_equal(pg_run(st, &test_sql, T_SEQUENCE, 0, NULL, NULL), HH_OK);
+    assert_int_equal(pg_run(st, &test_sql, T_SUICIDE, 0, NULL, NULL), HH_ERR_BUSY);
+    assert_int_equal(admin_i64(f, "SELECT last_value FROM runs"), 2);
+    assert_true(pooled_pid(st) > 0);
 }
 
 static void test_health(void **state)
