@@ -26,18 +26,6 @@ typedef struct fixture {
     hh_user user;
 } fixture;
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    *state = f;
-    if (sf_new(&f->loc) || sf_open(f->loc, &f->st) ||
-        store_user_create(f->st, "s@example.com", NULL, "pro", 1, &f->user))
-        return -1;
-    return 0;
-}
-
 static int teardown(void **state)
 {
     fixture *f = *state;
@@ -45,6 +33,20 @@ static int teardown(void **state)
     int rc = sf_free(f->loc);
     free(f);
     return rc;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    *state = f;
+    if (sf_new(&f->loc) || sf_open(f->loc, &f->st) ||
+        store_user_create(f->st, "s@example.com", NULL, "pro", 1, &f->user)) {
+        teardown(state); /* cmocka skips it after a failed setup: the database would stay */
+        return -1;
+    }
+    return 0;
 }
 
 /* A session hash as the API makes it: SHA-256 of a random secret. */
