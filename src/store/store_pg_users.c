@@ -1,7 +1,8 @@
 /*
  * store_pg_users.c - users, API keys and the credit ledger on PostgreSQL
- * (the part of store.h that store_sqlite.c serves on SQLite), with the same
- * statuses, order and limits.
+ * (the part of store.h that store_sqlite.c serves on SQLite, and the paged
+ * key list of store_sqlite_accounts.c, which shares this file's reader of a
+ * key row), with the same statuses, order and limits.
  *
  * Emails: the schema's unique index is on lower(email), so a user is found
  * by lower(email) = lower($1), which that index serves.
