@@ -132,8 +132,8 @@ static hh_status pg_share_of_video(hh_store *st, const char *video_id, hh_share 
     PGresult *r = NULL;
     const char *p[] = {video_id};
     hh_share got;
-    hh_status rc = share_row(pg_run(st, &share_sql, H_OF_VIDEO, 1, p, &r), r, &got);
-    if (!rc)
+    hh_status rc = pg_run(st, &share_sql, H_OF_VIDEO, 1, p, &r);
+    if (!(rc = share_row(rc, r, &got)))
         *out = got;
     return rc;
 }
