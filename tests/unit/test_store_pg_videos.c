@@ -4,7 +4,8 @@
  * SQLite's run one at a time: 20 threads creating with one
  * Idempotency-Key make one video and 19 replays of its answer, and 20
  * threads racing for the credits of 5 videos get exactly 5 created, the
- * rest HH_ERR_CREDITS, the ledger's invariant kept. Each test gets its own
+ * rest HH_ERR_CREDITS, the ledger's invariant kept; 20 threads canceling
+ * one video refund it once. Each test gets its own
  * database on the test cluster (tests/pg/cluster.sh, its URL in
  * $HH_PG_DIR/url or $HH_BUILD/pg/url); without a cluster they skip.
  */
@@ -215,11 +216,61 @@ static void test_credits_for_five(void **state)
     assert_int_equal(credits, 0);
 }
 
+/* One canceler's call and what it got. */
+typedef struct canceler {
+    fixture *f;
+    const char *id;
+    hh_status rc;
+    int64_t refunded;
+} canceler;
+
+static void *cancel_one(void *arg)
+{
+    canceler *k = arg;
+    k->rc = store_video_cancel(k->f->st, k->id, k->f->u.id, NULL, &k->refunded);
+    return NULL;
+}
+
+static void test_cancels_refund_once(void **state)
+{
+    fixture *f = *state;
+    if (!f->st)
+        skip();
+    racer r = {.f = f};
+    canceler ks[RACERS];
+    pthread_t t[RACERS];
+    int64_t credits;
+    int canceled = 0;
+    assert_int_equal(store_ledger_append(f->st, f->u.id, PRICE, HH_LEDGER_GRANT, NULL, NULL, NULL),
+                     HH_OK);
+    race(&r);
+    assert_int_equal(r.rc, HH_OK);
+    for (int i = 0; i < RACERS; i++) {
+        ks[i] = (canceler){.f = f, .id = r.id};
+        assert_int_equal(pthread_create(&t[i], NULL, cancel_one, &ks[i]), 0);
+    }
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < RACERS; i++) {
+        if (ks[i].rc == HH_OK) {
+            assert_int_equal(ks[i].refunded, PRICE);
+            canceled++;
+        } else {
+            assert_int_equal(ks[i].rc, HH_ERR_CONFLICT);
+            assert_int_equal(ks[i].refunded, 0);
+        }
+    }
+    assert_int_equal(canceled, 1);
+    assert_int_equal(videos_of(f, &credits), 1);
+    assert_int_equal(credits, PRICE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_one_key_one_video, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credits_for_five, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancels_refund_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
