@@ -496,6 +496,7 @@ typedef struct video_state {
     hh_video_status status;
 } video_state;
 
+/* Locks the job and the video of video_id (in that order) and reads *vs; HH_ERR_NOTFOUND: none. */
 static hh_status video_state_lock(pg_conn *c, const char *video_id, video_state *vs)
 {
     PGresult *r = NULL;
