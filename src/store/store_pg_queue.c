@@ -64,7 +64,8 @@ enum queue_stmt {
 _Static_assert(Q_COUNT <= PG_STMTS_MAX, "raise PG_STMTS_MAX in store_pg_int.h");
 
 /* A remote driver's claim: jobs of the plans in the JSON array p not yet handed to a provider. */
-#define PLANS_IN(p) " AND stage = 'render' AND plan IN (SELECT jsonb_array_elements_text(" p "::jsonb))"
+#define PLANS_IN(p)                                                                                \
+    " AND stage = 'render' AND plan IN (SELECT jsonb_array_elements_text(" p "::jsonb))"
 
 /*
  * The fair order of the users who may claim now (V_JOB_PICK of SQLite):
@@ -127,7 +128,8 @@ static const char *const queue_text[Q_COUNT] = {
     [Q_JOB_HEARTBEAT] = "UPDATE jobs SET lease_expires_at = hh_now_ms() + $3::bigint,"
                         " updated_at = hh_now_ms()"
                         " WHERE video_id = $1 AND lease_owner = $2 AND state = 'running'",
-    [Q_VIDEO_PROGRESS] = "UPDATE videos SET progress = greatest(progress, $2::bigint) WHERE id = $1",
+    [Q_VIDEO_PROGRESS] =
+        "UPDATE videos SET progress = greatest(progress, $2::bigint) WHERE id = $1",
     [Q_JOB_END] = "UPDATE jobs SET state = $2, lease_owner = NULL, lease_expires_at = NULL,"
                   " updated_at = $3::bigint WHERE video_id = $1",
     [Q_VIDEO_READY] = "UPDATE videos SET status = 'ready', progress = 100, video_key = $2,"
@@ -254,8 +256,8 @@ static hh_status job_end(pg_conn *c, const char *video_id, const char *state, in
  * The video is locked already (job_state_get), so the ledger's user lock
  * and the remote task's come after it.
  */
-static hh_status fail_tx(pg_conn *c, const char *video_id, const job_state *js,
-                         const char *message, int64_t now)
+static hh_status fail_tx(pg_conn *c, const char *video_id, const job_state *js, const char *message,
+                         int64_t now)
 {
     hh_status rc = job_end(c, video_id, "failed", now);
     int64_t owed = js->charged - js->refunded;
@@ -292,9 +294,9 @@ static hh_status expire_one(pg_conn *c, const char *id, int64_t now)
     if (rc)
         return rc;
     if (js.attempts < js.max_attempts) {
-        hh_log_fields(HH_LOG_WARN, "job lease expired: requeued",
-                      json_pack("{s:s, s:s, s:i}", "video", id, "worker", js.owner, "attempts",
-                                js.attempts));
+        hh_log_fields(
+            HH_LOG_WARN, "job lease expired: requeued",
+            json_pack("{s:s, s:s, s:i}", "video", id, "worker", js.owner, "attempts", js.attempts));
         return requeue_tx(c, id, 0, now);
     }
     char msg[128];

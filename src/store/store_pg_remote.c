@@ -42,7 +42,7 @@ enum remote_stmt {
 _Static_assert(R_COUNT <= PG_STMTS_MAX, "raise PG_STMTS_MAX in store_pg_int.h");
 
 #define TASK_COLS                                                                                  \
-    "video_id, plan, engine, phase, task, usage, detail, creates, polls, errors, cost,"           \
+    "video_id, plan, engine, phase, task, usage, detail, creates, polls, errors, cost,"            \
     " created_at, coalesce(submitted_at, 0), next_at, deadline_at, coalesce(done_at, 0)"
 
 static const char *const remote_text[R_COUNT] = {
@@ -85,11 +85,12 @@ static const char *const remote_text[R_COUNT] = {
                   " WHERE claim_owner = $1",
     [R_COUNTS] = "SELECT phase, count(*) FROM remote_tasks GROUP BY phase",
     /* SET reads the old row: a task in wait goes to cancel, submit and collect to failed. */
-    [R_CANCEL] = "UPDATE remote_tasks SET"
-                 " phase = CASE WHEN phase = 'wait' THEN 'cancel' ELSE 'failed' END,"
-                 " done_at = CASE WHEN phase = 'wait' THEN NULL ELSE $2::bigint END,"
-                 " next_at = $2::bigint, detail = 'canceled by its owner', claim_owner = NULL,"
-                 " claim_until = NULL WHERE video_id = $1 AND phase IN ('submit', 'wait', 'collect')",
+    [R_CANCEL] =
+        "UPDATE remote_tasks SET"
+        " phase = CASE WHEN phase = 'wait' THEN 'cancel' ELSE 'failed' END,"
+        " done_at = CASE WHEN phase = 'wait' THEN NULL ELSE $2::bigint END,"
+        " next_at = $2::bigint, detail = 'canceled by its owner', claim_owner = NULL,"
+        " claim_until = NULL WHERE video_id = $1 AND phase IN ('submit', 'wait', 'collect')",
     [R_CANCELED] = "UPDATE remote_tasks SET phase = 'failed', done_at = hh_now_ms(),"
                    " claim_owner = NULL, claim_until = NULL WHERE video_id = $1"
                    " AND claim_owner = $2 AND phase = 'cancel'",
