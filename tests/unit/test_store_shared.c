@@ -3,7 +3,8 @@
  * store: secrets (the first value stored wins, for every later caller and
  * across a reopen) and token buckets (burst, refill at the rate, a change
  * of burst, two handles on one bucket, 16 threads that never get more
- * than the burst, the bounds), and ratelimit_take_store's answer.
+ * than the burst, the bounds), ratelimit_take_store's answer, and the
+ * webhook seal key kept in the store (hook_key_load).
  *
  * Against SQLite in a temporary directory; with HH_TEST_STORE=pg against a
  * fresh database on the suite's cluster (the URL in $HH_PG_DIR/url or
@@ -18,13 +19,17 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
 #include <libpq-fe.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api/ratelimit.h"
+#include "api/webhook_dispatch.h"
+#include "blob/presign.h"
 #include "store/store.h"
 
 typedef struct fixture {
@@ -342,6 +347,58 @@ static void test_ratelimit_take_store(void **state)
     assert_int_equal(ratelimit_take_store(f->st, "api:u2", 0, 1, &r), HH_ERR_INVALID);
 }
 
+/* A directory under the fixture's (SQLite) or under /tmp (PostgreSQL) for a node's --data. */
+static void node_dir(const fixture *f, const char *name, char *out, size_t size)
+{
+    if (f->dir[0])
+        snprintf(out, size, "%s/%s", f->dir, name);
+    else
+        snprintf(out, size, "/tmp/%s-%ld", name, (long)getpid());
+    assert_int_equal(mkdir(out, 0700) == 0 || errno == EEXIST, 1);
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_hook_key_upgrade(void **state)
+{
+    fixture *f = *state;
+    char old[128], bare[128], path[160];
+    node_dir(f, "old-node", old, sizeof old);
+    node_dir(f, "bare-node", bare, sizeof bare);
+    /* An install from before: the seal key was derived from secret.key. */
+    uint8_t secret[PRESIGN_SECRET_LEN], want[CRYPTO_SEAL_KEY_LEN], got[CRYPTO_SEAL_KEY_LEN];
+    assert_int_equal(presign_secret_load(old, secret), HH_OK);
+    crypto_hmac_sha256(secret, sizeof secret, "happyhorse webhook secrets v1", 29, want);
+    assert_int_equal(hook_key_load(f->st, old, got), HH_OK);
+    assert_memory_equal(got, want, sizeof want);
+    /* A node with nothing in its directory gets the same key, and writes no file. */
+    memset(got, 0, sizeof got);
+    assert_int_equal(hook_key_load(f->st2, bare, got), HH_OK);
+    assert_memory_equal(got, want, sizeof want);
+    snprintf(path, sizeof path, "%s/secret.key", bare);
+    assert_int_equal(access(path, F_OK), -1);
+    remove_dir(old);
+    remove_dir(bare);
+}
+
+static void test_hook_key_fresh(void **state)
+{
+    fixture *f = *state;
+    char bare[128];
+    node_dir(f, "fresh-node", bare, sizeof bare);
+    uint8_t a[CRYPTO_SEAL_KEY_LEN], b[CRYPTO_SEAL_KEY_LEN], zero[CRYPTO_SEAL_KEY_LEN] = {0};
+    assert_int_equal(hook_key_load(f->st, bare, a), HH_OK);
+    assert_memory_not_equal(a, zero, sizeof a);
+    assert_int_equal(hook_key_load(f->st2, bare, b), HH_OK);
+    assert_memory_equal(a, b, sizeof a);
+    remove_dir(bare);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +413,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rate_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ratelimit_take_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hook_key_upgrade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hook_key_fresh, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
