@@ -8,6 +8,9 @@
 
 : "${HH_BIN:?HH_BIN must point at the happyhorse binary}"
 
+# shellcheck source=store.sh
+. "$HH_SRC/tests/api/store.sh"
+
 hh() { HAPPYHORSE_DATA="$DATA" "$HH_BIN" "$@"; }
 
 start_server() {

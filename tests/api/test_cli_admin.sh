@@ -13,6 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 
 unset HAPPYHORSE_DATA HAPPYHORSE_DATABASE_URL HAPPYHORSE_PLANS
+. "$HH_SRC/tests/api/store.sh"
 DATA="$HH_TMP/data"
 UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$'
@@ -113,13 +114,11 @@ expect 2 user create --email dan@example.com --password-stdin </dev/null
 expect 2 user create --email dan@example.com --password-stdin <<<"$(printf 'x%.0s' {1..1100})"
 assert_exit 0 admin user create --email dan@example.com --password-stdin <<<'correct horse battery'
 assert_match "$UUID_RE" "$RUN_OUT" "user create --password-stdin prints the id"
-if command -v sqlite3 >/dev/null; then
-  HASH=$(sqlite3 "$DATA/happyhorse.db" "SELECT password_hash FROM users WHERE email = 'dan@example.com'")
-  assert_match '^\$argon2id\$v=19\$m=19456,t=2,p=1\$' "$HASH" "stored password hash"
-  assert_not_contains "$HASH" "correct horse" "stored password hash"
-  NOPW=$(sqlite3 "$DATA/happyhorse.db" "SELECT count(*) FROM users WHERE password_hash IS NULL")
-  assert_eq 3 "$NOPW" "users without a password"
-fi
+HASH=$(store_sql "SELECT password_hash FROM users WHERE email = 'dan@example.com'")
+assert_match '^\$argon2id\$v=19\$m=19456,t=2,p=1\$' "$HASH" "stored password hash"
+assert_not_contains "$HASH" "correct horse" "stored password hash"
+NOPW=$(store_sql "SELECT count(*) FROM users WHERE password_hash IS NULL")
+assert_eq 3 "$NOPW" "users without a password"
 
 # ---- api-access ----
 assert_exit 0 admin user api-access --email bob@example.com --off
@@ -143,10 +142,8 @@ assert_exit 0 admin key create --email ann@example.com
 K2=$RUN_OUT
 assert_match "$KEY_RE" "$K2" "second key"
 assert_ne "$K1" "$K2" "keys differ"
-if command -v sqlite3 >/dev/null; then
-  DUMP=$(sqlite3 "$DATA/happyhorse.db" .dump)
-  assert_not_contains "$DUMP" "${K1#hh_live_}" "the database holds no secret"
-fi
+DUMP=$(store_dump)
+assert_not_contains "$DUMP" "${K1#hh_live_}" "the database holds no secret"
 
 assert_exit 0 admin key list --email ann@example.com
 LIST=$RUN_OUT
@@ -396,7 +393,7 @@ assert_json "$S" '[.credits[].day | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")] | all'
 assert_json "$S" '[.credits[].charged] | add' 80 "credits charged (30 + 50)"
 assert_json "$S" '[.credits[].refunded] | add' 50 "credits refunded (the failed video)"
 assert_json "$S" '[.credits[].adjusted] | add' -100 "adjustments (+25 -120 -5)"
-granted=$(sqlite3 "$DATA/happyhorse.db" "SELECT SUM(amount) FROM ledger WHERE kind = 'grant'")
+granted=$(store_sql "SELECT SUM(amount) FROM ledger WHERE kind = 'grant'")
 assert_json "$S" '[.credits[].granted] | add' "$granted" "credits granted"
 assert_exit 0 admin stats --days 1
 assert_json "$RUN_OUT" '.credits | length' 1 "--days 1"

@@ -75,9 +75,11 @@ assert_eq a@example.com "$(jq -r .user.email "$BODY")" "login answers the user"
 assert_match '^[A-Za-z0-9_-]{43}$' "$CSRF" "CSRF token"
 # The store keeps only the SHA-256 of the cookie's secret.
 want=$(printf '%s' "$COOKIE" | tr '_-' '/+' | sed 's/$/=/' | base64 -d | sha256sum | cut -c1-64)
-got=$(sqlite3 -cmd ".timeout 10000" "$DATA/happyhorse.db" "SELECT lower(hex(id_hash)) FROM sessions")
+hex_of='lower(hex(id_hash))'
+store_is_pg && hex_of="encode(id_hash, 'hex')"
+got=$(store_sql "SELECT $hex_of FROM sessions")
 assert_eq "$want" "$got" "stored session id is the SHA-256 of the secret"
-assert_not_contains "$(sqlite3 -cmd ".timeout 10000" "$DATA/happyhorse.db" .dump)" "$COOKIE" "the database dump (the session secret must not be in it)"
+assert_not_contains "$(store_dump)" "$COOKIE" "the database dump (the session secret must not be in it)"
 if grep -q -e "$COOKIE" -e "$PASS_A" "$SERVER_LOG"; then fail "a secret reached the log"; fi
 A=(-H "Cookie: hh_session=$COOKIE")
 A_CSRF=$CSRF
@@ -197,7 +199,7 @@ json_post /api/dashboard/uploads/presign "$PRESIGN" "${A[@]}"
 expect_error 403 forbidden "presign without CSRF token"
 json_post /api/dashboard/uploads/presign "$PRESIGN" "${A[@]}" -H "X-CSRF-Token: $A_CSRF"
 assert_eq 200 "$STATUS" "presign"
-A_ID=$(sqlite3 -cmd ".timeout 10000" "$DATA/happyhorse.db" "SELECT id FROM users WHERE email = 'a@example.com'")
+A_ID=$(store_sql "SELECT id FROM users WHERE email = 'a@example.com'")
 assert_match "^videos/inputs/$A_ID/[0-9a-f-]+\.png$" "$(jq -r .key "$BODY")" "key under the user's folder"
 json_post /api/dashboard/uploads/presign '{"kind":"audio","contentType":"audio/mp4","sizeBytes":10}' "${A[@]}" -H "X-CSRF-Token: $A_CSRF"
 expect_error 400 upload_type_not_supported "audio/mp4"
@@ -245,7 +247,7 @@ req GET '/api/dashboard/videos?before=not-an-id' "${A[@]}"
 expect_error 400 invalid_input "gallery with a bad cursor"
 
 # --- expiry and logout ---
-sqlite3 -cmd ".timeout 10000" "$DATA/happyhorse.db" "UPDATE sessions SET expires_at = 1 WHERE user_id =
+store_sql "UPDATE sessions SET expires_at = 1 WHERE user_id =
   (SELECT id FROM users WHERE email = 'nokeys@example.com')"
 req GET /api/dashboard/me "${N[@]}"
 expect_error 401 unauthenticated "expired session"

@@ -11,7 +11,6 @@
 set -euo pipefail
 . "$HH_SRC/tests/api/lib.sh"
 . "$HH_SRC/tests/api/server.sh"
-command -v sqlite3 >/dev/null || fail "the sqlite3 CLI is required"
 
 DATA=$HH_TMP/data
 cat >"$HH_TMP/plans.json" <<'JSON'
@@ -36,10 +35,16 @@ assert_eq 2 "$(hh admin key list --email k@example.com | jq length)" "two live k
 
 # --- 1,005 keys from before the cap: every listing pages through all of them ---
 uid=$(hh admin user show --email many@example.com | jq -r .id)
-sqlite3 "$DATA/happyhorse.db" "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c
-  WHERE n < 1005) INSERT INTO api_keys (id, user_id, name, hash, prefix, created_at)
-  SELECT printf('00000000-0000-7000-8000-%012d', n), '$uid', 'old ' || n, randomblob(32),
-  'hh_live_old', n FROM c;"
+if store_is_pg; then
+  store_sql "INSERT INTO api_keys (id, user_id, name, hash, prefix, created_at)
+    SELECT '00000000-0000-7000-8000-' || lpad(n::text, 12, '0'), '$uid', 'old ' || n,
+    sha256(n::text::bytea), 'hh_live_old', n FROM generate_series(1, 1005) AS n;"
+else
+  store_sql "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c
+    WHERE n < 1005) INSERT INTO api_keys (id, user_id, name, hash, prefix, created_at)
+    SELECT printf('00000000-0000-7000-8000-%012d', n), '$uid', 'old ' || n, randomblob(32),
+    'hh_live_old', n FROM c;"
+fi
 assert_eq 1005 "$(hh admin key list --email many@example.com | jq length)" "admin key list: all 1005"
 
 start_server --workers 0

@@ -42,8 +42,7 @@ assert_eq '{"yoursAhead":0,"othersWaiting":1,"running":0,"runningLimit":2,"reaso
 
 # A worker claims a1, as store_job_claim would (state and lease), from outside the server:
 # the status cache notices within its one-second time to live.
-sqlite3 -cmd ".timeout 10000" "$DATA/happyhorse.db" \
-  "UPDATE jobs SET state = 'running', lease_expires_at = 9999999999999 WHERE video_id = '$a1';
+store_sql "UPDATE jobs SET state = 'running', lease_expires_at = 9999999999999 WHERE video_id = '$a1';
    UPDATE videos SET status = 'processing' WHERE id = '$a1';"
 sleep 1.2
 assert_eq '{"yoursAhead":0,"othersWaiting":1,"running":1,"runningLimit":1,"reason":"plan_limit"}' \

@@ -6,6 +6,7 @@
 #
 #   tests/pg/cluster.sh start   init (first time) and start; prints the URL
 #   tests/pg/cluster.sh stop    stop and delete the cluster
+#   tests/pg/cluster.sh restart stop (fast: sessions cut) and start on the same port
 #   tests/pg/cluster.sh url     the URL of the running cluster
 #
 # State lives in $HH_PG_DIR (default $HH_BUILD/pg): data/, the log, and `url`,
@@ -32,14 +33,25 @@ start() {
     as_owner "$bin/initdb" -D "$dir/data" -U hh --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
   fi
-  local port
-  port=$(free_port)
-  # Sockets only on loopback TCP and in the cluster's own directory.
-  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB" \
-    start >/dev/null || { tail -20 "$dir/server.log" >&2; exit 1; }
+  server start "$(free_port)"
   echo "postgres://hh@127.0.0.1:$port/postgres" >"$dir/url"
   cat "$dir/url"
+}
+
+# server start|restart PORT: pg_ctl on the cluster, sockets only on loopback
+# TCP and in the cluster's own directory.
+server() {
+  port=$2
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -m fast \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB" \
+    "$1" >/dev/null || { tail -20 "$dir/server.log" >&2; exit 1; }
+}
+
+restart() {
+  local url
+  url=$(cat "$dir/url")
+  url=${url##*:}
+  server restart "${url%%/*}"
 }
 
 stop() {
@@ -52,6 +64,7 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  restart) restart ;;
   url) cat "$dir/url" ;;
-  *) echo "usage: tests/pg/cluster.sh start|stop|url" >&2; exit 2 ;;
+  *) echo "usage: tests/pg/cluster.sh start|stop|restart|url" >&2; exit 2 ;;
 esac

@@ -287,9 +287,10 @@ static void open_refuses_bad_locations(void **state)
 {
     fixture *f = *state;
     hh_store *st = NULL;
-    assert_int_equal(store_open("postgres://u:p@localhost/hh", &st), HH_ERR_INVALID);
+    /* A PostgreSQL URL goes to PostgreSQL: nothing listens on port 1. */
+    assert_int_equal(store_open("postgres://u:p@127.0.0.1:1/hh", &st), HH_ERR_IO);
     assert_null(st);
-    assert_int_equal(store_open("postgresql://localhost/hh", &st), HH_ERR_INVALID);
+    assert_int_equal(store_open("postgresql://127.0.0.1:1/hh", &st), HH_ERR_IO);
     assert_int_equal(store_open("", &st), HH_ERR_INVALID);
     assert_int_equal(store_open(NULL, &st), HH_ERR_INVALID);
     /* A file where the directory should be. */
