@@ -130,6 +130,11 @@ typedef struct store_ops {
     hh_status (*hook_attempts)(hh_store *st, const char *user_id, const char *webhook_id, int limit,
                                hh_hook_attempt **out, size_t *n);
     hh_status (*hook_pending)(hh_store *st, int64_t *n);
+    hh_status (*secret)(hh_store *st, const char *name, const uint8_t *seed, size_t len,
+                        uint8_t *out);
+    hh_status (*rate_take)(hh_store *st, const char *key, int burst, int per_minute,
+                           hh_rate_state *out);
+    int shared; /* 1: the nodes of a cluster share this backend's store (store_is_shared) */
 } store_ops;
 
 /* Every backend's store begins with this (its first member), so a handle is the backend's store. */

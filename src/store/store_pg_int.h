@@ -203,5 +203,6 @@ void pg_remote_ops(store_ops *o);
 void pg_sessions_ops(store_ops *o);
 void pg_shares_ops(store_ops *o);
 void pg_webhooks_ops(store_ops *o);
+void pg_shared_ops(store_ops *o);
 
 #endif
