@@ -5,7 +5,8 @@
 # Each test gets HH_BIN (the binary), HH_SRC (the source tree) and HH_BUILD.
 # The store's contract tests (HH_STORE_CONTRACT_TESTS) run twice: unit/<name>
 # on SQLite and unit/<name>_pg on PostgreSQL (HH_TEST_STORE=pg, through
-# tests/unit/support/store_fixture.c). Every test named *_pg needs the CTest
+# tests/unit/support/store_fixture.c); so do the API tests of
+# HH_STORE_API_TESTS (api/<name>_pg, plain build only). Every test named *_pg needs the CTest
 # fixture `pg`: one throw-away cluster (tests/pg/cluster.sh) in build/pg,
 # started by pg/start before the first of them and stopped by pg/stop after
 # the last, so a selection without them (ctest -R sqlite, -E _pg) starts none.
@@ -21,6 +22,11 @@ if(NOT HH_FUZZ)
   pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
   set(HH_STORE_CONTRACT_TESTS test_store test_queue test_store_remote test_store_sessions
       test_webhooks test_worker)
+  # API tests that run a second time as api/<name>_pg with every node on PostgreSQL
+  # (tests/api/store.sh gives each its own database).
+  set(HH_STORE_API_TESTS test_videos test_auth test_videos_cancel test_videos_delete
+      test_videos_list test_gallery test_publish test_account_limits test_keys_limits
+      test_queue_place test_webhooks test_dashboard test_uploads test_upstream)
   set(HH_PG_DIR ${CMAKE_BINARY_DIR}/pg)
 
   # What the unit tests share: the store fixture and a few store steps.
@@ -50,6 +56,13 @@ if(NOT HH_FUZZ)
     add_test(NAME api/${name} COMMAND bash ${src})
     set_tests_properties(api/${name} PROPERTIES LABELS api ENVIRONMENT "${HH_TEST_ENV}"
                          TIMEOUT 900)
+    # The API on PostgreSQL: the plain build only (the ASan build runs the store's contract
+    # suite on PostgreSQL, which covers the backend's memory; these cover the routes on it).
+    if(name IN_LIST HH_STORE_API_TESTS AND NOT HH_SANITIZE)
+      add_test(NAME api/${name}_pg COMMAND bash ${src})
+      set_tests_properties(api/${name}_pg PROPERTIES LABELS api
+                           ENVIRONMENT "${HH_TEST_ENV};HH_TEST_STORE=pg" TIMEOUT 900)
+    endif()
   endforeach()
 
   # The cluster of the *_pg tests. pg/start stops a cluster a killed run left first.
