@@ -3,7 +3,9 @@
 #   make build   binary at build/happyhorse
 #   make run     build, create a demo account on first start, serve on :8080
 #   make check   style check, then every test: plain build, ASan+UBSan build, fuzzers
-#   make bench   benchmarks of bench/, results appended to docs/benchmarks.md
+#   make bench   benchmarks of bench/, results written to docs/benchmarks.md;
+#                BENCH="pg status" runs only bench/pg.sh and bench/status.sh and replaces
+#                only their sections
 
 JOBS ?= $(shell nproc)
 # Keep sub-makes (CMake's) from printing every directory they enter.
@@ -56,7 +58,7 @@ test-fuzz: build-fuzz
 check: deps check-style build-asan build-fuzz build test-fuzz test-asan test
 
 bench: build
-	@bench/run.sh
+	@bench/run.sh $(BENCH)
 
 format:
 	@clang-format -i $$(git ls-files -co --exclude-standard 'src/*.[ch]' 'tests/*.[ch]')

@@ -23,13 +23,6 @@ ref() { "$work/naive_create" "$work/data/happyhorse.db" "$uid" "$N" FULL; }
 read -r creates naive < <(alternate "$ROUNDS" ours ref)
 made=$(curl -s "http://127.0.0.1:$HH_PORT/metrics" | awk '/^happyhorse_videos\{status="queued"\}/ {print $2}')
 
-# p50 and p99 of one client alone (ms), from wrk --latency; the median of $ROUNDS runs each.
-latency() { # LUA URL
-  wrk -t1 -c1 -d"${DUR}s" --latency -s "$1" "$2" |
-    awk '$1 == "50%" {p50 = $2} $1 == "99%" {p99 = $2}
-      function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; return v * 1000 }
-      END {printf "%.2f %.2f\n", ms(p50), ms(p99)}'
-}
 lat_ours() { latency "$work/create.lua" "http://127.0.0.1:$HH_PORT/api/v1/videos"; }
 p50s=() p99s=() bp50s=() bp99s=()
 before_row=""

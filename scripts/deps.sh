@@ -19,7 +19,8 @@ test_pkgs=(
   libcmocka-dev clang libclang-rt-dev curl jq ffmpeg sqlite3 python3
   postgresql chromium nodejs fonts-wqy-microhei
 )
-# Benchmarks (bench/): load generator, reference web server, command timer.
+# Benchmarks (bench/): load generator, reference web server, command timer
+# (pgbench, for bench/pg.sh, comes with the postgresql server above).
 bench_pkgs=(wrk nginx-light hyperfine time)
 
 want=("${build_pkgs[@]}")

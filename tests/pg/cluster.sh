@@ -3,6 +3,8 @@
 # server binaries, a fresh data directory under the build tree, a free port on
 # loopback, no fsync (a test never survives a power cut). Started once per
 # suite by CTest's `pg` fixture (cmake/tests.cmake) and stopped at its end.
+# HH_PG_DURABLE=1 keeps fsync, synchronous_commit and full_page_writes at
+# PostgreSQL's defaults (on), for benchmarks that compare durable commits.
 #
 #   tests/pg/cluster.sh start   init (first time) and start; prints the URL
 #   tests/pg/cluster.sh stop    stop and delete the cluster
@@ -42,8 +44,10 @@ start() {
 # TCP and in the cluster's own directory.
 server() {
   port=$2
+  local sync="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${HH_PG_DURABLE:-}" != 1 ] || sync=""
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -m fast \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $sync -c max_connections=400 -c shared_buffers=64MB" \
     "$1" >/dev/null || { tail -20 "$dir/server.log" >&2; exit 1; }
 }
 
