@@ -7,7 +7,6 @@
  */
 #include "store/store.h"
 #include "store/store_int.h"
-#include "util/log.h"
 
 #include <jansson.h>
 
@@ -25,10 +24,8 @@ static hh_status open_at(const char *location, int version, hh_store **out)
     *out = NULL;
     if (!location || !*location)
         return HH_ERR_INVALID;
-    if (is_postgres_url(location)) {
-        hh_error("store: PostgreSQL is not built yet; use a data directory (SQLite)");
-        return HH_ERR_INVALID;
-    }
+    if (is_postgres_url(location))
+        return store_pg_open(location, version, out);
     return store_sqlite_open(location, version, out);
 }
 

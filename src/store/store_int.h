@@ -147,6 +147,9 @@ struct hh_store {
  */
 hh_status store_sqlite_open(const char *location, int version, hh_store **out);
 
+/* Opens (migrating to version, 0: the latest) the PostgreSQL store at a postgres:// URL. */
+hh_status store_pg_open(const char *url, int version, hh_store **out);
+
 /* The calling thread's wait for a lock in ms (store_thread_busy_ms), 0 when it set none. */
 int store_thread_busy(void);
 
