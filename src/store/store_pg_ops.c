@@ -16,6 +16,7 @@ static void pg_ops_fill(void)
 {
     pg_ops.close = pg_close;
     pg_core_ops(&pg_ops);
+    pg_copy_ops(&pg_ops);
 }
 
 hh_status store_pg_open(const char *url, int version, hh_store **out)
