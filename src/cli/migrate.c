@@ -413,7 +413,7 @@ static int verify_tables(migration *m, char *failed, size_t size)
         json_t *j = json_object_get(m->tables, t->name);
         json_object_set_new(j, "rows", json_integer(sn));
         json_object_set_new(j, "targetRows", json_integer(dn));
-        json_object_set_new(j, "sumOf", json_string(t->sum));
+        json_object_set_new(j, "sumOf", t->sum ? json_string(t->sum) : json_null());
         json_object_set_new(j, "sum", json_integer(ss));
         json_object_set_new(j, "targetSum", json_integer(ds));
         json_object_set_new(j, "ok", json_boolean(ok));

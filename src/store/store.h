@@ -910,7 +910,7 @@ typedef struct store_copy_table {
     int ncols;
     int nkey;        /* the first nkey columns are the primary key */
     int identity;    /* 1: the key is a generated integer id, copied as it is */
-    const char *sum; /* the integer column whose sum verifies a copy */
+    const char *sum; /* the integer column whose sum verifies a copy, NULL: the count only */
 } store_copy_table;
 
 /* Every table of the schema at the latest version, parents before children. */
@@ -935,7 +935,7 @@ hh_status store_copy_read(hh_store *st, const store_copy_table *t, const struct 
  */
 hh_status store_copy_write(hh_store *st, const store_copy_table *t, const struct json_t *rows,
                            size_t *inserted);
-/* The number of rows of t and the sum of its column t->sum. */
+/* The number of rows of t and the sum of its column t->sum (0 when it has none). */
 hh_status store_copy_stats(hh_store *st, const store_copy_table *t, int64_t *count, int64_t *sum);
 
 #endif

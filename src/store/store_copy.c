@@ -234,9 +234,15 @@ char *store_copy_insert_sql(const store_copy_dialect *d, const store_copy_table 
 char *store_copy_stats_sql(const store_copy_table *t)
 {
     sql_buf b = {.ok = 1};
-    add(&b, "SELECT count(*), coalesce(sum(");
-    add(&b, t->sum);
-    add(&b, "), 0) FROM ");
+    add(&b, "SELECT count(*), ");
+    if (t->sum) {
+        add(&b, "coalesce(sum(");
+        add(&b, t->sum);
+        add(&b, "), 0)");
+    } else {
+        add(&b, "0");
+    }
+    add(&b, " FROM ");
     add(&b, t->name);
     return done(&b);
 }
