@@ -192,20 +192,22 @@ static int check_target_users(migration *m)
     return ex;
 }
 
+/* The users first (the likeliest to differ), then no table may hold more rows than the source's. */
 static int check_target(migration *m)
 {
-    for (size_t i = 0; i < store_copy_table_count; i++) {
+    int ex = check_target_users(m);
+    for (size_t i = 0; ex < 0 && i < store_copy_table_count; i++) {
         const store_copy_table *t = &store_copy_tables[i];
         int64_t sn, ss, dn, ds;
         if (store_copy_stats(m->src, t, &sn, &ss) || store_copy_stats(m->dst, t, &dn, &ds))
-            return cli_fail(m->prog, "cannot count the rows of %s", t->name);
-        if (dn > sn)
-            return cli_fail(m->prog,
-                            "%s is neither empty nor an earlier copy of this store: its table %s "
-                            "holds %lld rows, this store's %lld",
-                            m->to_label, t->name, (long long)dn, (long long)sn);
+            ex = cli_fail(m->prog, "cannot count the rows of %s", t->name);
+        else if (dn > sn)
+            ex = cli_fail(m->prog,
+                          "%s is neither empty nor an earlier copy of this store: its table %s "
+                          "holds %lld rows, this store's %lld",
+                          m->to_label, t->name, (long long)dn, (long long)sn);
     }
-    return check_target_users(m);
+    return ex;
 }
 
 /* ---- the tables ---- */

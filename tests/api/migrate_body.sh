@@ -9,6 +9,7 @@
 #   target_sql SQL  runs SQL on the target's store, rows as text
 #   target_env      exports what a node on the target needs (its store, its bucket)
 #   before_migrate  runs once the source is made (e.g. starts the bucket)
+#   after_copy      runs once the copy is whole and verified (the caller's own checks)
 #
 # A single node (SQLite) with two users, keys, a dashboard session, 3000+
 # ledger rows, a ready video made from an upload, starred, a webhook and its
@@ -113,6 +114,7 @@ assert_exit 0 migrate
 assert_json "$RUN_OUT" '[.tables[].copied] | add' 0 "a third run copies no row"
 assert_json "$RUN_OUT" .objects.copied 0 "nor any object"
 assert_json "$RUN_OUT" .objects.present 3 "the objects are there with their sizes"
+after_copy
 
 # ---- a tampered target is named ----
 target_sql "UPDATE users SET credits = credits + 1 WHERE id = '$A_ID'" >/dev/null
@@ -125,7 +127,13 @@ target_sql "UPDATE users SET credits = credits - 1 WHERE id = '$A_ID'" >/dev/nul
 OTHER=$HH_TMP/other
 HAPPYHORSE_DATA=$OTHER "$HH_BIN" admin user create --email a@example.com >/dev/null
 assert_exit 1 "$HH_BIN" admin migrate --data "$OTHER" --to "$TARGET" "${MIGRATE_FLAGS[@]}"
-assert_contains "$RUN_ERR" "neither empty nor an earlier copy" "a foreign target refused"
+assert_contains "$RUN_ERR" "which this store lacks: it is neither empty nor an earlier copy" \
+  "a target with another installation's users refused"
+# ... and so is one with more rows than the source's (someone used it already).
+target_sql "INSERT INTO audit_log (at, actor, action) VALUES (1, 'someone', 'else')" >/dev/null
+assert_exit 1 migrate
+assert_contains "$RUN_ERR" "its table audit_log holds $(($(src_sql 'SELECT count(*) FROM audit_log') + 1)) rows" \
+  "a used target refused"
 assert_exit 2 migrate --batch 0
 assert_exit 2 "$HH_BIN" admin migrate --data "$SRC"
 

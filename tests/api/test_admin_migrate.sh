@@ -15,12 +15,14 @@ MIGRATE_FLAGS=()
 target_sql() { sqlite3 -cmd ".timeout 10000" "$TARGET/happyhorse.db" "$1"; }
 target_env() { :; }
 before_migrate() { :; }
+after_copy() {
+  # Objects are resumable too: one the target lost is copied again, the rest skipped.
+  rm "$TARGET/objects/videos/outputs/$VID.mp4"
+  assert_exit 0 migrate
+  assert_json "$RUN_OUT" .objects.copied 1 "the lost object copied again"
+  assert_json "$RUN_OUT" .objects.present 2 "the others skipped"
+}
 
 . "$HH_SRC/tests/api/migrate_body.sh"
 
-# Objects are resumable too: one the target lost is copied again, the rest skipped.
-rm "$TARGET/objects/videos/outputs/$VID.mp4"
-assert_exit 0 migrate
-assert_json "$RUN_OUT" .objects.copied 1 "the lost object copied again"
-assert_json "$RUN_OUT" .objects.present 2 "the others skipped"
 hh_done
