@@ -3,6 +3,12 @@
 #   tests/api/test_*.sh   real HTTP against the built binary (label api)
 #   tests/fuzz/fuzz_*.c   libFuzzer targets, only with HH_FUZZ (label fuzz)
 # Each test gets HH_BIN (the binary), HH_SRC (the source tree) and HH_BUILD.
+# The store's contract tests (HH_STORE_CONTRACT_TESTS) run twice: unit/<name>
+# on SQLite and unit/<name>_pg on PostgreSQL (HH_TEST_STORE=pg, through
+# tests/unit/support/store_fixture.c). Every test named *_pg needs the CTest
+# fixture `pg`: one throw-away cluster (tests/pg/cluster.sh) in build/pg,
+# started by pg/start before the first of them and stopped by pg/stop after
+# the last, so a selection without them (ctest -R sqlite, -E _pg) starts none.
 
 set(HH_TEST_ENV
   HH_BIN=$<TARGET_FILE:happyhorse>
@@ -13,14 +19,29 @@ set(HH_TEST_ENV
 
 if(NOT HH_FUZZ)
   pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+  set(HH_STORE_CONTRACT_TESTS test_store test_queue test_store_remote test_store_sessions
+      test_webhooks test_worker)
+  set(HH_PG_DIR ${CMAKE_BINARY_DIR}/pg)
+
+  # What the unit tests share: the store fixture and a few store steps.
+  file(GLOB HH_TEST_SUPPORT CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/support/*.c)
+  add_library(hhtestsupport STATIC ${HH_TEST_SUPPORT})
+  target_include_directories(hhtestsupport PUBLIC ${CMAKE_SOURCE_DIR}/tests/unit)
+  target_link_libraries(hhtestsupport PUBLIC hhcore PkgConfig::CMOCKA)
+
   file(GLOB HH_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
   foreach(src ${HH_UNIT_TESTS})
     get_filename_component(name ${src} NAME_WE)
     add_executable(${name} ${src})
-    target_link_libraries(${name} PRIVATE hhcore PkgConfig::CMOCKA)
+    target_link_libraries(${name} PRIVATE hhtestsupport hhcore PkgConfig::CMOCKA)
     add_test(NAME unit/${name} COMMAND ${name})
     set_tests_properties(unit/${name} PROPERTIES LABELS unit ENVIRONMENT "${HH_TEST_ENV}"
                          TIMEOUT 600)
+    if(name IN_LIST HH_STORE_CONTRACT_TESTS)
+      add_test(NAME unit/${name}_pg COMMAND ${name})
+      set_tests_properties(unit/${name}_pg PROPERTIES LABELS unit
+                           ENVIRONMENT "${HH_TEST_ENV};HH_TEST_STORE=pg" TIMEOUT 600)
+    endif()
   endforeach()
 
   file(GLOB HH_API_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/api/test_*.sh)
@@ -29,6 +50,22 @@ if(NOT HH_FUZZ)
     add_test(NAME api/${name} COMMAND bash ${src})
     set_tests_properties(api/${name} PROPERTIES LABELS api ENVIRONMENT "${HH_TEST_ENV}"
                          TIMEOUT 900)
+  endforeach()
+
+  # The cluster of the *_pg tests. pg/start stops a cluster a killed run left first.
+  set(HH_PG_CLUSTER ${CMAKE_SOURCE_DIR}/tests/pg/cluster.sh)
+  add_test(NAME pg/start COMMAND bash -c "bash \"$0\" stop && bash \"$0\" start" ${HH_PG_CLUSTER})
+  add_test(NAME pg/stop COMMAND bash ${HH_PG_CLUSTER} stop)
+  set_tests_properties(pg/start PROPERTIES FIXTURES_SETUP pg LABELS pg
+                       ENVIRONMENT "HH_PG_DIR=${HH_PG_DIR}" TIMEOUT 120)
+  set_tests_properties(pg/stop PROPERTIES FIXTURES_CLEANUP pg LABELS pg
+                       ENVIRONMENT "HH_PG_DIR=${HH_PG_DIR}" TIMEOUT 120)
+  get_property(HH_ALL_TESTS DIRECTORY PROPERTY TESTS)
+  foreach(test ${HH_ALL_TESTS})
+    if(test MATCHES "_pg")
+      set_property(TEST ${test} APPEND PROPERTY FIXTURES_REQUIRED pg)
+      set_property(TEST ${test} APPEND PROPERTY ENVIRONMENT HH_PG_DIR=${HH_PG_DIR})
+    endif()
   endforeach()
 else()
   file(GLOB HH_FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)

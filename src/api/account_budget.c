@@ -8,6 +8,11 @@
  * the plan's size (N keys are not N times the plan), and the dashboard's
  * session routes on a second bucket of the same size, so a browser tab
  * never eats an integration's budget.
+ *
+ * Nodes sharing a PostgreSQL store take from the store's buckets (one round
+ * trip a request), so an account's rate is the cluster's whatever the node
+ * count; a SQLite store's nodes share one machine and one process's
+ * buckets do (docs/operations.md, "Several nodes").
  */
 #include <stdio.h>
 
@@ -29,8 +34,13 @@ int api_rate_limit(hh_app *app, http_req *req, const char *scope, const char *us
     char bucket[HH_ID_LEN + 16];
     ratelimit_result rl;
     snprintf(bucket, sizeof bucket, "%s:%s", scope, user_id);
-    if (ratelimit_take(app->limiter, bucket, plan->requests_per_minute, hh_time_mono_ms(), &rl)) {
-        http_reply_error(req, API_ERR_INTERNAL_ERROR, "Rate limiter failed.", NULL);
+    int rpm = plan->requests_per_minute;
+    hh_status rc = store_is_shared(app->store)
+                       ? ratelimit_take_store(app->store, bucket, rpm, rpm, &rl)
+                       : ratelimit_take(app->limiter, bucket, rpm, hh_time_mono_ms(), &rl);
+    if (rc) { /* a database that does not answer in time is a 503, like any other call's */
+        http_reply_error(req, api_error_from_status(rc == HH_ERR_BUSY ? rc : HH_ERR_INTERNAL),
+                         "Rate limiter failed.", NULL);
         return 1;
     }
     set_ratelimit_headers(req, &rl);

@@ -55,8 +55,11 @@ hh_status app_new(const app_config *cfg, hh_app **out)
                  hh_status_str(rc));
         goto fail;
     }
-    if ((rc = hook_key_load(cfg->data_dir, app->hook_key))) {
-        hh_error("cannot read or create %s/secret.key: %s", cfg->data_dir, hh_status_str(rc));
+    if ((rc = hook_key_load(app->store, cfg->data_dir, app->hook_key))) {
+        hh_error(
+            "cannot read or make the webhook seal key (the store's, seeded from %s/secret.key):"
+            " %s",
+            cfg->data_dir, hh_status_str(rc));
         goto fail;
     }
     app->upload_ttl_s = cfg->upload_ttl_s > 0 ? cfg->upload_ttl_s : 900;

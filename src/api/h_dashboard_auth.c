@@ -15,6 +15,11 @@
  *    passwords, the owner's right one works a couple of seconds later.
  * The address is the peer's, or behind --trusted-proxy the client that
  * X-Forwarded-For names (http/netaddr.h).
+ * Both budgets are each node's own (app->limiter), also when nodes share a
+ * PostgreSQL store: they bound the Argon2 work of the node that would do
+ * it, and a flood of guesses then costs the shared database nothing. With
+ * N nodes an account sees at most N times the burst, still a handful of
+ * guesses a minute against an Argon2id hash.
  */
 #include <ctype.h>
 #include <pthread.h>

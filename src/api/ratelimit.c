@@ -7,6 +7,12 @@
  * less (ratelimit_take_burst). A sweep evicts buckets
  * that have been full (idle) for over a window whenever the table doubles past its last swept size,
  * which keeps the cost amortised O(1) per call.
+ *
+ * The store's buckets (store_rate_take, for nodes sharing a PostgreSQL
+ * store) count in the same units, so one conversion (fill_result) turns
+ * either kind of bucket into a ratelimit_result. Bursts and rates are cut
+ * to STORE_RATE_MAX for both, which keeps every product of the arithmetic
+ * far inside 64 bits.
  */
 #include "api/ratelimit.h"
 
@@ -19,6 +25,8 @@
 #define NBUCKETS  4096 /* hash chains; keys per chain stay short for any real load */
 #define WINDOW_MS 60000
 #define UNIT      WINDOW_MS /* units per token */
+
+_Static_assert(UNIT == STORE_RATE_UNIT, "the store's buckets count in the same units");
 
 typedef struct bucket {
     struct bucket *next;
@@ -122,14 +130,33 @@ static bucket *find_or_add(ratelimit *rl, const char *key, int burst, int per_mi
     return b;
 }
 
-/* Seconds (rounded up) until the bucket holds need units. */
-static int seconds_until(const bucket *b, int64_t need)
+/* Seconds (rounded up) until a bucket of tokens units, gaining rate a ms, holds need units. */
+static int seconds_until(int64_t tokens, int rate, int64_t need)
 {
-    int64_t missing = need - b->tokens;
+    int64_t missing = need - tokens;
     if (missing <= 0)
         return 0;
-    int64_t ms = (missing + b->rate - 1) / b->rate;
+    int64_t ms = (missing + rate - 1) / rate;
     return (int)((ms + 999) / 1000);
+}
+
+/* The answer for a bucket of capacity and rate holding tokens units after a take (allowed). */
+static void fill_result(ratelimit_result *res, int allowed, int64_t tokens, int capacity, int rate)
+{
+    res->allowed = allowed;
+    res->limit = capacity;
+    res->window_s = WINDOW_MS / 1000;
+    res->remaining = (int)(tokens / UNIT);
+    res->reset_s = seconds_until(tokens, rate, (int64_t)capacity * UNIT);
+    res->retry_after_s = allowed ? 0 : seconds_until(tokens, rate, UNIT);
+    if (!allowed && res->retry_after_s < 1)
+        res->retry_after_s = 1;
+}
+
+/* A burst or rate cut to what the arithmetic (and the store) takes. */
+static int bounded(int v)
+{
+    return v > STORE_RATE_MAX ? STORE_RATE_MAX : v;
 }
 
 hh_status ratelimit_take(ratelimit *rl, const char *key, int per_minute, int64_t now_ms,
@@ -143,6 +170,8 @@ hh_status ratelimit_take_burst(ratelimit *rl, const char *key, int burst, int pe
 {
     if (per_minute <= 0 || burst <= 0)
         return HH_ERR_INVALID;
+    burst = bounded(burst);
+    per_minute = bounded(per_minute);
     pthread_mutex_lock(&rl->lock);
     bucket *b = find_or_add(rl, key, burst, per_minute, now_ms);
     if (!b) {
@@ -156,18 +185,26 @@ hh_status ratelimit_take_burst(ratelimit *rl, const char *key, int burst, int pe
         b->capacity = burst;
     }
     b->rate = per_minute;
-    res->allowed = b->tokens >= UNIT;
-    if (res->allowed)
+    int allowed = b->tokens >= UNIT;
+    if (allowed)
         b->tokens -= UNIT;
-    res->limit = b->capacity;
-    res->window_s = WINDOW_MS / 1000;
-    res->remaining = (int)(b->tokens / UNIT);
-    res->reset_s = seconds_until(b, (int64_t)b->capacity * UNIT);
-    res->retry_after_s = res->allowed ? 0 : seconds_until(b, UNIT);
-    if (!res->allowed && res->retry_after_s < 1)
-        res->retry_after_s = 1;
+    fill_result(res, allowed, b->tokens, b->capacity, b->rate);
     pthread_mutex_unlock(&rl->lock);
     return HH_OK;
+}
+
+hh_status ratelimit_take_store(hh_store *st, const char *key, int burst, int per_minute,
+                               ratelimit_result *res)
+{
+    if (per_minute <= 0 || burst <= 0)
+        return HH_ERR_INVALID;
+    burst = bounded(burst);
+    per_minute = bounded(per_minute);
+    hh_rate_state got;
+    hh_status rc = store_rate_take(st, key, burst, per_minute, &got);
+    if (!rc)
+        fill_result(res, got.allowed, got.units, burst, per_minute);
+    return rc;
 }
 
 unsigned ratelimit_size(ratelimit *rl)

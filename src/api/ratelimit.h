@@ -9,15 +9,17 @@
  * by the keys active in the last few minutes (and keys are only ever
  * authenticated ones). Thread-safe.
  *
- * Several API nodes each keep their own buckets; with N nodes a key may see
- * up to N×R. That is the documented trade-off until a shared limiter is
- * needed (see docs/operations.md).
+ * These buckets are one process's. Nodes that share a PostgreSQL store
+ * take from the store's buckets instead (ratelimit_take_store), so a key's
+ * R is the cluster's, not each node's (docs/operations.md, "Several nodes").
+ * Bursts and rates above STORE_RATE_MAX count as STORE_RATE_MAX.
  */
 #ifndef HH_RATELIMIT_H
 #define HH_RATELIMIT_H
 
 #include <stdint.h>
 
+#include "store/store.h"
 #include "util/status.h"
 
 typedef struct ratelimit ratelimit;
@@ -50,6 +52,15 @@ hh_status ratelimit_take(ratelimit *rl, const char *key, int per_minute, int64_t
  */
 hh_status ratelimit_take_burst(ratelimit *rl, const char *key, int burst, int per_minute,
                                int64_t now_ms, ratelimit_result *res);
+
+/*
+ * ratelimit_take_burst on the store's bucket key (store_rate_take), which
+ * every node sharing st takes from, on the database's clock: one round
+ * trip. Fails with the store's status (HH_ERR_BUSY, HH_ERR_DB) when the
+ * database does not answer.
+ */
+hh_status ratelimit_take_store(hh_store *st, const char *key, int burst, int per_minute,
+                               ratelimit_result *res);
 
 /* Number of buckets held (for tests and metrics). */
 unsigned ratelimit_size(ratelimit *rl);

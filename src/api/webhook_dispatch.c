@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -57,13 +58,39 @@ typedef struct pass_ctx {
     sending *s;
 } pass_ctx;
 
-hh_status hook_key_load(const char *data_dir, uint8_t key[CRYPTO_SEAL_KEY_LEN])
+/* The seal key's name in the store's secrets (store_secret). */
+#define HOOK_KEY_NAME "webhook seal key v1"
+
+/*
+ * What this node proposes as the seal key: the key derived from the data
+ * directory's secret.key when there is one (the key every install sealed
+ * with before the store kept it, so those secrets still open), else none
+ * (NULL: the store makes a random one). The file is only read here, never
+ * made: a node of a cluster keeps nothing but scratch in its directory.
+ */
+static hh_status hook_key_seed(const char *data_dir, uint8_t key[CRYPTO_SEAL_KEY_LEN], int *have)
 {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/secret.key", data_dir); /* presign.h's file */
+    *have = access(path, F_OK) == 0;
+    if (!*have)
+        return HH_OK;
     uint8_t secret[PRESIGN_SECRET_LEN];
     hh_status rc = presign_secret_load(data_dir, secret);
     if (!rc) /* a key of its own: what signs upload URLs never encrypts anything */
         crypto_hmac_sha256(secret, sizeof secret, "happyhorse webhook secrets v1", 29, key);
     OPENSSL_cleanse(secret, sizeof secret);
+    return rc;
+}
+
+hh_status hook_key_load(hh_store *st, const char *data_dir, uint8_t key[CRYPTO_SEAL_KEY_LEN])
+{
+    uint8_t seed[CRYPTO_SEAL_KEY_LEN];
+    int have = 0;
+    hh_status rc = hook_key_seed(data_dir, seed, &have);
+    if (!rc)
+        rc = store_secret(st, HOOK_KEY_NAME, have ? seed : NULL, CRYPTO_SEAL_KEY_LEN, key);
+    OPENSSL_cleanse(seed, sizeof seed);
     return rc;
 }
 

@@ -27,11 +27,15 @@
 #define WEBHOOK_SEALED_BYTES (WEBHOOK_SECRET_BYTES + CRYPTO_SEAL_OVERHEAD)
 
 /*
- * The key that seals endpoints' signing keys in the store, derived from the
- * data directory's secret.key (made when missing), which every process
- * sharing the directory reads, so any serve can sign what another sealed.
+ * The key that seals endpoints' signing keys in the store, kept in the
+ * store itself (store_secret), so every node of a cluster, whatever its
+ * data directory, signs what another sealed. The first node to ask stores
+ * it: the key derived from its data_dir's secret.key when it has one (so
+ * an install that sealed with that key before keeps its webhooks), else a
+ * random one. Run it on a store before copying the store elsewhere (admin
+ * migrate), so the key travels with the secrets it opens.
  */
-hh_status hook_key_load(const char *data_dir, uint8_t key[CRYPTO_SEAL_KEY_LEN]);
+hh_status hook_key_load(hh_store *st, const char *data_dir, uint8_t key[CRYPTO_SEAL_KEY_LEN]);
 
 typedef struct hook_dispatch hook_dispatch;
 

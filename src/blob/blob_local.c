@@ -415,6 +415,9 @@ hh_status blob_local_new(const char *data_dir, const char *public_url, blob_stor
         free(bl);
         return HH_ERR_IO;
     }
+    /* A file, not a secret of the store (store_secret): the URLs it signs are for objects/ of
+     * this directory, so only the processes sharing the directory check them, and they share
+     * the file. Nodes of a cluster keep objects in S3, which signs with its own keys. */
     hh_status rc = presign_secret_load(data_dir, bl->secret);
     if (rc) {
         hh_error("cannot read or create %s/secret.key", data_dir);

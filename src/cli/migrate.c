@@ -154,34 +154,30 @@ static int open_objects(migration *m)
     return -1;
 }
 
-/* ---- the target: empty, or an earlier copy of this source ---- */
+/* ---- reading a table batch by batch ---- */
 
-/* Every user of the target must be the source's (same id, same email). */
-static int check_target_users(migration *m)
+/* What is done with each batch of rows read (-1: go on, else the exit status). */
+typedef int (*batch_fn)(migration *m, const store_copy_table *t, const json_t *rows, void *ctx);
+
+/*
+ * Reads table t of st in key order, --batch rows at a time, and calls fn
+ * with each batch: -1 when every call returned -1, else the first other
+ * exit status (or the failure to read, with its message).
+ */
+static int each_batch(migration *m, hh_store *st, const store_copy_table *t, batch_fn fn, void *ctx)
 {
-    const store_copy_table *t = table_named("users");
-    int email = col_of(t, "email");
     json_t *rows = NULL, *last = NULL;
     int ex = -1;
     for (;;) {
-        hh_status rc = store_copy_read(m->dst, t, last, m->o->batch, &rows);
+        hh_status rc = store_copy_read(st, t, last, m->o->batch, &rows);
         if (rc) {
-            ex = cli_fail(m->prog, "cannot read the users of %s: %s", m->to_label,
-                          hh_status_str(rc));
+            ex = cli_fail(m->prog, "cannot read table %s of %s: %s", t->name,
+                          st == m->src ? m->src_dir : m->to_label, hh_status_str(rc));
             break;
         }
-        size_t n = json_array_size(rows), i;
-        for (i = 0; i < n && ex < 0; i++) {
-            const json_t *row = json_array_get(rows, i);
-            const char *id = json_string_value(json_array_get(row, 0));
-            hh_user u;
-            if (store_user_by_id(m->src, id, &u) ||
-                strcmp(u.email, json_string_value(json_array_get(row, (size_t)email))))
-                ex = cli_fail(m->prog,
-                              "%s holds user %s, which this store lacks: it is neither empty "
-                              "nor an earlier copy of this store",
-                              m->to_label, id);
-        }
+        size_t n = json_array_size(rows);
+        if (n)
+            ex = fn(m, t, rows, ctx);
         json_decref(last);
         last = n ? json_incref(json_array_get(rows, n - 1)) : NULL;
         json_decref(rows);
@@ -192,10 +188,30 @@ static int check_target_users(migration *m)
     return ex;
 }
 
+/* ---- the target: empty, or an earlier copy of this source ---- */
+
+/* Each user of the batch (of the target) must be the source's: same id, same email. */
+static int check_users(migration *m, const store_copy_table *t, const json_t *rows, void *ctx)
+{
+    size_t email = (size_t)col_of(t, "email");
+    for (size_t i = 0; i < json_array_size(rows); i++) {
+        const json_t *row = json_array_get(rows, i);
+        const char *id = json_string_value(json_array_get(row, 0));
+        hh_user u;
+        if (store_user_by_id(m->src, id, &u) ||
+            strcmp(u.email, json_string_value(json_array_get(row, email))))
+            return cli_fail(m->prog,
+                            "%s holds user %s, which this store lacks: it is neither empty nor "
+                            "an earlier copy of this store",
+                            m->to_label, id);
+    }
+    return -1;
+}
+
 /* The users first (the likeliest to differ), then no table may hold more rows than the source's. */
 static int check_target(migration *m)
 {
-    int ex = check_target_users(m);
+    int ex = each_batch(m, m->dst, table_named("users"), check_users, NULL);
     for (size_t i = 0; ex < 0 && i < store_copy_table_count; i++) {
         const store_copy_table *t = &store_copy_tables[i];
         int64_t sn, ss, dn, ds;
@@ -212,44 +228,45 @@ static int check_target(migration *m)
 
 /* ---- the tables ---- */
 
-static void progress(migration *m, const char *table, int64_t read, int64_t copied, int last)
+/* Rows read and rows new at the target, so far, of the table being copied. */
+typedef struct copy_count {
+    int64_t read, copied;
+} copy_count;
+
+static void progress(migration *m, const char *table, const copy_count *n, int last)
 {
     int64_t now = hh_time_mono_ms();
     if (!last && now - m->last_progress < PROGRESS_MS)
         return;
     m->last_progress = now;
-    fprintf(stderr, "migrate: %s: %lld rows%s, %lld copied\n", table, (long long)read,
-            last ? "" : " so far", (long long)copied);
+    fprintf(stderr, "migrate: %s: %lld rows%s, %lld copied\n", table, (long long)n->read,
+            last ? "" : " so far", (long long)n->copied);
 }
 
-/* Copies t batch by batch in key order; rows the target has already are skipped. */
-static int copy_table(migration *m, const store_copy_table *t)
+/* Writes a batch to the target in one transaction; rows it has already are skipped. */
+static int copy_batch(migration *m, const store_copy_table *t, const json_t *rows, void *ctx)
 {
-    json_t *rows = NULL, *last = NULL;
-    int64_t read = 0, copied = 0;
-    hh_status rc;
-    m->last_progress = hh_time_mono_ms();
-    for (;;) {
-        size_t n = 0, inserted = 0;
-        rc = store_copy_read(m->src, t, last, m->o->batch, &rows);
-        if (!rc && (n = json_array_size(rows)) > 0)
-            rc = store_copy_write(m->dst, t, rows, &inserted);
-        read += (int64_t)n;
-        copied += (int64_t)inserted;
-        json_decref(last);
-        last = n ? json_incref(json_array_get(rows, n - 1)) : NULL;
-        json_decref(rows);
-        rows = NULL;
-        if (rc || n < (size_t)m->o->batch)
-            break;
-        progress(m, t->name, read, copied, 0);
-    }
-    json_decref(last);
+    copy_count *n = ctx;
+    size_t inserted = 0;
+    hh_status rc = store_copy_write(m->dst, t, rows, &inserted);
     if (rc)
         return cli_fail(m->prog, "copying table %s failed after %lld rows: %s", t->name,
-                        (long long)read, hh_status_str(rc));
-    progress(m, t->name, read, copied, 1);
-    json_object_set_new(m->tables, t->name, json_pack("{s:I}", "copied", (json_int_t)copied));
+                        (long long)n->read, hh_status_str(rc));
+    n->read += (int64_t)json_array_size(rows);
+    n->copied += (int64_t)inserted;
+    progress(m, t->name, n, 0);
+    return -1;
+}
+
+static int copy_table(migration *m, const store_copy_table *t)
+{
+    copy_count n = {0};
+    m->last_progress = hh_time_mono_ms();
+    int ex = each_batch(m, m->src, t, copy_batch, &n);
+    if (ex >= 0)
+        return ex;
+    progress(m, t->name, &n, 1);
+    json_object_set_new(m->tables, t->name, json_pack("{s:I}", "copied", (json_int_t)n.copied));
     return -1;
 }
 
@@ -258,43 +275,30 @@ static int copy_table(migration *m, const store_copy_table *t)
 /* What is done with each object the source's rows refer to. */
 typedef int (*object_fn)(migration *m, const char *key, obj_tally *tally);
 
-/*
- * Calls fn for each object key in the columns cols (NULL-ended) of the rows
- * of table whose column state_col holds state: -1 when every call returned
- * -1, else the first other exit status.
- */
-static int each_object_of(migration *m, const char *table, const char *state_col, const char *state,
-                          const char *const *cols, object_fn fn, obj_tally *tally)
+/* Which rows of a table refer to objects, and in which columns; what to do with each. */
+typedef struct object_refs {
+    const char *state_col, *state; /* rows whose state_col holds state */
+    const char *const *cols;       /* the columns naming objects, NULL-ended */
+    object_fn fn;
+    obj_tally *tally;
+} object_refs;
+
+static int objects_of_batch(migration *m, const store_copy_table *t, const json_t *rows, void *ctx)
 {
-    const store_copy_table *t = table_named(table);
-    int sc = col_of(t, state_col);
-    json_t *rows = NULL, *last = NULL;
+    const object_refs *r = ctx;
+    size_t sc = (size_t)col_of(t, r->state_col);
     int ex = -1;
-    for (;;) {
-        hh_status rc = store_copy_read(m->src, t, last, m->o->batch, &rows);
-        if (rc) {
-            ex = cli_fail(m->prog, "cannot read %s: %s", table, hh_status_str(rc));
-            break;
-        }
-        size_t n = json_array_size(rows);
-        for (size_t i = 0; i < n && ex < 0; i++) {
-            const json_t *row = json_array_get(rows, i);
-            const char *s = json_string_value(json_array_get(row, (size_t)sc));
-            for (const char *const *c = cols; *c && ex < 0 && s && !strcmp(s, state); c++) {
-                const char *key = json_string_value(json_array_get(row, (size_t)col_of(t, *c)));
-                if (key && *key) {
-                    tally->referenced++;
-                    ex = fn(m, key, tally);
-                }
+    for (size_t i = 0; i < json_array_size(rows) && ex < 0; i++) {
+        const json_t *row = json_array_get(rows, i);
+        const char *s = json_string_value(json_array_get(row, sc));
+        for (const char *const *c = r->cols; *c && ex < 0 && s && !strcmp(s, r->state); c++) {
+            const char *key = json_string_value(json_array_get(row, (size_t)col_of(t, *c)));
+            if (key && *key) {
+                r->tally->referenced++;
+                ex = r->fn(m, key, r->tally);
             }
         }
-        json_decref(last);
-        last = n ? json_incref(json_array_get(rows, n - 1)) : NULL;
-        json_decref(rows);
-        if (ex >= 0 || n < (size_t)m->o->batch)
-            break;
     }
-    json_decref(last);
     return ex;
 }
 
@@ -303,8 +307,10 @@ static int each_object(migration *m, object_fn fn, obj_tally *tally)
 {
     static const char *const video_cols[] = {"video_key", "thumbnail_key", NULL};
     static const char *const upload_cols[] = {"key", NULL};
-    int ex = each_object_of(m, "videos", "status", "ready", video_cols, fn, tally);
-    return ex < 0 ? each_object_of(m, "uploads", "state", "complete", upload_cols, fn, tally) : ex;
+    object_refs videos = {"status", "ready", video_cols, fn, tally};
+    object_refs uploads = {"state", "complete", upload_cols, fn, tally};
+    int ex = each_batch(m, m->src, table_named("videos"), objects_of_batch, &videos);
+    return ex < 0 ? each_batch(m, m->src, table_named("uploads"), objects_of_batch, &uploads) : ex;
 }
 
 /* The source's size of key into *size: 1, or 0 when the source lacks it; -1 with rc set. */
@@ -403,7 +409,37 @@ static int copy_objects(migration *m, json_t *summary)
 
 /* ---- verification ---- */
 
-/* Compares every table's count and sum; *failed gets the names of those that differ. */
+/* Appends the rows of a batch to the array ctx. */
+static int collect_rows(migration *m, const store_copy_table *t, const json_t *rows, void *ctx)
+{
+    return json_array_extend(ctx, (json_t *)rows) ? cli_fail(m->prog, "out of memory") : -1;
+}
+
+/*
+ * For a table without a column to sum (small: secrets): whether the
+ * target holds exactly the source's rows, each equal, whatever the order
+ * (the stores may order text keys differently). *same gets the answer.
+ */
+static int same_rows(migration *m, const store_copy_table *t, int *same)
+{
+    json_t *a = json_array(), *b = json_array();
+    int ex =
+        a && b ? each_batch(m, m->src, t, collect_rows, a) : cli_fail(m->prog, "out of memory");
+    if (ex < 0)
+        ex = each_batch(m, m->dst, t, collect_rows, b);
+    *same = json_array_size(a) == json_array_size(b);
+    for (size_t i = 0; ex < 0 && *same && i < json_array_size(a); i++) {
+        int found = 0;
+        for (size_t k = 0; !found && k < json_array_size(b); k++)
+            found = json_equal(json_array_get(a, i), json_array_get(b, k));
+        *same = found;
+    }
+    json_decref(a);
+    json_decref(b);
+    return ex;
+}
+
+/* Compares every table's count and sum (or rows); *failed gets the names of those that differ. */
 static int verify_tables(migration *m, char *failed, size_t size)
 {
     for (size_t i = 0; i < store_copy_table_count; i++) {
@@ -411,7 +447,9 @@ static int verify_tables(migration *m, char *failed, size_t size)
         int64_t sn, ss, dn, ds;
         if (store_copy_stats(m->src, t, &sn, &ss) || store_copy_stats(m->dst, t, &dn, &ds))
             return cli_fail(m->prog, "cannot count the rows of %s", t->name);
-        int ok = sn == dn && ss == ds;
+        int ok = sn == dn && ss == ds, ex = -1;
+        if (!t->sum && (ex = same_rows(m, t, &ok)) >= 0)
+            return ex;
         json_t *j = json_object_get(m->tables, t->name);
         json_object_set_new(j, "rows", json_integer(sn));
         json_object_set_new(j, "targetRows", json_integer(dn));

@@ -265,6 +265,20 @@ const store_migration store_pg_migrations[] = {
 
     {"favorites", "ALTER TABLE videos ADD COLUMN favorite BIGINT NOT NULL DEFAULT 0"
                   " CHECK (favorite IN (0, 1));"},
+    /* Secrets every node must agree on (store_secret): written once by the first node that
+     * asks, never changed. */
+    {"secrets", "CREATE TABLE secrets ("
+                " name TEXT PRIMARY KEY NOT NULL,"
+                " value BYTEA NOT NULL"
+                ");"},
+    /* Token buckets (store_rate_take), as SQLite's. UNLOGGED: a take writes no WAL and waits
+     * for no flush; after a crash the table is empty, so every bucket starts full. */
+    {"rate_buckets", "CREATE UNLOGGED TABLE rate_buckets ("
+                     " key TEXT PRIMARY KEY NOT NULL,"
+                     " tokens BIGINT NOT NULL,"
+                     " updated_ms BIGINT NOT NULL,"
+                     " taken BIGINT NOT NULL CHECK (taken IN (0, 1))"
+                     ");"},
 };
 
 const size_t store_pg_migration_count = sizeof store_pg_migrations / sizeof store_pg_migrations[0];

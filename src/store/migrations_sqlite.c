@@ -354,6 +354,20 @@ const store_migration store_sqlite_migrations[] = {
      * so it needs no index of its own. */
     {"favorites", "ALTER TABLE videos ADD COLUMN favorite INTEGER NOT NULL DEFAULT 0"
                   " CHECK (favorite IN (0, 1));"},
+    /* Secrets every node must agree on (store_secret): written once by the first node that
+     * asks, never changed. */
+    {"secrets", "CREATE TABLE secrets ("
+                " name TEXT PRIMARY KEY NOT NULL,"
+                " value BLOB NOT NULL"
+                ") STRICT;"},
+    /* Token buckets (store_rate_take): tokens in 1/60000 of a token, the time of the last
+     * refill, and whether the last take got a token (what the one statement answers). */
+    {"rate_buckets", "CREATE TABLE rate_buckets ("
+                     " key TEXT PRIMARY KEY NOT NULL,"
+                     " tokens INTEGER NOT NULL,"
+                     " updated_ms INTEGER NOT NULL,"
+                     " taken INTEGER NOT NULL CHECK (taken IN (0, 1))"
+                     ") STRICT;"},
 };
 
 const size_t store_sqlite_migration_count =

@@ -886,6 +886,49 @@ hh_status store_hook_attempts(hh_store *st, const char *user_id, const char *web
 /* Deliveries still pending (for metrics, tests and the benchmark). */
 hh_status store_hook_pending(hh_store *st, int64_t *n);
 
+/* ---- what every node of a cluster shares (store_sqlite_shared.c, store_pg_shared.c) ---- */
+#define STORE_SECRET_NAME_MAX 64    /* bytes of a secret's name, NUL included */
+#define STORE_SECRET_MAX      64    /* bytes of a secret's value */
+#define STORE_RATE_KEY_MAX    192   /* bytes of a rate bucket's key, NUL included */
+#define STORE_RATE_UNIT       60000 /* a bucket counts tokens in these parts: R a minute is R a ms */
+#define STORE_RATE_MAX        1000000 /* the largest burst and per_minute (plans allow as much) */
+
+/*
+ * 1 when several nodes share this store (PostgreSQL): state the nodes must
+ * agree on (rate buckets) is then the store's; 0 for SQLite, whose nodes
+ * share one machine and keep such state in memory.
+ */
+int store_is_shared(hh_store *st);
+
+/*
+ * The secret name (1..STORE_SECRET_NAME_MAX-1 bytes) of len bytes
+ * (1..STORE_SECRET_MAX) into out. The first caller's value is kept for
+ * good: seed is what this caller proposes (NULL: random bytes), and every
+ * caller, this one and any later one on any node, gets the value stored
+ * first. Secrets are never changed or removed. HH_ERR_CONFLICT when the
+ * stored value has another length; HH_ERR_INVALID for bad arguments.
+ */
+hh_status store_secret(hh_store *st, const char *name, const uint8_t *seed, size_t len,
+                       uint8_t *out);
+
+/* What store_rate_take found in the bucket. */
+typedef struct hh_rate_state {
+    int allowed;   /* 1: a token was taken; 0: the bucket held less than one */
+    int64_t units; /* what the bucket holds after the take, in 1/STORE_RATE_UNIT tokens */
+} hh_rate_state;
+
+/*
+ * Takes one token from the token bucket key (1..STORE_RATE_KEY_MAX-1
+ * bytes), made full on first use: it holds at most burst tokens and gains
+ * per_minute a minute (both 1..STORE_RATE_MAX, else HH_ERR_INVALID), on
+ * the store's clock (the database's, so nodes' clocks do not matter). A
+ * change of burst or rate applies at once; the tokens held carry over, cut
+ * to the new burst. One statement: the refill, the take and the answer.
+ * Buckets are not durable state: after a crash they may start full.
+ */
+hh_status store_rate_take(hh_store *st, const char *key, int burst, int per_minute,
+                          hh_rate_state *out);
+
 /* ---- copying a store to another, table by table (admin migrate; store_copy.c) ---- */
 struct json_t;
 
@@ -908,14 +951,17 @@ typedef struct store_copy_table {
     const char *name;
     const store_copy_col *cols;
     int ncols;
-    int nkey;        /* the first nkey columns are the primary key */
-    int identity;    /* 1: the key is a generated integer id, copied as it is */
-    const char *sum; /* the integer column whose sum verifies a copy, NULL: the count only */
+    int nkey;     /* the first nkey columns are the primary key */
+    int identity; /* 1: the key is a generated integer id, copied as it is */
+    /* The integer column whose sum verifies a copy; NULL for a small table compared row by row. */
+    const char *sum;
 } store_copy_table;
 
 /* Every table of the schema at the latest version, parents before children. */
 extern const store_copy_table store_copy_tables[];
 extern const size_t store_copy_table_count;
+/* The tables of the schema that are not copied (not durable state), NULL-ended. */
+extern const char *const store_copy_skipped[];
 #define STORE_COPY_BATCH_MAX 10000 /* rows of one store_copy_read or store_copy_write */
 
 /*

@@ -7,9 +7,9 @@
  * spec's constant names only, never from input, in the backend's dialect.
  *
  * The spec follows the latest schema (migrations_sqlite.c and
- * migrations_pg.c): a step that adds a table or a column adds it here.
- * Not copied: nothing today; state that is not durable (such as rate
- * buckets) would stay out.
+ * migrations_pg.c): a step that adds a table or a column adds it here
+ * (test_store_copy checks the spec against the schema). Not copied: state
+ * that is not durable (store_copy_skipped).
  */
 #include "store/store.h"
 #include "store/store_int.h"
@@ -98,6 +98,7 @@ static const store_copy_col webhook_deliveries_cols[] = {
     {"type", T},    {"created_at", I},  {"state", T},       {"attempts", I},
     {"next_at", I}, {"claim_owner", T}, {"claim_until", I},
 };
+static const store_copy_col secrets_cols[] = {{"name", T}, {"value", B}};
 static const store_copy_col webhook_attempts_cols[] = {
     {"id", I},     {"delivery_id", I}, {"webhook_id", T},  {"attempt", I}, {"at", I},
     {"status", I}, {"error", T},       {"duration_ms", I}, {"outcome", T},
@@ -120,8 +121,12 @@ const store_copy_table store_copy_tables[] = {
     TABLE("webhooks", webhooks_cols, 1, 0, "events"),
     TABLE("webhook_deliveries", webhook_deliveries_cols, 1, 1, "attempts"),
     TABLE("webhook_attempts", webhook_attempts_cols, 1, 1, "duration_ms"),
+    TABLE("secrets", secrets_cols, 1, 0, NULL),
 };
 const size_t store_copy_table_count = sizeof store_copy_tables / sizeof store_copy_tables[0];
+
+/* Rate buckets start full after a crash anyway (store_rate_take): nothing to keep. */
+const char *const store_copy_skipped[] = {"rate_buckets", NULL};
 
 /* ---- building the SQL ---- */
 

@@ -7,11 +7,14 @@
  */
 #include "store/store.h"
 #include "store/store_int.h"
+#include "util/crypto.h"
 
 #include <jansson.h>
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 /* 1 when location names a PostgreSQL database rather than a data directory. */
 static int is_postgres_url(const char *location)
@@ -545,9 +548,39 @@ hh_status store_hook_pending(hh_store *st, int64_t *n)
     return st->ops->hook_pending(st, n);
 }
 
+int store_is_shared(hh_store *st)
+{
+    return st->ops->shared;
+}
+
+hh_status store_secret(hh_store *st, const char *name, const uint8_t *seed, size_t len,
+                       uint8_t *out)
+{
+    uint8_t fresh[STORE_SECRET_MAX];
+    if (!name || !*name || strnlen(name, STORE_SECRET_NAME_MAX) >= STORE_SECRET_NAME_MAX ||
+        len < 1 || len > STORE_SECRET_MAX || !out)
+        return HH_ERR_INVALID;
+    hh_status rc = HH_OK;
+    if (!seed && !(rc = crypto_random(fresh, len)))
+        seed = fresh;
+    if (!rc)
+        rc = st->ops->secret(st, name, seed, len, out);
+    OPENSSL_cleanse(fresh, sizeof fresh);
+    return rc;
+}
+
+hh_status store_rate_take(hh_store *st, const char *key, int burst, int per_minute,
+                          hh_rate_state *out)
+{
+    if (!key || !*key || strnlen(key, STORE_RATE_KEY_MAX) >= STORE_RATE_KEY_MAX || burst < 1 ||
+        burst > STORE_RATE_MAX || per_minute < 1 || per_minute > STORE_RATE_MAX)
+        return HH_ERR_INVALID;
+    return st->ops->rate_take(st, key, burst, per_minute, out);
+}
+
 /* ---- admin migrate's table copy: rows checked against the spec (store_copy.c) ---- */
 
-/* 1 when t is one of the spec's tables, so a backend builds SQL from its constant names only. */
+/* 1 when t is one of the spec's tables: a backend builds SQL from its constant names only. */
 static int copy_table_known(const store_copy_table *t)
 {
     return t >= store_copy_tables && t < store_copy_tables + store_copy_table_count;

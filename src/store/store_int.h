@@ -130,6 +130,12 @@ typedef struct store_ops {
     hh_status (*hook_attempts)(hh_store *st, const char *user_id, const char *webhook_id, int limit,
                                hh_hook_attempt **out, size_t *n);
     hh_status (*hook_pending)(hh_store *st, int64_t *n);
+    hh_status (*secret)(hh_store *st, const char *name, const uint8_t *seed, size_t len,
+                        uint8_t *out);
+    hh_status (*rate_take)(hh_store *st, const char *key, int burst, int per_minute,
+                           hh_rate_state *out);
+    int shared; /* 1: the nodes of a cluster share this backend's store (store_is_shared) */
+
     /* ---- admin migrate's table copy (store_copy.c) ---- */
     hh_status (*copy_read)(hh_store *st, const store_copy_table *t, const struct json_t *after,
                            int limit, struct json_t **rows);

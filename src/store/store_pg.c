@@ -53,6 +53,7 @@ typedef struct pg_store {
     pg_conn *idle[POOL_MAX]; /* connections not borrowed */
     size_t nidle;
     size_t nopen; /* idle + borrowed + being opened */
+    int opened;   /* 1 once pg_open succeeded: a failed connect is then the database away */
 } pg_store;
 
 /* This file's statements: the SQL of each in core_text, the prepared row PG_FILE_CORE. */
@@ -456,7 +457,9 @@ hh_status pg_borrow(hh_store *st, pg_conn **out)
     }
     if (rc) {
         pool_drop(ps);
-        return rc;
+        /* Once the store is open, a database that cannot be reached is away for a while (a
+         * restart, a failover): busy, so pg_tx tries again and a request answers 503. */
+        return rc == HH_ERR_IO && ps->opened ? HH_ERR_BUSY : rc;
     }
     *out = c;
     return HH_OK;
@@ -499,7 +502,14 @@ static hh_status tx_commit(pg_conn *c)
         hh_error("store: a transaction body went on after a failed statement; rolled back");
         return HH_ERR_INTERNAL;
     }
-    return run_core(c, C_COMMIT);
+    hh_status rc = run_core(c, C_COMMIT);
+    /* A COMMIT whose connection was lost may have committed or not: running the body again
+     * could apply it twice (a second charge), so that outcome is not retried but reported. */
+    if (rc == HH_ERR_BUSY && conn_lost(c)) {
+        hh_error("store: the connection was lost during COMMIT; the outcome is unknown");
+        return HH_ERR_DB;
+    }
+    return rc;
 }
 
 /* One run of a transaction: borrow, begin, body, commit (or roll back), give back. */
@@ -727,6 +737,7 @@ hh_status pg_open(const char *url, int version, const store_ops *ops, hh_store *
     rc = migrate(st, version);
     if (rc)
         goto fail;
+    ps->opened = 1;
     *out = st;
     return HH_OK;
 fail:

@@ -16,6 +16,16 @@ static void pg_ops_fill(void)
 {
     pg_ops.close = pg_close;
     pg_core_ops(&pg_ops);
+    pg_users_ops(&pg_ops);
+    pg_accounts_ops(&pg_ops);
+    pg_admin_ops(&pg_ops);
+    pg_videos_ops(&pg_ops);
+    pg_queue_ops(&pg_ops);
+    pg_remote_ops(&pg_ops);
+    pg_sessions_ops(&pg_ops);
+    pg_shares_ops(&pg_ops);
+    pg_webhooks_ops(&pg_ops);
+    pg_shared_ops(&pg_ops);
     pg_copy_ops(&pg_ops);
 }
 

@@ -39,6 +39,7 @@ typedef enum sq_file {
     SQ_FILE_SHARES,   /* store_sqlite_shares.c: public share pages */
     SQ_FILE_ADMIN,    /* store_sqlite_admin.c: the operator's lists and statistics */
     SQ_FILE_WEBHOOKS, /* store_sqlite_webhooks.c: webhook endpoints and their outbox */
+    SQ_FILE_SHARED,   /* store_sqlite_shared.c: secrets and rate buckets all nodes share */
     SQ_FILE_COUNT
 } sq_file;
 
@@ -217,6 +218,7 @@ void sq_accounts_ops(store_ops *o);
 void sq_shares_ops(store_ops *o);
 void sq_admin_ops(store_ops *o);
 void sq_webhooks_ops(store_ops *o);
+void sq_shared_ops(store_ops *o);
 /* admin migrate's table copy (store_sqlite_copy.c). */
 void sq_copy_ops(store_ops *o);
 

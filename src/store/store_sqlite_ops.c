@@ -23,6 +23,7 @@ static void sqlite_ops_fill(void)
     sq_shares_ops(&sqlite_ops);
     sq_admin_ops(&sqlite_ops);
     sq_webhooks_ops(&sqlite_ops);
+    sq_shared_ops(&sqlite_ops);
     sq_copy_ops(&sqlite_ops);
 }
 

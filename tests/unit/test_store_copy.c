@@ -3,11 +3,10 @@
  * the engine of `admin migrate`) on SQLite, between two real stores: the
  * spec names every table of the schema and every column (checked against
  * the database itself, so a migration that adds one without the spec
- * fails here); a whole store copied in small batches keeps users, keys
- * (their hashes are bytes), ledger, counts and sums; a second copy inserts
- * nothing; rows with a composite key page without gaps or repeats; every
- * type, NULLs, an empty blob and a fractional real come back as written;
- * and rows or arguments that do not fit the spec are refused.
+ * fails here; the tables it skips are named); a whole store copied in small batches keeps users,
+ * keys (their hashes are bytes), ledger, counts and sums; a second copy inserts nothing; rows with
+ * a composite key page without gaps or repeats; every type, NULLs, an empty blob and a fractional
+ * real come back as written; and rows or arguments that do not fit the spec are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,6 +111,11 @@ static void test_spec_is_the_schema(void **state)
     while (sqlite3_step(s) == SQLITE_ROW) {
         const char *tname = (const char *)sqlite3_column_text(s, 0);
         const char *col = (const char *)sqlite3_column_text(s, 1);
+        int skipped = 0;
+        for (const char *const *k = store_copy_skipped; *k; k++)
+            skipped |= !strcmp(*k, tname);
+        if (skipped)
+            continue;
         const store_copy_table *t = table(tname);
         int found = 0;
         for (int i = 0; i < t->ncols; i++)

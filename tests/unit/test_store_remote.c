@@ -1,12 +1,12 @@
 /*
- * test_store_remote.c - the remote tasks of provider engines on a real
- * SQLite file, to every boundary the driver relies on: a hand-off needs
- * the lease and leaves the job running without one (still counted in
- * flight, never expired); only due, unclaimed tasks are claimed and two
- * owners never hold one task; a lapsed claim is free again; every update
- * gives the claim back; a task of a settled video cannot be touched;
- * collect queues the job with fresh attempts; a failure refunds exactly
- * once; finishing or failing the job settles its task.
+ * test_store_remote.c - the remote tasks of provider engines in the store
+ * (either backend, support/store_fixture.h), to every boundary the driver
+ * relies on: a hand-off needs the lease and leaves the job running without
+ * one (still counted in flight, never expired); only due, unclaimed tasks
+ * are claimed and two owners never hold one task; a lapsed claim is free
+ * again; every update gives the claim back; a task of a settled video
+ * cannot be touched; collect queues the job with fresh attempts; a failure
+ * refunds exactly once; finishing or failing the job settles its task.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,10 +19,11 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "support/store_fixture.h"
 #include "util/timeutil.h"
 
 typedef struct fixture {
-    char dir[64];
+    store_fixture *loc;
     hh_store *st;
     hh_user u;
 } fixture;
@@ -30,9 +31,9 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/hh-remote-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(store_open(f->dir, &f->st), HH_OK);
+    assert_non_null(f);
+    assert_int_equal(sf_new(&f->loc), HH_OK);
+    assert_int_equal(sf_open(f->loc, &f->st), HH_OK);
     assert_int_equal(store_user_create(f->st, "r@example.com", NULL, "pro", 1, &f->u), HH_OK);
     assert_int_equal(store_ledger_append(f->st, f->u.id, 1000, HH_LEDGER_GRANT, NULL, NULL, NULL),
                      HH_OK);
@@ -44,9 +45,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(sf_free(f->loc), 0);
     free(f);
     return 0;
 }

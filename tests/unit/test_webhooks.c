@@ -1,13 +1,13 @@
 /*
- * test_webhooks.c - the webhook outbox on a real SQLite file and the
- * signature: an event's rows exist exactly when its status change
- * committed (none for a finish that lost its lease, one per endpoint that
- * takes the event, none for a deleted or disabled one); one attempt at a
- * time (a claimed delivery is not claimed again until its lease lapses,
- * and only its owner records it); a retry keeps its webhook-id; 410
- * disables the endpoint and drops what was pending; the cap of endpoints;
- * the Standard Webhooks signature against a vector computed with
- * Python's hmac; the retry schedule and its jitter.
+ * test_webhooks.c - the webhook outbox in the store (either backend,
+ * support/store_fixture.h) and the signature: an event's rows exist exactly
+ * when its status change committed (none for a finish that lost its lease,
+ * one per endpoint that takes the event, none for a deleted or disabled
+ * one); one attempt at a time (a claimed delivery is not claimed again
+ * until its lease lapses, and only its owner records it); a retry keeps its
+ * webhook-id; 410 disables the endpoint and drops what was pending; the cap
+ * of endpoints; the Standard Webhooks signature against a vector computed
+ * with Python's hmac; the retry schedule and its jitter.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,12 +21,13 @@
 
 #include "api/webhook_dispatch.h"
 #include "store/store.h"
+#include "support/store_fixture.h"
 #include "util/timeutil.h"
 
 static const uint8_t KEY[4] = {1, 2, 3, 4};
 
 typedef struct fixture {
-    char dir[64];
+    store_fixture *loc;
     hh_store *st;
     hh_user u;
 } fixture;
@@ -34,9 +35,9 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/hh-hooks-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(store_open(f->dir, &f->st), HH_OK);
+    assert_non_null(f);
+    assert_int_equal(sf_new(&f->loc), HH_OK);
+    assert_int_equal(sf_open(f->loc, &f->st), HH_OK);
     assert_int_equal(store_user_create(f->st, "w@example.com", NULL, "pro", 1, &f->u), HH_OK);
     assert_int_equal(store_ledger_append(f->st, f->u.id, 1000, HH_LEDGER_GRANT, NULL, NULL, NULL),
                      HH_OK);
@@ -48,9 +49,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(sf_free(f->loc), 0);
     free(f);
     return 0;
 }

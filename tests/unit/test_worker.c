@@ -1,12 +1,12 @@
 /*
- * test_worker.c - the worker pool against a real SQLite store, real local
- * blob storage and real engines: a job renders to both outputs and becomes
- * ready; an undecodable reference fails the job and refunds it once;
- * stopping the pool gives a running job back to the queue uncounted; an
- * operator failing a running job makes the worker cancel its render and
- * write nothing; a killed worker's old scratch is removed at start. The
- * slow renders are an exec generator (a shell script)
- * that reports progress and sleeps.
+ * test_worker.c - the worker pool against a real store (either backend,
+ * support/store_fixture.h), real local blob storage and real engines: a job
+ * renders to both outputs and becomes ready; an undecodable reference fails
+ * the job and refunds it once; stopping the pool gives a running job back
+ * to the queue uncounted; an operator failing a running job makes the
+ * worker cancel its render and write nothing; a killed worker's old scratch
+ * is removed at start. The slow renders are an exec generator (a shell
+ * script) that reports progress and sleeps.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,12 +25,14 @@
 #include "domain/video_request.h"
 #include "jobs/worker.h"
 #include "store/store.h"
+#include "support/store_fixture.h"
 #include "util/timeutil.h"
 
 #define GRANT 100000
 
 typedef struct fixture {
-    char dir[64];
+    store_fixture *loc;
+    const char *dir; /* the fixture's directory: blobs, scratch, the slow script */
     char scratch[128];
     hh_store *st;
     blob_store *blob;
@@ -67,8 +69,9 @@ static const char slow_script[] = "i=1\n"
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/hh-worker-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_non_null(f);
+    assert_int_equal(sf_new(&f->loc), HH_OK);
+    f->dir = sf_dir(f->loc);
     snprintf(f->scratch, sizeof f->scratch, "%s/tmp", f->dir);
     char path[128], json[2048];
     snprintf(path, sizeof path, "%s/slow.sh", f->dir);
@@ -78,7 +81,7 @@ static int setup(void **state)
     assert_int_equal(fclose(fp), 0);
     snprintf(json, sizeof json, plans_fmt, f->dir);
     assert_int_equal(plans_load_json(json, strlen(json), &f->plans, NULL), HH_OK);
-    assert_int_equal(store_open(f->dir, &f->st), HH_OK);
+    assert_int_equal(sf_open(f->loc, &f->st), HH_OK);
     assert_int_equal(blob_local_new(f->dir, "http://127.0.0.1:1", &f->blob), HH_OK);
     assert_int_equal(store_user_create(f->st, "w@example.com", NULL, "fast", 1, &f->u), HH_OK);
     assert_int_equal(store_ledger_append(f->st, f->u.id, GRANT, HH_LEDGER_GRANT, NULL, NULL, NULL),
@@ -94,9 +97,7 @@ static int teardown(void **state)
     blob_free(f->blob);
     store_close(f->st);
     plans_free(f->plans);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(sf_free(f->loc), 0);
     free(f);
     return 0;
 }

@@ -1,0 +1,28 @@
+/*
+ * store_helpers.h - small cmocka steps the store's tests share, backend
+ * and file alike (test_store.c, test_queue.c and their SQLite-only cases in
+ * test_store_sqlite.c): making users, reading balances with the ledger
+ * invariant checked at every look, and a video request.
+ */
+#ifndef HH_TEST_STORE_HELPERS_H
+#define HH_TEST_STORE_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* A user of plan free with API access, no credits. */
+void th_make_user(hh_store *st, const char *email, hh_user *u);
+/* A user of plan pro granted credits. */
+void th_user_with_credits(hh_store *st, const char *email, int64_t credits, hh_user *u);
+/* The number of the user's ledger rows (at most STORE_PAGE_MAX). */
+size_t th_ledger_count(hh_store *st, const char *user_id);
+/* The user's balance, asserting it equals the ledger's sum. */
+int64_t th_balance(hh_store *st, const hh_user *u);
+/* A request of u's (plan pro, 6 s at 720p) at price, with an in-flight cap. */
+hh_video_new th_video_req(const hh_user *u, int64_t price, int cap);
+/* After 20 creates of 100 against 500 credits: 5 made, 15 refused, nothing left, a video each. */
+void th_assert_five_of_twenty(hh_store *st, const hh_user *c, int ok, int refused);
+
+#endif
