@@ -100,7 +100,7 @@ assert_json "$SUMMARY" .tables.ledger.targetRows "$ROWS" "every ledger row"
 assert_json "$SUMMARY" .tables.ledger.sum "$(src_sql 'SELECT sum(amount) FROM ledger')" "the ledger's sum"
 assert_json "$SUMMARY" .tables.users.targetSum "$(src_sql 'SELECT sum(credits) FROM users')" "users' credits"
 for t in users api_keys ledger uploads videos jobs sessions webhooks webhook_deliveries \
-  webhook_attempts audit_log; do
+  webhook_attempts audit_log secrets; do
   assert_json "$SUMMARY" ".tables.$t.ok" true "$t verified"
   assert_eq "$(src_sql "SELECT count(*) FROM $t")" "$(target_sql "SELECT count(*) FROM $t")" "$t rows"
 done
