@@ -1,12 +1,16 @@
 /*
  * test_store_copy.c - the store's table copy (store_copy_read/_write/_stats,
- * the engine of `admin migrate`) on SQLite, between two real stores: the
- * spec names every table of the schema and every column (checked against
- * the database itself, so a migration that adds one without the spec
- * fails here; the tables it skips are named); a whole store copied in small batches keeps users,
- * keys (their hashes are bytes), ledger, counts and sums; a second copy inserts nothing; rows with
- * a composite key page without gaps or repeats; every type, NULLs, an empty blob and a fractional
- * real come back as written; and rows or arguments that do not fit the spec are refused.
+ * the engine of `admin migrate`), from a SQLite store (a migration's
+ * source) to a store of the backend the run asks for (HH_TEST_STORE: the
+ * target, SQLite or PostgreSQL, through the store fixture): the spec names
+ * every table of the schema and every column (checked against the SQLite
+ * database itself, so a migration that adds one without the spec fails
+ * here; the tables it skips are named); a whole store copied in small
+ * batches keeps users, keys (their hashes are bytes), ledger, counts and
+ * sums, and the target goes on from the copied ids; a second copy inserts
+ * nothing; rows with a composite key page without gaps or repeats; every
+ * type, NULLs, an empty blob and a fractional real come back as written;
+ * and rows or arguments that do not fit the spec are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,39 +26,35 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "support/store_fixture.h"
 #include "util/crypto.h"
 
 typedef struct fixture {
-    char dir[64], a[128], b[128];
+    store_fixture *a, *b; /* the source (SQLite) and the target */
     hh_store *src, *dst;
 } fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/hh-copy-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->a, sizeof f->a, "%s/a", f->dir);
-    snprintf(f->b, sizeof f->b, "%s/b", f->dir);
-    if (store_open(f->a, &f->src) || store_open(f->b, &f->dst))
-        return -1;
-    *state = f;
-    return 0;
-}
 
 static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->src);
     store_close(f->dst);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    int rc = system(cmd);
+    int rc = sf_free(f->a) | sf_free(f->b);
     free(f);
-    return rc == 0 ? 0 : -1;
+    return rc;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    *state = f;
+    if (sf_new_sqlite(&f->a) || sf_new(&f->b) || sf_open(f->a, &f->src) || sf_open(f->b, &f->dst)) {
+        teardown(state); /* cmocka skips it after a failed setup: the database would stay */
+        return -1;
+    }
+    return 0;
 }
 
 static const store_copy_table *table(const char *name)
@@ -95,8 +95,8 @@ static size_t copy_all(hh_store *src, hh_store *dst, int limit)
 static void test_spec_is_the_schema(void **state)
 {
     fixture *f = *state;
-    char path[192];
-    snprintf(path, sizeof path, "%s/happyhorse.db", f->a);
+    char path[512];
+    snprintf(path, sizeof path, "%s/happyhorse.db", sf_location(f->a));
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -200,38 +200,39 @@ static void write_rows(hh_store *st, const char *name, const char *text, size_t 
     json_decref(rows);
 }
 
-/* Every type and NULL as written; a composite key pages one row at a time, in order. */
+/* At the target: every type and NULL as written; a composite key pages a row at a time, in order.
+ */
 static void test_types_and_composite_keys(void **state)
 {
     fixture *f = *state;
-    write_rows(f->src, "users",
+    write_rows(f->dst, "users",
                "[[\"u1\", \"x@example.com\", null, \"pro\", 5, 1, 100, null],"
                " [\"u2\", \"y@example.com\", \"h\", \"free\", 0, 0, 101, 7]]",
                2);
-    write_rows(f->src, "webhooks",
+    write_rows(f->dst, "webhooks",
                "[[\"w1\", \"u1\", \"https://h.example/\", 7, \"\", 1, null, null],"
                " [\"w2\", \"u1\", \"https://h.example/\", 1, \"00ff10\", 2, 3, 4]]",
                2);
-    write_rows(f->src, "idempotency",
+    write_rows(f->dst, "idempotency",
                "[[\"u2\", \"k\", \"ab\", \"{}\", 1], [\"u1\", \"b\", \"cd\", \"{}\", 2],"
                " [\"u1\", \"a\", \"\", \"{}\", 3]]",
                3);
-    write_rows(f->src, "videos",
+    write_rows(f->dst, "videos",
                "[[\"v1\", \"u1\", \"processing\", \"p\", null, 3, \"16:9\", \"720p\", \"{}\", 10,"
                " 0, 5, null, null, null, 1, 2, null, 0]]",
                1);
-    write_rows(f->src, "remote_tasks",
+    write_rows(f->dst, "remote_tasks",
                "[[\"v1\", \"pro\", \"e\", \"wait\", \"{}\", null, null, 1, 2, 0, 0.1, null, null,"
                " 5, 6, 7, 8, null]]",
                1);
     /* Again: nothing new. */
-    write_rows(f->src, "users", "[[\"u1\", \"x@example.com\", null, \"pro\", 5, 1, 100, null]]", 0);
+    write_rows(f->dst, "users", "[[\"u1\", \"x@example.com\", null, \"pro\", 5, 1, 100, null]]", 0);
 
     const char *want[] = {"[\"u1\", \"a\", \"\", \"{}\", 3]", "[\"u1\", \"b\", \"cd\", \"{}\", 2]",
                           "[\"u2\", \"k\", \"ab\", \"{}\", 1]"};
     json_t *rows = NULL, *last = NULL;
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(store_copy_read(f->src, table("idempotency"), last, 1, &rows), HH_OK);
+        assert_int_equal(store_copy_read(f->dst, table("idempotency"), last, 1, &rows), HH_OK);
         if (i == 3) {
             assert_int_equal(json_array_size(rows), 0);
             json_decref(rows);
@@ -246,13 +247,13 @@ static void test_types_and_composite_keys(void **state)
     }
     json_decref(last);
 
-    assert_int_equal(store_copy_read(f->src, table("webhooks"), NULL, 10, &rows), HH_OK);
+    assert_int_equal(store_copy_read(f->dst, table("webhooks"), NULL, 10, &rows), HH_OK);
     json_t *w = rows_of("[[\"w1\", \"u1\", \"https://h.example/\", 7, \"\", 1, null, null],"
                         " [\"w2\", \"u1\", \"https://h.example/\", 1, \"00ff10\", 2, 3, 4]]");
     assert_true(json_equal(rows, w));
     json_decref(w);
     json_decref(rows);
-    assert_int_equal(store_copy_read(f->src, table("remote_tasks"), NULL, 10, &rows), HH_OK);
+    assert_int_equal(store_copy_read(f->dst, table("remote_tasks"), NULL, 10, &rows), HH_OK);
     assert_true(json_real_value(json_array_get(json_array_get(rows, 0), 10)) == 0.1);
     assert_true(json_is_null(json_array_get(json_array_get(rows, 0), 5)));
     json_decref(rows);
