@@ -5,7 +5,8 @@
  * its objects to the bucket of HAPPYHORSE_S3_*.
  *
  * Steps: both stores opened (the target migrated to the latest schema; the
- * source must be there already, not migrated behind the operator's back);
+ * source must be there already, not migrated behind the operator's back,
+ * and holding the secrets its nodes derive from its secret.key);
  * the target checked to be empty or an earlier partial copy of this source
  * (no table holds more rows than the source's, every user is the source's);
  * every table of the store's copy spec (store.h, store_copy_tables) copied
@@ -18,6 +19,7 @@
  * stderr, the summary (JSON) to stdout; a mismatch exits 1 naming it.
  */
 #include "cli/migrate.h"
+#include "api/webhook_dispatch.h"
 #include "blob/blob.h"
 #include "blob/blob_s3.h"
 #include "cli/cli.h"
@@ -27,6 +29,7 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +103,21 @@ static int same_dir(const char *a, const char *b)
 }
 
 /*
+ * Makes sure the source holds the key that seals its webhooks' signing keys
+ * (derived from its secret.key, as its serve would), so the key travels in
+ * the secrets table: nodes on the target have no secret.key to derive it.
+ */
+static int seal_key(migration *m)
+{
+    uint8_t key[CRYPTO_SEAL_KEY_LEN];
+    hh_status rc = hook_key_load(m->src, m->src_dir, key);
+    OPENSSL_cleanse(key, sizeof key);
+    return rc ? cli_fail(m->prog, "cannot read the webhook seal key of %s: %s", m->src_dir,
+                         hh_status_str(rc))
+              : -1;
+}
+
+/*
  * Opens the source without migrating it (version 1 applies nothing to a
  * store that has a schema) and the target at the latest version, and
  * refuses a source at another version than the target's.
@@ -128,7 +146,7 @@ static int open_stores(migration *m)
                         "the store at %s is at schema version %d, newer than %s's %d: "
                         "upgrade happyhorse",
                         m->src_dir, sv, m->to_label, tv);
-    return -1;
+    return seal_key(m);
 }
 
 /* The source's local objects, and where they go: the bucket, the target's directory, or nowhere. */

@@ -25,4 +25,11 @@ after_copy() {
 
 . "$HH_SRC/tests/api/migrate_body.sh"
 
+# A store no serve ever opened gets its webhook seal key (from its secret.key) before it is
+# copied, so nodes on the target, which have no secret.key, open its webhooks' keys.
+assert_exit 0 "$HH_BIN" admin migrate --data "$OTHER" --to "$HH_TMP/target2"
+assert_eq 1 "$(sqlite3 "$OTHER/happyhorse.db" 'SELECT count(*) FROM secrets')" "the key made at the source"
+assert_eq "$(sqlite3 "$OTHER/happyhorse.db" 'SELECT hex(value) FROM secrets')" \
+  "$(sqlite3 "$HH_TMP/target2/happyhorse.db" 'SELECT hex(value) FROM secrets')" "the key copied"
+
 hh_done
