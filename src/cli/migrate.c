@@ -125,10 +125,13 @@ static int seal_key(migration *m)
 static int open_stores(migration *m)
 {
     struct stat sb;
-    if (stat(m->src_dir, &sb) || !S_ISDIR(sb.st_mode))
-        return cli_fail(m->prog, "no data directory at %s (see --data)", m->src_dir);
+    if (is_url(m->o->to) && strncmp(m->o->to, "postgres://", 11) &&
+        strncmp(m->o->to, "postgresql://", 13))
+        return cli_usage_error(m->prog, "--to is a postgres:// URL or a directory");
     if (!is_url(m->o->to) && same_dir(m->src_dir, m->o->to))
         return cli_usage_error(m->prog, "--to names the source's own data directory");
+    if (stat(m->src_dir, &sb) || !S_ISDIR(sb.st_mode))
+        return cli_fail(m->prog, "no data directory at %s (see --data)", m->src_dir);
     int ex = open_one(m, m->src_dir, m->src_dir, 1, &m->src);
     if (ex < 0)
         ex = open_one(m, m->o->to, m->to_label, 0, &m->dst);
@@ -390,23 +393,21 @@ static int verify_object(migration *m, const char *key, obj_tally *tally)
     return -1;
 }
 
-/* The scratch file objects pass through, in the source's directory. */
-static int make_tmp(migration *m)
+/* The scratch file objects pass through, in the source's directory: one name, so a killed run's
+ * is reused (blob_fetch_file truncates it), not left behind. */
+static int name_tmp(migration *m)
 {
-    snprintf(m->tmp, sizeof m->tmp, "%s/.migrate.XXXXXX", m->src_dir);
-    int fd = mkstemp(m->tmp);
-    if (fd < 0) {
-        m->tmp[0] = '\0';
-        return cli_fail(m->prog, "cannot make a scratch file in %s", m->src_dir);
-    }
-    close(fd);
-    return -1;
+    int n = snprintf(m->tmp, sizeof m->tmp, "%s/.migrate.part", m->src_dir);
+    if (n > 0 && (size_t)n < sizeof m->tmp)
+        return -1;
+    m->tmp[0] = '\0';
+    return cli_fail(m->prog, "the data directory's path is too long");
 }
 
 static int copy_objects(migration *m, json_t *summary)
 {
     obj_tally tally = {0};
-    int ex = m->dst_blob ? make_tmp(m) : -1;
+    int ex = m->dst_blob ? name_tmp(m) : -1;
     fprintf(stderr, "migrate: objects: %s\n",
             m->o->s3      ? "to the bucket"
             : m->dst_blob ? "to the target's directory"

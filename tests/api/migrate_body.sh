@@ -136,6 +136,11 @@ assert_contains "$RUN_ERR" "its table audit_log holds $(($(src_sql 'SELECT count
   "a used target refused"
 assert_exit 2 migrate --batch 0
 assert_exit 2 "$HH_BIN" admin migrate --data "$SRC"
+assert_exit 2 "$HH_BIN" admin migrate --data "$SRC" --to "$SRC"
+assert_contains "$RUN_ERR" "the source's own data directory" "not onto itself"
+assert_exit 2 "$HH_BIN" admin migrate --data "$SRC" --to s3://bucket/x
+assert_exit 1 "$HH_BIN" admin migrate --data "$HH_TMP/nothing" --to "$TARGET"
+assert_contains "$RUN_ERR" "no data directory at" "a source that is not there"
 
 # ---- a node on the target serves the old account ----
 DATA=$TARGET_DATA
