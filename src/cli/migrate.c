@@ -393,8 +393,11 @@ static int verify_object(migration *m, const char *key, obj_tally *tally)
     return -1;
 }
 
-/* The scratch file objects pass through, in the source's directory: one name, so a killed run's
- * is reused (blob_fetch_file truncates it), not left behind. */
+/*
+ * The scratch file objects pass through, in the source's directory: one
+ * name, so a killed run's is reused (blob_fetch_file truncates it), not
+ * left behind.
+ */
 static int name_tmp(migration *m)
 {
     int n = snprintf(m->tmp, sizeof m->tmp, "%s/.migrate.part", m->src_dir);
