@@ -25,7 +25,6 @@
  * Time: an endpoint's created_at and deleted_at are the database's clock;
  * the claim's now and the attempts' times are the caller's, as passed.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "store/store_int.h"
@@ -101,9 +100,13 @@ static const char *const hook_text[W_NSTMT] = {
                  " claim_owner = NULL, claim_until = NULL WHERE id = $1::bigint",
     [W_DISABLE] = "UPDATE webhooks SET disabled_at = $2::bigint WHERE id = $1"
                   " AND disabled_at IS NULL",
-    [W_PRUNE] = "DELETE FROM webhook_attempts WHERE webhook_id = $1 AND id <= (SELECT id FROM"
-                " webhook_attempts WHERE webhook_id = $1 ORDER BY id DESC LIMIT 1"
-                " OFFSET $2::bigint)",
+    /* Rows another record is cutting already are skipped, not waited for: two records at
+     * endpoints whose logs are full would otherwise lock each other's oldest rows in turn
+     * (a deadlock); either way what is left is the same. */
+    [W_PRUNE] = "DELETE FROM webhook_attempts WHERE id IN (SELECT id FROM webhook_attempts"
+                " WHERE webhook_id = $1 AND id <= (SELECT id FROM webhook_attempts"
+                " WHERE webhook_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2::bigint)"
+                " FOR UPDATE SKIP LOCKED)",
     [W_LOG] = "SELECT d.msg_id, d.type, d.video_id, a.attempt, a.at, a.status,"
               " coalesce(a.error, ''), a.duration_ms, a.outcome FROM webhook_attempts a"
               " JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE a.webhook_id = $1"
