@@ -16,7 +16,8 @@
 # failed attempts; a migrate with a small batch killed with -9 half-way
 # through the ledger, then run again to the end, verified; a third run
 # copies nothing; a tampered target (a credit more) is named by the
-# verification; another installation's store is refused as a target;
+# verification; a target with another installation's users or more rows
+# is refused, and so are a source at another schema version and bad flags;
 # finally a serve on the target answers the old key with the old video and
 # its bytes, the old session, the webhook and the favourite.
 
@@ -141,6 +142,16 @@ assert_contains "$RUN_ERR" "the source's own data directory" "not onto itself"
 assert_exit 2 "$HH_BIN" admin migrate --data "$SRC" --to s3://bucket/x
 assert_exit 1 "$HH_BIN" admin migrate --data "$HH_TMP/nothing" --to "$TARGET"
 assert_contains "$RUN_ERR" "no data directory at" "a source that is not there"
+# A source at another schema version than this binary's is refused (its user_version moved).
+OLD=$HH_TMP/old
+HAPPYHORSE_DATA=$OLD "$HH_BIN" admin user create --email old@example.com >/dev/null
+sqlite3 "$OLD/happyhorse.db" 'PRAGMA user_version = 3'
+assert_exit 1 "$HH_BIN" admin migrate --data "$OLD" --to "$TARGET" "${MIGRATE_FLAGS[@]}"
+assert_contains "$RUN_ERR" "is at schema version 3, this binary's is" "an older source refused"
+assert_contains "$RUN_ERR" "run \`happyhorse serve --data $OLD\` once" "what to do about it"
+sqlite3 "$OLD/happyhorse.db" 'PRAGMA user_version = 999'
+assert_exit 1 "$HH_BIN" admin migrate --data "$OLD" --to "$TARGET" "${MIGRATE_FLAGS[@]}"
+assert_contains "$RUN_ERR" "newer than this binary: upgrade happyhorse" "a newer source refused"
 
 # ---- a node on the target serves the old account ----
 DATA=$TARGET_DATA
