@@ -23,6 +23,7 @@
  *   admin video refund    --id VIDEO [--note TEXT]
  *   admin stats           [--days N]
  *   admin audit list      [--limit N] [--before ID]
+ *   admin migrate         --to LOCATION [--s3] [--batch N]   (cli/migrate.c does the work)
  *
  * Every command takes --data DIR and --help; those that name a plan take
  * --plans FILE. Reads print JSON on stdout; `user create` prints the new
@@ -45,6 +46,7 @@
 #include "blob/blob.h"
 #include "store/store_json.h"
 #include "cli/cli.h"
+#include "cli/migrate.h"
 #include "cli/options.h"
 #include "domain/plans.h"
 #include "store/store.h"
@@ -91,13 +93,16 @@ enum {
     O_EMAIL_OPTIONAL, /* --email as a filter, where it is not required */
     O_STATUS,
     O_PUBLIC_URL,
+    O_TO, /* admin migrate's options */
+    O_S3,
+    O_BATCH,
 };
 
 /* The parsed command line of one admin command. Strings are borrowed from argv. */
 typedef struct admin_args {
     const char *data, *plans, *email, *plan, *credits, *name, *id, *amount, *note, *limit, *before,
-        *message, *after, *days, *status, *public_url;
-    int password_stdin, no_api_access, on, off;
+        *message, *after, *days, *status, *public_url, *to, *batch;
+    int password_stdin, no_api_access, on, off, s3;
 } admin_args;
 
 /* Every option of every admin command, and the admin_args field it sets. */
@@ -138,6 +143,9 @@ static const admin_option all_options[] = {
     VALUE("email", O_EMAIL_OPTIONAL, email),
     VALUE("status", O_STATUS, status),
     VALUE("public-url", O_PUBLIC_URL, public_url),
+    VALUE("to", O_TO, to),
+    FLAG("s3", O_S3, s3),
+    VALUE("batch", O_BATCH, batch),
 };
 #define N_OPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -1391,6 +1399,40 @@ static void audit(const char *group, int argc, char **argv)
                 action, hh_status_str(rc));
 }
 
+/* ---- admin migrate (the work is cli/migrate.c's) ---- */
+
+static const int migrate_opts[] = {O_TO, O_S3, O_BATCH, 0};
+static const admin_cmd migrate_cmd = {
+    "happyhorse admin migrate", migrate_opts,
+    "--to LOCATION [--s3] [--batch N]\n"
+    "Copies this node's store (the SQLite database under --data) to LOCATION, a\n"
+    "postgres:// URL or another data directory, table by table, and its objects\n"
+    "with it; then compares rows, sums and objects and prints a JSON summary.\n"
+    "Stop serve and worker first. Resumable: run it again after a failure; rows and\n"
+    "objects already copied are skipped. LOCATION must be empty or an earlier copy.\n"
+    "  --to LOCATION    the store to copy to (a URL may hold a password: it is never\n"
+    "                   printed)\n"
+    "  --s3             copy the objects to the S3 bucket serve is configured with\n"
+    "                   (else to LOCATION's directory, or left in place for a URL)\n"
+    "  --batch N        rows per transaction, 1..10000 (default 500)\n"};
+
+static int migrate(int argc, char **argv)
+{
+    const admin_cmd *cmd = &migrate_cmd;
+    admin_args a;
+    int64_t batch = CLI_MIGRATE_BATCH;
+    int ex = parse(cmd, argc, argv, &a);
+    if (ex < 0 && !a.to)
+        ex = cli_usage_error(cmd->prog, "--to is required (see --help)");
+    if (ex < 0 && a.batch && !cli_parse_i64(a.batch, 1, STORE_COPY_BATCH_MAX, &batch))
+        ex = cli_usage_error(cmd->prog, "--batch must be a whole number from 1 to %d",
+                             STORE_COPY_BATCH_MAX);
+    if (ex >= 0)
+        return ex;
+    cli_migrate_opts o = {.data = a.data, .to = a.to, .s3 = a.s3, .batch = (int)batch};
+    return cli_migrate(cmd->prog, &o);
+}
+
 /* ---- admin ---- */
 
 static const struct {
@@ -1434,6 +1476,7 @@ static const cli_command admin_table[] = {
     {"video", admin_group, "list, show, fail, refund videos"},
     {"stats", stats, "videos by status, the queue, credits per day"},
     {"audit", admin_group, "list the audit log of operator actions"},
+    {"migrate", migrate, "copy the store and objects to PostgreSQL (and S3) or another directory"},
     {NULL, NULL, NULL},
 };
 

@@ -929,4 +929,59 @@ typedef struct hh_rate_state {
 hh_status store_rate_take(hh_store *st, const char *key, int burst, int per_minute,
                           hh_rate_state *out);
 
+/* ---- copying a store to another, table by table (admin migrate; store_copy.c) ---- */
+struct json_t;
+
+/* How a column travels in a copied row (a JSON array): integer, string, hex string, number. */
+typedef enum store_col_type {
+    STORE_COL_INT,
+    STORE_COL_TEXT,
+    STORE_COL_BYTES,
+    STORE_COL_REAL,
+    STORE_COL_TYPES /* the number of types, not a type */
+} store_col_type;
+
+typedef struct store_copy_col {
+    const char *name;
+    store_col_type type;
+} store_copy_col;
+
+/* A table to copy: its columns (the primary key's first), in the order rows carry them. */
+typedef struct store_copy_table {
+    const char *name;
+    const store_copy_col *cols;
+    int ncols;
+    int nkey;     /* the first nkey columns are the primary key */
+    int identity; /* 1: the key is a generated integer id, copied as it is */
+    /* The integer column whose sum verifies a copy; NULL for a small table compared row by row. */
+    const char *sum;
+} store_copy_table;
+
+/* Every table of the schema at the latest version, parents before children. */
+extern const store_copy_table store_copy_tables[];
+extern const size_t store_copy_table_count;
+/* The tables of the schema that are not copied (not durable state), NULL-ended. */
+extern const char *const store_copy_skipped[];
+#define STORE_COPY_BATCH_MAX 10000 /* rows of one store_copy_read or store_copy_write */
+
+/*
+ * The rows of t (one of store_copy_tables) after the key of row after (a
+ * row as store_copy_read gives them; NULL: from the first), ordered by
+ * key, at most limit (1..STORE_COPY_BATCH_MAX): *rows is a new JSON array
+ * of rows, each an array of t's columns in its order (NULL as null, bytes
+ * as lower-case hex), empty at the end.
+ */
+hh_status store_copy_read(hh_store *st, const store_copy_table *t, const struct json_t *after,
+                          int limit, struct json_t **rows);
+/*
+ * Inserts rows (as store_copy_read gives them, 1..STORE_COPY_BATCH_MAX) into
+ * t in one transaction, as they are (ids and generated ids kept), skipping
+ * every row that collides with one already there; *inserted counts the
+ * new ones. HH_ERR_INVALID when a row does not fit t's columns.
+ */
+hh_status store_copy_write(hh_store *st, const store_copy_table *t, const struct json_t *rows,
+                           size_t *inserted);
+/* The number of rows of t and the sum of its column t->sum (0 when it has none). */
+hh_status store_copy_stats(hh_store *st, const store_copy_table *t, int64_t *count, int64_t *sum);
+
 #endif

@@ -9,6 +9,8 @@
 #include "store/store_int.h"
 #include "util/crypto.h"
 
+#include <jansson.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -574,4 +576,76 @@ hh_status store_rate_take(hh_store *st, const char *key, int burst, int per_minu
         burst > STORE_RATE_MAX || per_minute < 1 || per_minute > STORE_RATE_MAX)
         return HH_ERR_INVALID;
     return st->ops->rate_take(st, key, burst, per_minute, out);
+}
+
+/* ---- admin migrate's table copy: rows checked against the spec (store_copy.c) ---- */
+
+/* 1 when t is one of the spec's tables: a backend builds SQL from its constant names only. */
+static int copy_table_known(const store_copy_table *t)
+{
+    return t >= store_copy_tables && t < store_copy_tables + store_copy_table_count;
+}
+
+/* 1 when v fits a column of type (key columns are never null); bytes travel as hex. */
+static int copy_value_fits(const json_t *v, store_col_type type, int key)
+{
+    if (json_is_null(v))
+        return !key;
+    switch (type) {
+    case STORE_COL_INT:
+        return json_is_integer(v);
+    case STORE_COL_TEXT:
+        return json_is_string(v);
+    case STORE_COL_BYTES: {
+        const char *s = json_string_value(v);
+        size_t n = s ? json_string_length(v) : 0;
+        return s && n % 2 == 0 && strspn(s, "0123456789abcdefABCDEF") == n;
+    }
+    case STORE_COL_REAL:
+        return json_is_number(v);
+    default:
+        return 0;
+    }
+}
+
+/* 1 when row is an array of t's first ncols columns, each of its type. */
+static int copy_row_fits(const store_copy_table *t, const json_t *row, int ncols)
+{
+    if (!json_is_array(row) || json_array_size(row) != (size_t)t->ncols)
+        return 0;
+    for (int i = 0; i < ncols; i++)
+        if (!copy_value_fits(json_array_get(row, (size_t)i), t->cols[i].type, i < t->nkey))
+            return 0;
+    return 1;
+}
+
+hh_status store_copy_read(hh_store *st, const store_copy_table *t, const json_t *after, int limit,
+                          json_t **rows)
+{
+    *rows = NULL;
+    if (!copy_table_known(t) || limit < 1 || limit > STORE_COPY_BATCH_MAX ||
+        (after && !copy_row_fits(t, after, t->nkey)))
+        return HH_ERR_INVALID;
+    return st->ops->copy_read(st, t, after, limit, rows);
+}
+
+hh_status store_copy_write(hh_store *st, const store_copy_table *t, const json_t *rows,
+                           size_t *inserted)
+{
+    *inserted = 0;
+    size_t n = json_array_size(rows);
+    if (!copy_table_known(t) || !json_is_array(rows) || n < 1 || n > STORE_COPY_BATCH_MAX)
+        return HH_ERR_INVALID;
+    for (size_t i = 0; i < n; i++)
+        if (!copy_row_fits(t, json_array_get(rows, i), t->ncols))
+            return HH_ERR_INVALID;
+    return st->ops->copy_write(st, t, rows, inserted);
+}
+
+hh_status store_copy_stats(hh_store *st, const store_copy_table *t, int64_t *count, int64_t *sum)
+{
+    *count = *sum = 0;
+    if (!copy_table_known(t))
+        return HH_ERR_INVALID;
+    return st->ops->copy_stats(st, t, count, sum);
 }

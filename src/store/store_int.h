@@ -135,6 +135,13 @@ typedef struct store_ops {
     hh_status (*rate_take)(hh_store *st, const char *key, int burst, int per_minute,
                            hh_rate_state *out);
     int shared; /* 1: the nodes of a cluster share this backend's store (store_is_shared) */
+
+    /* ---- admin migrate's table copy (store_copy.c) ---- */
+    hh_status (*copy_read)(hh_store *st, const store_copy_table *t, const struct json_t *after,
+                           int limit, struct json_t **rows);
+    hh_status (*copy_write)(hh_store *st, const store_copy_table *t, const struct json_t *rows,
+                            size_t *inserted);
+    hh_status (*copy_stats)(hh_store *st, const store_copy_table *t, int64_t *count, int64_t *sum);
 } store_ops;
 
 /* Every backend's store begins with this (its first member), so a handle is the backend's store. */
@@ -157,5 +164,28 @@ hh_video_status store_status_parse(const char *s);
 hh_remote_phase store_phase_parse(const char *s);
 hh_hook_outcome store_outcome_parse(const char *s);
 hh_ledger_kind store_ledger_kind_parse(const char *s);
+
+/* ---- the SQL of the table copy (store_copy.c), put together from the spec's names only ---- */
+
+/* How a backend's SQL writes a parameter and a selected column of each store_col_type. */
+typedef struct store_copy_dialect {
+    const char *param_pre[STORE_COL_TYPES],
+        *param_post[STORE_COL_TYPES]; /* around the parameter's number */
+    const char *col_pre[STORE_COL_TYPES],
+        *col_post[STORE_COL_TYPES]; /* around a column's name in a SELECT */
+    const char *insert;             /* "INSERT OR IGNORE INTO " or "INSERT INTO " */
+    const char *identity;           /* after the columns of an identity table's INSERT */
+    const char *conflict;           /* after the VALUES */
+} store_copy_dialect;
+
+/*
+ * Malloc'd SQL (NULL when out of memory): the SELECT of t's columns
+ * ordered by key, with the key after parameters 1..nkey when after, LIMIT
+ * the next parameter; the INSERT of nrows rows (parameters row by row);
+ * the count and sum of t.
+ */
+char *store_copy_select_sql(const store_copy_dialect *d, const store_copy_table *t, int after);
+char *store_copy_insert_sql(const store_copy_dialect *d, const store_copy_table *t, size_t nrows);
+char *store_copy_stats_sql(const store_copy_table *t);
 
 #endif

@@ -204,5 +204,7 @@ void pg_sessions_ops(store_ops *o);
 void pg_shares_ops(store_ops *o);
 void pg_webhooks_ops(store_ops *o);
 void pg_shared_ops(store_ops *o);
+/* admin migrate's table copy (store_pg_copy.c). */
+void pg_copy_ops(store_ops *o);
 
 #endif

@@ -26,6 +26,7 @@ static void pg_ops_fill(void)
     pg_shares_ops(&pg_ops);
     pg_webhooks_ops(&pg_ops);
     pg_shared_ops(&pg_ops);
+    pg_copy_ops(&pg_ops);
 }
 
 hh_status store_pg_open(const char *url, int version, hh_store **out)

@@ -219,5 +219,7 @@ void sq_shares_ops(store_ops *o);
 void sq_admin_ops(store_ops *o);
 void sq_webhooks_ops(store_ops *o);
 void sq_shared_ops(store_ops *o);
+/* admin migrate's table copy (store_sqlite_copy.c). */
+void sq_copy_ops(store_ops *o);
 
 #endif

@@ -24,6 +24,7 @@ static void sqlite_ops_fill(void)
     sq_admin_ops(&sqlite_ops);
     sq_webhooks_ops(&sqlite_ops);
     sq_shared_ops(&sqlite_ops);
+    sq_copy_ops(&sqlite_ops);
 }
 
 hh_status store_sqlite_open(const char *location, int version, hh_store **out)
