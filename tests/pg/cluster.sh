@@ -9,6 +9,7 @@
 #   tests/pg/cluster.sh start   init (first time) and start; prints the URL
 #   tests/pg/cluster.sh stop    stop and delete the cluster
 #   tests/pg/cluster.sh restart stop (fast: sessions cut) and start on the same port
+#   tests/pg/cluster.sh down|up the same in two steps, for tests of the time between
 #   tests/pg/cluster.sh url     the URL of the running cluster
 #
 # State lives in $HH_PG_DIR (default $HH_BUILD/pg): data/, the log, and `url`,
@@ -51,12 +52,18 @@ server() {
     "$1" >/dev/null || { tail -20 "$dir/server.log" >&2; exit 1; }
 }
 
-restart() {
+# The port of the running cluster, from its URL.
+url_port() {
   local url
   url=$(cat "$dir/url")
   url=${url##*:}
-  server restart "${url%%/*}"
+  echo "${url%%/*}"
 }
+
+restart() { server restart "$(url_port)"; }
+# The server goes away (its data stays) and comes back on the same port.
+down() { as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null; }
+up() { server start "$(url_port)"; }
 
 stop() {
   if [ -s "$dir/data/PG_VERSION" ]; then
@@ -69,6 +76,8 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   restart) restart ;;
+  down) down ;;
+  up) up ;;
   url) cat "$dir/url" ;;
-  *) echo "usage: tests/pg/cluster.sh start|stop|restart|url" >&2; exit 2 ;;
+  *) echo "usage: tests/pg/cluster.sh start|stop|restart|down|up|url" >&2; exit 2 ;;
 esac
