@@ -5,8 +5,8 @@
  * SQLite's single writer makes races impossible. Many threads charging one
  * balance never take it below zero and every success has its ledger row;
  * racing capped key inserts never pass the cap; racing grants never pass
- * INT64_MAX. Always on PostgreSQL (HH_TEST_STORE=pg is set here), on a
- * database of its own on the suite's cluster (tests/pg/cluster.sh).
+ * INT64_MAX. Always on PostgreSQL (sf_new_pg), on a database of its own
+ * on the suite's cluster (tests/pg/cluster.sh); without one they fail.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +21,7 @@
 
 #include "store/store.h"
 #include "support/store_fixture.h"
+#include "support/store_helpers.h"
 
 #define THREADS 20
 #define CHARGES 10 /* per thread */
@@ -31,17 +32,6 @@ typedef struct pg_fixture {
     hh_user u;
 } pg_fixture;
 
-static int setup(void **state)
-{
-    pg_fixture *p = calloc(1, sizeof *p);
-    if (!p || sf_new(&p->f) || sf_open(p->f, &p->st))
-        return -1;
-    if (store_user_create(p->st, "race@example.com", NULL, "pro", 1, &p->u))
-        return -1;
-    *state = p;
-    return 0;
-}
-
 static int teardown(void **state)
 {
     pg_fixture *p = *state;
@@ -49,6 +39,20 @@ static int teardown(void **state)
     int rc = sf_free(p->f);
     free(p);
     return rc;
+}
+
+static int setup(void **state)
+{
+    pg_fixture *p = calloc(1, sizeof *p);
+    if (!p)
+        return -1;
+    *state = p;
+    hh_status rc = sf_new_pg(&p->f);
+    if (!rc)
+        rc = sf_open(p->f, &p->st);
+    if (!rc)
+        rc = th_new_user(p->st, "race@example.com", "pro", 0, &p->u);
+    return sf_setup_end(state, teardown, rc);
 }
 
 /* One racing thread: its store, user and what its calls came to. */
@@ -198,7 +202,6 @@ static void test_grants_race_to_the_ceiling(void **state)
 
 int main(void)
 {
-    setenv("HH_TEST_STORE", "pg", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_charges_race_one_balance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_cap_holds_under_race, setup, teardown),

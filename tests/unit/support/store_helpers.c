@@ -16,11 +16,18 @@ void th_make_user(hh_store *st, const char *email, hh_user *u)
     assert_int_equal(store_user_create(st, email, NULL, "free", 1, u), HH_OK);
 }
 
+hh_status th_new_user(hh_store *st, const char *email, const char *plan, int64_t credits,
+                      hh_user *u)
+{
+    hh_status rc = store_user_create(st, email, NULL, plan, 1, u);
+    if (rc == HH_OK && credits > 0)
+        rc = store_ledger_append(st, u->id, credits, HH_LEDGER_GRANT, NULL, NULL, NULL);
+    return rc;
+}
+
 void th_user_with_credits(hh_store *st, const char *email, int64_t credits, hh_user *u)
 {
-    assert_int_equal(store_user_create(st, email, NULL, "pro", 1, u), HH_OK);
-    assert_int_equal(store_ledger_append(st, u->id, credits, HH_LEDGER_GRANT, NULL, NULL, NULL),
-                     HH_OK);
+    assert_int_equal(th_new_user(st, email, "pro", credits, u), HH_OK);
 }
 
 size_t th_ledger_count(hh_store *st, const char *user_id)
