@@ -20,7 +20,7 @@ set(HH_TEST_ENV
 if(NOT HH_FUZZ)
   pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
   set(HH_STORE_CONTRACT_TESTS test_store test_queue test_store_remote test_store_sessions
-      test_webhooks test_worker)
+      test_store_shared test_webhooks test_worker)
   set(HH_PG_DIR ${CMAKE_BINARY_DIR}/pg)
 
   # What the unit tests share: the store fixture and a few store steps.
