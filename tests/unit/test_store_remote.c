@@ -20,6 +20,7 @@
 
 #include "store/store.h"
 #include "support/store_fixture.h"
+#include "support/store_helpers.h"
 #include "util/timeutil.h"
 
 typedef struct fixture {
@@ -28,26 +29,27 @@ typedef struct fixture {
     hh_user u;
 } fixture;
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    assert_int_equal(sf_new(&f->loc), HH_OK);
-    assert_int_equal(sf_open(f->loc, &f->st), HH_OK);
-    assert_int_equal(store_user_create(f->st, "r@example.com", NULL, "pro", 1, &f->u), HH_OK);
-    assert_int_equal(store_ledger_append(f->st, f->u.id, 1000, HH_LEDGER_GRANT, NULL, NULL, NULL),
-                     HH_OK);
-    *state = f;
-    return 0;
-}
-
 static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->st);
-    assert_int_equal(sf_free(f->loc), 0);
+    int rc = sf_free(f->loc);
     free(f);
-    return 0;
+    return rc;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    *state = f;
+    hh_status rc = sf_new(&f->loc);
+    if (!rc)
+        rc = sf_open(f->loc, &f->st);
+    if (!rc)
+        rc = th_new_user(f->st, "r@example.com", "pro", 1000, &f->u);
+    return sf_setup_end(state, teardown, rc);
 }
 
 /* A video of 60 credits, claimed by worker w (its lease held). */
