@@ -98,8 +98,7 @@ static int admin_exec(fixture *f, const char *sql)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    store_close(f->st);
-    int rc = sf_free(f->loc);
+    int rc = sf_close_free(f->loc, f->st);
     free(f);
     return rc;
 }

@@ -39,8 +39,7 @@ typedef struct fixture {
 static int teardown(void **state)
 {
     fixture *f = *state;
-    store_close(f->st);
-    int rc = sf_free(f->loc);
+    int rc = sf_close_free(f->loc, f->st);
     free(f);
     return rc;
 }
@@ -48,9 +47,7 @@ static int teardown(void **state)
 /* The store of f and its USERS users, each granted 100000 credits. */
 static hh_status fill(fixture *f)
 {
-    hh_status rc = sf_new_pg(&f->loc);
-    if (!rc)
-        rc = sf_open(f->loc, &f->st);
+    hh_status rc = sf_new_open(sf_new_pg, &f->loc, &f->st);
     for (int i = 0; i < USERS && !rc; i++) {
         char email[64];
         snprintf(email, sizeof email, "user%d@example.com", i);

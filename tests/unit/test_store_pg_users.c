@@ -26,33 +26,16 @@
 #define THREADS 20
 #define CHARGES 10 /* per thread */
 
-typedef struct pg_fixture {
-    store_fixture *f;
-    hh_store *st;
-    hh_user u;
-} pg_fixture;
-
-static int teardown(void **state)
-{
-    pg_fixture *p = *state;
-    store_close(p->st);
-    int rc = sf_free(p->f);
-    free(p);
-    return rc;
-}
+typedef th_user_store pg_fixture;
 
 static int setup(void **state)
 {
-    pg_fixture *p = calloc(1, sizeof *p);
-    if (!p)
-        return -1;
-    *state = p;
-    hh_status rc = sf_new_pg(&p->f);
-    if (!rc)
-        rc = sf_open(p->f, &p->st);
-    if (!rc)
-        rc = th_new_user(p->st, "race@example.com", "pro", 0, &p->u);
-    return sf_setup_end(state, teardown, rc);
+    return th_user_store_setup(state, sf_new_pg, "race@example.com", 0);
+}
+
+static int teardown(void **state)
+{
+    return th_user_store_teardown(state);
 }
 
 /* One racing thread: its store, user and what its calls came to. */

@@ -28,33 +28,16 @@
 #define RACERS 20
 #define PRICE  60
 
-typedef struct fixture {
-    store_fixture *loc; /* this test's database */
-    hh_store *st;
-    hh_user u;
-} fixture;
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    store_close(f->st);
-    int rc = sf_free(f->loc);
-    free(f);
-    return rc;
-}
+typedef th_user_store fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    *state = f;
-    hh_status rc = sf_new_pg(&f->loc);
-    if (!rc)
-        rc = sf_open(f->loc, &f->st);
-    if (!rc)
-        rc = th_new_user(f->st, "racer@example.com", "pro", 0, &f->u);
-    return sf_setup_end(state, teardown, rc);
+    return th_user_store_setup(state, sf_new_pg, "racer@example.com", 0);
+}
+
+static int teardown(void **state)
+{
+    return th_user_store_teardown(state);
 }
 
 /* One racer's create and what it got. */

@@ -23,33 +23,16 @@
 #include "support/store_helpers.h"
 #include "util/timeutil.h"
 
-typedef struct fixture {
-    store_fixture *loc;
-    hh_store *st;
-    hh_user u;
-} fixture;
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    store_close(f->st);
-    int rc = sf_free(f->loc);
-    free(f);
-    return rc;
-}
+typedef th_user_store fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    *state = f;
-    hh_status rc = sf_new(&f->loc);
-    if (!rc)
-        rc = sf_open(f->loc, &f->st);
-    if (!rc)
-        rc = th_new_user(f->st, "r@example.com", "pro", 1000, &f->u);
-    return sf_setup_end(state, teardown, rc);
+    return th_user_store_setup(state, sf_new, "r@example.com", 1000);
+}
+
+static int teardown(void **state)
+{
+    return th_user_store_teardown(state);
 }
 
 /* A video of 60 credits, claimed by worker w (its lease held). */

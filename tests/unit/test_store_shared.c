@@ -40,8 +40,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->st2);
-    store_close(f->st);
-    int rc = sf_free(f->loc);
+    int rc = sf_close_free(f->loc, f->st);
     free(f);
     return rc;
 }
@@ -52,9 +51,7 @@ static int setup(void **state)
     if (!f)
         return -1;
     *state = f;
-    hh_status rc = sf_new(&f->loc);
-    if (!rc)
-        rc = sf_open(f->loc, &f->st);
+    hh_status rc = sf_new_open(sf_new, &f->loc, &f->st);
     if (!rc)
         rc = sf_open(f->loc, &f->st2);
     return sf_setup_end(state, teardown, rc);

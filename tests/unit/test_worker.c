@@ -72,9 +72,8 @@ static int teardown(void **state)
     fixture *f = *state;
     worker_pool_stop(f->pool);
     blob_free(f->blob);
-    store_close(f->st);
     plans_free(f->plans);
-    int rc = sf_free(f->loc);
+    int rc = sf_close_free(f->loc, f->st);
     free(f);
     return rc;
 }

@@ -239,6 +239,23 @@ int sf_free(store_fixture *f)
     return rc;
 }
 
+hh_status sf_new_open(hh_status (*make)(store_fixture **out), store_fixture **f, hh_store **st)
+{
+    *st = NULL;
+    hh_status rc = make(f);
+    if (!rc && (rc = sf_open(*f, st)) != HH_OK) {
+        sf_free(*f);
+        *f = NULL;
+    }
+    return rc;
+}
+
+int sf_close_free(store_fixture *f, hh_store *st)
+{
+    store_close(st);
+    return sf_free(f);
+}
+
 hh_status sf_open(store_fixture *f, hh_store **st)
 {
     return store_open(f->location, st);

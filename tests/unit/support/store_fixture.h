@@ -34,6 +34,14 @@ hh_status sf_new_pg(store_fixture **out);
 /* Removes the location (close every handle first). 0, or -1 when that failed. NULL-safe. */
 int sf_free(store_fixture *f);
 
+/*
+ * A fresh location from make (sf_new, sf_new_pg, sf_new_sqlite) with a
+ * store opened on it; on failure nothing is left (*f and *st NULL).
+ */
+hh_status sf_new_open(hh_status (*make)(store_fixture **out), store_fixture **f, hh_store **st);
+/* Closes st (NULL is fine), then sf_free(f): 0, or -1 when removing the location failed. */
+int sf_close_free(store_fixture *f, hh_store *st);
+
 /* Opens a new handle on the store, migrating it to the latest schema. Call again for a second. */
 hh_status sf_open(store_fixture *f, hh_store **st);
 /* Same, migrating only up to version (store_open_version). */

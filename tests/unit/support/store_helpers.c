@@ -25,6 +25,27 @@ hh_status th_new_user(hh_store *st, const char *email, const char *plan, int64_t
     return rc;
 }
 
+int th_user_store_teardown(void **state)
+{
+    th_user_store *f = *state;
+    int rc = sf_close_free(f->loc, f->st);
+    free(f);
+    return rc;
+}
+
+int th_user_store_setup(void **state, hh_status (*make)(store_fixture **out), const char *email,
+                        int64_t credits)
+{
+    th_user_store *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    *state = f;
+    hh_status rc = sf_new_open(make, &f->loc, &f->st);
+    if (!rc)
+        rc = th_new_user(f->st, email, "pro", credits, &f->u);
+    return sf_setup_end(state, th_user_store_teardown, rc);
+}
+
 void th_user_with_credits(hh_store *st, const char *email, int64_t credits, hh_user *u)
 {
     assert_int_equal(th_new_user(st, email, "pro", credits, u), HH_OK);
