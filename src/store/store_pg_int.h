@@ -113,6 +113,13 @@ hh_status pg_exec_one(pg_conn *c, const pg_sql *q, int id, int n, const char *co
 hh_status pg_one(pg_conn *c, const pg_sql *q, int id, int n, const char *const *params,
                  PGresult **res);
 /*
+ * The database's clock (hh_now_ms(), ms since the epoch) into *now (0 on
+ * failure): read once by a transaction that stamps several rows alike.
+ */
+hh_status pg_now(pg_conn *c, int64_t *now);
+/* s, or NULL (SQL NULL) when s is NULL or "", as the SQLite store binds optional text. */
+const char *pg_text_or_null(const char *s);
+/*
  * Reads every row of r with read into a malloc'd array of elements of size
  * elem (*out NULL when r has no rows; the caller frees it).
  */

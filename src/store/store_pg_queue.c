@@ -36,7 +36,6 @@
 #define USER_LOCK_CLASS "1212699953"
 
 enum queue_stmt {
-    Q_NOW,
     Q_JOB_STATE,
     Q_JOB_EXPIRED,
     Q_PICK,
@@ -100,7 +99,6 @@ _Static_assert(Q_COUNT <= PG_STMTS_MAX, "raise PG_STMTS_MAX in store_pg_int.h");
     " ORDER BY j.enqueued_at, j.video_id LIMIT 1 FOR UPDATE OF j SKIP LOCKED"
 
 static const char *const queue_text[Q_COUNT] = {
-    [Q_NOW] = "SELECT hh_now_ms()",
     /* Every decision on a job reads it and its video locked, in that order. */
     [Q_JOB_STATE] = "SELECT j.state, j.attempts, j.max_attempts, coalesce(j.lease_owner, ''),"
                     " v.user_id, v.credits_charged, v.credits_refunded, v.status"
@@ -189,17 +187,6 @@ typedef struct job_state {
     int64_t charged, refunded;
     hh_video_status video_status;
 } job_state;
-
-/* The database's clock, read once per transaction so that its writes agree. */
-static hh_status db_now(pg_conn *c, int64_t *now)
-{
-    PGresult *r = NULL;
-    hh_status rc = pg_one(c, &queue_sql, Q_NOW, 0, NULL, &r);
-    if (!rc)
-        *now = pg_col_i64(r, 0, 0);
-    PQclear(r);
-    return rc;
-}
 
 /* Reads (and locks, job then video) the job of video_id; HH_ERR_NOTFOUND when there is none. */
 static hh_status job_state_get(pg_conn *c, const char *video_id, job_state *js)
@@ -416,7 +403,7 @@ static hh_status claim_tx(pg_conn *c, void *ctx)
     job_call *j = ctx;
     int64_t now = 0;
     j->claimed[0] = '\0';
-    hh_status rc = db_now(c, &now);
+    hh_status rc = pg_now(c, &now);
     if (!rc)
         rc = expire_leases(c, now);
     return rc ? rc : claim_fair(c, j, now);
@@ -465,7 +452,7 @@ static hh_status finish_tx(pg_conn *c, void *ctx)
     int64_t now = 0;
     job_state js = {0};
     pg_num t;
-    hh_status rc = db_now(c, &now);
+    hh_status rc = pg_now(c, &now);
     if (!rc)
         rc = check_lease(c, j->video_id, j->worker_id, &js);
     if (rc == HH_ERR_CONFLICT && js.video_status == HH_VIDEO_CANCELED)
@@ -493,7 +480,7 @@ static hh_status fail_or_retry_tx(pg_conn *c, void *ctx)
     const job_call *j = ctx;
     int64_t now = 0;
     job_state js;
-    hh_status rc = db_now(c, &now);
+    hh_status rc = pg_now(c, &now);
     if (!rc)
         rc = j->worker_id ? check_lease(c, j->video_id, j->worker_id, &js)
                           : job_state_get(c, j->video_id, &js);
@@ -519,7 +506,7 @@ static hh_status release_tx(pg_conn *c, void *ctx)
     const job_call *j = ctx;
     int64_t now = 0;
     job_state js;
-    hh_status rc = db_now(c, &now);
+    hh_status rc = pg_now(c, &now);
     if (!rc)
         rc = check_lease(c, j->video_id, j->worker_id, &js);
     return rc ? rc : requeue_tx(c, j->video_id, 1, now);

@@ -29,7 +29,6 @@
 
 /* This file's statements: the SQL of each in video_text, the prepared set's row PG_FILE_VIDEOS. */
 enum video_stmt {
-    V_NOW,
     V_UPLOAD_INSERT,
     V_UPLOAD_GET,
     V_UPLOAD_COMPLETE,
@@ -88,7 +87,6 @@ _Static_assert(V_COUNT <= PG_STMTS_MAX, "raise PG_STMTS_MAX in store_pg_int.h");
     " v.request::jsonb ->> 'referenceVideoKey', v.request::jsonb ->> 'referenceAudioKey'"
 
 static const char *const video_text[V_COUNT] = {
-    [V_NOW] = "SELECT hh_now_ms()",
     [V_UPLOAD_INSERT] = "INSERT INTO uploads (key, user_id, kind, content_type, size_bytes,"
                         " state, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending',"
                         " $6, hh_now_ms())",
@@ -143,16 +141,6 @@ static const char *const video_text[V_COUNT] = {
 };
 
 static const pg_sql video_sql = {PG_FILE_VIDEOS, V_COUNT, video_text};
-
-/* The database's clock (hh_now_ms()), for a transaction that stamps several rows alike. */
-static hh_status db_now(pg_conn *c, int64_t *now)
-{
-    PGresult *r = NULL;
-    hh_status rc = pg_one(c, &video_sql, V_NOW, 0, NULL, &r);
-    *now = rc ? 0 : pg_col_i64(r, 0, 0);
-    PQclear(r);
-    return rc;
-}
 
 /* Whether a video of this status has ended: nothing may change it any more. */
 static int ended(hh_video_status s)
@@ -443,7 +431,7 @@ static hh_status create_tx(pg_conn *c, void *ctx)
     *v->replay_body = NULL;
     if (v->balance_out)
         *v->balance_out = 0;
-    hh_status rc = db_now(c, &now);
+    hh_status rc = pg_now(c, &now);
     if (rc || (rc = pg_exec(c, &video_sql, V_USER_LOCK, 1, user)))
         return rc;
     if (in->idem_key) {
@@ -586,7 +574,7 @@ static hh_status cancel_tx(pg_conn *c, void *ctx)
     if (e->refunded)
         *e->refunded = 0;
     *e->status = HH_VIDEO_QUEUED;
-    hh_status rc = db_now(c, &now);
+    hh_status rc = pg_now(c, &now);
     if (rc || (rc = video_state_lock(c, e->video_id, &vs)))
         return rc;
     if (strcmp(vs.user_id, e->user_id))
@@ -623,7 +611,7 @@ static hh_status pg_video_cancel(hh_store *st, const char *video_id, const char 
 hh_status pg_video_cancel_tx(pg_conn *c, const char *video_id, const char *message)
 {
     int64_t now;
-    hh_status rc = db_now(c, &now);
+    hh_status rc = pg_now(c, &now);
     return rc ? rc : pg_video_fail_tx(c, video_id, message, now);
 }
 
