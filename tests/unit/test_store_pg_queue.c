@@ -68,31 +68,11 @@ static int setup(void **state)
 /* A queued video of user u, with u's cap and attempts. */
 static void create(fixture *f, const hh_user *u, int cap, int attempts, char id[HH_ID_LEN])
 {
-    hh_video_new in = {
-        .user_id = u->id,
-        .prompt = "a horse in a meadow",
-        .duration_sec = 6,
-        .aspect_ratio = "16:9",
-        .resolution = "720p",
-        .request_json = "{\"prompt\":\"a horse in a meadow\"}",
-        .price = 60,
-        .plan = "pro",
-        .max_in_flight = cap,
-        .max_attempts = attempts,
-    };
+    hh_video_new in = th_video_req(u, 60, cap);
+    in.max_attempts = attempts;
     char *replay = NULL;
     assert_int_equal(store_video_create(f->st, &in, id, &replay, NULL), HH_OK);
     assert_null(replay);
-}
-
-static int64_t credits_of(fixture *f, const hh_user *u)
-{
-    hh_user now;
-    int64_t sum;
-    assert_int_equal(store_user_by_id(f->st, u->id, &now), HH_OK);
-    assert_int_equal(store_ledger_sum(f->st, u->id, &sum), HH_OK);
-    assert_int_equal(now.credits, sum); /* the invariant, checked at every look */
-    return now.credits;
 }
 
 /* ---- many workers, one queue ---- */
@@ -233,7 +213,7 @@ static void test_expired_lease_claimed_again(void **state)
     char id[HH_ID_LEN];
     hh_video v;
     create(f, &f->u[0], 1, 2, id);
-    int64_t before = credits_of(f, &f->u[0]);
+    int64_t before = th_balance(f->st, &f->u[0]);
     assert_int_equal(store_job_claim(f->st, "w1", 50, &v), HH_OK);
     store_video_clear(&v);
     usleep(200 * 1000);
@@ -254,7 +234,7 @@ static void test_expired_lease_claimed_again(void **state)
     assert_int_equal(v.status, HH_VIDEO_FAILED);
     assert_int_equal(v.credits_refunded, 60);
     store_video_clear(&v);
-    assert_int_equal(credits_of(f, &f->u[0]), before + 60);
+    assert_int_equal(th_balance(f->st, &f->u[0]), before + 60);
     assert_int_equal(store_job_fail(f->st, id, "w2", "late", 1), HH_ERR_CONFLICT);
 }
 

@@ -53,20 +53,10 @@ static void *race(void *arg)
 {
     racer *r = arg;
     static const uint8_t hash[CRYPTO_SHA256_LEN] = {1, 2, 3};
-    hh_video_new in = {
-        .user_id = r->f->u.id,
-        .prompt = "a horse in a meadow",
-        .duration_sec = 6,
-        .aspect_ratio = "16:9",
-        .resolution = "720p",
-        .request_json = "{\"prompt\":\"a horse in a meadow\"}",
-        .price = PRICE,
-        .plan = "pro",
-        .max_in_flight = 5,
-        .idem_key = r->idem_key,
-        .idem_hash = r->idem_key ? hash : NULL,
-        .response_body = "{\"id\":\"first\"}",
-    };
+    hh_video_new in = th_video_req(&r->f->u, PRICE, 5);
+    in.idem_key = r->idem_key;
+    in.idem_hash = r->idem_key ? hash : NULL;
+    in.response_body = "{\"id\":\"first\"}";
     r->rc = store_video_create(r->f->st, &in, r->id, &r->replay, NULL);
     return NULL;
 }
@@ -88,14 +78,9 @@ static size_t videos_of(fixture *f, int64_t *credits)
 {
     hh_video *list;
     size_t n;
-    hh_user now;
-    int64_t sum;
     assert_int_equal(store_video_list(f->st, f->u.id, NULL, HH_VIDEO_ANY, 100, &list, &n), HH_OK);
     store_video_list_free(list, n);
-    assert_int_equal(store_user_by_id(f->st, f->u.id, &now), HH_OK);
-    assert_int_equal(store_ledger_sum(f->st, f->u.id, &sum), HH_OK);
-    assert_int_equal(now.credits, sum);
-    *credits = now.credits;
+    *credits = th_balance(f->st, &f->u);
     return n;
 }
 
