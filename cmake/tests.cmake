@@ -21,7 +21,7 @@ set(HH_TEST_ENV
 if(NOT HH_FUZZ)
   pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
   set(HH_STORE_CONTRACT_TESTS test_store test_queue test_store_remote test_store_sessions
-      test_webhooks test_worker)
+      test_store_shared test_store_copy test_webhooks test_worker)
   # API tests that run a second time as api/<name>_pg with every node on PostgreSQL
   # (tests/api/store.sh gives each its own database).
   set(HH_STORE_API_TESTS test_videos test_auth test_videos_cancel test_videos_delete

@@ -71,6 +71,7 @@ enum core_stmt {
     C_VERSION_ROW,
     C_VERSION_GET,
     C_VERSION_SET,
+    C_NOW,
     C_COUNT
 };
 _Static_assert(C_COUNT <= PG_STMTS_MAX, "raise PG_STMTS_MAX in store_pg_int.h");
@@ -91,6 +92,7 @@ static const char *const core_text[C_COUNT] = {
                       " SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version)",
     [C_VERSION_GET] = "SELECT version FROM schema_version",
     [C_VERSION_SET] = "UPDATE schema_version SET version = $1::bigint",
+    [C_NOW] = "SELECT hh_now_ms()",
 };
 static const pg_sql core_sql = {PG_FILE_CORE, C_COUNT, core_text};
 
@@ -315,6 +317,20 @@ hh_status pg_one(pg_conn *c, const pg_sql *q, int id, int n, const char *const *
         rc = HH_ERR_NOTFOUND;
     }
     return rc;
+}
+
+hh_status pg_now(pg_conn *c, int64_t *now)
+{
+    PGresult *r = NULL;
+    hh_status rc = pg_one(c, &core_sql, C_NOW, 0, NULL, &r);
+    *now = rc ? 0 : pg_col_i64(r, 0, 0);
+    PQclear(r);
+    return rc;
+}
+
+const char *pg_text_or_null(const char *s)
+{
+    return s && *s ? s : NULL;
 }
 
 hh_status pg_collect_rows(const PGresult *r, size_t elem,

@@ -89,12 +89,6 @@ static const char *const accounts_text[A_COUNT] = {
 
 static const pg_sql accounts_sql = {PG_FILE_ACCOUNTS, A_COUNT, accounts_text};
 
-/* s, or NULL (SQL NULL) when s is NULL or "", as the SQLite store binds optional text. */
-static const char *text_or_null(const char *s)
-{
-    return s && *s ? s : NULL;
-}
-
 /* Runs statement id with its n parameters and reads one integer into *out (0: no row). */
 static hh_status count_of(pg_conn *c, int id, int n, const char *const *p, int64_t *out)
 {
@@ -304,7 +298,7 @@ static hh_status pg_user_set_disabled(hh_store *st, const char *user_id, int on,
 static hh_status pg_audit_append(hh_store *st, const char *actor, const char *action,
                                  const char *target, const char *detail)
 {
-    const char *p[] = {actor, action, text_or_null(target), text_or_null(detail)};
+    const char *p[] = {actor, action, pg_text_or_null(target), pg_text_or_null(detail)};
     return pg_run(st, &accounts_sql, A_AUDIT_INSERT, 4, p, NULL);
 }
 

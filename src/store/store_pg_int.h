@@ -113,6 +113,13 @@ hh_status pg_exec_one(pg_conn *c, const pg_sql *q, int id, int n, const char *co
 hh_status pg_one(pg_conn *c, const pg_sql *q, int id, int n, const char *const *params,
                  PGresult **res);
 /*
+ * The database's clock (hh_now_ms(), ms since the epoch) into *now (0 on
+ * failure): read once by a transaction that stamps several rows alike.
+ */
+hh_status pg_now(pg_conn *c, int64_t *now);
+/* s, or NULL (SQL NULL) when s is NULL or "", as the SQLite store binds optional text. */
+const char *pg_text_or_null(const char *s);
+/*
  * Reads every row of r with read into a malloc'd array of elements of size
  * elem (*out NULL when r has no rows; the caller frees it).
  */
@@ -168,6 +175,23 @@ hh_status pg_create_guard_tx(pg_conn *c, const hh_video_new *in, int64_t now);
 /* store_pg_webhooks.c: the outbox rows of event inside a status change's transaction. */
 hh_status pg_hook_event_tx(pg_conn *c, const char *user_id, const char *video_id,
                            hh_hook_event event, int64_t now);
+/* store_pg_queue.c: what pg_job_state_lock read of a video's job and of the video. */
+typedef struct pg_job_state {
+    char state[16]; /* the job's */
+    int attempts, max_attempts;
+    char owner[128];         /* the lease's, "" when none */
+    char user_id[HH_ID_LEN]; /* the video's owner */
+    int64_t charged, refunded;
+    hh_video_status video_status;
+} pg_job_state;
+/*
+ * store_pg_queue.c: locks the job and then the video of video_id (FOR
+ * UPDATE, the order every decision on a job takes) and reads them;
+ * HH_ERR_NOTFOUND when there is no job.
+ */
+hh_status pg_job_state_lock(pg_conn *c, const char *video_id, pg_job_state *js);
+/* store_pg_queue.c: whether a video of this status has ended: nothing may change it any more. */
+int pg_video_ended(hh_video_status s);
 /* store_pg_videos.c: an operator's end of an unfinished video, refunded (as sq_video_cancel_tx). */
 hh_status pg_video_cancel_tx(pg_conn *c, const char *video_id, const char *message);
 /* store_pg_queue.c: worker_id gives up its lease, the job stays running (HH_ERR_CONFLICT: none). */

@@ -19,7 +19,7 @@
  *    same for every node.
  * Rows are locked in one order: job, then video, then user (the ledger),
  * then remote task; every state change reads its job and video with
- * FOR UPDATE first (job_state_get), before anything else of the video.
+ * FOR UPDATE first (pg_job_state_lock), before anything else of the video.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +36,6 @@
 #define USER_LOCK_CLASS "1212699953"
 
 enum queue_stmt {
-    Q_NOW,
     Q_JOB_STATE,
     Q_JOB_EXPIRED,
     Q_PICK,
@@ -100,7 +99,6 @@ _Static_assert(Q_COUNT <= PG_STMTS_MAX, "raise PG_STMTS_MAX in store_pg_int.h");
     " ORDER BY j.enqueued_at, j.video_id LIMIT 1 FOR UPDATE OF j SKIP LOCKED"
 
 static const char *const queue_text[Q_COUNT] = {
-    [Q_NOW] = "SELECT hh_now_ms()",
     /* Every decision on a job reads it and its video locked, in that order. */
     [Q_JOB_STATE] = "SELECT j.state, j.attempts, j.max_attempts, coalesce(j.lease_owner, ''),"
                     " v.user_id, v.credits_charged, v.credits_refunded, v.status"
@@ -181,28 +179,7 @@ static const pg_sql queue_sql = {PG_FILE_QUEUE, Q_COUNT, queue_text};
 
 /* ---- reading a job ---- */
 
-typedef struct job_state {
-    char state[16];
-    int attempts, max_attempts;
-    char owner[128];
-    char user_id[HH_ID_LEN];
-    int64_t charged, refunded;
-    hh_video_status video_status;
-} job_state;
-
-/* The database's clock, read once per transaction so that its writes agree. */
-static hh_status db_now(pg_conn *c, int64_t *now)
-{
-    PGresult *r = NULL;
-    hh_status rc = pg_one(c, &queue_sql, Q_NOW, 0, NULL, &r);
-    if (!rc)
-        *now = pg_col_i64(r, 0, 0);
-    PQclear(r);
-    return rc;
-}
-
-/* Reads (and locks, job then video) the job of video_id; HH_ERR_NOTFOUND when there is none. */
-static hh_status job_state_get(pg_conn *c, const char *video_id, job_state *js)
+hh_status pg_job_state_lock(pg_conn *c, const char *video_id, pg_job_state *js)
 {
     PGresult *r = NULL;
     const char *p[] = {video_id};
@@ -223,16 +200,16 @@ static hh_status job_state_get(pg_conn *c, const char *video_id, job_state *js)
     return rc;
 }
 
-/* Whether a video of this status has ended: nothing may change it any more. */
-static int ended(hh_video_status s)
+int pg_video_ended(hh_video_status s)
 {
     return s == HH_VIDEO_READY || s == HH_VIDEO_FAILED || s == HH_VIDEO_CANCELED;
 }
 
 /* Checks that worker_id holds the lease on video_id; fills js. */
-static hh_status check_lease(pg_conn *c, const char *video_id, const char *worker_id, job_state *js)
+static hh_status check_lease(pg_conn *c, const char *video_id, const char *worker_id,
+                             pg_job_state *js)
 {
-    hh_status rc = job_state_get(c, video_id, js);
+    hh_status rc = pg_job_state_lock(c, video_id, js);
     if (rc)
         return rc;
     if (strcmp(js->state, "running") || strcmp(js->owner, worker_id))
@@ -253,11 +230,11 @@ static hh_status job_end(pg_conn *c, const char *video_id, const char *state, in
 /*
  * Fails the video with message and refunds what was charged and not yet
  * refunded; the ledger's unique index makes a second refund impossible.
- * The video is locked already (job_state_get), so the ledger's user lock
+ * The video is locked already (pg_job_state_lock), so the ledger's user lock
  * and the remote task's come after it.
  */
-static hh_status fail_tx(pg_conn *c, const char *video_id, const job_state *js, const char *message,
-                         int64_t now)
+static hh_status fail_tx(pg_conn *c, const char *video_id, const pg_job_state *js,
+                         const char *message, int64_t now)
 {
     hh_status rc = job_end(c, video_id, "failed", now);
     int64_t owed = js->charged - js->refunded;
@@ -289,8 +266,8 @@ static hh_status requeue_tx(pg_conn *c, const char *video_id, int uncount, int64
 /* Ends the expired lease of video_id (locked): requeued with attempts left, else failed. */
 static hh_status expire_one(pg_conn *c, const char *id, int64_t now)
 {
-    job_state js;
-    hh_status rc = job_state_get(c, id, &js);
+    pg_job_state js;
+    hh_status rc = pg_job_state_lock(c, id, &js);
     if (rc)
         return rc;
     if (js.attempts < js.max_attempts) {
@@ -416,7 +393,7 @@ static hh_status claim_tx(pg_conn *c, void *ctx)
     job_call *j = ctx;
     int64_t now = 0;
     j->claimed[0] = '\0';
-    hh_status rc = db_now(c, &now);
+    hh_status rc = pg_now(c, &now);
     if (!rc)
         rc = expire_leases(c, now);
     return rc ? rc : claim_fair(c, j, now);
@@ -444,8 +421,8 @@ static hh_status heartbeat_tx(pg_conn *c, void *ctx)
     hh_status rc = pg_exec_one(c, &queue_sql, Q_JOB_HEARTBEAT, 3, p);
     if (rc == HH_ERR_NOTFOUND) {
         /* The lease is someone else's, or the job ended: canceled, the worker says so. */
-        job_state js;
-        rc = job_state_get(c, j->video_id, &js);
+        pg_job_state js;
+        rc = pg_job_state_lock(c, j->video_id, &js);
         return rc || js.video_status != HH_VIDEO_CANCELED ? HH_ERR_CONFLICT : HH_ERR_CANCELED;
     }
     return rc ? rc : pg_video_progress_tx(c, j->video_id, j->progress);
@@ -463,9 +440,9 @@ static hh_status finish_tx(pg_conn *c, void *ctx)
 {
     const job_call *j = ctx;
     int64_t now = 0;
-    job_state js = {0};
+    pg_job_state js = {0};
     pg_num t;
-    hh_status rc = db_now(c, &now);
+    hh_status rc = pg_now(c, &now);
     if (!rc)
         rc = check_lease(c, j->video_id, j->worker_id, &js);
     if (rc == HH_ERR_CONFLICT && js.video_status == HH_VIDEO_CANCELED)
@@ -492,14 +469,14 @@ static hh_status fail_or_retry_tx(pg_conn *c, void *ctx)
 {
     const job_call *j = ctx;
     int64_t now = 0;
-    job_state js;
-    hh_status rc = db_now(c, &now);
+    pg_job_state js;
+    hh_status rc = pg_now(c, &now);
     if (!rc)
         rc = j->worker_id ? check_lease(c, j->video_id, j->worker_id, &js)
-                          : job_state_get(c, j->video_id, &js);
+                          : pg_job_state_lock(c, j->video_id, &js);
     if (rc)
         return rc;
-    if (ended(js.video_status))
+    if (pg_video_ended(js.video_status))
         return HH_ERR_CONFLICT;
     if (j->worker_id && j->retryable && js.attempts < js.max_attempts)
         return requeue_tx(c, j->video_id, 0, now);
@@ -518,8 +495,8 @@ static hh_status release_tx(pg_conn *c, void *ctx)
 {
     const job_call *j = ctx;
     int64_t now = 0;
-    job_state js;
-    hh_status rc = db_now(c, &now);
+    pg_job_state js;
+    hh_status rc = pg_now(c, &now);
     if (!rc)
         rc = check_lease(c, j->video_id, j->worker_id, &js);
     return rc ? rc : requeue_tx(c, j->video_id, 1, now);
@@ -535,7 +512,7 @@ static hh_status pg_job_release(hh_store *st, const char *video_id, const char *
 
 hh_status pg_job_hand_off_tx(pg_conn *c, const char *video_id, const char *worker_id, int64_t now)
 {
-    job_state js;
+    pg_job_state js;
     pg_num t;
     const char *p[] = {video_id, pg_i64(&t, now)};
     hh_status rc = check_lease(c, video_id, worker_id, &js);
@@ -559,8 +536,8 @@ hh_status pg_video_progress_tx(pg_conn *c, const char *video_id, int progress)
 
 hh_status pg_video_processing(pg_conn *c, const char *video_id)
 {
-    job_state js;
-    hh_status rc = job_state_get(c, video_id, &js);
+    pg_job_state js;
+    hh_status rc = pg_job_state_lock(c, video_id, &js);
     if (rc)
         return rc;
     return js.video_status == HH_VIDEO_PROCESSING && !strcmp(js.state, "running") ? HH_OK
@@ -569,11 +546,11 @@ hh_status pg_video_processing(pg_conn *c, const char *video_id)
 
 hh_status pg_video_fail_tx(pg_conn *c, const char *video_id, const char *message, int64_t now)
 {
-    job_state js;
-    hh_status rc = job_state_get(c, video_id, &js);
+    pg_job_state js;
+    hh_status rc = pg_job_state_lock(c, video_id, &js);
     if (rc)
         return rc;
-    if (ended(js.video_status))
+    if (pg_video_ended(js.video_status))
         return HH_ERR_CONFLICT;
     return fail_tx(c, video_id, &js, message, now);
 }

@@ -24,7 +24,6 @@
 #include <string.h>
 
 enum remote_stmt {
-    R_NOW,
     R_INSERT,
     R_GET,
     R_CLAIM,
@@ -46,7 +45,6 @@ _Static_assert(R_COUNT <= PG_STMTS_MAX, "raise PG_STMTS_MAX in store_pg_int.h");
     " created_at, coalesce(submitted_at, 0), next_at, deadline_at, coalesce(done_at, 0)"
 
 static const char *const remote_text[R_COUNT] = {
-    [R_NOW] = "SELECT hh_now_ms()",
     [R_INSERT] = "INSERT INTO remote_tasks (video_id, plan, engine, phase, next_at, deadline_at,"
                  " created_at) VALUES ($1, $2, $3, 'submit', $4::bigint, $5::bigint, $4::bigint)",
     [R_GET] = "SELECT " TASK_COLS " FROM remote_tasks WHERE video_id = $1",
@@ -98,12 +96,6 @@ static const char *const remote_text[R_COUNT] = {
 
 static const pg_sql remote_sql = {PG_FILE_REMOTE, R_COUNT, remote_text};
 
-/* NULL for NULL or "": what the SQLite backend binds for an optional text. */
-static const char *text_or_null(const char *s)
-{
-    return s && *s ? s : NULL;
-}
-
 static void read_task(const PGresult *r, int row, void *out)
 {
     hh_remote_task *t = out;
@@ -128,17 +120,6 @@ static void read_task(const PGresult *r, int row, void *out)
     t->done_at = pg_col_i64(r, row, 15);
 }
 
-/* The database's clock, for the steps of the queue that take a now. */
-static hh_status db_now(pg_conn *c, int64_t *now)
-{
-    PGresult *r = NULL;
-    hh_status rc = pg_one(c, &remote_sql, R_NOW, 0, NULL, &r);
-    if (!rc)
-        *now = pg_col_i64(r, 0, 0);
-    PQclear(r);
-    return rc;
-}
-
 /* ---- begin ---- */
 
 typedef struct remote_call {
@@ -154,7 +135,7 @@ static hh_status begin_tx(pg_conn *c, void *ctx)
     const remote_call *r = ctx;
     int64_t now = 0;
     pg_num t, d;
-    hh_status rc = db_now(c, &now);
+    hh_status rc = pg_now(c, &now);
     if (rc || (rc = pg_job_hand_off_tx(c, r->video_id, r->worker_id, now)))
         return rc;
     const char *p[] = {r->video_id, r->plan, r->engine, pg_i64(&t, now),
@@ -231,8 +212,8 @@ static hh_status update_tx(pg_conn *c, void *ctx)
     const hh_remote_update *u = r->u;
     pg_num next, created, transient;
     const char *p[] = {r->video_id,
-                       text_or_null(u->task),
-                       text_or_null(u->detail),
+                       pg_text_or_null(u->task),
+                       pg_text_or_null(u->detail),
                        pg_i64(&next, u->next_at),
                        pg_i64(&created, u->created ? 1 : 0),
                        pg_i64(&transient, u->transient ? 1 : 0)};
@@ -257,8 +238,8 @@ static hh_status collect_tx(pg_conn *c, void *ctx)
     int64_t now = 0;
     char cost[32];
     snprintf(cost, sizeof cost, "%.17g", r->cost);
-    const char *p[] = {r->video_id, r->task, text_or_null(r->usage), cost};
-    hh_status rc = db_now(c, &now);
+    const char *p[] = {r->video_id, r->task, pg_text_or_null(r->usage), cost};
+    hh_status rc = pg_now(c, &now);
     if (rc || (rc = check_claim(c, r->video_id, r->owner)) ||
         (rc = pg_exec_one(c, &remote_sql, R_COLLECT, 4, p)))
         return rc;
@@ -277,8 +258,8 @@ static hh_status fail_tx(pg_conn *c, void *ctx)
 {
     const remote_call *r = ctx;
     int64_t now = 0;
-    const char *p[] = {r->video_id, text_or_null(r->detail)};
-    hh_status rc = db_now(c, &now);
+    const char *p[] = {r->video_id, pg_text_or_null(r->detail)};
+    hh_status rc = pg_now(c, &now);
     if (!rc && r->owner)
         rc = check_claim(c, r->video_id, r->owner);
     if (rc || (rc = pg_video_fail_tx(c, r->video_id, r->message, now)))

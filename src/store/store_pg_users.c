@@ -99,12 +99,6 @@ static const char *const users_text[U_COUNT] = {
 
 static const pg_sql users_sql = {PG_FILE_USERS, U_COUNT, users_text};
 
-/* s, or NULL (SQL NULL) when s is NULL or "", as the SQLite store binds optional text. */
-static const char *text_or_null(const char *s)
-{
-    return s && *s ? s : NULL;
-}
-
 /* pg_run of an at-most-one-row query: HH_OK with *res holding the row, or HH_ERR_NOTFOUND. */
 static hh_status run_row(hh_store *st, int id, int n, const char *const *p, PGresult **res)
 {
@@ -144,7 +138,7 @@ static hh_status pg_user_create(hh_store *st, const char *email, const char *pas
     memcpy(u.email, email, strlen(email) + 1);
     memcpy(u.plan, plan, strlen(plan) + 1);
     u.api_access = api_access != 0;
-    const char *p[] = {u.id, u.email, text_or_null(password_hash), u.plan,
+    const char *p[] = {u.id, u.email, pg_text_or_null(password_hash), u.plan,
                        pg_i64(&a, u.api_access)};
     rc = pg_run(st, &users_sql, U_USER_INSERT, 5, p, &r);
     if (!rc) {
@@ -418,8 +412,8 @@ hh_status pg_ledger_append_tx(pg_conn *c, const char *user_id, int64_t amount, h
         return amount < 0 ? HH_ERR_CREDITS : HH_ERR_LIMIT;
     }
     pg_num a;
-    const char *p[] = {user_id, pg_i64(&a, amount), hh_ledger_kind_str(kind), text_or_null(ref),
-                       text_or_null(note)};
+    const char *p[] = {user_id, pg_i64(&a, amount), hh_ledger_kind_str(kind), pg_text_or_null(ref),
+                       pg_text_or_null(note)};
     rc = pg_one(c, &users_sql, U_LEDGER_APPEND, 5, p, &r);
     if (rc == HH_ERR_NOTFOUND)
         rc = HH_ERR_DB; /* the locked row cannot go: the statement must have written */

@@ -29,7 +29,6 @@
 
 /* This file's statements: the SQL of each in video_text, the prepared set's row PG_FILE_VIDEOS. */
 enum video_stmt {
-    V_NOW,
     V_UPLOAD_INSERT,
     V_UPLOAD_GET,
     V_UPLOAD_COMPLETE,
@@ -45,7 +44,6 @@ enum video_stmt {
     V_VIDEO_LIST,
     V_VIDEO_LIST_ANY,
     V_VIDEO_FAVORITE,
-    V_JOB_STATE,
     V_JOB_END,
     V_VIDEO_REFUNDED,
     V_VIDEO_CANCEL,
@@ -88,7 +86,6 @@ _Static_assert(V_COUNT <= PG_STMTS_MAX, "raise PG_STMTS_MAX in store_pg_int.h");
     " v.request::jsonb ->> 'referenceVideoKey', v.request::jsonb ->> 'referenceAudioKey'"
 
 static const char *const video_text[V_COUNT] = {
-    [V_NOW] = "SELECT hh_now_ms()",
     [V_UPLOAD_INSERT] = "INSERT INTO uploads (key, user_id, kind, content_type, size_bytes,"
                         " state, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending',"
                         " $6, hh_now_ms())",
@@ -121,9 +118,6 @@ static const char *const video_text[V_COUNT] = {
     [V_VIDEO_LIST_ANY] = SELECT_VIDEO " WHERE" VIDEO_FILTER,
     [V_VIDEO_FAVORITE] = "UPDATE videos SET favorite = $3 WHERE id = $1 AND user_id = $2",
     /* What a refund or a cancel decides on, its job and video locked in that order. */
-    [V_JOB_STATE] = "SELECT v.user_id, v.credits_charged, v.credits_refunded, v.status"
-                    " FROM jobs j JOIN videos v ON v.id = j.video_id WHERE j.video_id = $1"
-                    " FOR UPDATE OF j, v",
     [V_JOB_END] = "UPDATE jobs SET state = $2, lease_owner = NULL, lease_expires_at = NULL,"
                   " updated_at = $3 WHERE video_id = $1",
     [V_VIDEO_REFUNDED] = "UPDATE videos SET credits_refunded = credits_charged WHERE id = $1",
@@ -143,22 +137,6 @@ static const char *const video_text[V_COUNT] = {
 };
 
 static const pg_sql video_sql = {PG_FILE_VIDEOS, V_COUNT, video_text};
-
-/* The database's clock (hh_now_ms()), for a transaction that stamps several rows alike. */
-static hh_status db_now(pg_conn *c, int64_t *now)
-{
-    PGresult *r = NULL;
-    hh_status rc = pg_one(c, &video_sql, V_NOW, 0, NULL, &r);
-    *now = rc ? 0 : pg_col_i64(r, 0, 0);
-    PQclear(r);
-    return rc;
-}
-
-/* Whether a video of this status has ended: nothing may change it any more. */
-static int ended(hh_video_status s)
-{
-    return s == HH_VIDEO_READY || s == HH_VIDEO_FAILED || s == HH_VIDEO_CANCELED;
-}
 
 /* ---- uploads ---- */
 
@@ -443,7 +421,7 @@ static hh_status create_tx(pg_conn *c, void *ctx)
     *v->replay_body = NULL;
     if (v->balance_out)
         *v->balance_out = 0;
-    hh_status rc = db_now(c, &now);
+    hh_status rc = pg_now(c, &now);
     if (rc || (rc = pg_exec(c, &video_sql, V_USER_LOCK, 1, user)))
         return rc;
     if (in->idem_key) {
@@ -489,31 +467,6 @@ static hh_status pg_video_create(hh_store *st, const hh_video_new *in, char id_o
 
 /* ---- refunds and cancels ---- */
 
-/* What a refund or a cancel found of a video, its job and video locked (V_JOB_STATE). */
-typedef struct video_state {
-    char user_id[HH_ID_LEN];
-    int64_t charged, refunded;
-    hh_video_status status;
-} video_state;
-
-/* Locks the job and the video of video_id (in that order) and reads *vs; HH_ERR_NOTFOUND: none. */
-static hh_status video_state_lock(pg_conn *c, const char *video_id, video_state *vs)
-{
-    PGresult *r = NULL;
-    const char *p[] = {video_id};
-    hh_status rc = pg_one(c, &video_sql, V_JOB_STATE, 1, p, &r);
-    if (!rc) {
-        char status[16];
-        pg_col_text(r, 0, 0, vs->user_id, sizeof vs->user_id);
-        vs->charged = pg_col_i64(r, 0, 1);
-        vs->refunded = pg_col_i64(r, 0, 2);
-        pg_col_text(r, 0, 3, status, sizeof status);
-        vs->status = store_status_parse(status);
-    }
-    PQclear(r);
-    return rc;
-}
-
 /* The arguments of a refund or a cancel, and where their results go. */
 typedef struct end_call {
     const char *video_id;
@@ -529,14 +482,14 @@ static hh_status refund_tx(pg_conn *c, void *ctx)
     const end_call *e = ctx;
     const char *note = e->note && *e->note ? e->note : "refunded by an operator";
     const char *p[] = {e->video_id};
-    video_state vs;
+    pg_job_state vs;
     if (e->refunded)
         *e->refunded = 0;
-    hh_status rc = video_state_lock(c, e->video_id, &vs);
+    hh_status rc = pg_job_state_lock(c, e->video_id, &vs);
     if (rc)
         return rc;
     /* Unfinished: fail it instead (that refunds). Failed: refunded already. */
-    if (vs.status != HH_VIDEO_READY || vs.charged - vs.refunded <= 0)
+    if (vs.video_status != HH_VIDEO_READY || vs.charged - vs.refunded <= 0)
         return HH_ERR_CONFLICT;
     rc = pg_ledger_append_tx(c, vs.user_id, vs.charged - vs.refunded, HH_LEDGER_REFUND, e->video_id,
                              note, NULL);
@@ -560,7 +513,7 @@ static hh_status pg_video_refund(hh_store *st, const char *video_id, const char 
 }
 
 /* Inside a cancel: the job ends canceled (its lease gone) and the video is refunded in full. */
-static hh_status cancel_rows(pg_conn *c, const end_call *e, const video_state *vs, int64_t now)
+static hh_status cancel_rows(pg_conn *c, const end_call *e, const pg_job_state *vs, int64_t now)
 {
     pg_num at, charged;
     int64_t owed = vs->charged - vs->refunded;
@@ -581,18 +534,18 @@ static hh_status cancel_rows(pg_conn *c, const end_call *e, const video_state *v
 static hh_status cancel_tx(pg_conn *c, void *ctx)
 {
     const end_call *e = ctx;
-    video_state vs;
+    pg_job_state vs;
     int64_t now;
     if (e->refunded)
         *e->refunded = 0;
     *e->status = HH_VIDEO_QUEUED;
-    hh_status rc = db_now(c, &now);
-    if (rc || (rc = video_state_lock(c, e->video_id, &vs)))
+    hh_status rc = pg_now(c, &now);
+    if (rc || (rc = pg_job_state_lock(c, e->video_id, &vs)))
         return rc;
     if (strcmp(vs.user_id, e->user_id))
         return HH_ERR_NOTFOUND; /* another user's video is as absent as an unknown one */
-    *e->status = vs.status;
-    if (ended(vs.status))
+    *e->status = vs.video_status;
+    if (pg_video_ended(vs.video_status))
         return HH_ERR_CONFLICT;
     if ((rc = cancel_rows(c, e, &vs, now)) ||
         (rc = pg_hook_event_tx(c, vs.user_id, e->video_id, HH_HOOK_VIDEO_CANCELED, now)))
@@ -623,7 +576,7 @@ static hh_status pg_video_cancel(hh_store *st, const char *video_id, const char 
 hh_status pg_video_cancel_tx(pg_conn *c, const char *video_id, const char *message)
 {
     int64_t now;
-    hh_status rc = db_now(c, &now);
+    hh_status rc = pg_now(c, &now);
     return rc ? rc : pg_video_fail_tx(c, video_id, message, now);
 }
 
@@ -675,7 +628,7 @@ static hh_status delete_tx(pg_conn *c, void *ctx)
     hh_status rc = delete_read(c, d, found);
     if (rc)
         return rc;
-    if (!ended(d->status))
+    if (!pg_video_ended(d->status))
         return HH_ERR_CONFLICT;
     for (int i = 0; i < 2 + HH_REF_SLOTS; i++) {
         int shared = 0;

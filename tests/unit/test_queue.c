@@ -30,29 +30,26 @@ typedef struct fixture {
     hh_user a, b;
 } fixture;
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    assert_int_equal(sf_new(&f->loc), HH_OK);
-    assert_int_equal(sf_open(f->loc, &f->st), HH_OK);
-    assert_int_equal(store_user_create(f->st, "a@example.com", NULL, "pro", 1, &f->a), HH_OK);
-    assert_int_equal(store_user_create(f->st, "b@example.com", NULL, "pro", 1, &f->b), HH_OK);
-    assert_int_equal(store_ledger_append(f->st, f->a.id, 10000, HH_LEDGER_GRANT, NULL, NULL, NULL),
-                     HH_OK);
-    assert_int_equal(store_ledger_append(f->st, f->b.id, 10000, HH_LEDGER_GRANT, NULL, NULL, NULL),
-                     HH_OK);
-    *state = f;
-    return 0;
-}
-
 static int teardown(void **state)
 {
     fixture *f = *state;
-    store_close(f->st);
-    assert_int_equal(sf_free(f->loc), 0);
+    int rc = sf_close_free(f->loc, f->st);
     free(f);
-    return 0;
+    return rc;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    *state = f;
+    hh_status rc = sf_new_open(sf_new, &f->loc, &f->st);
+    if (!rc)
+        rc = th_new_user(f->st, "a@example.com", "pro", 10000, &f->a);
+    if (!rc)
+        rc = th_new_user(f->st, "b@example.com", "pro", 10000, &f->b);
+    return sf_setup_end(state, teardown, rc);
 }
 
 static void create(fixture *f, const hh_user *u, int cap, char id[HH_ID_LEN])

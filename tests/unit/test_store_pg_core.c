@@ -6,9 +6,8 @@
  * mapping of PostgreSQL's errors, a pooled connection whose backend was
  * killed, health, and the pool under many threads.
  *
- * The cluster's URL comes from HH_PG_URL, else the file $HH_PG_DIR/url,
- * else $HH_BUILD/pg/url (tests/pg/cluster.sh writes it). Each test makes
- * its own database and drops it after.
+ * Each test gets a database of its own on the suite's cluster from the
+ * store fixture (sf_new_pg); without a cluster they fail.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +26,7 @@
 #include "store/migrations_pg.h"
 #include "store/store.h"
 #include "store/store_pg_int.h"
+#include "support/store_fixture.h"
 
 /* The test's own statements (PG_FILE_TEST). */
 enum test_stmt {
@@ -73,104 +73,49 @@ static const char *const test_text[T_COUNT] = {
 static const pg_sql test_sql = {PG_FILE_TEST, T_COUNT, test_text};
 
 typedef struct fixture {
-    char base[512]; /* the cluster's URL (its postgres database) */
-    char name[64];  /* this test's database */
-    char url[600];  /* its URL */
-    hh_store *st;   /* opened by the test, closed by teardown */
+    store_fixture *loc; /* this test's database */
+    hh_store *st;       /* opened by the test, closed by teardown */
 } fixture;
 
-/* The cluster's URL into buf, from HH_PG_URL or the file cluster.sh wrote; 0 when found. */
-static int cluster_url(char *buf, size_t size)
-{
-    const char *env = getenv("HH_PG_URL");
-    if (env && *env) {
-        snprintf(buf, size, "%s", env);
-        return 0;
-    }
-    char path[512];
-    const char *dir = getenv("HH_PG_DIR");
-    const char *build = getenv("HH_BUILD");
-    if (dir && *dir)
-        snprintf(path, sizeof path, "%s/url", dir);
-    else if (build && *build)
-        snprintf(path, sizeof path, "%s/pg/url", build);
-    else
-        return -1;
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return -1;
-    int ok = fgets(buf, (int)size, fp) != NULL;
-    fclose(fp);
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return ok && *buf ? 0 : -1;
-}
-
-/* Runs sql on a connection of its own to url; 0 when it succeeded. */
-static int admin_exec(const char *url, const char *sql)
-{
-    PGconn *db = PQconnectdb(url);
-    PGresult *r = PQexec(db, sql);
-    int s = PQresultStatus(r);
-    int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
-    if (!ok)
-        fprintf(stderr, "admin: %s: %s", sql, PQerrorMessage(db));
-    PQclear(r);
-    PQfinish(db);
-    return ok ? 0 : -1;
-}
-
 /* The integer of the first column of the first row of sql on the test's database. */
-static int64_t admin_i64(const fixture *f, const char *sql)
+static int64_t admin_i64(fixture *f, const char *sql)
 {
-    PGconn *db = PQconnectdb(f->url);
-    PGresult *r = PQexec(db, sql);
-    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-    int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    PQfinish(db);
+    int64_t v = 0;
+    if (sf_query_int(f->loc, sql, &v))
+        fail_msg("%s: %s", sql, sf_error(f->loc));
     return v;
 }
 
-static int setup(void **state)
+/* Runs sql on a connection of its own to the test's database; 0 when it succeeded. */
+static int admin_exec(fixture *f, const char *sql)
 {
-    static int seq;
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    if (cluster_url(f->base, sizeof f->base)) {
-        fprintf(stderr, "no PostgreSQL cluster: set HH_PG_URL or HH_PG_DIR "
-                        "(tests/pg/cluster.sh start)\n");
-        free(f);
-        return -1;
-    }
-    snprintf(f->name, sizeof f->name, "hh_core_%d_%d", (int)getpid(), ++seq);
-    char *slash = strrchr(f->base, '/');
-    if (!slash)
-        return -1;
-    snprintf(f->url, sizeof f->url, "%.*s/%s", (int)(slash - f->base), f->base, f->name);
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->name);
-    if (admin_exec(f->base, sql))
-        return -1;
-    *state = f;
-    return 0;
+    int rc = sf_exec(f->loc, sql);
+    if (rc)
+        fprintf(stderr, "admin: %s: %s\n", sql, sf_error(f->loc));
+    return rc;
 }
 
 static int teardown(void **state)
 {
     fixture *f = *state;
-    store_close(f->st);
-    char sql[128];
-    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->name);
-    int rc = admin_exec(f->base, sql);
+    int rc = sf_close_free(f->loc, f->st);
     free(f);
     return rc;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    *state = f;
+    return sf_setup_end(state, teardown, sf_new_pg(&f->loc));
 }
 
 /* Opens the test's store at the latest version and makes table t. */
 static hh_store *open_with_table(fixture *f)
 {
-    assert_int_equal(store_open(f->url, &f->st), HH_OK);
+    assert_int_equal(store_open(sf_location(f->loc), &f->st), HH_OK);
     assert_int_equal(pg_run(f->st, &test_sql, T_TABLE, 0, NULL, NULL), HH_OK);
     return f->st;
 }
@@ -185,15 +130,19 @@ static hh_status insert_on(pg_conn *c, int64_t id, int64_t n)
 
 /* ---- migrations ---- */
 
-static void test_fresh_migration(void **state)
+/* The same steps, by name and number, as SQLite's: what sf_latest_version relies on. */
+static void test_migration_lists_match(void **state)
 {
-    fixture *f = *state;
-    /* The same steps, by name and number, as SQLite's. */
+    (void)state;
     assert_int_equal(store_pg_migration_count, store_sqlite_migration_count);
     for (size_t i = 0; i < store_pg_migration_count; i++)
         assert_string_equal(store_pg_migrations[i].name, store_sqlite_migrations[i].name);
+}
 
-    assert_int_equal(store_open(f->url, &f->st), HH_OK);
+static void test_fresh_migration(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(store_open(sf_location(f->loc), &f->st), HH_OK);
     assert_int_equal(store_schema_version(f->st), (int)store_pg_migration_count);
     assert_int_equal(admin_i64(f, "SELECT version FROM schema_version"),
                      (int64_t)store_pg_migration_count);
@@ -218,7 +167,7 @@ static void test_reopen_is_noop(void **state)
         HH_OK);
     store_close(f->st);
     f->st = NULL;
-    assert_int_equal(store_open(f->url, &f->st), HH_OK);
+    assert_int_equal(store_open(sf_location(f->loc), &f->st), HH_OK);
     assert_int_equal(store_schema_version(f->st), (int)store_pg_migration_count);
     assert_int_equal(admin_i64(f, "SELECT count(*) FROM users"), 1);
     assert_int_equal(admin_i64(f, "SELECT count(*) FROM schema_version"), 1);
@@ -227,18 +176,18 @@ static void test_reopen_is_noop(void **state)
 static void test_open_at_version_then_upgrade(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(store_open_version(f->url, 3, &f->st), HH_OK);
+    assert_int_equal(store_open_version(sf_location(f->loc), 3, &f->st), HH_OK);
     assert_int_equal(store_schema_version(f->st), 3);
     assert_int_equal(admin_i64(f, "SELECT count(*) FROM pg_class WHERE relname = 'ledger'"), 1);
     assert_int_equal(admin_i64(f, "SELECT count(*) FROM pg_class WHERE relname = 'uploads'"), 0);
     store_close(f->st);
     f->st = NULL;
-    assert_int_equal(store_open(f->url, &f->st), HH_OK);
+    assert_int_equal(store_open(sf_location(f->loc), &f->st), HH_OK);
     assert_int_equal(store_schema_version(f->st), (int)store_pg_migration_count);
     assert_int_equal(admin_i64(f, "SELECT count(*) FROM pg_class WHERE relname = 'uploads'"), 1);
     /* Asking for an older version of a newer database changes nothing. */
     hh_store *old = NULL;
-    assert_int_equal(store_open_version(f->url, 3, &old), HH_OK);
+    assert_int_equal(store_open_version(sf_location(f->loc), 3, &old), HH_OK);
     assert_int_equal(store_schema_version(old), (int)store_pg_migration_count);
     store_close(old);
 }
@@ -246,15 +195,15 @@ static void test_open_at_version_then_upgrade(void **state)
 static void test_newer_schema_refused(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(store_open(f->url, &f->st), HH_OK);
+    assert_int_equal(store_open(sf_location(f->loc), &f->st), HH_OK);
     store_close(f->st);
     f->st = NULL;
     char sql[96];
     snprintf(sql, sizeof sql, "UPDATE schema_version SET version = %zu",
              store_pg_migration_count + 1);
-    assert_int_equal(admin_exec(f->url, sql), 0);
+    assert_int_equal(admin_exec(f, sql), 0);
     hh_store *st = NULL;
-    assert_int_equal(store_open(f->url, &st), HH_ERR_CONFLICT);
+    assert_int_equal(store_open(sf_location(f->loc), &st), HH_ERR_CONFLICT);
     assert_null(st);
 }
 
@@ -281,7 +230,8 @@ static void test_two_nodes_migrate_once(void **state)
     fixture *f = *state;
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, 2);
-    opener o[2] = {{f->url, &start, HH_ERR_INTERNAL, 0}, {f->url, &start, HH_ERR_INTERNAL, 0}};
+    opener o[2] = {{sf_location(f->loc), &start, HH_ERR_INTERNAL, 0},
+                   {sf_location(f->loc), &start, HH_ERR_INTERNAL, 0}};
     pthread_t th[2];
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&th[i], NULL, open_close, &o[i]), 0);
@@ -339,14 +289,14 @@ static void test_tx_commit_rollback_retry(void **state)
     assert_int_equal(admin_i64(f, "SELECT n FROM t WHERE id = 1"), 2);
 
     /* A body that is always busy gives up after 8 runs. */
-    assert_int_equal(admin_exec(f->url, "DELETE FROM t"), 0);
+    assert_int_equal(admin_exec(f, "DELETE FROM t"), 0);
     body_ctx busy = {.fail_runs = 100, .fail_with = HH_ERR_BUSY};
     assert_int_equal(pg_tx(st, insert_body, &busy), HH_ERR_BUSY);
     assert_int_equal(busy.runs, 8);
     assert_int_equal(admin_i64(f, "SELECT count(*) FROM t"), 0);
 
     /* A body that ignores a failed statement is not committed. */
-    assert_int_equal(admin_exec(f->url, "INSERT INTO t VALUES (1, 0)"), 0);
+    assert_int_equal(admin_exec(f, "INSERT INTO t VALUES (1, 0)"), 0);
     assert_int_equal(pg_tx(st, ignoring_body, NULL), HH_ERR_INTERNAL);
 }
 
@@ -386,7 +336,7 @@ static void test_serialization_failure_retried(void **state)
 {
     fixture *f = *state;
     hh_store *st = open_with_table(f);
-    assert_int_equal(admin_exec(f->url, "INSERT INTO t VALUES (1, 0)"), 0);
+    assert_int_equal(admin_exec(f, "INSERT INTO t VALUES (1, 0)"), 0);
     pthread_barrier_t met;
     pthread_barrier_init(&met, NULL, 2);
     racer r[2] = {{st, &met, 0, HH_ERR_INTERNAL}, {st, &met, 0, HH_ERR_INTERNAL}};
@@ -499,12 +449,12 @@ static void test_killed_connection_replaced(void **state)
     assert_int_equal(pooled_pid(st), pid);
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld, 5000)", (long long)pid);
-    assert_int_equal(admin_exec(f->url, sql), 0);
+    assert_int_equal(admin_exec(f, sql), 0);
     int64_t again = pooled_pid(st);
     assert_true(again != pid && again > 0);
     /* And a transaction after the next kill. */
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld, 5000)", (long long)again);
-    assert_int_equal(admin_exec(f->url, sql), 0);
+    assert_int_equal(admin_exec(f, sql), 0);
     body_ctx b = {0};
     assert_int_equal(pg_tx(st, insert_body, &b), HH_OK);
     assert_int_equal(b.runs, 1);
@@ -518,7 +468,7 @@ static void test_killed_connection_replaced(void **state)
 static void test_health(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(store_open(f->url, &f->st), HH_OK);
+    assert_int_equal(store_open(sf_location(f->loc), &f->st), HH_OK);
     hh_store_health h;
     assert_int_equal(store_health(f->st, 2000, &h), HH_OK);
     assert_int_equal(h.ok, 1);
@@ -526,11 +476,11 @@ static void test_health(void **state)
     assert_string_equal(h.problem, "");
     /* A server that takes no new connections is not healthy, whatever the pool holds. */
     char sql[128];
-    snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS false", f->name);
-    assert_int_equal(admin_exec(f->base, sql), 0);
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS false", sf_db_name(f->loc));
+    assert_int_equal(sf_exec_cluster(f->loc, sql), 0);
     assert_int_equal(store_health(f->st, 2000, &h), HH_OK);
-    snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS true", f->name);
-    assert_int_equal(admin_exec(f->base, sql), 0);
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS true", sf_db_name(f->loc));
+    assert_int_equal(sf_exec_cluster(f->loc, sql), 0);
     assert_int_equal(h.ok, 0);
     assert_int_equal(h.checked_all, 1);
     assert_non_null(strstr(h.problem, "cannot be reached"));
@@ -583,6 +533,7 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_migration_lists_match),
         T(test_fresh_migration),
         T(test_reopen_is_noop),
         T(test_open_at_version_then_upgrade),

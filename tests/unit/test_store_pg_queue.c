@@ -7,8 +7,7 @@
  * (by the database's clock) is claimed again, and one whose attempts are
  * spent fails and is refunded; 8 drivers claiming remote tasks never hold
  * one twice, and a lapsed claim is free again. Each test gets its own
- * database on the test cluster (tests/pg/cluster.sh, its URL in
- * $HH_PG_DIR/url or $HH_BUILD/pg/url); without a cluster they skip.
+ * database on the suite's cluster (sf_new_pg); without one they fail.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,125 +19,60 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "store/store.h"
+#include "support/store_fixture.h"
+#include "support/store_helpers.h"
 
 #define WORKERS 8
 #define JOBS    200
 #define USERS   10
 
 typedef struct fixture {
-    char server[512]; /* the cluster's URL (its postgres database) */
-    char db[64];      /* this test's database */
-    char url[600];    /* this test's store */
+    store_fixture *loc; /* this test's database */
     hh_store *st;
     hh_user u[USERS];
 } fixture;
 
-/* The cluster's URL into buf, or 0 when no cluster runs for the tests. */
-static int cluster_url(char *buf, size_t size)
+static int teardown(void **state)
 {
-    char path[512];
-    const char *dir = getenv("HH_PG_DIR"), *build = getenv("HH_BUILD");
-    if (dir)
-        snprintf(path, sizeof path, "%s/url", dir);
-    else if (build)
-        snprintf(path, sizeof path, "%s/pg/url", build);
-    else
-        return 0;
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return 0;
-    int ok = fgets(buf, (int)size, fp) != NULL;
-    fclose(fp);
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return ok && buf[0];
+    fixture *f = *state;
+    int rc = sf_close_free(f->loc, f->st);
+    free(f);
+    return rc;
 }
 
-/* Runs one statement on the cluster's postgres database. */
-static void admin_sql(const fixture *f, const char *sql)
+/* The store of f and its USERS users, each granted 100000 credits. */
+static hh_status fill(fixture *f)
 {
-    PGconn *db = PQconnectdb(f->server);
-    assert_int_equal(PQstatus(db), CONNECTION_OK);
-    PGresult *r = PQexec(db, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(db));
-    PQclear(r);
-    PQfinish(db);
+    hh_status rc = sf_new_open(sf_new_pg, &f->loc, &f->st);
+    for (int i = 0; i < USERS && !rc; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "user%d@example.com", i);
+        rc = th_new_user(f->st, email, "pro", 100000, &f->u[i]);
+    }
+    return rc;
 }
 
 static int setup(void **state)
 {
-    static int seq;
     fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
     *state = f;
-    if (!cluster_url(f->server, sizeof f->server))
-        return 0; /* each test skips */
-    char sql[128];
-    snprintf(f->db, sizeof f->db, "hh_queue_%ld_%d", (long)getpid(), ++seq);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->db);
-    admin_sql(f, sql);
-    const char *slash = strrchr(f->server, '/');
-    snprintf(f->url, sizeof f->url, "%.*s/%s", (int)(slash - f->server), f->server, f->db);
-    if (store_open(f->url, &f->st) != HH_OK)
-        return -1;
-    for (int i = 0; i < USERS; i++) {
-        char email[64];
-        snprintf(email, sizeof email, "user%d@example.com", i);
-        if (store_user_create(f->st, email, NULL, "pro", 1, &f->u[i]) != HH_OK ||
-            store_ledger_append(f->st, f->u[i].id, 100000, HH_LEDGER_GRANT, NULL, NULL, NULL) !=
-                HH_OK)
-            return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    store_close(f->st);
-    if (f->db[0]) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->db);
-        admin_sql(f, sql);
-    }
-    free(f);
-    return 0;
+    return sf_setup_end(state, teardown, fill(f));
 }
 
 /* A queued video of user u, with u's cap and attempts. */
 static void create(fixture *f, const hh_user *u, int cap, int attempts, char id[HH_ID_LEN])
 {
-    hh_video_new in = {
-        .user_id = u->id,
-        .prompt = "a horse in a meadow",
-        .duration_sec = 6,
-        .aspect_ratio = "16:9",
-        .resolution = "720p",
-        .request_json = "{\"prompt\":\"a horse in a meadow\"}",
-        .price = 60,
-        .plan = "pro",
-        .max_in_flight = cap,
-        .max_attempts = attempts,
-    };
+    hh_video_new in = th_video_req(u, 60, cap);
+    in.max_attempts = attempts;
     char *replay = NULL;
     assert_int_equal(store_video_create(f->st, &in, id, &replay, NULL), HH_OK);
     assert_null(replay);
-}
-
-static int64_t credits_of(fixture *f, const hh_user *u)
-{
-    hh_user now;
-    int64_t sum;
-    assert_int_equal(store_user_by_id(f->st, u->id, &now), HH_OK);
-    assert_int_equal(store_ledger_sum(f->st, u->id, &sum), HH_OK);
-    assert_int_equal(now.credits, sum); /* the invariant, checked at every look */
-    return now.credits;
 }
 
 /* ---- many workers, one queue ---- */
@@ -162,7 +96,7 @@ static void *work(void *arg)
     hh_store *st = NULL;
     char name[32];
     snprintf(name, sizeof name, "worker-%d", w->index);
-    if ((w->failed = store_open(w->f->url, &st)))
+    if ((w->failed = store_open(sf_location(w->f->loc), &st)))
         return NULL;
     atomic_fetch_add(w->start, 1);
     while (atomic_load(w->start) < WORKERS)
@@ -237,8 +171,6 @@ static void free_workers(worker *ws)
 static void test_each_job_claimed_once(void **state)
 {
     fixture *f = *state;
-    if (!f->st)
-        skip();
     static char ids[JOBS][HH_ID_LEN];
     for (int i = 0; i < JOBS; i++)
         create(f, &f->u[i % USERS], JOBS, 0, ids[i]);
@@ -261,8 +193,6 @@ static void test_each_job_claimed_once(void **state)
 static void test_cap_holds_under_racing_claims(void **state)
 {
     fixture *f = *state;
-    if (!f->st)
-        skip();
     char id[HH_ID_LEN];
     for (int i = 0; i < 20; i++)
         create(f, &f->u[0], 2, 0, id);
@@ -280,12 +210,10 @@ static void test_cap_holds_under_racing_claims(void **state)
 static void test_expired_lease_claimed_again(void **state)
 {
     fixture *f = *state;
-    if (!f->st)
-        skip();
     char id[HH_ID_LEN];
     hh_video v;
     create(f, &f->u[0], 1, 2, id);
-    int64_t before = credits_of(f, &f->u[0]);
+    int64_t before = th_balance(f->st, &f->u[0]);
     assert_int_equal(store_job_claim(f->st, "w1", 50, &v), HH_OK);
     store_video_clear(&v);
     usleep(200 * 1000);
@@ -306,7 +234,7 @@ static void test_expired_lease_claimed_again(void **state)
     assert_int_equal(v.status, HH_VIDEO_FAILED);
     assert_int_equal(v.credits_refunded, 60);
     store_video_clear(&v);
-    assert_int_equal(credits_of(f, &f->u[0]), before + 60);
+    assert_int_equal(th_balance(f->st, &f->u[0]), before + 60);
     assert_int_equal(store_job_fail(f->st, id, "w2", "late", 1), HH_ERR_CONFLICT);
 }
 
@@ -330,7 +258,7 @@ static void *drive(void *arg)
     hh_store *st = NULL;
     char owner[32];
     snprintf(owner, sizeof owner, "driver-%d", d->index);
-    if ((d->failed = store_open(d->f->url, &st)))
+    if ((d->failed = store_open(sf_location(d->f->loc), &st)))
         return NULL;
     atomic_fetch_add(d->start, 1);
     while (atomic_load(d->start) < WORKERS)
@@ -364,8 +292,6 @@ static void begin_tasks(fixture *f, char ids[TASKS][HH_ID_LEN])
 static void test_remote_claims_not_doubled(void **state)
 {
     fixture *f = *state;
-    if (!f->st)
-        skip();
     static char ids[TASKS][HH_ID_LEN];
     static driver ds[WORKERS];
     pthread_t t[WORKERS];
@@ -394,8 +320,6 @@ static void test_remote_claims_not_doubled(void **state)
 static void test_remote_lapsed_claim_free_again(void **state)
 {
     fixture *f = *state;
-    if (!f->st)
-        skip();
     static char ids[TASKS][HH_ID_LEN];
     hh_remote_task *ts;
     size_t n;

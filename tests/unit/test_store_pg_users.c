@@ -5,8 +5,8 @@
  * SQLite's single writer makes races impossible. Many threads charging one
  * balance never take it below zero and every success has its ledger row;
  * racing capped key inserts never pass the cap; racing grants never pass
- * INT64_MAX. Always on PostgreSQL (HH_TEST_STORE=pg is set here), on a
- * database of its own on the suite's cluster (tests/pg/cluster.sh).
+ * INT64_MAX. Always on PostgreSQL (sf_new_pg), on a database of its own
+ * on the suite's cluster (tests/pg/cluster.sh); without one they fail.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,34 +21,21 @@
 
 #include "store/store.h"
 #include "support/store_fixture.h"
+#include "support/store_helpers.h"
 
 #define THREADS 20
 #define CHARGES 10 /* per thread */
 
-typedef struct pg_fixture {
-    store_fixture *f;
-    hh_store *st;
-    hh_user u;
-} pg_fixture;
+typedef th_user_store pg_fixture;
 
 static int setup(void **state)
 {
-    pg_fixture *p = calloc(1, sizeof *p);
-    if (!p || sf_new(&p->f) || sf_open(p->f, &p->st))
-        return -1;
-    if (store_user_create(p->st, "race@example.com", NULL, "pro", 1, &p->u))
-        return -1;
-    *state = p;
-    return 0;
+    return th_user_store_setup(state, sf_new_pg, "race@example.com", 0);
 }
 
 static int teardown(void **state)
 {
-    pg_fixture *p = *state;
-    store_close(p->st);
-    int rc = sf_free(p->f);
-    free(p);
-    return rc;
+    return th_user_store_teardown(state);
 }
 
 /* One racing thread: its store, user and what its calls came to. */
@@ -104,12 +91,7 @@ static void test_charges_race_one_balance(void **state)
     assert_int_equal(refused, THREADS * CHARGES - 100);
     for (int i = 0; i < 100; i++)
         assert_int_equal(seen[i], 1); /* each balance left once: no two charges saw the same */
-    hh_user now;
-    int64_t sum = -1;
-    assert_int_equal(store_user_by_id(p->st, p->u.id, &now), HH_OK);
-    assert_int_equal(store_ledger_sum(p->st, p->u.id, &sum), HH_OK);
-    assert_int_equal(now.credits, 0);
-    assert_int_equal(sum, 0);
+    assert_int_equal(th_balance(p->st, &p->u), 0);
 }
 
 static void *insert_capped(void *arg)
@@ -198,7 +180,6 @@ static void test_grants_race_to_the_ceiling(void **state)
 
 int main(void)
 {
-    setenv("HH_TEST_STORE", "pg", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_charges_race_one_balance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_cap_holds_under_race, setup, teardown),

@@ -6,8 +6,7 @@
  * threads racing for the credits of 5 videos get exactly 5 created, the
  * rest HH_ERR_CREDITS, the ledger's invariant kept; 20 threads canceling
  * one video refund it once. Each test gets its own
- * database on the test cluster (tests/pg/cluster.sh, its URL in
- * $HH_PG_URL, $HH_PG_DIR/url or $HH_BUILD/pg/url); without one they skip.
+ * database on the suite's cluster (sf_new_pg); without one they fail.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,92 +18,26 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <libpq-fe.h>
 #include <pthread.h>
 
 #include "store/store.h"
+#include "support/store_fixture.h"
+#include "support/store_helpers.h"
 #include "util/crypto.h"
 
 #define RACERS 20
 #define PRICE  60
 
-typedef struct fixture {
-    char server[512]; /* the cluster's URL (its postgres database) */
-    char db[64];      /* this test's database */
-    hh_store *st;
-    hh_user u;
-} fixture;
-
-/* The cluster's URL into buf, or 0 when no cluster runs for the tests. */
-static int cluster_url(char *buf, size_t size)
-{
-    char path[512];
-    const char *env = getenv("HH_PG_URL");
-    const char *dir = getenv("HH_PG_DIR"), *build = getenv("HH_BUILD");
-    if (env && *env) {
-        snprintf(buf, size, "%s", env);
-        return 1;
-    }
-    if (dir)
-        snprintf(path, sizeof path, "%s/url", dir);
-    else if (build)
-        snprintf(path, sizeof path, "%s/pg/url", build);
-    else
-        return 0;
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return 0;
-    int ok = fgets(buf, (int)size, fp) != NULL;
-    fclose(fp);
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return ok && buf[0];
-}
-
-/* Runs one statement on the cluster's postgres database. */
-static void admin_sql(const fixture *f, const char *sql)
-{
-    PGconn *db = PQconnectdb(f->server);
-    assert_int_equal(PQstatus(db), CONNECTION_OK);
-    PGresult *r = PQexec(db, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(db));
-    PQclear(r);
-    PQfinish(db);
-}
+typedef th_user_store fixture;
 
 static int setup(void **state)
 {
-    static int seq;
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    *state = f;
-    if (!cluster_url(f->server, sizeof f->server))
-        return 0; /* each test skips */
-    char sql[128], url[600];
-    snprintf(f->db, sizeof f->db, "hh_videos_%ld_%d", (long)getpid(), ++seq);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->db);
-    admin_sql(f, sql);
-    const char *slash = strrchr(f->server, '/');
-    snprintf(url, sizeof url, "%.*s/%s", (int)(slash - f->server), f->server, f->db);
-    if (store_open(url, &f->st) != HH_OK)
-        return -1;
-    if (store_user_create(f->st, "racer@example.com", NULL, "pro", 1, &f->u) != HH_OK)
-        return -1;
-    return 0;
+    return th_user_store_setup(state, sf_new_pg, "racer@example.com", 0);
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    store_close(f->st);
-    if (f->db[0]) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->db);
-        admin_sql(f, sql);
-    }
-    free(f);
-    return 0;
+    return th_user_store_teardown(state);
 }
 
 /* One racer's create and what it got. */
@@ -120,20 +53,10 @@ static void *race(void *arg)
 {
     racer *r = arg;
     static const uint8_t hash[CRYPTO_SHA256_LEN] = {1, 2, 3};
-    hh_video_new in = {
-        .user_id = r->f->u.id,
-        .prompt = "a horse in a meadow",
-        .duration_sec = 6,
-        .aspect_ratio = "16:9",
-        .resolution = "720p",
-        .request_json = "{\"prompt\":\"a horse in a meadow\"}",
-        .price = PRICE,
-        .plan = "pro",
-        .max_in_flight = 5,
-        .idem_key = r->idem_key,
-        .idem_hash = r->idem_key ? hash : NULL,
-        .response_body = "{\"id\":\"first\"}",
-    };
+    hh_video_new in = th_video_req(&r->f->u, PRICE, 5);
+    in.idem_key = r->idem_key;
+    in.idem_hash = r->idem_key ? hash : NULL;
+    in.response_body = "{\"id\":\"first\"}";
     r->rc = store_video_create(r->f->st, &in, r->id, &r->replay, NULL);
     return NULL;
 }
@@ -155,22 +78,15 @@ static size_t videos_of(fixture *f, int64_t *credits)
 {
     hh_video *list;
     size_t n;
-    hh_user now;
-    int64_t sum;
     assert_int_equal(store_video_list(f->st, f->u.id, NULL, HH_VIDEO_ANY, 100, &list, &n), HH_OK);
     store_video_list_free(list, n);
-    assert_int_equal(store_user_by_id(f->st, f->u.id, &now), HH_OK);
-    assert_int_equal(store_ledger_sum(f->st, f->u.id, &sum), HH_OK);
-    assert_int_equal(now.credits, sum);
-    *credits = now.credits;
+    *credits = th_balance(f->st, &f->u);
     return n;
 }
 
 static void test_one_key_one_video(void **state)
 {
     fixture *f = *state;
-    if (!f->st)
-        skip();
     racer rs[RACERS];
     int64_t credits;
     int created = 0, replays = 0;
@@ -213,8 +129,6 @@ static void *cancel_one(void *arg)
 static void test_cancels_refund_once(void **state)
 {
     fixture *f = *state;
-    if (!f->st)
-        skip();
     racer r = {.f = f};
     canceler ks[RACERS];
     pthread_t t[RACERS];

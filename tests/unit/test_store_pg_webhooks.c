@@ -8,8 +8,8 @@
  * endpoints per user holds when eight threads create at once. The contract itself (statuses, order,
  * limits) is test_webhooks.c's, run against both backends.
  *
- * Needs the suite's cluster (tests/pg/cluster.sh: ${HH_PG_DIR:-$HH_BUILD/pg}/url);
- * without one the program says so and passes.
+ * Each test gets a database of its own on the suite's cluster (sf_new_pg);
+ * without one they fail.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,11 +20,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <libpq-fe.h>
 #include <pthread.h>
 
 #include "store/store.h"
 #include "store/store_pg_int.h"
+#include "support/store_fixture.h"
 #include "util/timeutil.h"
 
 #define EVENTS   400 /* events of the drain test, each to both endpoints: logs past their cap */
@@ -36,90 +36,49 @@
 static const uint8_t KEY[4] = {1, 2, 3, 4};
 
 typedef struct fixture {
-    char base[512]; /* the cluster's URL, without its database */
-    char db[64];
-    char url[600];
-    hh_store *st[2];
+    store_fixture *loc; /* this test's database */
+    hh_store *st[2];    /* two nodes */
     hh_user u;
 } fixture;
-
-/* The cluster's URL into buf, or 0 when no cluster runs. */
-static int cluster_url(char *buf, size_t size)
-{
-    const char *dir = getenv("HH_PG_DIR");
-    const char *build = getenv("HH_BUILD");
-    char path[512];
-    if (dir)
-        snprintf(path, sizeof path, "%s/url", dir);
-    else if (build)
-        snprintf(path, sizeof path, "%s/pg/url", build);
-    else
-        return 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    int ok = fgets(buf, (int)size, f) != NULL;
-    fclose(f);
-    buf[strcspn(buf, "\r\n")] = 0;
-    return ok && *buf;
-}
-
-static void quiet(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
-
-/* Runs sql on database db of the cluster. */
-static void admin_sql(const fixture *f, const char *db, const char *sql)
-{
-    char url[600];
-    snprintf(url, sizeof url, "%s/%s", f->base, db);
-    PGconn *c = PQconnectdb(url);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    PQsetNoticeProcessor(c, quiet, NULL); /* "does not exist, skipping" */
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
-}
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    assert_true(cluster_url(f->base, sizeof f->base));
-    *strrchr(f->base, '/') = 0;
-    snprintf(f->db, sizeof f->db, "hh_pg_hooks_%ld", (long)getpid());
-    snprintf(f->url, sizeof f->url, "%s/%s", f->base, f->db);
-    char sql[256];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->db);
-    admin_sql(f, "postgres", sql);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->db);
-    admin_sql(f, "postgres", sql);
-    for (int i = 0; i < 2; i++)
-        assert_int_equal(store_open(f->url, &f->st[i]), HH_OK);
-    /* The user row written directly: this test is the outbox's, not the users'. */
-    snprintf(f->u.id, sizeof f->u.id, "0190a000-0000-7000-8000-000000000001");
-    snprintf(sql, sizeof sql,
-             "INSERT INTO users (id, email, plan, created_at) VALUES ('%s', 'n@example.com',"
-             " 'pro', 0)",
-             f->u.id);
-    admin_sql(f, f->db, sql);
-    *state = f;
-    return 0;
-}
 
 static int teardown(void **state)
 {
     fixture *f = *state;
     for (int i = 0; i < 2; i++)
         store_close(f->st[i]);
-    char sql[128];
-    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->db);
-    admin_sql(f, "postgres", sql);
+    int rc = sf_free(f->loc);
     free(f);
-    return 0;
+    return rc;
+}
+
+/* Two nodes on a fresh database, and the user row written directly: this test is the outbox's. */
+static hh_status fill(fixture *f)
+{
+    hh_status rc = sf_new_pg(&f->loc);
+    for (int i = 0; i < 2 && !rc; i++)
+        rc = sf_open(f->loc, &f->st[i]);
+    if (rc)
+        return rc;
+    snprintf(f->u.id, sizeof f->u.id, "0190a000-0000-7000-8000-000000000001");
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO users (id, email, plan, created_at) VALUES ('%s', 'n@example.com',"
+             " 'pro', 0)",
+             f->u.id);
+    if (sf_exec(f->loc, sql)) {
+        fprintf(stderr, "%s: %s\n", sql, sf_error(f->loc));
+        return HH_ERR_DB;
+    }
+    return HH_OK;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    *state = f;
+    return sf_setup_end(state, teardown, fill(f));
 }
 
 /* ---- many nodes drain one outbox ---- */
@@ -400,11 +359,6 @@ static void cap_holds_under_concurrent_creates(void **state)
 
 int main(void)
 {
-    char url[512];
-    if (!cluster_url(url, sizeof url)) {
-        printf("test_store_pg_webhooks: skipped, no PostgreSQL cluster (tests/pg/cluster.sh)\n");
-        return 0;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(two_nodes_claim_each_attempt_once, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_during_event_leaves_nothing_pending, setup,

@@ -6,9 +6,8 @@
  * than the burst, the bounds), ratelimit_take_store's answer, and the
  * webhook seal key kept in the store (hook_key_load).
  *
- * Against SQLite in a temporary directory; with HH_TEST_STORE=pg against a
- * fresh database on the suite's cluster (the URL in $HH_PG_DIR/url or
- * $HH_BUILD/pg/url), dropped at the end.
+ * A contract test: on SQLite, and with HH_TEST_STORE=pg on PostgreSQL,
+ * through the store fixture (unit/test_store_shared and _pg).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,7 +19,6 @@
 
 #include <cmocka.h>
 #include <errno.h>
-#include <libpq-fe.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -31,69 +29,20 @@
 #include "api/webhook_dispatch.h"
 #include "blob/presign.h"
 #include "store/store.h"
+#include "support/store_fixture.h"
 
 typedef struct fixture {
-    char dir[64];       /* SQLite: the temporary directory */
-    char admin[512];    /* PostgreSQL: the cluster's URL, "" for SQLite */
-    char db[64];        /* PostgreSQL: this run's database */
-    char location[640]; /* what store_open is given */
+    store_fixture *loc; /* the store's location, either backend */
     hh_store *st, *st2; /* two handles on one store, as two nodes hold */
 } fixture;
 
-/* Runs one SQL command on the cluster's URL (CREATE or DROP DATABASE). */
-static int pg_admin(const char *url, const char *sql)
+static int teardown(void **state)
 {
-    PGconn *c = PQconnectdb(url);
-    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
-    int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
-    return ok ? 0 : -1;
-}
-
-/* The cluster's URL from $HH_PG_DIR/url or $HH_BUILD/pg/url into f->admin. */
-static int read_cluster_url(fixture *f)
-{
-    char path[512];
-    const char *dir = getenv("HH_PG_DIR"), *build = getenv("HH_BUILD");
-    if (dir)
-        snprintf(path, sizeof path, "%s/url", dir);
-    else
-        snprintf(path, sizeof path, "%s/pg/url", build ? build : ".");
-    FILE *fp = fopen(path, "r");
-    if (!fp || !fgets(f->admin, sizeof f->admin, fp)) {
-        fprintf(stderr, "no cluster URL in %s (tests/pg/cluster.sh start)\n", path);
-        if (fp)
-            fclose(fp);
-        return -1;
-    }
-    fclose(fp);
-    f->admin[strcspn(f->admin, "\r\n")] = '\0';
-    return 0;
-}
-
-/* A fresh PostgreSQL database for this run: f->location names it. */
-static int make_pg_location(fixture *f)
-{
-    static int runs;
-    if (read_cluster_url(f))
-        return -1;
-    snprintf(f->db, sizeof f->db, "hh_shared_%ld_%d", (long)getpid(), runs++);
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->db);
-    char *slash = strrchr(f->admin, '/'); /* postgres://user@host:port/dbname */
-    if (!slash || pg_admin(f->admin, sql))
-        return -1;
-    snprintf(f->location, sizeof f->location, "%.*s/%s", (int)(slash - f->admin), f->admin, f->db);
-    return 0;
-}
-
-static int is_pg(void)
-{
-    const char *v = getenv("HH_TEST_STORE");
-    return v && !strcmp(v, "pg");
+    fixture *f = *state;
+    store_close(f->st2);
+    int rc = sf_close_free(f->loc, f->st);
+    free(f);
+    return rc;
 }
 
 static int setup(void **state)
@@ -102,41 +51,16 @@ static int setup(void **state)
     if (!f)
         return -1;
     *state = f;
-    if (is_pg()) {
-        if (make_pg_location(f))
-            return -1;
-    } else {
-        snprintf(f->dir, sizeof f->dir, "/tmp/hh-shared-XXXXXX");
-        if (!mkdtemp(f->dir))
-            return -1;
-        snprintf(f->location, sizeof f->location, "%s/data", f->dir);
-    }
-    return store_open(f->location, &f->st) || store_open(f->location, &f->st2) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    store_close(f->st2);
-    store_close(f->st);
-    int rc = 0;
-    if (f->admin[0]) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->db);
-        rc = pg_admin(f->admin, sql);
-    } else if (f->dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-        rc = system(cmd) == 0 ? 0 : -1;
-    }
-    free(f);
-    return rc;
+    hh_status rc = sf_new_open(sf_new, &f->loc, &f->st);
+    if (!rc)
+        rc = sf_open(f->loc, &f->st2);
+    return sf_setup_end(state, teardown, rc);
 }
 
 static void test_is_shared(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(store_is_shared(f->st), is_pg());
+    assert_int_equal(store_is_shared(f->st), !strcmp(sf_backend(f->loc), "postgres"));
 }
 
 static void test_secret_first_wins(void **state)
@@ -166,8 +90,7 @@ static void test_secret_survives_reopen(void **state)
     uint8_t a[STORE_SECRET_MAX], got[STORE_SECRET_MAX];
     memset(a, 0x5c, sizeof a);
     assert_int_equal(store_secret(f->st, "k", a, sizeof a, got), HH_OK);
-    store_close(f->st);
-    assert_int_equal(store_open(f->location, &f->st), HH_OK);
+    assert_int_equal(sf_reopen(f->loc, &f->st), HH_OK);
     memset(got, 0, sizeof got);
     assert_int_equal(store_secret(f->st, "k", NULL, sizeof got, got), HH_OK);
     assert_memory_equal(got, a, sizeof a);
@@ -347,13 +270,10 @@ static void test_ratelimit_take_store(void **state)
     assert_int_equal(ratelimit_take_store(f->st, "api:u2", 0, 1, &r), HH_ERR_INVALID);
 }
 
-/* A directory under the fixture's (SQLite) or under /tmp (PostgreSQL) for a node's --data. */
+/* A directory under the fixture's for a node's --data. */
 static void node_dir(const fixture *f, const char *name, char *out, size_t size)
 {
-    if (f->dir[0])
-        snprintf(out, size, "%s/%s", f->dir, name);
-    else
-        snprintf(out, size, "/tmp/%s-%ld", name, (long)getpid());
+    snprintf(out, size, "%s/%s", sf_dir(f->loc), name);
     assert_int_equal(mkdir(out, 0700) == 0 || errno == EEXIST, 1);
 }
 

@@ -22,36 +22,21 @@
 #include "api/webhook_dispatch.h"
 #include "store/store.h"
 #include "support/store_fixture.h"
+#include "support/store_helpers.h"
 #include "util/timeutil.h"
 
 static const uint8_t KEY[4] = {1, 2, 3, 4};
 
-typedef struct fixture {
-    store_fixture *loc;
-    hh_store *st;
-    hh_user u;
-} fixture;
+typedef th_user_store fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    assert_int_equal(sf_new(&f->loc), HH_OK);
-    assert_int_equal(sf_open(f->loc, &f->st), HH_OK);
-    assert_int_equal(store_user_create(f->st, "w@example.com", NULL, "pro", 1, &f->u), HH_OK);
-    assert_int_equal(store_ledger_append(f->st, f->u.id, 1000, HH_LEDGER_GRANT, NULL, NULL, NULL),
-                     HH_OK);
-    *state = f;
-    return 0;
+    return th_user_store_setup(state, sf_new, "w@example.com", 1000);
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    store_close(f->st);
-    assert_int_equal(sf_free(f->loc), 0);
-    free(f);
-    return 0;
+    return th_user_store_teardown(state);
 }
 
 /* A video of f's user, claimed by worker "w"; its id into id. */

@@ -26,6 +26,7 @@
 #include "jobs/worker.h"
 #include "store/store.h"
 #include "support/store_fixture.h"
+#include "support/store_helpers.h"
 #include "util/timeutil.h"
 
 #define GRANT 100000
@@ -66,40 +67,54 @@ static const char slow_script[] = "i=1\n"
                                   "echo 'slow generator ran to the end' >&2\n"
                                   "exit 1\n";
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    assert_int_equal(sf_new(&f->loc), HH_OK);
-    f->dir = sf_dir(f->loc);
-    snprintf(f->scratch, sizeof f->scratch, "%s/tmp", f->dir);
-    char path[128], json[2048];
-    snprintf(path, sizeof path, "%s/slow.sh", f->dir);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(slow_script, fp);
-    assert_int_equal(fclose(fp), 0);
-    snprintf(json, sizeof json, plans_fmt, f->dir);
-    assert_int_equal(plans_load_json(json, strlen(json), &f->plans, NULL), HH_OK);
-    assert_int_equal(sf_open(f->loc, &f->st), HH_OK);
-    assert_int_equal(blob_local_new(f->dir, "http://127.0.0.1:1", &f->blob), HH_OK);
-    assert_int_equal(store_user_create(f->st, "w@example.com", NULL, "fast", 1, &f->u), HH_OK);
-    assert_int_equal(store_ledger_append(f->st, f->u.id, GRANT, HH_LEDGER_GRANT, NULL, NULL, NULL),
-                     HH_OK);
-    *state = f;
-    return 0;
-}
-
 static int teardown(void **state)
 {
     fixture *f = *state;
     worker_pool_stop(f->pool);
     blob_free(f->blob);
-    store_close(f->st);
     plans_free(f->plans);
-    assert_int_equal(sf_free(f->loc), 0);
+    int rc = sf_close_free(f->loc, f->st);
     free(f);
-    return 0;
+    return rc;
+}
+
+/* Writes the slow generator's script into the fixture's directory. */
+static hh_status write_slow_script(const fixture *f)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/slow.sh", f->dir);
+    FILE *fp = fopen(path, "w");
+    if (!fp)
+        return HH_ERR_IO;
+    int bad = fputs(slow_script, fp) < 0;
+    return fclose(fp) || bad ? HH_ERR_IO : HH_OK;
+}
+
+/* The store, its directory's script and blobs, the plans and a user granted GRANT. */
+static hh_status fill(fixture *f)
+{
+    hh_status rc = sf_new(&f->loc);
+    if (rc)
+        return rc;
+    f->dir = sf_dir(f->loc);
+    snprintf(f->scratch, sizeof f->scratch, "%s/tmp", f->dir);
+    char json[2048];
+    snprintf(json, sizeof json, plans_fmt, f->dir);
+    if ((rc = write_slow_script(f)) ||
+        (rc = plans_load_json(json, strlen(json), &f->plans, NULL)) ||
+        (rc = sf_open(f->loc, &f->st)) ||
+        (rc = blob_local_new(f->dir, "http://127.0.0.1:1", &f->blob)))
+        return rc;
+    return th_new_user(f->st, "w@example.com", "fast", GRANT, &f->u);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    *state = f;
+    return sf_setup_end(state, teardown, fill(f));
 }
 
 static void start(fixture *f, unsigned threads, int64_t lease_ms)

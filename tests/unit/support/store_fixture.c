@@ -153,7 +153,8 @@ static hh_status pg_create(store_fixture *f)
 {
     hh_status rc = cluster_url(f->admin_url, sizeof f->admin_url);
     if (rc) {
-        fprintf(stderr, "store_fixture: no PostgreSQL URL (HH_PG_URL, HH_PG_DIR or HH_BUILD)\n");
+        fprintf(stderr, "store_fixture: no PostgreSQL cluster: set HH_PG_URL, or HH_PG_DIR to"
+                        " a tests/pg/cluster.sh start (CTest's *_pg tests get one)\n");
         return rc;
     }
     snprintf(f->dbname, sizeof f->dbname, "hh_t_%ld_%u", (long)getpid(),
@@ -210,6 +211,11 @@ hh_status sf_new_sqlite(store_fixture **out)
     return fixture_new(0, out);
 }
 
+hh_status sf_new_pg(store_fixture **out)
+{
+    return fixture_new(1, out);
+}
+
 int sf_free(store_fixture *f)
 {
     if (!f)
@@ -233,6 +239,23 @@ int sf_free(store_fixture *f)
     return rc;
 }
 
+hh_status sf_new_open(hh_status (*make)(store_fixture **out), store_fixture **f, hh_store **st)
+{
+    *st = NULL;
+    hh_status rc = make(f);
+    if (!rc && (rc = sf_open(*f, st)) != HH_OK) {
+        sf_free(*f);
+        *f = NULL;
+    }
+    return rc;
+}
+
+int sf_close_free(store_fixture *f, hh_store *st)
+{
+    store_close(st);
+    return sf_free(f);
+}
+
 hh_status sf_open(store_fixture *f, hh_store **st)
 {
     return store_open(f->location, st);
@@ -252,8 +275,16 @@ hh_status sf_reopen(store_fixture *f, hh_store **st)
 
 int sf_latest_version(void)
 {
-    /* migrations_pg.c has the same steps in the same order as SQLite's list. */
     return (int)store_sqlite_migration_count;
+}
+
+int sf_setup_end(void **state, int (*teardown)(void **state), hh_status rc)
+{
+    if (rc == HH_OK)
+        return 0;
+    fprintf(stderr, "store_fixture: setup failed: %s\n", hh_status_str(rc));
+    teardown(state);
+    return -1;
 }
 
 int sf_exec(store_fixture *f, const char *sql)
@@ -268,6 +299,16 @@ int sf_query_int(store_fixture *f, const char *sql, int64_t *out)
     return f->pg ? pg_run_sql(f, f->location, sql, out) : sqlite_run_sql(f, sql, out);
 }
 
+int sf_exec_cluster(store_fixture *f, const char *sql)
+{
+    set_error(f, NULL);
+    if (!f->pg) {
+        set_error(f, "not a PostgreSQL fixture");
+        return -1;
+    }
+    return pg_run_sql(f, f->admin_url, sql, NULL);
+}
+
 const char *sf_error(const store_fixture *f)
 {
     return f->error;
@@ -276,6 +317,11 @@ const char *sf_error(const store_fixture *f)
 const char *sf_backend(const store_fixture *f)
 {
     return f->pg ? "postgres" : "sqlite";
+}
+
+const char *sf_db_name(const store_fixture *f)
+{
+    return f->dbname;
 }
 
 const char *sf_location(const store_fixture *f)

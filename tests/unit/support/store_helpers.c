@@ -16,11 +16,39 @@ void th_make_user(hh_store *st, const char *email, hh_user *u)
     assert_int_equal(store_user_create(st, email, NULL, "free", 1, u), HH_OK);
 }
 
+hh_status th_new_user(hh_store *st, const char *email, const char *plan, int64_t credits,
+                      hh_user *u)
+{
+    hh_status rc = store_user_create(st, email, NULL, plan, 1, u);
+    if (rc == HH_OK && credits > 0)
+        rc = store_ledger_append(st, u->id, credits, HH_LEDGER_GRANT, NULL, NULL, NULL);
+    return rc;
+}
+
+int th_user_store_teardown(void **state)
+{
+    th_user_store *f = *state;
+    int rc = sf_close_free(f->loc, f->st);
+    free(f);
+    return rc;
+}
+
+int th_user_store_setup(void **state, hh_status (*make)(store_fixture **out), const char *email,
+                        int64_t credits)
+{
+    th_user_store *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    *state = f;
+    hh_status rc = sf_new_open(make, &f->loc, &f->st);
+    if (!rc)
+        rc = th_new_user(f->st, email, "pro", credits, &f->u);
+    return sf_setup_end(state, th_user_store_teardown, rc);
+}
+
 void th_user_with_credits(hh_store *st, const char *email, int64_t credits, hh_user *u)
 {
-    assert_int_equal(store_user_create(st, email, NULL, "pro", 1, u), HH_OK);
-    assert_int_equal(store_ledger_append(st, u->id, credits, HH_LEDGER_GRANT, NULL, NULL, NULL),
-                     HH_OK);
+    assert_int_equal(th_new_user(st, email, "pro", credits, u), HH_OK);
 }
 
 size_t th_ledger_count(hh_store *st, const char *user_id)
