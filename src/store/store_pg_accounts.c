@@ -230,7 +230,10 @@ static hh_status cancel_unfinished(pg_conn *c, disable_call *d)
         PQclear(r);
         if (rc)
             return rc == HH_ERR_NOTFOUND ? HH_OK : rc;
-        if ((rc = pg_video_cancel_tx(c, id, d->message)))
+        /* The operator's end of an unfinished video: failed with the message and refunded,
+         * as the queue fails a job (sq_video_cancel_tx on SQLite). */
+        int64_t now;
+        if ((rc = pg_now(c, &now)) || (rc = pg_video_fail_tx(c, id, d->message, now)))
             return rc;
         d->done.videos_canceled++;
         d->done.credits_refunded += owed > 0 ? owed : 0;

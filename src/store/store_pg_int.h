@@ -192,8 +192,6 @@ typedef struct pg_job_state {
 hh_status pg_job_state_lock(pg_conn *c, const char *video_id, pg_job_state *js);
 /* store_pg_queue.c: whether a video of this status has ended: nothing may change it any more. */
 int pg_video_ended(hh_video_status s);
-/* store_pg_videos.c: an operator's end of an unfinished video, refunded (as sq_video_cancel_tx). */
-hh_status pg_video_cancel_tx(pg_conn *c, const char *video_id, const char *message);
 /* store_pg_queue.c: worker_id gives up its lease, the job stays running (HH_ERR_CONFLICT: none). */
 hh_status pg_job_hand_off_tx(pg_conn *c, const char *video_id, const char *worker_id, int64_t now);
 /* store_pg_queue.c: a running, lease-less job back to the queue with attempts 0. */
@@ -204,8 +202,6 @@ hh_status pg_video_progress_tx(pg_conn *c, const char *video_id, int progress);
 hh_status pg_video_processing(pg_conn *c, const char *video_id);
 /* store_pg_queue.c: fails the video with message and refunds it (HH_ERR_CONFLICT: settled). */
 hh_status pg_video_fail_tx(pg_conn *c, const char *video_id, const char *message, int64_t now);
-/* store_pg_remote.c: the video's remote task (if any) ends in phase (DONE or FAILED). */
-hh_status pg_remote_settle_tx(pg_conn *c, const char *video_id, hh_remote_phase phase, int64_t now);
 /* store_pg_remote.c: inside a cancel: a waiting task to phase cancel, others settled failed. */
 hh_status pg_remote_cancel_tx(pg_conn *c, const char *video_id, int64_t now);
 

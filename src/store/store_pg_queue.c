@@ -58,6 +58,7 @@ enum queue_stmt {
     Q_QUEUE_PLACE,
     Q_JOB_HAND_OFF,
     Q_JOB_COLLECT,
+    Q_REMOTE_SETTLE,
     Q_COUNT
 };
 _Static_assert(Q_COUNT <= PG_STMTS_MAX, "raise PG_STMTS_MAX in store_pg_int.h");
@@ -173,9 +174,25 @@ static const char *const queue_text[Q_COUNT] = {
     [Q_JOB_COLLECT] = "UPDATE jobs SET state = 'queued', stage = 'collect', attempts = 0,"
                       " lease_owner = NULL, lease_expires_at = NULL, updated_at = $2::bigint"
                       " WHERE video_id = $1 AND state = 'running' AND lease_owner IS NULL",
+    [Q_REMOTE_SETTLE] =
+        "UPDATE remote_tasks SET phase = $2, done_at = $3::bigint, claim_owner = NULL,"
+        " claim_until = NULL WHERE video_id = $1 AND phase NOT IN ('done', 'failed')",
 };
 
 static const pg_sql queue_sql = {PG_FILE_QUEUE, Q_COUNT, queue_text};
+
+/*
+ * Inside a job's end: the video's remote task (if any) ends in phase (DONE
+ * or FAILED). Here rather than in store_pg_remote.c, which builds on the
+ * queue's steps: the queue's end of a job needs no more of remote tasks.
+ */
+static hh_status remote_settle_tx(pg_conn *c, const char *video_id, hh_remote_phase phase,
+                                  int64_t now)
+{
+    pg_num t;
+    const char *p[] = {video_id, hh_remote_phase_str(phase), pg_i64(&t, now)};
+    return pg_exec(c, &queue_sql, Q_REMOTE_SETTLE, 3, p); /* no row: no remote task */
+}
 
 /* ---- reading a job ---- */
 
@@ -242,7 +259,7 @@ static hh_status fail_tx(pg_conn *c, const char *video_id, const pg_job_state *j
         rc = pg_ledger_append_tx(c, js->user_id, owed, HH_LEDGER_REFUND, video_id, "video failed",
                                  NULL);
     if (!rc)
-        rc = pg_remote_settle_tx(c, video_id, HH_REMOTE_FAILED, now);
+        rc = remote_settle_tx(c, video_id, HH_REMOTE_FAILED, now);
     if (!rc)
         rc = pg_hook_event_tx(c, js->user_id, video_id, HH_HOOK_VIDEO_FAILED, now);
     if (!rc) {
@@ -448,7 +465,7 @@ static hh_status finish_tx(pg_conn *c, void *ctx)
     if (rc == HH_ERR_CONFLICT && js.video_status == HH_VIDEO_CANCELED)
         return HH_ERR_CANCELED; /* the worker removes what it stored for nothing */
     if (rc || (rc = job_end(c, j->video_id, "done", now)) ||
-        (rc = pg_remote_settle_tx(c, j->video_id, HH_REMOTE_DONE, now)) ||
+        (rc = remote_settle_tx(c, j->video_id, HH_REMOTE_DONE, now)) ||
         (rc = pg_hook_event_tx(c, js.user_id, j->video_id, HH_HOOK_VIDEO_READY, now)))
         return rc;
     const char *p[] = {j->video_id, j->video_key, j->thumbnail_key, pg_i64(&t, now)};

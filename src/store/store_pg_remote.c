@@ -31,7 +31,6 @@ enum remote_stmt {
     R_UPDATE,
     R_COLLECT,
     R_FAIL,
-    R_SETTLE,
     R_RELEASE,
     R_COUNTS,
     R_CANCEL,
@@ -77,8 +76,6 @@ static const char *const remote_text[R_COUNT] = {
                   " cost = $4::float8, detail = NULL, errors = 0, polls = polls + 1,"
                   " claim_owner = NULL, claim_until = NULL WHERE video_id = $1",
     [R_FAIL] = "UPDATE remote_tasks SET detail = $2 WHERE video_id = $1",
-    [R_SETTLE] = "UPDATE remote_tasks SET phase = $2, done_at = $3::bigint, claim_owner = NULL,"
-                 " claim_until = NULL WHERE video_id = $1 AND phase NOT IN ('done', 'failed')",
     [R_RELEASE] = "UPDATE remote_tasks SET claim_owner = NULL, claim_until = NULL"
                   " WHERE claim_owner = $1",
     [R_COUNTS] = "SELECT phase, count(*) FROM remote_tasks GROUP BY phase",
@@ -272,13 +269,6 @@ static hh_status pg_remote_fail(hh_store *st, const char *video_id, const char *
 {
     remote_call r = {.video_id = video_id, .owner = owner, .message = message, .detail = detail};
     return pg_tx(st, fail_tx, &r);
-}
-
-hh_status pg_remote_settle_tx(pg_conn *c, const char *video_id, hh_remote_phase phase, int64_t now)
-{
-    pg_num t;
-    const char *p[] = {video_id, hh_remote_phase_str(phase), pg_i64(&t, now)};
-    return pg_exec(c, &remote_sql, R_SETTLE, 3, p); /* no row: the video had no remote task */
 }
 
 static hh_status pg_remote_release(hh_store *st, const char *owner)

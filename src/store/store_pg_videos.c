@@ -568,18 +568,6 @@ static hh_status pg_video_cancel(hh_store *st, const char *video_id, const char 
     return rc;
 }
 
-/*
- * An operator's end of an unfinished video (a suspension): as
- * sq_video_cancel_tx, the video fails with message and is refunded,
- * HH_ERR_CONFLICT when it has ended already; that is the queue's fail.
- */
-hh_status pg_video_cancel_tx(pg_conn *c, const char *video_id, const char *message)
-{
-    int64_t now;
-    hh_status rc = pg_now(c, &now);
-    return rc ? rc : pg_video_fail_tx(c, video_id, message, now);
-}
-
 /* ---- deleting a video ---- */
 
 typedef struct delete_call {
