@@ -6,8 +6,9 @@
 # must not be) and the tests' S3 server that checks SigV4.
 #   - 200 videos created through both API nodes, each with an
 #     Idempotency-Key and retried with it on a 503 or a dropped connection;
-#   - PostgreSQL restarted while creates and renders go on: every node
-#     recovers, and no acknowledged create is lost or doubled;
+#   - PostgreSQL stopped: both API nodes' /readyz and creates answer 503;
+#     then started again, and later restarted while creates and renders go
+#     on: every node recovers, and no acknowledged create is lost or doubled;
 #   - a worker kill -9-ed in the middle of a job: its lease runs out and the
 #     other worker finishes that job (attempt 2);
 #   - at the end every video is ready, rendered to the end exactly once (the
@@ -124,10 +125,22 @@ for n in $(seq 1 200); do
   # The slow video (see the generator) goes in mid-run, for the kill below.
   [ "$n" -eq 100 ] && SLOW=$(create 1000 "$KEY_B" "slow")
   if [ "$n" -eq 70 ]; then
-    # The database goes away and comes back while both API nodes take
-    # creates and both workers render.
-    "$HH_SRC/tests/pg/cluster.sh" restart || fail "restart of PostgreSQL failed"
+    # The database goes away while both workers render: both API nodes say
+    # they are not ready and refuse creates with 503 (never a 500), then it
+    # comes back and the creates go on.
+    "$HH_SRC/tests/pg/cluster.sh" down || fail "stop of PostgreSQL failed"
+    for base in "${API[@]}"; do
+      assert_eq 503 "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" \
+        "$base/readyz without the database"
+      assert_eq 503 "$(curl -s -o "$HH_TMP/down.json" -w '%{http_code}' -X POST "$base/api/v1/videos" \
+        -H "Authorization: Bearer $KEY_A" -H "Content-Type: application/json" \
+        -d '{"prompt":"while the database is away","durationSec":3}')" \
+        "$base: a create without the database"
+      assert_json "$(cat "$HH_TMP/down.json")" .error.code service_unavailable "$base: the 503's envelope"
+    done
+    "$HH_SRC/tests/pg/cluster.sh" up || fail "start of PostgreSQL failed"
   fi
+  [ "$n" -eq 140 ] && { "$HH_SRC/tests/pg/cluster.sh" restart || fail "restart of PostgreSQL failed"; }
 done
 assert_eq 200 "$(sort -u "$IDS" | wc -l | tr -d ' ')" "200 distinct acknowledged creates"
 
