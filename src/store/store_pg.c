@@ -88,8 +88,8 @@ static const char *const core_text[C_COUNT] = {
     [C_PING] = "SELECT 1",
     [C_MIGRATE_LOCK] = "SELECT pg_advisory_xact_lock($1::bigint)",
     [C_VERSION_TABLE] = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)",
-    [C_VERSION_ROW] = "INSERT INTO schema_version (version)"
-                      " SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version)",
+    [C_VERSION_ROW] = ("INSERT INTO schema_version (version)"
+                       " SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version)"),
     [C_VERSION_GET] = "SELECT version FROM schema_version",
     [C_VERSION_SET] = "UPDATE schema_version SET version = $1::bigint",
     [C_NOW] = "SELECT hh_now_ms()",
