@@ -26,6 +26,7 @@
 #include "engine/engine.h"
 #include "jobs/job_inputs.h"
 #include "jobs/remote.h"
+#include "media/media.h"
 #include "util/fsutil.h"
 #include "util/histogram.h"
 #include "util/log.h"
@@ -107,7 +108,8 @@ static void remove_stale_jobs(const char *scratch)
     int64_t cutoff = hh_time_now_ms() - STALE_MS;
     while ((e = readdir(d)))
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(path, sizeof path, "%s/%s", scratch, e->d_name);
+            if (snprintf(path, sizeof path, "%s/%s", scratch, e->d_name) >= (int)sizeof path)
+                continue; /* not a job directory of ours: those names are short */
             if (!lstat(path, &sb) && S_ISDIR(sb.st_mode) && (int64_t)sb.st_mtime * 1000 < cutoff) {
                 hh_remove_tree(path);
                 removed++;
@@ -332,6 +334,12 @@ hh_status worker_pool_start(const worker_config *cfg, worker_pool **out)
     *out = NULL;
     if (cfg->threads < 1)
         return HH_ERR_INVALID;
+    /* Every engine ends in FFmpeg (the MP4): refuse to start rather than fail every job. */
+    char why[512];
+    if (media_ready(why, sizeof why)) {
+        hh_error("worker: %s", why);
+        return HH_ERR_IO;
+    }
     worker_pool *p = calloc(1, sizeof *p);
     if (!p)
         return HH_ERR_NOMEM;

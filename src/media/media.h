@@ -15,8 +15,10 @@
  * files), decoded with max_pixels and frame/sample ceilings, and fail with a
  * one-line message such as "reference video could not be decoded".
  *
- * All functions are thread-safe on distinct objects. media_log_install()
- * routes av_log (process-global) into util/log.h under a mutex.
+ * All functions are thread-safe on distinct objects. Those that need FFmpeg
+ * live in a module loaded on first use (media_module.h, media.c): a process
+ * that never decodes or encodes never maps FFmpeg's libraries; FFmpeg's log
+ * goes to util/log.h.
  */
 #ifndef HH_MEDIA_H
 #define HH_MEDIA_H
@@ -48,8 +50,12 @@ typedef enum media_kind {
  */
 uint8_t *media_frame_alloc(int w, int h);
 
-/* Installs the thread-safe av_log callback (idempotent, any thread). */
-void media_log_install(void);
+/*
+ * HH_OK when the FFmpeg module is where this process will load it from
+ * (without loading it: a process that never renders never maps FFmpeg);
+ * else a message naming the path and the setting that moves it.
+ */
+hh_status media_ready(char *msg, size_t msgsize);
 
 /* ---- encoder -------------------------------------------------------- */
 

@@ -6,9 +6,10 @@
  * able to open other files (image2 sequences, concat, HLS/DASH playlists).
  * Decoders get max_pixels, and frames and samples are counted against
  * fixed ceilings, so a hostile file costs bounded memory and time and ends
- * in a one-line message, never a crash.
+ * in a one-line message, never a crash. Part of the FFmpeg module
+ * (media_module.h).
  */
-#include "media/media.h"
+#include "media/media_module.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>

@@ -5,9 +5,9 @@
  *
  * Every buffer (the yuv frame, the packet, the audio frame, the swscale
  * context) is allocated once in media_encoder_new; writing a frame allocates
- * nothing of ours.
+ * nothing of ours. Part of the FFmpeg module (media_module.h).
  */
-#include "media/media.h"
+#include "media/media_module.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -31,14 +31,6 @@ struct media_encoder {
     size_t audio_samples, audio_pos;
     int header_written;
 };
-
-uint8_t *media_frame_alloc(int w, int h)
-{
-    if (w <= 0 || h <= 0 || w > 16384 || h > 16384)
-        return NULL;
-    size_t row = (size_t)w * 3;
-    return malloc(row * ((size_t)h + 1) + 64);
-}
 
 /* Writes "what: FFmpeg's reason" into msg and returns HH_ERR_IO. */
 static hh_status av_fail(char *msg, size_t msgsize, const char *what, int err)

@@ -1,11 +1,11 @@
 /*
- * media_log.c - routes FFmpeg's av_log into util/log.h. av_log's callback
+ * media_log.c - routes FFmpeg's av_log to the host's logger (util/log.h in
+ * the process that loaded the module, media_module.h). av_log's callback
  * is process-global and called from any thread (decoder and x264 threads
  * included), so the line formatting, which keeps a "print prefix" state
- * between calls, runs under one mutex; hh_log itself is thread-safe.
+ * between calls, runs under one mutex; the host's logger is thread-safe.
  */
-#include "media/media.h"
-#include "util/log.h"
+#include "media/media_module.h"
 
 #include <libavutil/log.h>
 #include <pthread.h>
@@ -15,6 +15,12 @@
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static int print_prefix = 1;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+static media_host_log host_log;
+
+void media_log_host(media_host_log log)
+{
+    host_log = log;
+}
 
 static void av_log_to_hh(void *avcl, int level, const char *fmt, va_list vl)
 {
@@ -27,11 +33,11 @@ static void av_log_to_hh(void *avcl, int level, const char *fmt, va_list vl)
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
-    if (!n)
+    if (!n || !host_log)
         return;
     /* Hostile inputs make decoders complain loudly; the caller reports the
      * failure in one message, so library chatter stays at debug level. */
-    hh_log(level <= AV_LOG_FATAL ? HH_LOG_ERROR : HH_LOG_DEBUG, "ffmpeg: %s", line);
+    host_log(level <= AV_LOG_FATAL, line);
 }
 
 static void install(void)
