@@ -27,6 +27,9 @@ if(NOT HH_FUZZ)
   set(HH_STORE_API_TESTS test_videos test_auth test_videos_cancel test_videos_delete
       test_videos_list test_gallery test_publish test_account_limits test_keys_limits
       test_queue_place test_webhooks test_dashboard test_uploads test_upstream)
+  # Run by the plain build only: minutes of rendering through several processes whose code the
+  # ASan build's unit and API tests already cover (the store's contract suite on PostgreSQL).
+  set(HH_PLAIN_ONLY_TESTS test_multinode_pg)
   set(HH_PG_DIR ${CMAKE_BINARY_DIR}/pg)
 
   # What the unit tests share: the store fixture and a few store steps.
@@ -53,6 +56,9 @@ if(NOT HH_FUZZ)
   file(GLOB HH_API_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/api/test_*.sh)
   foreach(src ${HH_API_TESTS})
     get_filename_component(name ${src} NAME_WE)
+    if(HH_SANITIZE AND name IN_LIST HH_PLAIN_ONLY_TESTS)
+      continue()
+    endif()
     add_test(NAME api/${name} COMMAND bash ${src})
     set_tests_properties(api/${name} PROPERTIES LABELS api ENVIRONMENT "${HH_TEST_ENV}"
                          TIMEOUT 900)
