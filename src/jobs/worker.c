@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -264,6 +265,9 @@ static void *render_thread(void *arg)
         s->video_id[0] = '\0';
         pthread_mutex_unlock(&s->lock);
         store_video_clear(&v);
+        /* A render frees tens of MiB (frames, the encoder's buffers) in pieces malloc keeps for
+         * reuse; give them back, so an idle worker holds what it holds before its first job. */
+        malloc_trim(0);
     }
     return NULL;
 }
