@@ -30,6 +30,11 @@ int hh_video_status_parse(const char *s)
 }
 
 /* A status read from a database: its CHECK allows no other, "failed" is a safe floor. */
+int store_video_ended(hh_video_status s)
+{
+    return s == HH_VIDEO_READY || s == HH_VIDEO_FAILED || s == HH_VIDEO_CANCELED;
+}
+
 hh_video_status store_status_parse(const char *s)
 {
     int i = hh_video_status_parse(s);

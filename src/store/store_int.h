@@ -161,6 +161,9 @@ int store_thread_busy(void);
 
 /* The enum of a name the schema allows; the floor given when a stored name is unknown. */
 hh_video_status store_status_parse(const char *s);
+/* 1 when a video of this status has ended (ready, failed, canceled): nothing may change it any
+ * more. */
+int store_video_ended(hh_video_status s);
 hh_remote_phase store_phase_parse(const char *s);
 hh_hook_outcome store_outcome_parse(const char *s);
 hh_ledger_kind store_ledger_kind_parse(const char *s);

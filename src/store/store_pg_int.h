@@ -190,8 +190,6 @@ typedef struct pg_job_state {
  * HH_ERR_NOTFOUND when there is no job.
  */
 hh_status pg_job_state_lock(pg_conn *c, const char *video_id, pg_job_state *js);
-/* store_pg_queue.c: whether a video of this status has ended: nothing may change it any more. */
-int pg_video_ended(hh_video_status s);
 /* store_pg_queue.c: worker_id gives up its lease, the job stays running (HH_ERR_CONFLICT: none). */
 hh_status pg_job_hand_off_tx(pg_conn *c, const char *video_id, const char *worker_id, int64_t now);
 /* store_pg_queue.c: a running, lease-less job back to the queue with attempts 0. */

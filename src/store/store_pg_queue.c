@@ -217,11 +217,6 @@ hh_status pg_job_state_lock(pg_conn *c, const char *video_id, pg_job_state *js)
     return rc;
 }
 
-int pg_video_ended(hh_video_status s)
-{
-    return s == HH_VIDEO_READY || s == HH_VIDEO_FAILED || s == HH_VIDEO_CANCELED;
-}
-
 /* Checks that worker_id holds the lease on video_id; fills js. */
 static hh_status check_lease(pg_conn *c, const char *video_id, const char *worker_id,
                              pg_job_state *js)
@@ -493,7 +488,7 @@ static hh_status fail_or_retry_tx(pg_conn *c, void *ctx)
                           : pg_job_state_lock(c, j->video_id, &js);
     if (rc)
         return rc;
-    if (pg_video_ended(js.video_status))
+    if (store_video_ended(js.video_status))
         return HH_ERR_CONFLICT;
     if (j->worker_id && j->retryable && js.attempts < js.max_attempts)
         return requeue_tx(c, j->video_id, 0, now);
@@ -567,7 +562,7 @@ hh_status pg_video_fail_tx(pg_conn *c, const char *video_id, const char *message
     hh_status rc = pg_job_state_lock(c, video_id, &js);
     if (rc)
         return rc;
-    if (pg_video_ended(js.video_status))
+    if (store_video_ended(js.video_status))
         return HH_ERR_CONFLICT;
     return fail_tx(c, video_id, &js, message, now);
 }

@@ -545,7 +545,7 @@ static hh_status cancel_tx(pg_conn *c, void *ctx)
     if (strcmp(vs.user_id, e->user_id))
         return HH_ERR_NOTFOUND; /* another user's video is as absent as an unknown one */
     *e->status = vs.video_status;
-    if (pg_video_ended(vs.video_status))
+    if (store_video_ended(vs.video_status))
         return HH_ERR_CONFLICT;
     if ((rc = cancel_rows(c, e, &vs, now)) ||
         (rc = pg_hook_event_tx(c, vs.user_id, e->video_id, HH_HOOK_VIDEO_CANCELED, now)))
@@ -616,7 +616,7 @@ static hh_status delete_tx(pg_conn *c, void *ctx)
     hh_status rc = delete_read(c, d, found);
     if (rc)
         return rc;
-    if (!pg_video_ended(d->status))
+    if (!store_video_ended(d->status))
         return HH_ERR_CONFLICT;
     for (int i = 0; i < 2 + HH_REF_SLOTS; i++) {
         int shared = 0;

@@ -648,11 +648,6 @@ static hh_status job_state_get(conn *c, const char *video_id, job_state *js)
 }
 
 /* Whether a video of this status has ended: nothing may change it any more. */
-static int ended(hh_video_status s)
-{
-    return s == HH_VIDEO_READY || s == HH_VIDEO_FAILED || s == HH_VIDEO_CANCELED;
-}
-
 /* Sets the job's state (and clears its lease). */
 static hh_status job_end(conn *c, const char *video_id, const char *state, int64_t now)
 {
@@ -920,7 +915,7 @@ static hh_status fail_or_retry_tx(conn *c, void *ctx)
                                 : job_state_get(c, j->video_id, &js);
     if (rc)
         return rc;
-    if (ended(js.video_status))
+    if (store_video_ended(js.video_status))
         return HH_ERR_CONFLICT;
     if (j->worker_id && j->retryable && js.attempts < js.max_attempts)
         return requeue_tx(c, j->video_id, 0, now);
@@ -1008,7 +1003,7 @@ hh_status sq_video_fail_tx(conn *c, const char *video_id, const char *message, i
     hh_status rc = job_state_get(c, video_id, &js);
     if (rc)
         return rc;
-    if (ended(js.video_status))
+    if (store_video_ended(js.video_status))
         return HH_ERR_CONFLICT;
     return fail_tx(c, video_id, &js, message, now);
 }
@@ -1158,7 +1153,7 @@ static hh_status delete_tx(conn *c, void *ctx)
     sq_done(s);
     if (rc)
         return rc;
-    if (!ended(d->status))
+    if (!store_video_ended(d->status))
         return HH_ERR_CONFLICT;
     for (int i = 0; i < 2 + HH_REF_SLOTS; i++) {
         int shared = 0;
@@ -1206,7 +1201,7 @@ static hh_status cancel_tx(conn *c, void *ctx)
     if (strcmp(js.user_id, j->user_id))
         return HH_ERR_NOTFOUND; /* another user's video is as absent as an unknown one */
     *j->status = js.video_status;
-    if (ended(js.video_status))
+    if (store_video_ended(js.video_status))
         return HH_ERR_CONFLICT;
     int64_t owed = js.charged - js.refunded;
     if ((rc = job_end(c, j->video_id, "canceled", now)))
